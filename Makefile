@@ -1,0 +1,123 @@
+# streamlake: developer entry points. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+VENV_CHECKOV := .venv-checkov
+SAM := $(VENV)/bin/sam
+CFN_LINT := $(VENV)/bin/cfn-lint
+CHECKOV := $(VENV_CHECKOV)/bin/checkov
+GO ?= go
+CLI := $(GO) run ./cmd/streamlake
+
+# sam build runs `go build` with this environment (see template.yaml BuildMethod go1.x):
+# a static binary without the legacy RPC path; -s drops the symbol table and DWARF.
+export SAM_CLI_TELEMETRY := 0
+LAMBDA_GOENV := CGO_ENABLED=0 GOFLAGS=-tags=lambda.norpc\ -ldflags=-s
+
+# Integration tests fail, not skip, when moto server is missing under `make test`.
+TEST_ENV := STREAMLAKE_REQUIRE_MOTO=1 MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server
+
+FUNCTION ?= ProcessorFunction
+EVENT ?= events/kinesis-sensor-batch.json
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- tools
+$(VENV)/.installed: tools/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+$(VENV_CHECKOV)/.installed: tools/requirements-checkov.txt
+	$(PYTHON) -m venv $(VENV_CHECKOV)
+	$(VENV_CHECKOV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV_CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed $(VENV_CHECKOV)/.installed ## Create the pinned Python virtualenvs (SAM CLI, cfn-lint, moto, checkov).
+
+.PHONY: deps
+deps: ## Download Go modules.
+	$(GO) mod download
+
+# ---------------------------------------------------------------- quality gates
+.PHONY: test
+test: venv deps lint go-test sam-build ## Run every check CI runs: lint, Go tests with moto, sam validate/build.
+	@echo "make test: all checks passed"
+
+.PHONY: lint
+lint: fmt-check vet staticcheck tidy-check template-lint ## gofmt, vet, staticcheck, go mod tidy drift, cfn-lint, sam validate --lint.
+
+.PHONY: fmt-check
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi; echo "gofmt: ok"
+
+.PHONY: vet
+vet:
+	$(GO) vet ./...
+
+.PHONY: staticcheck
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+.PHONY: tidy-check
+tidy-check:
+	@cp go.mod /tmp/streamlake-go.mod.bak; cp go.sum /tmp/streamlake-go.sum.bak; \
+	$(GO) mod tidy; \
+	if ! cmp -s go.mod /tmp/streamlake-go.mod.bak || ! cmp -s go.sum /tmp/streamlake-go.sum.bak; then \
+	  cp /tmp/streamlake-go.mod.bak go.mod; cp /tmp/streamlake-go.sum.bak go.sum; \
+	  echo "go mod tidy would change go.mod/go.sum: run it and commit"; exit 1; fi; echo "go mod tidy: ok"
+
+.PHONY: template-lint
+template-lint: $(VENV)/.installed
+	$(CFN_LINT) template.yaml
+	$(SAM) validate --lint
+
+.PHONY: go-test
+go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed integration tests included.
+	$(TEST_ENV) $(GO) test -race -count=1 ./...
+
+.PHONY: sam-build
+sam-build: build
+	@file .aws-sam/build/ProcessorFunction/bootstrap | grep -q 'ELF 64-bit LSB executable, ARM aarch64.*statically linked' \
+	  || { echo "sam build did not produce a static arm64 bootstrap"; exit 1; }
+	@echo "sam build: static arm64 bootstrap ok"
+
+# ---------------------------------------------------------------- build, run, deploy
+.PHONY: build
+build: $(VENV)/.installed ## sam build (Go, arm64, static bootstrap per function).
+	$(LAMBDA_GOENV) $(SAM) build
+
+.PHONY: invoke
+invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json
+	$(TEST_ENV) $(CLI) invoke --function $(FUNCTION) --event $(EVENT)
+
+.PHONY: events
+events: ## Regenerate the sample Kinesis events in events/ (deterministic).
+	$(CLI) produce --scenario sensor --events-out events/kinesis-sensor-batch.json --count 60 --devices 5 --seed 1 --start 2026-11-21T13:40:00Z
+	$(CLI) produce --scenario mixed --events-out events/kinesis-mixed-payloads.json --seed 2 --start 2026-11-21T13:40:00Z
+	$(CLI) produce --scenario filtered --events-out events/kinesis-filtered.json --seed 3 --start 2026-11-21T13:40:00Z
+	$(CLI) produce --scenario poison --events-out events/kinesis-poison.json --count 10 --devices 3 --seed 4 --start 2026-11-21T13:40:00Z
+
+.PHONY: deploy
+deploy: build ## Deploy with sam (guided the first time, when the stack does not exist yet).
+	@stack=$$(sed -n 's/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml | head -1); \
+	if $(SAM) list stack-outputs --stack-name "$$stack" >/dev/null 2>&1; then \
+	  $(SAM) deploy; else $(SAM) deploy --guided; fi
+
+.PHONY: delete
+delete: $(VENV)/.installed ## Delete the deployed stack (the output bucket is retained).
+	$(SAM) delete
+
+.PHONY: clean
+clean: ## Remove build outputs and local pipeline state (not the virtualenvs).
+	rm -rf .aws-sam build .local

@@ -1,0 +1,138 @@
+// Command streamlake is the project's developer CLI: it produces sensor data into a
+// stream, runs the whole pipeline locally, invokes functions without Docker, tests
+// event filters, redrives failed batches and queries summaries. It is never deployed.
+//
+// Exit codes: 0 success, 1 failure, 2 usage error. Human output goes to stdout by
+// default; --json switches a command to machine-readable output. Diagnostics go to
+// stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// command is one subcommand. run parses its own flags from args (the words after the
+// subcommand name) and returns an exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) int
+}
+
+// env is what a subcommand may touch of the process: its streams and variables.
+// Tests build their own to run commands in-process.
+type env struct {
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// isTerminal reports whether stderr is a terminal (progress bars draw only then).
+	isTerminal bool
+}
+
+// commands is filled by each subcommand file's init function.
+var commands = map[string]command{}
+
+func register(c command) {
+	if _, dup := commands[c.name]; dup {
+		panic("duplicate command " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stderr)}
+	code := run(ctx, e, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and returns the exit code.
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintf(e.stdout, "streamlake %s\n", version)
+		return exitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "streamlake: unknown command %q\n\n", args[0])
+		usage(e.stderr)
+		return exitUsage
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: streamlake <command> [flags]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'streamlake <command> --help' for a command's flags.\n")
+}
+
+// newFlagSet returns a flag set for a subcommand that reports errors instead of
+// exiting, with usage text that names the command.
+func newFlagSet(e *env, name, argsUsage, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: streamlake %s [flags] %s\n\n%s\n\nFlags:\n", name, argsUsage, description)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and returns (done, code): done is true when the caller must
+// return code at once (help was asked for, or the flags were wrong).
+func parseFlags(fs *flag.FlagSet, args []string) (bool, int) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return false, exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return true, exitOK
+	default:
+		return true, exitUsage
+	}
+}
+
+// usageError prints a usage problem found after flag parsing and returns exitUsage.
+func usageError(fs *flag.FlagSet, format string, a ...any) int {
+	fmt.Fprintf(fs.Output(), "streamlake %s: %s\n\n", fs.Name(), fmt.Sprintf(format, a...))
+	fs.Usage()
+	return exitUsage
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

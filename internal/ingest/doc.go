@@ -1,0 +1,32 @@
+// Package ingest is the processor's batch logic: it turns one Kinesis batch
+// (aws-lambda-go events.KinesisEvent) into one compressed NDJSON object under a
+// deterministic key, quarantines the records the transform rejects, and answers with
+// a partial batch response (events.KinesisEventResponse).
+//
+// Contract (design §3):
+//
+//   - Every record becomes one line: valid UTF-8 JSON is kept as raw JSON, other text
+//     becomes {"message": …}, other bytes {"data_base64": …} (package record).
+//   - The Transform is the seam for business logic. A record it rejects is written,
+//     with the reason, to its own quarantine object and processing continues: a
+//     poison record never blocks the shard and is never lost.
+//   - The processed object's key is
+//     <prefix>/year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<firstSequenceNumber>.ndjson.gz
+//     (arrival time and sequence number of the batch's first record). Lambda retries
+//     a batch from its first unprocessed record, so a retry either starts at the same
+//     record and overwrites the same key, or starts later and writes a new key: no
+//     record is in two latest object versions. A quarantine object is keyed by its
+//     own record's sequence number, so re-quarantining a record overwrites it.
+//   - When a write fails (S3 throttling, 5xx, timeout) the handler returns
+//     batchItemFailures naming the first record that is not durably stored. Because
+//     the batch's records share one object keyed by its first record, a record of a
+//     batch counts as durably stored only when every object of the batch is: so the
+//     reported record is the batch's first, and Lambda's retry from it rewrites the
+//     same keys. Reporting a later record would make the retry store the records
+//     after it again under a new key (duplicates).
+//   - An event that is not a Kinesis event is a function error with a clear message.
+//     The handler never panics on input.
+//
+// See https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
+// for the partial batch response.
+package ingest

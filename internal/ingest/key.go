@@ -1,0 +1,34 @@
+package ingest
+
+import (
+	"strings"
+	"time"
+)
+
+// ObjectKey returns the deterministic, Hive-partitioned key of an object:
+//
+//	<prefix>/year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<sequenceNumber><ext>
+//
+// t is the approximate arrival time of the object's first record (UTC is used), and
+// sequenceNumber is that record's. Athena's partition projection reads the
+// year/month/day/hour segments.
+func ObjectKey(prefix string, t time.Time, shardID, sequenceNumber string, c Compression) string {
+	t = t.UTC()
+	var b strings.Builder
+	b.Grow(len(prefix) + 48 + len(shardID) + len(sequenceNumber) + 12)
+	b.WriteString(strings.TrimSuffix(prefix, "/"))
+	b.WriteString("/year=")
+	b.WriteString(t.Format("2006"))
+	b.WriteString("/month=")
+	b.WriteString(t.Format("01"))
+	b.WriteString("/day=")
+	b.WriteString(t.Format("02"))
+	b.WriteString("/hour=")
+	b.WriteString(t.Format("15"))
+	b.WriteByte('/')
+	b.WriteString(shardID)
+	b.WriteByte('-')
+	b.WriteString(sequenceNumber)
+	b.WriteString(c.Extension())
+	return b.String()
+}

@@ -1,0 +1,303 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/streamlake/streamlake/internal/record"
+)
+
+// Object is one S3 object to store.
+type Object struct {
+	Key         string
+	Body        []byte
+	ContentType string
+	// Metadata becomes x-amz-meta-* headers.
+	Metadata map[string]string
+}
+
+// Sink stores objects durably. Put must return only once the object is stored (an S3
+// PutObject that returned 200), or an error. Body is only valid during the call.
+type Sink interface {
+	Put(ctx context.Context, obj Object) error
+}
+
+// Metadata keys set on every object.
+const (
+	MetaRecordCount         = "record-count"
+	MetaFirstSequenceNumber = "first-sequence-number"
+	MetaLastSequenceNumber  = "last-sequence-number"
+)
+
+// Default prefixes.
+const (
+	DefaultProcessedPrefix  = "processed"
+	DefaultQuarantinePrefix = "quarantine"
+)
+
+// Config configures a Processor. The zero value is valid: default prefixes, gzip,
+// ValidateEventTime, time.Now, slog.Default.
+type Config struct {
+	ProcessedPrefix  string
+	QuarantinePrefix string
+	Compression      Compression
+	Transform        Transform
+	// Now returns the processing time stamped on every line of a batch.
+	Now func() time.Time
+	// Logger receives one record per failure; use the request-scoped logger of
+	// lambdacontext.NewLogger in the function.
+	Logger *slog.Logger
+}
+
+// Processor processes Kinesis batches. It is safe for concurrent use; its buffers
+// are pooled so that steady-state batches allocate little.
+type Processor struct {
+	sink Sink
+	cfg  Config
+	pool sync.Pool // *batchState
+}
+
+// New returns a Processor writing to sink, or an error if cfg is invalid.
+func New(sink Sink, cfg Config) (*Processor, error) {
+	if sink == nil {
+		return nil, errors.New("ingest: nil sink")
+	}
+	if cfg.ProcessedPrefix == "" {
+		cfg.ProcessedPrefix = DefaultProcessedPrefix
+	}
+	if cfg.QuarantinePrefix == "" {
+		cfg.QuarantinePrefix = DefaultQuarantinePrefix
+	}
+	if strings.Trim(cfg.ProcessedPrefix, "/") == strings.Trim(cfg.QuarantinePrefix, "/") {
+		return nil, fmt.Errorf("ingest: processed and quarantine prefixes must differ, both are %q", cfg.ProcessedPrefix)
+	}
+	if cfg.Compression == "" {
+		cfg.Compression = Gzip
+	}
+	if _, err := ParseCompression(string(cfg.Compression)); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if cfg.Transform == nil {
+		cfg.Transform = ValidateEventTime
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p := &Processor{sink: sink, cfg: cfg}
+	p.pool.New = func() any { return &batchState{enc: newEncoder(cfg.Compression)} }
+	return p, nil
+}
+
+// batchState is the reusable scratch space of one batch.
+type batchState struct {
+	enc        *encoder
+	payload    []byte
+	line       []byte
+	meta       record.Meta
+	rec        Record
+	quarantine []quarantined
+}
+
+type quarantined struct {
+	key  string
+	line []byte
+}
+
+// EventError is returned for an event that is not a valid Kinesis event. It is a
+// function error: nothing of the batch was stored.
+type EventError struct{ Reason string }
+
+func (e *EventError) Error() string { return "invalid Kinesis event: " + e.Reason }
+
+// HandleJSON decodes a raw Lambda event and handles it. It is the function's
+// handler: it rejects, with an *EventError, JSON that is not a Kinesis event (no
+// "Records" key, a record whose eventSource is not aws:kinesis, a bad sequence
+// number or eventID, records of different shards) instead of mistaking it for an
+// empty batch.
+func (p *Processor) HandleJSON(ctx context.Context, payload json.RawMessage) (events.KinesisEventResponse, error) {
+	var probe struct {
+		Records *json.RawMessage `json:"Records"`
+	}
+	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return events.KinesisEventResponse{}, &EventError{Reason: "event is not a JSON object"}
+	}
+	if err := json.Unmarshal(payload, &probe); err != nil {
+		return events.KinesisEventResponse{}, &EventError{Reason: "decode: " + err.Error()}
+	}
+	if probe.Records == nil {
+		return events.KinesisEventResponse{}, &EventError{Reason: `no "Records" array (is this an event from another source?)`}
+	}
+	var ev events.KinesisEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return events.KinesisEventResponse{}, &EventError{Reason: "decode: " + err.Error()}
+	}
+	return p.Handle(ctx, &ev)
+}
+
+// Handle processes one batch. See the package documentation for the contract. The
+// returned error is non-nil only for an invalid event; storage failures are
+// reported in the response (partial batch response), never as an error, so that the
+// event source mapping retries from the right record without bisecting.
+func (p *Processor) Handle(ctx context.Context, ev *events.KinesisEvent) (events.KinesisEventResponse, error) {
+	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
+	if len(ev.Records) == 0 {
+		return resp, nil
+	}
+	shardID, err := validate(ev.Records)
+	if err != nil {
+		return events.KinesisEventResponse{}, err
+	}
+
+	st := p.pool.Get().(*batchState)
+	defer p.pool.Put(st)
+	st.enc.reset()
+	st.quarantine = st.quarantine[:0]
+	processedAt := p.cfg.Now().UTC().Format(record.TimeLayout)
+	first := &ev.Records[0].Kinesis
+	last := &ev.Records[len(ev.Records)-1].Kinesis
+
+	lines := 0
+	for i := range ev.Records {
+		r := &ev.Records[i]
+		st.meta = record.Meta{
+			PartitionKey:   r.Kinesis.PartitionKey,
+			SequenceNumber: r.Kinesis.SequenceNumber,
+			EventID:        r.EventID,
+			ShardID:        shardID,
+			ArrivalTime:    r.Kinesis.ApproximateArrivalTimestamp.Time,
+		}
+		var kind record.Kind
+		st.payload, kind = record.AppendPayload(st.payload[:0], r.Kinesis.Data)
+		out, terr := p.transform(st, kind)
+		if terr != nil {
+			key := ObjectKey(p.cfg.QuarantinePrefix, st.meta.ArrivalTime, shardID, st.meta.SequenceNumber, p.cfg.Compression)
+			line := record.AppendLine(nil, st.payload, &st.meta, processedAt, terr.Error())
+			st.quarantine = append(st.quarantine, quarantined{key: key, line: line})
+			continue
+		}
+		st.line = record.AppendLine(st.line[:0], out, &st.meta, processedAt, "")
+		if err := st.enc.write(st.line); err != nil {
+			return failAt(resp, first.SequenceNumber), nil
+		}
+		lines++
+	}
+
+	body, err := st.enc.finish()
+	if err != nil {
+		p.cfg.Logger.ErrorContext(ctx, "encode batch", "shardId", shardID, "error", err)
+		return failAt(resp, first.SequenceNumber), nil
+	}
+	key := ObjectKey(p.cfg.ProcessedPrefix, first.ApproximateArrivalTimestamp.Time, shardID, first.SequenceNumber, p.cfg.Compression)
+	// The processed object is written even when every record was quarantined (it is
+	// then empty): a retry that starts at this batch's first record must overwrite
+	// whatever an earlier attempt stored under the same key.
+	obj := Object{
+		Key:         key,
+		Body:        body,
+		ContentType: p.cfg.Compression.ContentType(),
+		Metadata: map[string]string{
+			MetaRecordCount:         strconv.Itoa(lines),
+			MetaFirstSequenceNumber: first.SequenceNumber,
+			MetaLastSequenceNumber:  last.SequenceNumber,
+		},
+	}
+	if err := p.sink.Put(ctx, obj); err != nil {
+		p.cfg.Logger.ErrorContext(ctx, "store batch", "objectKey", key, "shardId", shardID,
+			"sequenceNumber", first.SequenceNumber, "recordCount", len(ev.Records), "error", err)
+		return failAt(resp, first.SequenceNumber), nil
+	}
+	for _, q := range st.quarantine {
+		if err := p.putQuarantine(ctx, st, q); err != nil {
+			p.cfg.Logger.ErrorContext(ctx, "store quarantined record", "objectKey", q.key, "shardId", shardID, "error", err)
+			return failAt(resp, first.SequenceNumber), nil
+		}
+	}
+	return resp, nil
+}
+
+func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) {
+	st.rec = Record{Payload: st.payload, Kind: kind, Meta: &st.meta}
+	out, err := p.cfg.Transform.Transform(&st.rec)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, errors.New("transform returned an empty payload")
+	}
+	return out, nil
+}
+
+func (p *Processor) putQuarantine(ctx context.Context, st *batchState, q quarantined) error {
+	st.enc.reset()
+	if err := st.enc.write(q.line); err != nil {
+		return err
+	}
+	body, err := st.enc.finish()
+	if err != nil {
+		return err
+	}
+	return p.sink.Put(ctx, Object{
+		Key:         q.key,
+		Body:        body,
+		ContentType: p.cfg.Compression.ContentType(),
+		Metadata: map[string]string{
+			MetaRecordCount:         "1",
+			MetaFirstSequenceNumber: sequenceOfKey(q.key),
+			MetaLastSequenceNumber:  sequenceOfKey(q.key),
+		},
+	})
+}
+
+// sequenceOfKey extracts the sequence number from a key made by ObjectKey.
+func sequenceOfKey(key string) string {
+	base := key[strings.LastIndexByte(key, '/')+1:]
+	base = base[strings.LastIndexByte(base, '-')+1:]
+	return base[:strings.IndexByte(base, '.')]
+}
+
+func failAt(resp events.KinesisEventResponse, seq string) events.KinesisEventResponse {
+	resp.BatchItemFailures = append(resp.BatchItemFailures[:0], events.KinesisBatchItemFailure{ItemIdentifier: seq})
+	return resp
+}
+
+// validate checks that records form one Kinesis batch and returns its shard id.
+func validate(recs []events.KinesisEventRecord) (string, error) {
+	var shardID string
+	for i := range recs {
+		r := &recs[i]
+		if r.EventSource != "aws:kinesis" {
+			return "", &EventError{Reason: fmt.Sprintf("record %d: eventSource is %q, want \"aws:kinesis\"", i, r.EventSource)}
+		}
+		seq := r.Kinesis.SequenceNumber
+		if !record.ValidSequenceNumber(seq) {
+			return "", &EventError{Reason: fmt.Sprintf("record %d: sequenceNumber %q is not a decimal number", i, seq)}
+		}
+		shard, eventSeq, ok := strings.Cut(r.EventID, ":")
+		if !ok || shard == "" || eventSeq != seq {
+			return "", &EventError{Reason: fmt.Sprintf("record %d: eventID %q is not \"<shardId>:%s\"", i, r.EventID, seq)}
+		}
+		if i == 0 {
+			shardID = shard
+		} else if shard != shardID {
+			return "", &EventError{Reason: fmt.Sprintf("record %d: shard %q differs from the batch's shard %q", i, shard, shardID)}
+		}
+		if t := r.Kinesis.ApproximateArrivalTimestamp.Time; t.IsZero() || t.Unix() <= 0 {
+			return "", &EventError{Reason: fmt.Sprintf("record %d: approximateArrivalTimestamp is missing", i)}
+		}
+	}
+	return shardID, nil
+}

@@ -1,0 +1,454 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// memSink is an in-memory Sink that can fail on command.
+type memSink struct {
+	mu      sync.Mutex
+	objects map[string]Object
+	puts    int
+	failIf  func(key string) error
+}
+
+func newMemSink() *memSink { return &memSink{objects: map[string]Object{}} }
+
+func (s *memSink) Put(_ context.Context, obj Object) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.puts++
+	if s.failIf != nil {
+		if err := s.failIf(obj.Key); err != nil {
+			return err
+		}
+	}
+	obj.Body = bytes.Clone(obj.Body)
+	s.objects[obj.Key] = obj
+	return nil
+}
+
+var fixedNow = func() time.Time { return time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC) }
+
+const shard = "shardId-000000000000"
+
+// kinesisEvent builds a batch of records of one shard, 1 s apart, from payloads.
+func kinesisEvent(payloads ...[]byte) *events.KinesisEvent {
+	ev := &events.KinesisEvent{}
+	base := time.Date(2026, 11, 21, 13, 59, 58, 0, time.UTC)
+	for i, p := range payloads {
+		seq := fmt.Sprintf("4966285097458743601234567890123456789012345678901234%04d", i)
+		ev.Records = append(ev.Records, events.KinesisEventRecord{
+			AwsRegion:      "us-east-1",
+			EventID:        shard + ":" + seq,
+			EventName:      "aws:kinesis:record",
+			EventSource:    "aws:kinesis",
+			EventSourceArn: "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+			EventVersion:   "1.0",
+			Kinesis: events.KinesisRecord{
+				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: base.Add(time.Duration(i) * time.Second)},
+				Data:                        p,
+				PartitionKey:                fmt.Sprintf("sensor-%04d", i%3),
+				SequenceNumber:              seq,
+				KinesisSchemaVersion:        "1.0",
+			},
+		})
+	}
+	return ev
+}
+
+func sensor(i int, ts string) []byte {
+	return fmt.Appendf(nil, `{"device_id":"sensor-%04d","temperature":2%d.5,"timestamp":%q}`, i%3, i%10, ts)
+}
+
+func decodeLines(t *testing.T, c Compression, body []byte) []map[string]any {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(body)
+	switch c {
+	case Gzip:
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatalf("gunzip: %v", err)
+		}
+		r = zr
+	case Zstd:
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			t.Fatalf("zstd: %v", err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line is not JSON: %v: %s", err, sc.Bytes())
+		}
+		out = append(out, m)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read lines: %v", err)
+	}
+	return out
+}
+
+func newTestProcessor(t *testing.T, sink Sink, c Compression) *Processor {
+	t.Helper()
+	p, err := New(sink, Config{Compression: c, Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestHandleWritesOneObjectPerBatch(t *testing.T) {
+	for _, c := range []Compression{Gzip, Zstd, None} {
+		t.Run(string(c), func(t *testing.T) {
+			sink := newMemSink()
+			p := newTestProcessor(t, sink, c)
+			var payloads [][]byte
+			for i := 0; i < 5; i++ {
+				payloads = append(payloads, sensor(i, "2026-11-21T13:40:00Z"))
+			}
+			ev := kinesisEvent(payloads...)
+			resp, err := p.Handle(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.BatchItemFailures == nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("BatchItemFailures = %#v; want empty, non-nil", resp.BatchItemFailures)
+			}
+			wantKey := "processed/year=2026/month=11/day=21/hour=13/" + shard + "-" + ev.Records[0].Kinesis.SequenceNumber + c.Extension()
+			if len(sink.objects) != 1 {
+				t.Fatalf("objects = %d; want 1", len(sink.objects))
+			}
+			obj, ok := sink.objects[wantKey]
+			if !ok {
+				t.Fatalf("object %s not written; have %v", wantKey, keys(sink))
+			}
+			if obj.Metadata[MetaRecordCount] != "5" || obj.Metadata[MetaLastSequenceNumber] != ev.Records[4].Kinesis.SequenceNumber {
+				t.Errorf("metadata = %v", obj.Metadata)
+			}
+			if obj.ContentType != c.ContentType() {
+				t.Errorf("ContentType = %q; want %q", obj.ContentType, c.ContentType())
+			}
+			lines := decodeLines(t, c, obj.Body)
+			if len(lines) != 5 {
+				t.Fatalf("lines = %d; want 5", len(lines))
+			}
+			for i, l := range lines {
+				r := ev.Records[i]
+				var orig map[string]any
+				_ = json.Unmarshal(payloads[i], &orig)
+				want := map[string]any{
+					"original_data":                 orig,
+					"processing_timestamp":          "2026-11-21T14:00:00.000Z",
+					"partition_key":                 r.Kinesis.PartitionKey,
+					"sequence_number":               r.Kinesis.SequenceNumber,
+					"event_id":                      r.EventID,
+					"processed":                     true,
+					"shard_id":                      shard,
+					"approximate_arrival_timestamp": r.Kinesis.ApproximateArrivalTimestamp.UTC().Format(time.RFC3339Nano),
+				}
+				if i == 0 {
+					want["approximate_arrival_timestamp"] = "2026-11-21T13:59:58.000Z"
+				} else {
+					want["approximate_arrival_timestamp"] = r.Kinesis.ApproximateArrivalTimestamp.UTC().Format("2006-01-02T15:04:05.000Z")
+				}
+				if d := cmp.Diff(want, l); d != "" {
+					t.Errorf("line %d (-want +got):\n%s", i, d)
+				}
+			}
+		})
+	}
+}
+
+func keys(s *memSink) []string {
+	var k []string
+	for key := range s.objects {
+		k = append(k, key)
+	}
+	return k
+}
+
+func TestHandleSameBatchTwiceOverwritesOneKey(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, Gzip)
+	ev := kinesisEvent(sensor(1, "2026-11-21T13:40:00Z"), sensor(2, "2026-11-21T13:40:01Z"))
+	for i := 0; i < 2; i++ {
+		if _, err := p.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sink.objects) != 1 || sink.puts != 2 {
+		t.Errorf("objects = %d after %d puts; want 1 object", len(sink.objects), sink.puts)
+	}
+}
+
+func TestHandleMixedPayloads(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, Gzip)
+	binary := []byte{0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x01}
+	ev := kinesisEvent(
+		[]byte(`{"z":1,"a":2}`),
+		[]byte("plain text °C"),
+		binary,
+		[]byte{},
+		[]byte("  [1, 2]\n"),
+	)
+	if _, err := p.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	for _, o := range sink.objects {
+		body = o.Body
+	}
+	zr, _ := gzip.NewReader(bytes.NewReader(body))
+	raw, _ := io.ReadAll(zr)
+	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
+	want := []string{
+		`{"original_data":{"z":1,"a":2},`,
+		`{"original_data":{"message":"plain text °C"},`,
+		`{"original_data":{"data_base64":"` + base64.StdEncoding.EncodeToString(binary) + `"},`,
+		`{"original_data":{"message":""},`,
+		`{"original_data":[1,2],`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("lines = %d; want %d", len(lines), len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %s; want prefix %s", i, lines[i], w)
+		}
+	}
+}
+
+func TestHandleQuarantinesRejectedRecords(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, Gzip)
+	ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "yesterday"), []byte(`{"timestamp":42}`), sensor(3, "2026-11-21T13:40:03Z"))
+	resp, err := p.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v; want success", resp, err)
+	}
+	if len(sink.objects) != 3 {
+		t.Fatalf("objects = %v; want processed + 2 quarantine", keys(sink))
+	}
+	processed := sink.objects["processed/year=2026/month=11/day=21/hour=13/"+shard+"-"+ev.Records[0].Kinesis.SequenceNumber+".ndjson.gz"]
+	if got := decodeLines(t, Gzip, processed.Body); len(got) != 2 || got[1]["sequence_number"] != ev.Records[3].Kinesis.SequenceNumber {
+		t.Errorf("processed lines = %v; want records 0 and 3", got)
+	}
+	tests := []struct {
+		rec    int
+		reason string
+	}{
+		{1, `timestamp "yesterday" is not an RFC 3339 date-time`},
+		{2, `timestamp is a number, want an RFC 3339 string`},
+	}
+	for _, tc := range tests {
+		r := ev.Records[tc.rec]
+		key := ObjectKey("quarantine", r.Kinesis.ApproximateArrivalTimestamp.Time, shard, r.Kinesis.SequenceNumber, Gzip)
+		obj, ok := sink.objects[key]
+		if !ok {
+			t.Errorf("quarantine object %s missing", key)
+			continue
+		}
+		lines := decodeLines(t, Gzip, obj.Body)
+		if len(lines) != 1 || lines[0]["error"] != tc.reason || lines[0]["processed"] != false || lines[0]["sequence_number"] != r.Kinesis.SequenceNumber {
+			t.Errorf("quarantine %d = %v; want error %q", tc.rec, lines, tc.reason)
+		}
+	}
+}
+
+func TestHandleAllQuarantinedStillWritesProcessedObject(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, Gzip)
+	ev := kinesisEvent(sensor(0, "never"))
+	if _, err := p.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	key := "processed/year=2026/month=11/day=21/hour=13/" + shard + "-" + ev.Records[0].Kinesis.SequenceNumber + ".ndjson.gz"
+	obj, ok := sink.objects[key]
+	if !ok {
+		t.Fatalf("empty processed object not written: %v", keys(sink))
+	}
+	if n := len(decodeLines(t, Gzip, obj.Body)); n != 0 || obj.Metadata[MetaRecordCount] != "0" {
+		t.Errorf("processed object has %d lines, metadata %v; want 0", n, obj.Metadata)
+	}
+}
+
+func TestHandleStorageFailureReportsFirstUnstoredRecord(t *testing.T) {
+	slowDown := errors.New("SlowDown: please reduce your request rate")
+	tests := []struct {
+		name   string
+		failIf func(key string) error
+	}{
+		{"processed object fails", func(key string) error {
+			if strings.HasPrefix(key, "processed/") {
+				return slowDown
+			}
+			return nil
+		}},
+		{"quarantine object fails", func(key string) error {
+			if strings.HasPrefix(key, "quarantine/") {
+				return slowDown
+			}
+			return nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := newMemSink()
+			sink.failIf = tc.failIf
+			p := newTestProcessor(t, sink, Gzip)
+			ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "bad"), sensor(2, "2026-11-21T13:40:02Z"))
+			resp, err := p.Handle(context.Background(), ev)
+			if err != nil {
+				t.Fatalf("Handle returned a function error %v; want a partial batch response", err)
+			}
+			want := []events.KinesisBatchItemFailure{{ItemIdentifier: ev.Records[0].Kinesis.SequenceNumber}}
+			if d := cmp.Diff(want, resp.BatchItemFailures); d != "" {
+				t.Errorf("BatchItemFailures (-want +got):\n%s", d)
+			}
+			// The retry starts at the same record: it must succeed and overwrite.
+			sink.failIf = nil
+			if resp, _ := p.Handle(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
+				t.Errorf("retry failed: %v", resp)
+			}
+			if len(sink.objects) != 2 {
+				t.Errorf("after retry objects = %v; want processed + one quarantine", keys(sink))
+			}
+		})
+	}
+}
+
+func TestHandleJSONRejectsNonKinesisEvents(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, Gzip)
+	good := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"))
+	mutate := func(f func(r *events.KinesisEventRecord)) string {
+		ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "2026-11-21T13:40:00Z"))
+		f(&ev.Records[1])
+		b, _ := json.Marshal(ev)
+		return string(b)
+	}
+	goodJSON, _ := json.Marshal(good)
+	tests := []struct {
+		name, event, want string
+	}{
+		{"empty", ``, "not a JSON object"},
+		{"array", `[1]`, "not a JSON object"},
+		{"no Records", `{"foo":1}`, `no "Records" array`},
+		{"truncated", string(goodJSON[:len(goodJSON)/2]), "decode"},
+		{"Records not an array", `{"Records":{}}`, "decode"},
+		{"bad base64", `{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"!!"}}]}`, "decode"},
+		{"SQS event", `{"Records":[{"messageId":"1","body":"x","eventSource":"aws:sqs"}]}`, `eventSource is "aws:sqs"`},
+		{"bad sequence number", mutate(func(r *events.KinesisEventRecord) { r.Kinesis.SequenceNumber = "abc" }), `sequenceNumber "abc"`},
+		{"bad eventID", mutate(func(r *events.KinesisEventRecord) { r.EventID = "x" }), `eventID "x"`},
+		{"two shards", mutate(func(r *events.KinesisEventRecord) {
+			r.EventID = "shardId-000000000001:" + r.Kinesis.SequenceNumber
+		}), "differs from the batch's shard"},
+		{"no arrival time", mutate(func(r *events.KinesisEventRecord) { r.Kinesis.ApproximateArrivalTimestamp = events.SecondsEpochTime{} }), "approximateArrivalTimestamp"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := p.HandleJSON(context.Background(), json.RawMessage(tc.event))
+			var ee *EventError
+			if !errors.As(err, &ee) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("HandleJSON(%.60s) error = %v; want an EventError containing %q", tc.event, err, tc.want)
+			}
+		})
+	}
+	if len(sink.objects) != 0 {
+		t.Errorf("invalid events wrote objects: %v", keys(sink))
+	}
+}
+
+// TestLambdaHandlerContract invokes through aws-lambda-go's handler adapter, so the
+// JSON contract (what Lambda sends and receives) is what is tested.
+func TestLambdaHandlerContract(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, Gzip)
+	h := lambda.NewHandler(p.HandleJSON)
+	ev, _ := json.Marshal(kinesisEvent(sensor(0, "2026-11-21T13:40:00Z")))
+	out, err := h.Invoke(context.Background(), ev)
+	if err != nil || string(out) != `{"batchItemFailures":[]}` {
+		t.Errorf("Invoke = %s, %v; want {\"batchItemFailures\":[]}", out, err)
+	}
+	out, err = h.Invoke(context.Background(), []byte(`{"Records":[]}`))
+	if err != nil || string(out) != `{"batchItemFailures":[]}` {
+		t.Errorf("Invoke(empty batch) = %s, %v; want success", out, err)
+	}
+	sink.failIf = func(string) error { return errors.New("InternalError") }
+	out, err = h.Invoke(context.Background(), ev)
+	want := `{"batchItemFailures":[{"itemIdentifier":"` + kinesisEvent(nil).Records[0].Kinesis.SequenceNumber + `"}]}`
+	if err != nil || string(out) != want {
+		t.Errorf("Invoke with S3 failing = %s, %v; want %s", out, err, want)
+	}
+	if _, err := h.Invoke(context.Background(), []byte(`{"hello":"world"}`)); err == nil {
+		t.Errorf("Invoke(non-Kinesis event) = nil error; want an error")
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	if _, err := New(newMemSink(), Config{Compression: "lz4"}); err == nil || !strings.Contains(err.Error(), `unknown compression "lz4"`) {
+		t.Errorf("New(lz4) error = %v", err)
+	}
+	if _, err := New(newMemSink(), Config{ProcessedPrefix: "x", QuarantinePrefix: "x/"}); err == nil {
+		t.Errorf("New(same prefixes) = nil error")
+	}
+	if _, err := New(nil, Config{}); err == nil {
+		t.Errorf("New(nil sink) = nil error")
+	}
+}
+
+// FuzzHandleJSON feeds arbitrary bytes as the Lambda event and as record data: the
+// handler must never panic, and every record of a valid event ends up in exactly
+// one stored line (processed or quarantined).
+func FuzzHandleJSON(f *testing.F) {
+	ev, _ := json.Marshal(kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), []byte("text")))
+	f.Add(ev, []byte(`{"a":1}`))
+	f.Add([]byte(`{"Records":[]}`), []byte{0xff, 0x00})
+	f.Add([]byte(`{"Records":[{"eventSource":"aws:kinesis"}]}`), []byte(`{"timestamp":"x"}`))
+	f.Add([]byte(`not json`), []byte(""))
+	f.Fuzz(func(t *testing.T, event, data []byte) {
+		sink := newMemSink()
+		p, _ := New(sink, Config{Now: fixedNow})
+		_, _ = p.HandleJSON(context.Background(), event)
+
+		sink = newMemSink()
+		p, _ = New(sink, Config{Now: fixedNow})
+		resp, err := p.Handle(context.Background(), kinesisEvent(data, data))
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("Handle(valid event) = %v, %v", resp, err)
+		}
+		lines := 0
+		for _, o := range sink.objects {
+			lines += len(decodeLines(t, Gzip, o.Body))
+		}
+		if lines != 2 {
+			t.Fatalf("stored %d lines for 2 records of %q", lines, data)
+		}
+	})
+}

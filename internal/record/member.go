@@ -1,0 +1,108 @@
+package record
+
+import (
+	"bytes"
+	"unsafe"
+)
+
+// TopLevelMember returns the raw value of the member name of a compact JSON object
+// (as AppendPayload produces), without decoding the object: the transform hot path
+// looks at one or two fields of every record and must not allocate. It reports false
+// if obj is not an object or has no such member. Member names are compared as they
+// are written, so a name spelled with escapes does not match. When a name repeats,
+// the last one wins, as in encoding/json.
+func TopLevelMember(obj []byte, name string) ([]byte, bool) {
+	if len(obj) < 2 || obj[0] != '{' {
+		return nil, false
+	}
+	var found []byte
+	ok := false
+	i := 1
+	for i < len(obj) && obj[i] != '}' {
+		if obj[i] == ',' {
+			i++
+		}
+		if i >= len(obj) || obj[i] != '"' {
+			return nil, false
+		}
+		end := skipString(obj, i)
+		key := obj[i+1 : end-1]
+		i = end
+		if i >= len(obj) || obj[i] != ':' {
+			return nil, false
+		}
+		i++
+		vend := skipValue(obj, i)
+		if vend <= i {
+			return nil, false
+		}
+		if string(key) == name {
+			found, ok = obj[i:vend], true
+		}
+		i = vend
+	}
+	return found, ok
+}
+
+// StringValue returns the contents of a JSON string value that has no escapes, as a
+// string that aliases v (no copy): it is only valid while v is unchanged. It reports
+// false for other values and for strings with escapes.
+func StringValue(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 {
+		return "", false
+	}
+	if len(inner) == 0 {
+		return "", true
+	}
+	return unsafe.String(&inner[0], len(inner)), true
+}
+
+// skipString returns the index just past the JSON string starting at obj[i] == '"'.
+func skipString(obj []byte, i int) int {
+	for j := i + 1; j < len(obj); j++ {
+		switch obj[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(obj)
+}
+
+// skipValue returns the index just past the compact JSON value starting at obj[i].
+func skipValue(obj []byte, i int) int {
+	if i >= len(obj) {
+		return i
+	}
+	switch obj[i] {
+	case '"':
+		return skipString(obj, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(obj); j++ {
+			switch obj[j] {
+			case '"':
+				j = skipString(obj, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(obj)
+	default:
+		j := i
+		for j < len(obj) && obj[j] != ',' && obj[j] != '}' && obj[j] != ']' {
+			j++
+		}
+		return j
+	}
+}

@@ -1,0 +1,127 @@
+package record
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Kind says how a payload was represented in the output line.
+type Kind uint8
+
+// Payload kinds. The zero value is JSON.
+const (
+	// JSON: the payload was valid UTF-8 JSON and is stored as is (compacted).
+	JSON Kind = iota
+	// Text: valid UTF-8 that is not JSON, stored as {"message": "<text>"}.
+	Text
+	// Binary: not UTF-8, stored as {"data_base64": "<standard base64>"}.
+	Binary
+)
+
+func (k Kind) String() string {
+	switch k {
+	case JSON:
+		return "json"
+	case Text:
+		return "text"
+	case Binary:
+		return "binary"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// AppendPayload appends the JSON representation of a Kinesis payload to dst and says
+// which kind it was. Nothing is dropped for its format: valid UTF-8 JSON is appended
+// compacted (so that it fits on one NDJSON line), other UTF-8 text is wrapped as
+// {"message": …}, and anything else as {"data_base64": …}. An empty payload is text.
+func AppendPayload(dst []byte, data []byte) ([]byte, Kind) {
+	if !utf8.Valid(data) {
+		dst = append(dst, `{"data_base64":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, data)
+		return append(dst, `"}`...), Binary
+	}
+	if len(data) > 0 {
+		n := len(dst)
+		if out, ok := appendCompactJSON(dst, data); ok {
+			return out, JSON
+		}
+		dst = dst[:n]
+	}
+	dst = append(dst, `{"message":`...)
+	dst = AppendString(dst, data)
+	return append(dst, '}'), Text
+}
+
+// appendCompactJSON appends data compacted if it is one valid JSON value. It
+// allocates nothing when dst has room: bytes.Buffer wraps dst's spare capacity.
+func appendCompactJSON(dst, data []byte) ([]byte, bool) {
+	if isCompactCandidate(data) {
+		if json.Valid(data) {
+			return append(dst, data...), true
+		}
+		return dst, false
+	}
+	buf := bytes.NewBuffer(dst)
+	if err := json.Compact(buf, data); err != nil {
+		return dst, false
+	}
+	return buf.Bytes(), true
+}
+
+// isCompactCandidate reports whether data has no JSON whitespace outside strings
+// cheaply enough to skip Compact: it has no byte that could be insignificant
+// whitespace at all. Payloads with spaces inside strings take the Compact path,
+// which is still correct, only slower.
+func isCompactCandidate(data []byte) bool {
+	return !bytes.ContainsAny(data, " \t\r\n")
+}
+
+// AppendString appends s as a JSON string literal. s must be valid UTF-8. Unlike
+// encoding/json it does not escape <, > and & (the output is not HTML), so text
+// round-trips byte for byte.
+func AppendString(dst []byte, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b >= 0x20 && b != '"' && b != '\\' && b < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if b >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			// U+2028 and U+2029 are valid JSON but break JavaScript line parsing.
+			if r == '\u2028' || r == '\u2029' {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\u202`...)
+				dst = append(dst, hex[r&0xF])
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch b {
+		case '"', '\\':
+			dst = append(dst, '\\', b)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
