@@ -99,7 +99,7 @@ build: $(VENV)/.installed ## sam build (Go, arm64, static bootstrap per function
 
 .PHONY: invoke
 invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json
-	$(TEST_ENV) $(CLI) invoke --function $(FUNCTION) --event $(EVENT)
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) invoke --function $(FUNCTION) --event $(EVENT)
 
 .PHONY: events
 events: ## Regenerate the sample Kinesis events in events/ (deterministic).

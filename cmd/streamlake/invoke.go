@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/streamlake/streamlake/internal/lambdahost"
+	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/samtemplate"
+)
+
+func init() {
+	register(command{name: "invoke", summary: "invoke a function locally with an event file (no Docker)", run: runInvoke})
+}
+
+// invokeOutput is the --json document of invoke.
+type invokeOutput struct {
+	Function       string          `json:"function"`
+	FunctionName   string          `json:"functionName"`
+	Response       json.RawMessage `json:"response,omitempty"`
+	Error          *invokeError    `json:"error"`
+	ColdStart      bool            `json:"coldStart"`
+	InitDurationMS float64         `json:"initDurationMs"`
+	DurationMS     float64         `json:"durationMs"`
+	Objects        []objectInfo    `json:"objects"`
+}
+
+type invokeError struct {
+	Type    string `json:"errorType"`
+	Message string `json:"errorMessage"`
+}
+
+type objectInfo struct {
+	Bucket  string `json:"bucket"`
+	Key     string `json:"key"`
+	Size    int64  `json:"size"`
+	Records int    `json:"records"`
+}
+
+func runInvoke(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "invoke", "", "Invokes a function of template.yaml once, the Docker-less twin of `sam local invoke -e`:\n"+
+		"builds its bootstrap for this machine, starts moto server unless AWS_ENDPOINT_URL is set,\n"+
+		"creates the template's buckets, streams, queues and tables, runs the binary behind a local\n"+
+		"Lambda Runtime API, and prints the response and the S3 objects the invocation wrote.")
+	function := fs.String("function", "", "logical ID of the function (required)")
+	eventPath := fs.String("event", "", "event JSON file (required; - reads stdin)")
+	templatePath := fs.String("template", "template.yaml", "SAM template")
+	configEnv := fs.String("config-env", "", "samconfig.toml environment for parameter overrides")
+	envVars := fs.String("env-vars", "", "JSON file of environment overrides, as for sam local invoke --env-vars")
+	var overrides paramOverrides
+	fs.Var(&overrides, "parameter-overrides", "template parameter K=V (repeatable; space-separated pairs accepted)")
+	asJSON := fs.Bool("json", false, "print one JSON document instead of text")
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	if *function == "" || *eventPath == "" {
+		return usageError(fs, "--function and --event are required")
+	}
+	event, err := readEvent(*eventPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake invoke: %v\n", err)
+		return exitFailure
+	}
+	out, err := invokeOnce(ctx, e, invokeRequest{
+		function: *function, event: event, template: *templatePath, configEnv: *configEnv,
+		envVarsFile: *envVars, overrides: overrides.values,
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake invoke: %v\n", err)
+		return exitFailure
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+	} else {
+		printInvoke(e.stdout, out)
+	}
+	if out.Error != nil {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func readEvent(path string) ([]byte, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(os.Stdin)
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read event: %w", err)
+	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("event %s is not valid JSON", path)
+	}
+	return b, nil
+}
+
+type invokeRequest struct {
+	function, template, configEnv, envVarsFile string
+	event                                      []byte
+	overrides                                  map[string]string
+}
+
+func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, error) {
+	lenv, err := localenv.Open(ctx, localenv.Options{TemplatePath: req.template, ConfigEnv: req.configEnv, Overrides: req.overrides, Getenv: e.getenv})
+	if err != nil {
+		return nil, err
+	}
+	defer lenv.Close()
+	fn, err := lenv.Function(req.function)
+	if err != nil {
+		return nil, err
+	}
+	extraEnv, err := readEnvVars(req.envVarsFile, fn.LogicalID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := lenv.CreateResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	binary, err := lenv.Build(ctx, fn)
+	if err != nil {
+		return nil, err
+	}
+	cfg := lenv.HostConfig(fn, binary, extraEnv, e.stderr)
+	host := lambdahost.New(cfg)
+	start := time.Now().Add(-time.Second)
+	result, err := host.Invoke(ctx, req.event)
+	host.Close()
+	if err != nil {
+		return nil, err
+	}
+	out := &invokeOutput{
+		Function: fn.LogicalID, FunctionName: cfg.FunctionName, ColdStart: result.ColdStart,
+		InitDurationMS: ms(result.InitDuration), DurationMS: ms(result.Duration), Objects: []objectInfo{},
+	}
+	if result.Err != nil {
+		out.Error = &invokeError{Type: result.Err.Type, Message: result.Err.Message}
+	} else if json.Valid(result.Payload) {
+		out.Response = result.Payload
+	} else {
+		out.Response, _ = json.Marshal(string(result.Payload))
+	}
+	client := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+	buckets := make([]string, 0, len(res.Buckets))
+	for _, b := range res.Buckets {
+		buckets = append(buckets, b)
+	}
+	sort.Strings(buckets)
+	for _, b := range buckets {
+		objs, err := objectsSince(ctx, client, b, start)
+		if err != nil {
+			return nil, err
+		}
+		out.Objects = append(out.Objects, objs...)
+	}
+	return out, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// readEnvVars reads a `sam local invoke --env-vars` file: {"Parameters": {...}} for
+// every function and {"<LogicalId>": {...}} for one.
+func readEnvVars(path, logicalID string) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("env vars: %w", err)
+	}
+	var doc map[string]map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("env vars %s: want {\"<FunctionLogicalId>\": {\"NAME\": \"value\"}}: %w", path, err)
+	}
+	out := map[string]string{}
+	for _, section := range []string{"Parameters", logicalID} {
+		for k, v := range doc[section] {
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
+}
+
+// objectsSince lists the current objects of bucket modified at or after since, with
+// their record (line) counts.
+func objectsSince(ctx context.Context, client *s3.Client, bucket string, since time.Time) ([]objectInfo, error) {
+	var out []objectInfo
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s: %w", bucket, err)
+		}
+		for _, o := range page.Contents {
+			if o.LastModified != nil && o.LastModified.Before(since) {
+				continue
+			}
+			n, err := countLines(ctx, client, bucket, aws.ToString(o.Key))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, objectInfo{Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Records: n})
+		}
+	}
+	return out, nil
+}
+
+// countLines reads an NDJSON object, decompressing it by its key's extension.
+func countLines(ctx context.Context, client *s3.Client, bucket, key string) (int, error) {
+	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return 0, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	defer obj.Body.Close()
+	body, err := decompressed(key, obj.Body)
+	if err != nil {
+		return 0, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+	}
+	sc := bufio.NewScanner(body)
+	sc.Buffer(nil, 64<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+	}
+	return n, sc.Err()
+}
+
+func decompressed(key string, r io.Reader) (io.Reader, error) {
+	switch {
+	case strings.HasSuffix(key, ".gz"):
+		return gzip.NewReader(r)
+	case strings.HasSuffix(key, ".zst"):
+		d, err := zstd.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		return d.IOReadCloser(), nil
+	}
+	return r, nil
+}
+
+func printInvoke(w io.Writer, out *invokeOutput) {
+	start := "warm start"
+	if out.ColdStart {
+		start = fmt.Sprintf("cold start, init %.1f ms", out.InitDurationMS)
+	}
+	fmt.Fprintf(w, "%s (%s): %s, duration %.1f ms\n", out.Function, out.FunctionName, start, out.DurationMS)
+	if out.Error != nil {
+		fmt.Fprintf(w, "Function error: %s: %s\n", out.Error.Type, out.Error.Message)
+	} else {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, out.Response, "", "  ") != nil {
+			pretty.Write(out.Response)
+		}
+		fmt.Fprintf(w, "Response:\n%s\n", pretty.String())
+	}
+	fmt.Fprintf(w, "Objects written: %d\n", len(out.Objects))
+	for _, o := range out.Objects {
+		fmt.Fprintf(w, "  s3://%s/%s  %d bytes, %d records\n", o.Bucket, o.Key, o.Size, o.Records)
+	}
+}
+
+// paramOverrides collects --parameter-overrides K=V flags; a value may hold several
+// space-separated pairs, as the SAM CLI accepts.
+type paramOverrides struct{ values map[string]string }
+
+func (p *paramOverrides) String() string { return "" }
+
+func (p *paramOverrides) Set(s string) error {
+	if p.values == nil {
+		p.values = map[string]string{}
+	}
+	m, err := samtemplate.ParseParameterOverrides(s)
+	if err != nil {
+		return err
+	}
+	if len(m) == 0 {
+		return errors.New("want KEY=VALUE")
+	}
+	for k, v := range m {
+		p.values[k] = v
+	}
+	return nil
+}

@@ -1,0 +1,11 @@
+// Package localenv stands up a SAM template on one machine: it resolves
+// template.yaml (with samconfig.toml parameters), points the AWS SDK at an emulator
+// (the AWS_ENDPOINT_URL the user set, or a moto server it starts), creates the
+// template's streams, queues, buckets (with their notifications) and tables there,
+// builds the template's Go functions for this machine and describes them for
+// package lambdahost.
+//
+// It is what `streamlake invoke` and `streamlake local` share. Creation is
+// idempotent: resources that already exist are kept, so a local pipeline that was
+// stopped can be started again on the same emulator and resume.
+package localenv

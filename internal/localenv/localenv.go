@@ -1,0 +1,229 @@
+package localenv
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/streamlake/streamlake/internal/lambdahost"
+	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/samtemplate"
+)
+
+// Options says which template to stand up and where.
+type Options struct {
+	// TemplatePath is the SAM template; "" means template.yaml.
+	TemplatePath string
+	// ConfigEnv is the samconfig.toml environment whose parameter_overrides apply
+	// ("" = default). samconfig.toml is read from the template's directory if present.
+	ConfigEnv string
+	// Overrides are parameter values that win over samconfig.toml.
+	Overrides map[string]string
+	// WorkDir holds build outputs and local state; "" means .local beside the template.
+	WorkDir string
+	// Getenv reads the caller's environment; nil means os.Getenv.
+	Getenv func(string) string
+	// MotoLog receives the output of a moto server started by Open; nil discards it.
+	MotoLog *os.File
+}
+
+// Env is a template stood up against an AWS API emulator. Close stops what Open
+// started. An Env is not safe for concurrent Open/Close, but its fields may be read
+// concurrently.
+type Env struct {
+	Template *samtemplate.Template
+	// AWS is the SDK configuration for the emulator.
+	AWS aws.Config
+	// Endpoint is the emulator's URL.
+	Endpoint string
+	// StartedMoto is true when Open started a moto server (it is stopped by Close).
+	StartedMoto bool
+	// WorkDir is the directory for builds and state.
+	WorkDir string
+
+	moto *motoserver.Server
+}
+
+// Open loads the template and connects to the emulator: AWS_ENDPOINT_URL when set,
+// else a moto server started on a free loopback port. It sets AWS_ENDPOINT_URL, a
+// region and (when unset) dummy credentials in this process's environment, because
+// the function processes that lambdahost starts inherit them from here.
+func Open(ctx context.Context, opts Options) (*Env, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	path := opts.TemplatePath
+	if path == "" {
+		path = "template.yaml"
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	cfgFile := filepath.Join(filepath.Dir(path), "samconfig.toml")
+	if _, err := os.Stat(cfgFile); err != nil {
+		if opts.ConfigEnv != "" {
+			return nil, fmt.Errorf("--config-env %s: %s not found", opts.ConfigEnv, cfgFile)
+		}
+		cfgFile = ""
+	}
+	tpl, err := samtemplate.Load(path, samtemplate.Options{
+		ConfigFile: cfgFile,
+		ConfigEnv:  opts.ConfigEnv,
+		Overrides:  opts.Overrides,
+		Region:     firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1"),
+		AccountID:  lambdahost.DefaultAccountID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Template: tpl, WorkDir: opts.WorkDir}
+	if e.WorkDir == "" {
+		e.WorkDir = filepath.Join(filepath.Dir(path), ".local")
+	}
+	e.Endpoint = getenv("AWS_ENDPOINT_URL")
+	if e.Endpoint == "" {
+		srv, err := motoserver.Start(ctx, opts.MotoLog)
+		if err != nil {
+			return nil, fmt.Errorf("start the AWS emulator: %w", err)
+		}
+		e.moto, e.Endpoint, e.StartedMoto = srv, srv.URL, true
+	}
+	setenvDefault := func(k, v string, force bool) {
+		if force || getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+	setenvDefault("AWS_ENDPOINT_URL", e.Endpoint, true)
+	setenvDefault("AWS_REGION", tpl.Region, false)
+	setenvDefault("AWS_ACCESS_KEY_ID", "testing", false)
+	setenvDefault("AWS_SECRET_ACCESS_KEY", "testing", false)
+	e.AWS, err = config.LoadDefaultConfig(ctx, config.WithRegion(tpl.Region), config.WithBaseEndpoint(e.Endpoint))
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return e, nil
+}
+
+// Close stops the moto server Open started, if any. The emulator's state is lost
+// with it.
+func (e *Env) Close() error {
+	if e.moto != nil {
+		return e.moto.Close()
+	}
+	return nil
+}
+
+// Function returns the template's function logicalID, or an error listing the
+// functions there are.
+func (e *Env) Function(logicalID string) (samtemplate.Function, error) {
+	if fn, ok := e.Template.Function(logicalID); ok {
+		return fn, nil
+	}
+	var names []string
+	for _, fn := range e.Template.Functions() {
+		names = append(names, fn.LogicalID)
+	}
+	return samtemplate.Function{}, fmt.Errorf("function %q is not in %s (functions: %v)", logicalID, e.Template.Path, names)
+}
+
+// Build compiles fn's Go package for this machine into WorkDir/build/<LogicalID>.
+func (e *Env) Build(ctx context.Context, fn samtemplate.Function) (string, error) {
+	if fn.CodeDir == "" {
+		return "", fmt.Errorf("function %s: CodeUri is not a local directory", fn.LogicalID)
+	}
+	if bm, _ := fn.Metadata["BuildMethod"].(string); bm != "" && bm != "go1.x" {
+		return "", fmt.Errorf("function %s: BuildMethod %q: only Go functions (go1.x) run locally", fn.LogicalID, bm)
+	}
+	return lambdahost.Build(ctx, fn.CodeDir, filepath.Join(e.WorkDir, "build", fn.LogicalID))
+}
+
+// HostConfig describes fn, built at binary, for lambdahost, with the function's
+// template environment overlaid by env (e.g. from env.json). Function output goes to
+// logs.
+func (e *Env) HostConfig(fn samtemplate.Function, binary string, env map[string]string, logs io.Writer) lambdahost.Config {
+	vars := map[string]string{}
+	for k, v := range fn.Environment {
+		vars[k] = v
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	name, _ := fn.Properties["FunctionName"].(string)
+	if name == "" {
+		name = e.Template.StackName + "-" + fn.LogicalID
+		if len(name) > 64 {
+			name = name[:64]
+		}
+	}
+	c := lambdahost.Config{
+		Binary:       binary,
+		FunctionName: name,
+		MemoryMB:     fn.MemorySize,
+		Timeout:      durationSeconds(fn.Timeout),
+		Region:       e.Template.Region,
+		AccountID:    e.Template.AccountID,
+		Env:          vars,
+		Stdout:       logs,
+		Stderr:       logs,
+	}
+	if lc, ok := fn.Properties["LoggingConfig"].(map[string]any); ok {
+		c.LogFormat, _ = lc["LogFormat"].(string)
+		if c.LogFormat == "JSON" {
+			c.LogLevel, _ = lc["ApplicationLogLevel"].(string)
+		}
+	}
+	return c
+}
+
+// FunctionARN returns the ARN a function gets in the emulator's account.
+func (e *Env) FunctionARN(c lambdahost.Config) string {
+	return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", e.Template.Partition, e.Template.Region, e.Template.AccountID, c.FunctionName)
+}
+
+// RoleARN returns the execution role ARN of fn as the template resolves it.
+func (e *Env) RoleARN(fn samtemplate.Function) string {
+	if r, ok := fn.Properties["Role"].(string); ok && r != "" {
+		return r
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s-%sRole", e.Template.Partition, e.Template.AccountID, e.Template.StackName, fn.LogicalID)
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// intProperty reads an integer property that the template may give as a number or
+// a numeric string (parameters are strings).
+func intProperty(props map[string]any, name string, def int) (int, error) {
+	v, ok := props[name]
+	if !ok || v == nil {
+		return def, nil
+	}
+	switch n := v.(type) {
+	case int:
+		return n, nil
+	case float64:
+		return int(n), nil
+	case string:
+		i, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("%s %q is not an integer", name, n)
+		}
+		return i, nil
+	}
+	return 0, fmt.Errorf("%s is %T, want an integer", name, v)
+}
+

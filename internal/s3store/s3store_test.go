@@ -1,0 +1,68 @@
+package s3store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/motoserver"
+)
+
+func TestPutAgainstMoto(t *testing.T) {
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := s3.NewFromConfig(cfg)
+	bucket := "s3store-test-bucket"
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	store := New(client, bucket)
+	obj := ingest.Object{
+		Key:         "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-1.ndjson",
+		Body:        []byte("{\"a\":1}\n"),
+		ContentType: "application/x-ndjson",
+		Metadata:    map[string]string{ingest.MetaRecordCount: "1", ingest.MetaLastSequenceNumber: "1"},
+	}
+	if err := store.Put(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(obj.Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if string(body) != string(obj.Body) || out.Metadata[ingest.MetaRecordCount] != "1" || aws.ToString(out.ContentType) != obj.ContentType {
+		t.Errorf("GetObject = %q, %v, %q; want what was put", body, out.Metadata, aws.ToString(out.ContentType))
+	}
+
+	err = New(client, "no-such-bucket-s3store").Put(ctx, obj)
+	if err == nil || !strings.Contains(err.Error(), "put object s3://no-such-bucket-s3store/processed/") {
+		t.Errorf("Put to a missing bucket = %v; want an error naming the object", err)
+	}
+}
+
+type failingClient struct{ err error }
+
+func (f failingClient) PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return nil, f.err
+}
+
+func TestPutWrapsErrors(t *testing.T) {
+	cause := errors.New("SlowDown")
+	err := New(failingClient{cause}, "b").Put(context.Background(), ingest.Object{Key: "k"})
+	if !errors.Is(err, cause) {
+		t.Errorf("Put error = %v; want it to wrap %v", err, cause)
+	}
+}
