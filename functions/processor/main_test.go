@@ -80,7 +80,10 @@ func newFixture(t *testing.T, bucket string, env map[string]string) *fixture {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Logf("function: %s", bytes.TrimSpace(p)); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("function: %s", bytes.TrimSpace(p))
+	return len(p), nil
+}
 
 func (f *fixture) invoke(t *testing.T, event []byte) lambdahost.Result {
 	t.Helper()

@@ -226,4 +226,3 @@ func intProperty(props map[string]any, name string, def int) (int, error) {
 	}
 	return 0, fmt.Errorf("%s is %T, want an integer", name, v)
 }
-
