@@ -1,0 +1,11 @@
+//go:build !unix
+
+package lambdahost
+
+import "os/exec"
+
+func setProcessGroup(*exec.Cmd) {}
+
+func killProcessGroup(cmd *exec.Cmd) {
+	cmd.Process.Kill() //nolint:errcheck // already gone
+}

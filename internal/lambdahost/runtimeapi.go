@@ -1,0 +1,214 @@
+package lambdahost
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Runtime API header names (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+const (
+	headerRequestID   = "Lambda-Runtime-Aws-Request-Id"
+	headerDeadline    = "Lambda-Runtime-Deadline-Ms"
+	headerFunctionARN = "Lambda-Runtime-Invoked-Function-Arn"
+	headerTraceID     = "Lambda-Runtime-Trace-Id"
+	headerErrorType   = "Lambda-Runtime-Function-Error-Type"
+	headerErrorBody   = "Lambda-Runtime-Function-Error-Body" // trailer, base64
+)
+
+// errorTypePattern is what Lambda keeps of a Lambda-Runtime-Function-Error-Type
+// header; anything else counts as Runtime.Unknown (RIE fatalerror.go).
+var errorTypePattern = regexp.MustCompile(`^(Runtime|Function)\.[A-Z][a-zA-Z]+$`)
+
+// drainLimit bounds how much of an oversized body is read and discarded so that the
+// runtime receives the 413 instead of a broken pipe.
+const drainLimit = 256 << 20
+
+// routes is the Runtime API of one sandbox. Paths not listed (e.g. the Extensions
+// API) get 404, which aws-lambda-go tolerates.
+func (sb *sandbox) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", sb.handleNext)
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", sb.handleResponse)
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", sb.handleError)
+	mux.HandleFunc("POST /2018-06-01/runtime/init/error", sb.handleInitError)
+	return mux
+}
+
+// handleNext is the long poll for the next event. The first call ends the init
+// phase.
+func (sb *sandbox) handleNext(w http.ResponseWriter, r *http.Request) {
+	sb.readyOnce.Do(func() {
+		sb.readyAt = time.Now()
+		close(sb.ready)
+	})
+	sb.mu.Lock()
+	busy := sb.inflight != nil
+	sb.mu.Unlock()
+	if busy {
+		renderError(w, http.StatusForbidden, "InvalidStateTransition",
+			"State transition from Invoke to Ready failed for runtime: the invocation has no response yet")
+		return
+	}
+	var inv *invocation
+	select {
+	case inv = <-sb.next:
+	case <-r.Context().Done():
+		return
+	case <-sb.done:
+		return
+	}
+	sb.mu.Lock()
+	sb.inflight = inv
+	sb.mu.Unlock()
+	h := w.Header()
+	h.Set(headerRequestID, inv.id)
+	h.Set(headerDeadline, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+	h.Set(headerFunctionARN, sb.functionARN)
+	h.Set(headerTraceID, inv.traceID)
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(inv.payload) //nolint:errcheck // a dead runtime is noticed by its exit
+}
+
+// claim takes the in-flight invocation with the given ID, or returns nil.
+func (sb *sandbox) claim(id string) *invocation {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	inv := sb.inflight
+	if inv == nil || inv.id != id {
+		return nil
+	}
+	sb.inflight = nil
+	return inv
+}
+
+// handleResponse is the function's successful response.
+func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
+	inv := sb.claim(r.PathValue("id"))
+	if inv == nil {
+		renderError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+		return
+	}
+	body, tooLarge, err := readBody(r.Body)
+	switch {
+	case err != nil:
+		inv.done <- outcome{err: platformError(ErrorTypeTruncated,
+			fmt.Sprintf("RequestId: %s Error: the response body could not be read: %v", inv.id, err))}
+		renderError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+	case tooLarge:
+		inv.done <- outcome{err: responseTooLargeError()}
+		renderError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponseBytes))
+	case r.Trailer.Get(headerErrorType) != "":
+		// aws-lambda-go reports an error while reading a streamed response in trailers.
+		errBody, _ := base64.StdEncoding.DecodeString(r.Trailer.Get(headerErrorBody))
+		inv.done <- outcome{err: parseFunctionError(errBody, r.Trailer.Get(headerErrorType))}
+		renderAccepted(w)
+	default:
+		inv.done <- outcome{payload: body}
+		renderAccepted(w)
+	}
+}
+
+// handleError is an error the function reports for an invocation.
+func (sb *sandbox) handleError(w http.ResponseWriter, r *http.Request) {
+	inv := sb.claim(r.PathValue("id"))
+	if inv == nil {
+		renderError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+		return
+	}
+	body, tooLarge, err := readBody(r.Body)
+	switch {
+	case err != nil:
+		inv.done <- outcome{err: platformError(ErrorTypeTruncated,
+			fmt.Sprintf("RequestId: %s Error: the error body could not be read: %v", inv.id, err))}
+		renderError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+	case tooLarge:
+		inv.done <- outcome{err: responseTooLargeError()}
+		renderError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponseBytes))
+	default:
+		inv.done <- outcome{err: parseFunctionError(body, r.Header.Get(headerErrorType))}
+		renderAccepted(w)
+	}
+}
+
+// handleInitError is a runtime reporting that its initialization failed. It is
+// allowed only before the first /next.
+func (sb *sandbox) handleInitError(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-sb.ready:
+		renderError(w, http.StatusForbidden, "InvalidStateTransition",
+			"State transition from Ready to InitError failed for runtime: init has completed")
+		return
+	default:
+	}
+	body, tooLarge, err := readBody(r.Body)
+	if err != nil {
+		renderError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+		return
+	}
+	if tooLarge {
+		renderError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponseBytes))
+		return
+	}
+	select {
+	case sb.initErr <- parseFunctionError(body, r.Header.Get(headerErrorType)):
+	default: // a second report: the first one stands
+	}
+	renderAccepted(w)
+}
+
+// readBody reads at most MaxResponseBytes. A larger body is drained (up to
+// drainLimit) and reported as tooLarge.
+func readBody(r io.Reader) (body []byte, tooLarge bool, err error) {
+	body, err = io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(body) > MaxResponseBytes {
+		io.Copy(io.Discard, io.LimitReader(r, drainLimit)) //nolint:errcheck // best effort
+		return nil, true, nil
+	}
+	return body, false, nil
+}
+
+// parseFunctionError reads an error document posted by a runtime. The errorType in
+// the body wins; else a well-formed error-type header; else Runtime.Unknown. A body
+// that is not a JSON error document is passed through and becomes the message.
+func parseFunctionError(body []byte, headerType string) *FunctionError {
+	var doc errorDocument
+	fe := &FunctionError{Body: body}
+	if err := json.Unmarshal(body, &doc); err == nil {
+		fe.Type, fe.Message = doc.ErrorType, doc.ErrorMessage
+	} else {
+		fe.Message = string(body)
+	}
+	if fe.Type == "" {
+		fe.Type = ErrorTypeUnknown
+		if errorTypePattern.MatchString(headerType) {
+			fe.Type = headerType
+		}
+	}
+	return fe
+}
+
+func renderAccepted(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	io.WriteString(w, `{"status":"OK"}`+"\n") //nolint:errcheck // nothing to do about a dead runtime
+}
+
+func renderError(w http.ResponseWriter, status int, typ, msg string) {
+	body, _ := json.Marshal(errorDocument{ErrorMessage: msg, ErrorType: typ}) // cannot fail for two strings
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body) //nolint:errcheck // nothing to do about a dead runtime
+}
