@@ -102,11 +102,9 @@ invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make inv
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) invoke --function $(FUNCTION) --event $(EVENT)
 
 .PHONY: events
-events: ## Regenerate the sample Kinesis events in events/ (deterministic).
-	$(CLI) produce --scenario sensor --events-out events/kinesis-sensor-batch.json --count 60 --devices 5 --seed 1 --start 2026-11-21T13:40:00Z
-	$(CLI) produce --scenario mixed --events-out events/kinesis-mixed-payloads.json --seed 2 --start 2026-11-21T13:40:00Z
-	$(CLI) produce --scenario filtered --events-out events/kinesis-filtered.json --seed 3 --start 2026-11-21T13:40:00Z
-	$(CLI) produce --scenario poison --events-out events/kinesis-poison.json --count 10 --devices 3 --seed 4 --start 2026-11-21T13:40:00Z
+events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt).
+	$(GO) build -o .local/bin/streamlake ./cmd/streamlake
+	while read -r line; do [ -n "$$line" ] && .local/bin/streamlake $$line; done < cmd/streamlake/testdata/produce/events.txt
 
 .PHONY: deploy
 deploy: build ## Deploy with sam (guided the first time, when the stack does not exist yet).
