@@ -25,6 +25,9 @@ type Options struct {
 	ConfigEnv string
 	// Overrides are parameter values that win over samconfig.toml.
 	Overrides map[string]string
+	// StackName names the local stack (resource names derive from it); "" takes
+	// stack_name from samconfig.toml.
+	StackName string
 	// WorkDir holds build outputs and local state; "" means .local beside the template.
 	WorkDir string
 	// Getenv reads the caller's environment; nil means os.Getenv.
@@ -77,6 +80,7 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 		ConfigFile: cfgFile,
 		ConfigEnv:  opts.ConfigEnv,
 		Overrides:  opts.Overrides,
+		StackName:  opts.StackName,
 		Region:     firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1"),
 		AccountID:  lambdahost.DefaultAccountID,
 	})

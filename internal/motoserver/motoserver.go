@@ -82,7 +82,7 @@ func Start(ctx context.Context, logw *os.File) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := start(ctx, bin, port, logw)
+		s, err := start(ctx, bin, port, logw, false)
 		if err == nil {
 			return s, nil
 		}
@@ -91,11 +91,53 @@ func Start(ctx context.Context, logw *os.File) (*Server, error) {
 	return nil, lastErr
 }
 
-func start(ctx context.Context, bin string, port int, logw *os.File) (*Server, error) {
+// StartDetached is Start for a server that outlives this process: it runs in a
+// session of its own and is not killed when its parent exits, so that a local
+// pipeline that is interrupted can be resumed against the same emulator state.
+// Stop it with Close, or later with Kill(pid).
+func StartDetached(ctx context.Context, logw *os.File) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, bin, port, logw, true)
+}
+
+// PID returns the server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// Alive reports whether a moto server answers at url.
+func Alive(url string) bool {
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get(url + "/moto-api/data.json")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Kill stops a detached server by its process id (its whole process group).
+func Kill(pid int) error {
+	if pid <= 0 {
+		return fmt.Errorf("invalid pid %d", pid)
+	}
+	return syscall.Kill(-pid, syscall.SIGTERM)
+}
+
+func start(ctx context.Context, bin string, port int, logw *os.File, detached bool) (*Server, error) {
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logw, logw
-	// Its own process group, so that Close also stops any worker it forks.
+	// Its own process group, so that Close also stops any worker it forks; killed
+	// with its parent unless detached.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if detached {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/streamlake/streamlake/internal/pipeline"
+)
+
+func init() {
+	register(command{name: "local", summary: "run the whole pipeline locally (stream, mapping, functions, S3) and account for every record", run: runLocal})
+}
+
+func runLocal(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "local", "", "Runs template.yaml on this machine: creates the stream, bucket and queues in moto server\n"+
+		"(or in AWS_ENDPOINT_URL), builds the functions, runs them under the local Lambda Runtime API,\n"+
+		"produces sensor records and emulates the Kinesis event source mapping with AWS semantics until\n"+
+		"the stream is drained, then prints an accounting of every record read back from the emulator.\n"+
+		"A run that is interrupted resumes from its checkpoints when started again (unless --fresh).\n"+
+		"The emulator stays up after the run so its data can be inspected; --stop stops it.")
+	templatePath := fs.String("template", "template.yaml", "SAM template")
+	configEnv := fs.String("config-env", "", "samconfig.toml environment for parameter overrides")
+	var overrides paramOverrides
+	fs.Var(&overrides, "parameter-overrides", "template parameter K=V (repeatable; space-separated pairs accepted)")
+	function := fs.String("function", "", "function whose Kinesis event to emulate (default: the only one)")
+	count := fs.Int("count", pipeline.DefaultCount, "records to produce in all")
+	rate := fs.Float64("rate", 0, "records per second to produce (0 = as fast as possible)")
+	devices := fs.Int("devices", pipeline.DefaultDevices, "simulated devices")
+	seed := fs.Int64("seed", 1, "seed of the produced records and of the injected faults")
+	heartbeats := fs.Float64("heartbeat-rate", 0.02, "fraction of produced records that are device heartbeats (the default filter drops them)")
+	noProduce := fs.Bool("no-produce", false, "do not produce; process what another producer puts, until idle")
+	idle := fs.Duration("idle", 5*time.Second, "with --no-produce: stop after the stream was idle this long")
+	s3Fail := fs.Float64("s3-failure-rate", 0, "fraction of the functions' PutObject calls that fail with 503 SlowDown")
+	crash := fs.Float64("crash-rate", 0, "fraction of invocations whose function process is killed")
+	timeout := fs.Float64("timeout-rate", 0, "fraction of invocations that run past the function timeout")
+	poison := fs.Float64("poison-rate", 0, "fraction of produced records with an unreadable event time (quarantined)")
+	poll := fs.Duration("poll-interval", pipeline.DefaultPollInterval, "pause between polls of an idle shard (AWS: about 1s)")
+	fresh := fs.Bool("fresh", false, "discard an interrupted run instead of resuming it")
+	stop := fs.Bool("stop", false, "stop the emulator the last run left running, and exit")
+	workDir := fs.String("work-dir", "", "directory for builds, logs and run state (default .local beside the template)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	for name, v := range map[string]float64{"--s3-failure-rate": *s3Fail, "--crash-rate": *crash, "--timeout-rate": *timeout, "--poison-rate": *poison, "--heartbeat-rate": *heartbeats} {
+		if v < 0 || v > 1 {
+			return usageError(fs, "%s %g: want a fraction between 0 and 1", name, v)
+		}
+	}
+	if *count <= 0 || *rate < 0 || *devices <= 0 || *poll <= 0 || *idle <= 0 {
+		return usageError(fs, "--count, --devices, --poll-interval and --idle must be positive, --rate not negative")
+	}
+	dir := *workDir
+	if dir == "" {
+		dir = filepath.Join(filepath.Dir(*templatePath), ".local")
+	}
+	if *stop {
+		endpoint, err := pipeline.StopEmulator(dir)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
+			return exitFailure
+		}
+		if endpoint != "" {
+			fmt.Fprintf(e.stdout, "stopped the emulator at %s\n", endpoint)
+		} else {
+			fmt.Fprintln(e.stdout, "no emulator was running")
+		}
+		return exitOK
+	}
+	opts := pipeline.Options{
+		TemplatePath: *templatePath, ConfigEnv: *configEnv, Overrides: overrides.values, Function: *function,
+		WorkDir: dir, Count: *count, Rate: *rate, Devices: *devices, Seed: *seed, HeartbeatRate: *heartbeats, NoProduce: *noProduce, Idle: *idle,
+		Faults:       pipeline.Faults{S3FailureRate: *s3Fail, CrashRate: *crash, TimeoutRate: *timeout, PoisonRate: *poison, Seed: *seed},
+		PollInterval: *poll, Fresh: *fresh, Getenv: e.getenv, Log: e.stderr,
+	}
+	if e.isTerminal {
+		opts.Progress = func(p pipeline.Progress) {
+			fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  produced %d  polled %d  filtered %d  invocations %d  stored %d  retries %d  errors %d  dropped %d",
+				p.Elapsed.Seconds(), p.Produced, p.Polled, p.Filtered, p.Invocations, p.Succeeded, p.Retries, p.FunctionErrors, p.Dropped)
+		}
+	} else if !*asJSON {
+		opts.Progress = func(p pipeline.Progress) {
+			if int(p.Elapsed.Seconds())%5 == 0 {
+				fmt.Fprintf(e.stderr, "%5.1fs  produced %d  polled %d  invocations %d  stored %d\n", p.Elapsed.Seconds(), p.Produced, p.Polled, p.Invocations, p.Succeeded)
+			}
+		}
+	}
+	rep, err := pipeline.Run(ctx, opts)
+	if e.isTerminal {
+		fmt.Fprint(e.stderr, "\r\033[K")
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
+		return exitFailure
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		printReport(e.stdout, rep)
+	}
+	if !rep.OK() {
+		return exitFailure
+	}
+	return exitOK
+}
+
+func printReport(w io.Writer, r *pipeline.Report) {
+	verdict := "OK: every record is accounted for, none twice"
+	if !r.OK() {
+		verdict = "FAILED: records lost or duplicated"
+	}
+	resumed := ""
+	if r.Resumed {
+		resumed = " (resumed)"
+	}
+	fmt.Fprintf(w, "\nAccounting%s, read back from the emulator at %s\n", resumed, r.Endpoint)
+	rows := []struct {
+		name string
+		n    int
+		note string
+	}{
+		{"sent", r.Sent, "records in the stream"},
+		{"filtered", r.Filtered, "dropped by FilterCriteria (never invoked)"},
+		{"written", r.Written, fmt.Sprintf("in %d processed objects (%d empty)", r.Objects.Processed, r.Objects.Empty)},
+		{"quarantined", r.Quarantined, fmt.Sprintf("in %d quarantine objects", r.Objects.Quarantine)},
+		{"dead_lettered", r.DeadLettered, fmt.Sprintf("in %d on-failure records in the failure queue", r.OnFailureRecords)},
+		{"duplicates", r.Duplicates, "extra copies among the latest object versions"},
+		{"lost", r.Lost, "in none of the above"},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "  %-14s %8d   %s\n", row.name, row.n, row.note)
+	}
+	if len(r.LostSample) > 0 {
+		fmt.Fprintf(w, "  lost, e.g.: %s\n", strings.Join(r.LostSample, ", "))
+	}
+	if len(r.DuplicateSample) > 0 {
+		fmt.Fprintf(w, "  duplicated, e.g.: %s\n", strings.Join(r.DuplicateSample, ", "))
+	}
+	fmt.Fprintf(w, "\nShards\n")
+	for _, s := range r.Shards {
+		fmt.Fprintf(w, "  %s  %6d records  lag %d records, %d ms behind latest\n", s.ShardID, s.Records, s.LagRecords, s.MillisBehindLatest)
+	}
+	m := r.Mapping
+	fmt.Fprintf(w, "\nEvent source mapping: %d invocations, %d function errors, %d partial failures, %d retries, %d bisects, %d records dropped, %d on-failure records sent\n",
+		m.Invocations, m.FunctionErrors, m.PartialFailures, m.Retries, m.Bisects, m.Dropped, m.OnFailureSent)
+	i := r.Injected
+	if i.S3Failures+i.CrashesBefore+i.CrashesAfter+i.Timeouts+int64(i.Poison) > 0 {
+		fmt.Fprintf(w, "Faults injected: %d S3 failures, %d crashes before and %d after the handler, %d timeouts, %d poison records\n",
+			i.S3Failures, i.CrashesBefore, i.CrashesAfter, i.Timeouts, i.Poison)
+	}
+	f := r.Function
+	fmt.Fprintf(w, "Function: %d invocations (%d cold starts) in %d environments, mean %.1f ms per invocation\n",
+		f.Invocations, f.ColdStarts, f.Environments, f.MeanInvokeMS)
+	fmt.Fprintf(w, "Time: %.1fs in all (%.1fs setup incl. %.1fs build, production %.1fs), %.0f records/s end to end\n",
+		r.DurationSeconds, f.SetupSeconds, f.BuildSeconds, f.ProduceSecond, r.RecordsPerSecond)
+	fmt.Fprintf(w, "\n%s\n", verdict)
+	fmt.Fprintf(w, "The emulator is still running: export AWS_ENDPOINT_URL=%s to inspect it (bucket %s, failure queue %s);\n`streamlake local --stop` stops it.\n",
+		r.Endpoint, r.Bucket, r.FailureQueueURL)
+}
+
+var _ = os.Stdout

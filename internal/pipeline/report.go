@@ -1,0 +1,353 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/streamlake/streamlake/internal/record"
+)
+
+// Report is the accounting of a local run (design §8). Its record counts are
+// computed by reading back what is in the emulator, not from counters: every
+// record in the stream is classified as written (in the latest version of a
+// processed object), quarantined, filtered (rejected by the mapping's
+// FilterCriteria), dead-lettered (in the sequence range of an on-failure record and
+// stored nowhere) or lost (none of these). Duplicates are extra copies of a record
+// among the latest versions of the processed and quarantine objects.
+type Report struct {
+	Sent         int `json:"sent"`
+	Filtered     int `json:"filtered"`
+	Written      int `json:"written"`
+	Quarantined  int `json:"quarantined"`
+	DeadLettered int `json:"dead_lettered"`
+	Duplicates   int `json:"duplicates"`
+	Lost         int `json:"lost"`
+
+	Objects          ObjectCounts  `json:"objects"`
+	OnFailureRecords int           `json:"on_failure_records"`
+	Shards           []ShardReport `json:"shards"`
+	// LostSample and DuplicateSample name up to 10 records ("shardId:sequenceNumber").
+	LostSample      []string `json:"lost_sample,omitempty"`
+	DuplicateSample []string `json:"duplicate_sample,omitempty"`
+
+	Mapping  MappingReport  `json:"mapping"`
+	Function FunctionReport `json:"function"`
+	Injected InjectedFaults `json:"faults_injected"`
+	Producer ProducerReport `json:"producer"`
+
+	DurationSeconds  float64 `json:"duration_seconds"`
+	RecordsPerSecond float64 `json:"records_per_second"`
+	Resumed          bool    `json:"resumed"`
+	Endpoint         string  `json:"endpoint"`
+	Bucket           string  `json:"bucket"`
+	FailureQueueURL  string  `json:"failure_queue_url"`
+
+	Summaries *SummaryReport `json:"summaries,omitempty"`
+}
+
+// OK reports whether nothing was lost or duplicated.
+func (r *Report) OK() bool { return r.Lost == 0 && r.Duplicates == 0 }
+
+// ObjectCounts counts the current objects under each prefix.
+type ObjectCounts struct {
+	Processed  int `json:"processed"`
+	Quarantine int `json:"quarantine"`
+	Empty      int `json:"empty"`
+}
+
+// ShardReport is the state of one shard at the end of the run.
+type ShardReport struct {
+	ShardID    string `json:"shard_id"`
+	Records    int    `json:"records"`
+	Checkpoint string `json:"checkpoint"`
+	// LagRecords is the number of records after the checkpoint.
+	LagRecords         int   `json:"lag_records"`
+	MillisBehindLatest int64 `json:"millis_behind_latest"`
+}
+
+// MappingReport summarizes the event source mapping's own counters.
+type MappingReport struct {
+	Polled          int64 `json:"polled"`
+	FilteredOut     int64 `json:"filtered_out"`
+	Invocations     int64 `json:"invocations"`
+	FunctionErrors  int64 `json:"function_errors"`
+	PartialFailures int64 `json:"partial_failures"`
+	Retries         int64 `json:"retries"`
+	Bisects         int64 `json:"bisects"`
+	Dropped         int64 `json:"dropped"`
+	OnFailureSent   int64 `json:"on_failure_sent"`
+}
+
+// FunctionReport describes the function's invocations in the local host.
+type FunctionReport struct {
+	Invocations   int64   `json:"invocations"`
+	ColdStarts    int64   `json:"cold_starts"`
+	BusySeconds   float64 `json:"busy_seconds"`
+	Environments  int     `json:"environments"`
+	MeanInvokeMS  float64 `json:"mean_invoke_ms"`
+	BuildSeconds  float64 `json:"build_seconds"`
+	SetupSeconds  float64 `json:"setup_seconds"`
+	ProduceSecond float64 `json:"produce_seconds"`
+}
+
+// InjectedFaults counts the faults actually injected.
+type InjectedFaults struct {
+	S3Failures    int64 `json:"s3_failures"`
+	CrashesBefore int64 `json:"crashes_before_handler"`
+	CrashesAfter  int64 `json:"crashes_after_handler"`
+	Timeouts      int64 `json:"timeouts"`
+	Poison        int   `json:"poison_records"`
+}
+
+// ProducerReport summarizes the producer.
+type ProducerReport struct {
+	Sent    int64 `json:"sent"`
+	Retries int64 `json:"retries"`
+	Failed  int64 `json:"failed"`
+}
+
+// SummaryReport compares the hourly summaries table with a recomputation from
+// the processed objects.
+type SummaryReport struct {
+	Items      int      `json:"items"`
+	Mismatches int      `json:"mismatches"`
+	Sample     []string `json:"mismatch_sample,omitempty"`
+}
+
+type streamRecord struct {
+	shard, seq, key string
+	data            []byte
+}
+
+// readStream reads every record of every shard of the stream, in order.
+func readStream(ctx context.Context, kin *kinesis.Client, streamARN string) (map[string][]streamRecord, []string, error) {
+	shards, err := kin.ListShards(ctx, &kinesis.ListShardsInput{StreamARN: aws.String(streamARN)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list shards: %w", err)
+	}
+	out := map[string][]streamRecord{}
+	var ids []string
+	for _, sh := range shards.Shards {
+		id := aws.ToString(sh.ShardId)
+		ids = append(ids, id)
+		recs, err := readShard(ctx, kin, streamARN, id, &kinesis.GetShardIteratorInput{ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon}, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		out[id] = recs
+	}
+	sort.Strings(ids)
+	return out, ids, nil
+}
+
+// readShard reads a shard from the iterator it describes up to and including
+// endSeq ("" = to the tip).
+func readShard(ctx context.Context, kin *kinesis.Client, streamARN, shard string, it *kinesis.GetShardIteratorInput, endSeq string) ([]streamRecord, error) {
+	it.StreamARN, it.ShardId = aws.String(streamARN), aws.String(shard)
+	itOut, err := kin.GetShardIterator(ctx, it)
+	if err != nil {
+		return nil, fmt.Errorf("get shard iterator %s: %w", shard, err)
+	}
+	iter := itOut.ShardIterator
+	var out []streamRecord
+	for iter != nil {
+		page, err := kin.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, StreamARN: aws.String(streamARN), Limit: aws.Int32(10000)})
+		if err != nil {
+			return nil, fmt.Errorf("get records %s: %w", shard, err)
+		}
+		for _, r := range page.Records {
+			seq := aws.ToString(r.SequenceNumber)
+			if endSeq != "" {
+				if c, _ := record.CompareSequenceNumbers(seq, endSeq); c > 0 {
+					return out, nil
+				}
+			}
+			out = append(out, streamRecord{shard: shard, seq: seq, key: aws.ToString(r.PartitionKey), data: r.Data})
+		}
+		if len(page.Records) == 0 || aws.ToInt64(page.MillisBehindLatest) == 0 && len(page.Records) < 10000 {
+			break
+		}
+		iter = page.NextShardIterator
+	}
+	return out, nil
+}
+
+// objectLine is what the report needs of one stored line.
+type objectLine struct {
+	Shard string `json:"shard_id"`
+	Seq   string `json:"sequence_number"`
+}
+
+// readObjects returns, for every current object under prefix, the records it holds.
+func readObjects(ctx context.Context, client *s3.Client, bucket, prefix string) (map[string][]objectLine, error) {
+	out := map[string][]objectLine{}
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "/")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			lines, err := readObjectLines(ctx, client, bucket, key)
+			if err != nil {
+				return nil, err
+			}
+			out[key] = lines
+		}
+	}
+	return out, nil
+}
+
+func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string) ([]objectLine, error) {
+	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	defer obj.Body.Close()
+	var r io.Reader = obj.Body
+	switch {
+	case strings.HasSuffix(key, ".gz"):
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+		}
+		r = zr
+	case strings.HasSuffix(key, ".zst"):
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var lines []objectLine
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var l objectLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Seq == "" {
+			return nil, fmt.Errorf("s3://%s/%s: line %d is not an output line", bucket, key, len(lines)+1)
+		}
+		lines = append(lines, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+	}
+	return lines, nil
+}
+
+// readFailureQueue receives every message of the queue, then makes them visible
+// again, so that they stay for redrive.
+func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) ([]esm.OnFailureRecord, error) {
+	var out []esm.OnFailureRecord
+	var handles []string
+	seen := map[string]bool{}
+	for {
+		msgs, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, VisibilityTimeout: 120})
+		if err != nil {
+			return nil, fmt.Errorf("receive from %s: %w", queueURL, err)
+		}
+		if len(msgs.Messages) == 0 {
+			break
+		}
+		for _, m := range msgs.Messages {
+			handles = append(handles, aws.ToString(m.ReceiptHandle))
+			if seen[aws.ToString(m.MessageId)] {
+				continue
+			}
+			seen[aws.ToString(m.MessageId)] = true
+			var rec esm.OnFailureRecord
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &rec); err != nil {
+				return nil, fmt.Errorf("failure queue message %s is not an on-failure record: %w", aws.ToString(m.MessageId), err)
+			}
+			out = append(out, rec)
+		}
+	}
+	for _, h := range handles {
+		_, _ = client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(queueURL), ReceiptHandle: aws.String(h), VisibilityTimeout: 0})
+	}
+	return out, nil
+}
+
+// account fills the record counts of rep.
+func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream map[string][]streamRecord, shardIDs []string,
+	processed, quarantine map[string][]objectLine, failures []esm.OnFailureRecord, passes func([]byte) bool, rep *Report) error {
+	type id struct{ shard, seq string }
+	stored := map[id]int{}
+	inQuarantine := map[id]bool{}
+	for _, set := range []struct {
+		objs map[string][]objectLine
+		q    bool
+	}{{processed, false}, {quarantine, true}} {
+		for _, lines := range set.objs {
+			if len(lines) == 0 {
+				rep.Objects.Empty++
+			}
+			for _, l := range lines {
+				k := id{l.Shard, l.Seq}
+				stored[k]++
+				if set.q {
+					inQuarantine[k] = true
+				}
+			}
+		}
+	}
+	rep.Objects.Processed, rep.Objects.Quarantine = len(processed), len(quarantine)
+	deadLettered := map[id]bool{}
+	for _, f := range failures {
+		b := f.KinesisBatchInfo
+		recs, err := readShard(ctx, kin, streamARN, b.ShardID, &kinesis.GetShardIteratorInput{
+			ShardIteratorType: kintypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(b.StartSequenceNumber)}, b.EndSequenceNumber)
+		if err != nil {
+			return fmt.Errorf("re-read on-failure range %s %s..%s: %w", b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber, err)
+		}
+		for _, r := range recs {
+			deadLettered[id{r.shard, r.seq}] = true
+		}
+	}
+	rep.OnFailureRecords = len(failures)
+	for _, shard := range shardIDs {
+		for _, r := range stream[shard] {
+			rep.Sent++
+			k := id{r.shard, r.seq}
+			n := stored[k]
+			switch {
+			case n > 0 && inQuarantine[k]:
+				rep.Quarantined++
+			case n > 0:
+				rep.Written++
+			case !passes(r.data):
+				rep.Filtered++
+			case deadLettered[k]:
+				rep.DeadLettered++
+			default:
+				rep.Lost++
+				if len(rep.LostSample) < 10 {
+					rep.LostSample = append(rep.LostSample, r.shard+":"+r.seq)
+				}
+			}
+			if n > 1 {
+				rep.Duplicates += n - 1
+				if len(rep.DuplicateSample) < 10 {
+					rep.DuplicateSample = append(rep.DuplicateSample, r.shard+":"+r.seq)
+				}
+			}
+		}
+	}
+	return nil
+}
