@@ -97,6 +97,14 @@ sam-build: build
 build: $(VENV)/.installed ## sam build (Go, arm64, static bootstrap per function).
 	$(LAMBDA_GOENV) $(SAM) build
 
+# The demo: a few thousand records through 3 shards with every fault injected.
+DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=100 MaximumBatchingWindowInSeconds=1" \
+	--s3-failure-rate 0.05 --crash-rate 0.03 --timeout-rate 0.02 --poison-rate 0.005
+
+.PHONY: demo
+demo: $(VENV)/.installed ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) local $(DEMO_FLAGS)
+
 .PHONY: invoke
 invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) invoke --function $(FUNCTION) --event $(EVENT)

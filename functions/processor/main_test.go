@@ -137,7 +137,6 @@ func (f *fixture) objects(t *testing.T, prefix string) map[string][]map[string]a
 type expectation struct {
 	originalData any
 	quarantined  bool
-	reason       string
 }
 
 func expect(t *testing.T, data []byte) expectation {
