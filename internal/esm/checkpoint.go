@@ -1,0 +1,314 @@
+package esm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// checkpointVersion is the format version of checkpoint files.
+const checkpointVersion = 1
+
+// Checkpoints is the content of a checkpoint file (Config.CheckpointFile): where
+// each shard of one mapping resumes. Tools may read it with ReadCheckpoints.
+type Checkpoints struct {
+	Version     int                        `json:"version"`
+	StreamARN   string                     `json:"streamArn"`
+	FunctionARN string                     `json:"functionArn"`
+	Shards      map[string]ShardCheckpoint `json:"shards"`
+}
+
+// ShardCheckpoint is the resume point of one shard.
+type ShardCheckpoint struct {
+	// SequenceNumber is the last record of the shard that is done (succeeded,
+	// filtered out or discarded) together with every record before it; reading
+	// resumes AFTER_SEQUENCE_NUMBER. "" if no record is done yet.
+	SequenceNumber string `json:"sequenceNumber,omitempty"`
+	// StartingPosition is where the shard was first read from, used while
+	// SequenceNumber is "": TRIM_HORIZON or AT_TIMESTAMP. The mapping's
+	// StartingPosition applies only to a shard's first read [S1]; a LATEST start
+	// is stored as AT_TIMESTAMP of the moment it started, so that a restart does
+	// not skip records written while the mapping was down.
+	StartingPosition string `json:"startingPosition,omitempty"`
+	// StartingPositionTimestamp goes with StartingPosition AT_TIMESTAMP.
+	StartingPositionTimestamp time.Time `json:"startingPositionTimestamp,omitzero"`
+}
+
+// ReadCheckpoints reads a checkpoint file. A missing file is an error wrapping
+// fs.ErrNotExist.
+func ReadCheckpoints(path string) (Checkpoints, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Checkpoints{}, fmt.Errorf("read checkpoint file: %w", err)
+	}
+	var cp Checkpoints
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return Checkpoints{}, fmt.Errorf("decode checkpoint file %s: %w", path, err)
+	}
+	if cp.Version != checkpointVersion {
+		return Checkpoints{}, fmt.Errorf("checkpoint file %s has version %d; want %d", path, cp.Version, checkpointVersion)
+	}
+	for id, sc := range cp.Shards {
+		if sc.SequenceNumber != "" && !validSeq(sc.SequenceNumber) {
+			return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: %q is not a sequence number", path, id, sc.SequenceNumber)
+		}
+		switch sc.StartingPosition {
+		case "", StartingPositionTrimHorizon:
+		case StartingPositionAtTimestamp:
+			if sc.StartingPositionTimestamp.IsZero() {
+				return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: AT_TIMESTAMP without startingPositionTimestamp", path, id)
+			}
+		default:
+			return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: starting position %q is not TRIM_HORIZON or AT_TIMESTAMP", path, id, sc.StartingPosition)
+		}
+	}
+	return cp, nil
+}
+
+// checkpointStore holds the checkpoints of a mapping and persists them to a file
+// (when it has a path) with an atomic write: temp file, fsync, rename. Writes are
+// coalesced by a writer goroutine (run), so a fast stream does not wait on the
+// disk; a crash may lose the latest advances, which only causes redelivery.
+// Safe for concurrent use.
+type checkpointStore struct {
+	path string
+
+	mu      sync.Mutex
+	cp      Checkpoints
+	changes uint64 // incremented on every change
+	dirty   chan struct{}
+
+	writeMu sync.Mutex // serialises file writes
+	written uint64     // changes value of the last successful write
+}
+
+// openCheckpointStore loads path (if it exists) and checks that it belongs to
+// this mapping. path "" keeps checkpoints in memory only.
+func openCheckpointStore(path, streamARN, functionARN string) (*checkpointStore, error) {
+	s := &checkpointStore{
+		path:  path,
+		cp:    Checkpoints{Version: checkpointVersion, StreamARN: streamARN, FunctionARN: functionARN, Shards: map[string]ShardCheckpoint{}},
+		dirty: make(chan struct{}, 1),
+	}
+	if path == "" {
+		return s, nil
+	}
+	cp, err := ReadCheckpoints(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, err
+	case cp.StreamARN != streamARN || cp.FunctionARN != functionARN:
+		return nil, fmt.Errorf("checkpoint file %s belongs to stream %s and function %s, not to stream %s and function %s: use another CheckpointFile or remove it",
+			path, cp.StreamARN, cp.FunctionARN, streamARN, functionARN)
+	}
+	if cp.Shards == nil {
+		cp.Shards = map[string]ShardCheckpoint{}
+	}
+	s.cp = cp
+	return s, nil
+}
+
+// empty reports whether no shard has a checkpoint or starting position yet.
+func (s *checkpointStore) empty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.cp.Shards) == 0
+}
+
+// shard returns the stored checkpoint of a shard.
+func (s *checkpointStore) shard(id string) ShardCheckpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cp.Shards[id]
+}
+
+// advance moves a shard's checkpoint forward to seq; it never moves backwards,
+// so callers need not order their calls.
+func (s *checkpointStore) advance(id, seq string) {
+	s.mu.Lock()
+	cur := s.cp.Shards[id]
+	if cur.SequenceNumber != "" && compareSeq(seq, cur.SequenceNumber) <= 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.cp.Shards[id] = ShardCheckpoint{SequenceNumber: seq}
+	s.changes++
+	s.mu.Unlock()
+	s.markDirty()
+}
+
+// setStart records where a shard seen for the first time starts; it does
+// nothing if the shard already has a checkpoint or a starting position.
+func (s *checkpointStore) setStart(id, position string, ts time.Time) {
+	s.mu.Lock()
+	if _, ok := s.cp.Shards[id]; ok {
+		s.mu.Unlock()
+		return
+	}
+	sc := ShardCheckpoint{StartingPosition: position}
+	if position == StartingPositionAtTimestamp {
+		sc.StartingPositionTimestamp = ts.UTC()
+	}
+	s.cp.Shards[id] = sc
+	s.changes++
+	s.mu.Unlock()
+	s.markDirty()
+}
+
+func (s *checkpointStore) markDirty() {
+	select {
+	case s.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// run writes changes until ctx is done. Write errors are reported to onErr and
+// retried with the next change; flush reports the final state.
+func (s *checkpointStore) run(ctx context.Context, onErr func(error)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.dirty:
+			if err := s.flush(); err != nil {
+				onErr(err)
+			}
+		}
+	}
+}
+
+// flush writes the current checkpoints if they changed since the last write.
+func (s *checkpointStore) flush() error {
+	if s.path == "" {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	changes := s.changes
+	if changes == s.written {
+		s.mu.Unlock()
+		return nil
+	}
+	b, err := json.MarshalIndent(s.cp, "", "  ")
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("encode checkpoints: %w", err)
+	}
+	if err := writeFileAtomic(s.path, append(b, '\n')); err != nil {
+		return err
+	}
+	s.written = changes
+	return nil
+}
+
+// writeFileAtomic replaces path with data so that readers (and a restart after a
+// crash) see either the old or the new content, never a torn file.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write checkpoint file: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write checkpoint file %s: %w", path, werr)
+	}
+	return nil
+}
+
+// tracker follows the records of one shard from the moment they are read until
+// they are done (succeeded, filtered out or discarded), possibly out of order
+// when lanes (ParallelizationFactor > 1) or bisected halves finish at different
+// times. The shard checkpoint is the last record before the lowest record not yet
+// done, so a restart never skips an unfinished record. Safe for concurrent use.
+type tracker struct {
+	mu         sync.Mutex
+	base       uint64 // idx of entries[0]
+	entries    []bool // done flags of the records from base on
+	seqs       []string
+	checkpoint string
+	lastRead   string
+	space      chan struct{} // signalled when records are done
+}
+
+func newTracker(checkpoint string) *tracker {
+	return &tracker{checkpoint: checkpoint, lastRead: checkpoint, space: make(chan struct{}, 1)}
+}
+
+// add registers freshly read records, in sequence order, and numbers them.
+func (t *tracker) add(recs []*record) {
+	if len(recs) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range recs {
+		r.idx = t.base + uint64(len(t.entries))
+		t.entries = append(t.entries, false)
+		t.seqs = append(t.seqs, r.seq)
+	}
+	t.lastRead = recs[len(recs)-1].seq
+}
+
+// done marks records done and returns the new checkpoint if it advanced.
+func (t *tracker) done(recs []*record) (checkpoint string, advanced bool) {
+	if len(recs) == 0 {
+		return "", false
+	}
+	t.mu.Lock()
+	for _, r := range recs {
+		t.entries[r.idx-t.base] = true
+	}
+	n := 0
+	for n < len(t.entries) && t.entries[n] {
+		n++
+	}
+	if n > 0 {
+		t.checkpoint = t.seqs[n-1]
+		t.entries = t.entries[n:]
+		t.seqs = t.seqs[n:]
+		t.base += uint64(n)
+		checkpoint, advanced = t.checkpoint, true
+	}
+	t.mu.Unlock()
+	select {
+	case t.space <- struct{}{}:
+	default:
+	}
+	return checkpoint, advanced
+}
+
+// pending is the number of records after the checkpoint (read, some possibly
+// done out of order); it bounds the reader's buffer.
+func (t *tracker) pending() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}
+
+// state returns the checkpoint and the last sequence number read.
+func (t *tracker) state() (checkpoint, lastRead string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.checkpoint, t.lastRead
+}

@@ -1,0 +1,223 @@
+package esm
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestConformanceCheckpointPersistence: a mapping stopped mid-stream and started
+// again (a new KinesisMapping, as after a crash) resumes after the persisted
+// checkpoint, ignoring StartingPosition [S1]: nothing is lost, and records
+// delivered twice all come after that checkpoint (at-least-once).
+func TestConformanceCheckpointPersistence(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(2)
+	puts := e.putAll(arn, records(60, 12, "persist"))
+	path := filepath.Join(t.TempDir(), "checkpoints.json")
+
+	cfg := baseConfig(arn)
+	cfg.BatchSize = 5
+	cfg.CheckpointFile = path
+
+	// Run 1 stops on its 4th invocation, as if killed: that batch is not
+	// acknowledged.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var calls atomic.Int64
+	first := newFake(t, func(call int, b invokedBatch) (Invocation, error) {
+		if calls.Add(1) == 4 {
+			cancel()
+			<-ctx.Done()
+			return Invocation{}, ctx.Err()
+		}
+		return respondJSON("null"), nil
+	})
+	m1 := e.mapping(cfg, first)
+	if err := m1.Run(ctx); err != nil {
+		t.Fatalf("first Run = %v", err)
+	}
+	saved, err := ReadCheckpoints(path)
+	if err != nil {
+		t.Fatalf("ReadCheckpoints after the first run: %v", err)
+	}
+	if len(saved.Shards) == 0 {
+		t.Fatal("no checkpoint persisted by the first run")
+	}
+
+	// Run 2: LATEST would skip everything; a checkpoint overrides it.
+	cfg.StartingPosition = StartingPositionLatest
+	second := newFake(t, nil)
+	kin := &countingKinesis{KinesisAPI: e.kin}
+	m2, err := New(cfg, kin, nil, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, m2)
+	var wantIterators []string
+	for _, sh := range m2.Stats().Shards {
+		if cp := saved.Shards[sh.ShardID].SequenceNumber; cp != "" {
+			wantIterators = append(wantIterators, sh.ShardID+" AFTER_SEQUENCE_NUMBER "+cp)
+		} else {
+			wantIterators = append(wantIterators, sh.ShardID+" TRIM_HORIZON ") // where run 1 started
+		}
+	}
+	slices.Sort(kin.iterators)
+	if diff := cmp.Diff(wantIterators, kin.iterators); diff != "" {
+		t.Errorf("restart iterators (-want +got):\n%s", diff)
+	}
+
+	firstSeen, secondSeen := map[string]int{}, map[string]int{}
+	for _, b := range first.batches() {
+		for _, r := range b.event.Records {
+			firstSeen[shardOf(r.EventID)+"/"+r.Kinesis.SequenceNumber]++
+		}
+	}
+	for _, b := range second.batches() {
+		for _, r := range b.event.Records {
+			secondSeen[shardOf(r.EventID)+"/"+r.Kinesis.SequenceNumber]++
+		}
+	}
+	for _, p := range puts {
+		key := p.Shard + "/" + p.Seq
+		cp := saved.Shards[p.Shard].SequenceNumber
+		after := cp == "" || compareSeq(p.Seq, cp) > 0
+		switch {
+		case firstSeen[key]+secondSeen[key] == 0:
+			t.Errorf("record %s lost", key)
+		case secondSeen[key] > 0 && !after:
+			t.Errorf("record %s redelivered although it is at or before the checkpoint %s", key, cp)
+		case secondSeen[key] > 1:
+			t.Errorf("record %s delivered %d times in one run", key, secondSeen[key])
+		case after && secondSeen[key] == 0:
+			t.Errorf("record %s after the checkpoint %s was not delivered by the restarted mapping", key, cp)
+		}
+	}
+	if len(second.delivered()) >= len(puts) {
+		t.Errorf("restarted mapping delivered %d records; want fewer than %d (it resumes)", len(second.delivered()), len(puts))
+	}
+	final, err := ReadCheckpoints(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range m2.Stats().Shards {
+		if got := final.Shards[sh.ShardID].SequenceNumber; got != sh.LastSequenceRead {
+			t.Errorf("final persisted checkpoint of %s = %s; want the last record %s", sh.ShardID, got, sh.LastSequenceRead)
+		}
+	}
+}
+
+func shardOf(eventID string) string {
+	s, _, _ := strings.Cut(eventID, ":")
+	return s
+}
+
+// TestConformanceLatestRestartKeepsRecords: a LATEST mapping stopped before it
+// processed anything does not skip the records written while it was down.
+func TestConformanceLatestRestartKeepsRecords(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	e.putAll(arn, records(3, 1, "before"))
+	path := filepath.Join(t.TempDir(), "cp.json")
+	cfg := baseConfig(arn)
+	cfg.StartingPosition = StartingPositionLatest
+	cfg.CheckpointFile = path
+
+	kin := &countingKinesis{KinesisAPI: e.kin}
+	m1, err := New(cfg, kin, nil, newFake(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- m1.Run(ctx) }()
+	for kin.getRecords.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	during := e.putAll(arn, records(3, 1, "during"))
+
+	fn := newFake(t, nil)
+	drain(t, e.mapping(cfg, fn))
+	if diff := cmp.Diff(seqsOf(during), fn.delivered()); diff != "" {
+		t.Errorf("delivered after restart (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunRejectsForeignCheckpointFile: a checkpoint file of another mapping, or
+// a corrupt one, stops Run with a clear error instead of reading from a wrong
+// position.
+func TestRunRejectsForeignCheckpointFile(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	dir := t.TempDir()
+	tests := []struct{ name, content, wantErr string }{
+		{"other stream", `{"version":1,"streamArn":"arn:aws:kinesis:us-east-1:123456789012:stream/other","functionArn":"` + testFunctionARN + `","shards":{}}`, "belongs to stream"},
+		{"corrupt", `{"version":1,`, "decode checkpoint file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".json")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := baseConfig(arn)
+			cfg.CheckpointFile = path
+			err := e.mapping(cfg, newFake(t, nil)).Run(t.Context())
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Run = %v; want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// expiringKinesis makes the n-th GetRecords call fail with an expired iterator.
+type expiringKinesis struct {
+	KinesisAPI
+	calls, expireAt atomic.Int64
+}
+
+func (k *expiringKinesis) GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error) {
+	if k.calls.Add(1) == k.expireAt.Load() {
+		return nil, &ktypes.ExpiredIteratorException{Message: new("Iterator expired")}
+	}
+	return k.KinesisAPI.GetRecords(ctx, in, opts...)
+}
+
+// TestConformanceIteratorRefresh: an expired shard iterator (5 minutes [S8]) is
+// replaced by one after the last record read: nothing skipped or repeated.
+func TestConformanceIteratorRefresh(t *testing.T) {
+	for _, at := range []int64{1, 2} { // before and after records were read
+		e := newEnv(t)
+		arn, _ := e.stream(1)
+		puts := e.putAll(arn, records(10, 2, "expire"))
+		kin := &expiringKinesis{KinesisAPI: e.kin}
+		kin.expireAt.Store(at)
+		cfg := baseConfig(arn)
+		cfg.BatchSize = 4 // GetRecords Limit 4: several reads
+		fn := newFake(t, nil)
+		m, err := New(cfg, kin, nil, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drain(t, m)
+		if diff := cmp.Diff(seqsOf(puts), fn.delivered()); diff != "" {
+			t.Errorf("expired at call %d: delivered (-want +got):\n%s", at, diff)
+		}
+		if got := m.Stats().IteratorRefreshes; got != 1 {
+			t.Errorf("IteratorRefreshes = %d; want 1", got)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+// Package esm emulates an AWS Lambda event source mapping (ESM) for Amazon Kinesis
+// Data Streams, so that a Kinesis-triggered function can run locally with the
+// batching, filtering, partial-failure, bisect, retry and on-failure behaviour of
+// the real service.
+//
+// A KinesisMapping polls every shard of a stream (standard iterators, not enhanced
+// fan-out), applies FilterCriteria to each record before batching, groups records
+// into batches of one shard (BatchSize, MaximumBatchingWindowInSeconds, the 6 MB
+// synchronous invoke payload), runs ParallelizationFactor concurrent lanes per
+// shard keyed by partition key, invokes the function synchronously through an
+// Invoker, interprets ReportBatchItemFailures responses, bisects and retries
+// failed batches, discards records by MaximumRetryAttempts and
+// MaximumRecordAgeInSeconds, sends the exact on-failure record to an SQS
+// destination, and persists per-shard checkpoints so that a restarted mapping
+// resumes where it stopped.
+//
+// The behaviour follows these AWS pages (cited in doc comments as [S1]…[S10]):
+//
+//   - [S1] Lambda parameters for Kinesis ESMs:
+//     https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html
+//   - [S2] Partial batch response with Kinesis:
+//     https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
+//   - [S3] Retain discarded batch records (on-failure destinations):
+//     https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+//   - [S5] Event filtering:
+//     https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html and
+//     https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis-filtering.html
+//   - [S7] CreateEventSourceMapping API:
+//     https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html
+//   - [S8] Kinesis Data Streams API reference:
+//     https://docs.aws.amazon.com/kinesis/latest/APIReference/
+//   - [S9] Using Lambda with Kinesis (polling, batching, event shape):
+//     https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
+//   - [S10] aws-lambda-go event types (events.KinesisEvent,
+//     events.KinesisEventResponse): https://github.com/aws/aws-lambda-go/tree/main/events
+//
+// Where AWS does not document a behaviour the package follows the project's
+// decisions (shared/aws-reference.md, "Decisions where AWS is silent"):
+//
+//   - an itemIdentifier that is not in the batch fails the whole batch;
+//   - bisect splits a batch of N records into the first ⌈N/2⌉ records and the rest,
+//     first half first, and each half starts its own invocation count
+//     (approximateInvokeCount reports the attempts of the (sub)batch reported);
+//   - records discarded for age use condition "RecordAgeExceeded"
+//     (Config.RecordAgeCondition); when they were never invoked the on-failure
+//     record has approximateInvokeCount 0, statusCode 0 and a null functionError;
+//   - a record whose one-record event exceeds the invoke payload cap is sent to the
+//     on-failure destination without invoking, with condition "PayloadTooLarge".
+//
+// Further emulator choices, each documented where it is implemented:
+//
+//   - bisected halves inherit the retries already consumed, so
+//     MaximumRetryAttempts bounds the work on a poison record;
+//   - a retry after a partial batch response holds only the remaining records of
+//     the (sub)batch;
+//   - a response that fails the whole batch (malformed JSON, bad itemIdentifier)
+//     is retried without bisecting, as it is not a function error;
+//   - the shard list is read once when Run starts: shards created later by
+//     resharding are read from the next Run on, from TRIM_HORIZON, and parent
+//     and child shards are read concurrently, so ordering across a reshard is
+//     not preserved;
+//   - the checkpoint file also remembers where each shard was first read from,
+//     so StartingPosition applies to a shard's first read only, as in AWS.
+//
+// Delivery is at-least-once: records after the last persisted checkpoint may be
+// delivered again after a restart, exactly as with AWS.
+package esm

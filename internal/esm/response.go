@@ -1,0 +1,130 @@
+package esm
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// outcomeKind classifies an invocation.
+type outcomeKind int
+
+const (
+	// outcomeSuccess: the whole (sub)batch is done; checkpoint at its end [S2].
+	outcomeSuccess outcomeKind = iota
+	// outcomePartial: records before failIndex are done; retry from failIndex [S2].
+	outcomePartial
+	// outcomeFunctionError: the function failed (error, crash, timeout) [S3].
+	outcomeFunctionError
+	// outcomeInvalidResponse: the function returned normally but its partial
+	// batch response fails the whole batch [S2].
+	outcomeInvalidResponse
+)
+
+func (k outcomeKind) String() string {
+	switch k {
+	case outcomeSuccess:
+		return "success"
+	case outcomePartial:
+		return "partial failure"
+	case outcomeFunctionError:
+		return "function error"
+	case outcomeInvalidResponse:
+		return "invalid partial batch response"
+	}
+	return fmt.Sprintf("outcome(%d)", int(k))
+}
+
+// outcome is the classified result of one invocation.
+type outcome struct {
+	kind      outcomeKind
+	failIndex int    // outcomePartial: index of the lowest reported record
+	reason    string // why, for logs
+}
+
+// classify interprets an invocation of recs [S2]:
+//
+//   - a function error fails the whole batch; the body is not parsed;
+//   - without ReportBatchItemFailures the body is ignored: success;
+//   - with it, an empty body, null, {}, a null or empty batchItemFailures list
+//     mean complete success;
+//   - an itemIdentifier that is "", null, missing (wrong key), not a string, or
+//     not a sequence number of the batch, a body that is not JSON or not an
+//     object, or a batchItemFailures that is not a list fail the whole batch
+//     (identifiers not in the batch: project decision, as SQS documents);
+//   - otherwise the batch succeeded up to, not including, the lowest reported
+//     sequence number (compared as integers), and is retried from it.
+func classify(inv Invocation, recs []*record, reportFailures bool) outcome {
+	if inv.FunctionError != "" {
+		return outcome{kind: outcomeFunctionError, reason: inv.FunctionError + ": " + inv.ErrorMessage}
+	}
+	if !reportFailures {
+		return outcome{kind: outcomeSuccess}
+	}
+	idx, err := parseBatchItemFailures(inv.Payload, recs)
+	switch {
+	case err != nil:
+		return outcome{kind: outcomeInvalidResponse, reason: err.Error()}
+	case idx < 0:
+		return outcome{kind: outcomeSuccess}
+	}
+	return outcome{kind: outcomePartial, failIndex: idx, reason: "batchItemFailures reported sequence number " + recs[idx].seq}
+}
+
+// parseBatchItemFailures returns the index in recs of the lowest reported
+// sequence number, -1 for complete success, or an error for a response that
+// fails the whole batch. See classify.
+func parseBatchItemFailures(payload []byte, recs []*record) (int, error) {
+	body := bytes.TrimSpace(payload)
+	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
+		return -1, nil
+	}
+	if !json.Valid(body) {
+		return 0, fmt.Errorf("response is not valid JSON")
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return 0, fmt.Errorf("response is not a JSON object")
+	}
+	raw, ok := top["batchItemFailures"]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return -1, nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return 0, fmt.Errorf("batchItemFailures is not a list")
+	}
+	if len(items) == 0 {
+		return -1, nil
+	}
+	bySeq := make(map[string]int, len(recs))
+	for i, r := range recs {
+		bySeq[r.seq] = i
+	}
+	lowest := -1
+	for n, item := range items {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(item, &fields); err != nil || fields == nil {
+			return 0, fmt.Errorf("batchItemFailures[%d] is not an object", n)
+		}
+		rawID, ok := fields["itemIdentifier"]
+		if !ok {
+			return 0, fmt.Errorf("batchItemFailures[%d] has no itemIdentifier", n)
+		}
+		var id *string
+		if err := json.Unmarshal(rawID, &id); err != nil {
+			return 0, fmt.Errorf("batchItemFailures[%d].itemIdentifier is not a string", n)
+		}
+		if id == nil || *id == "" {
+			return 0, fmt.Errorf("batchItemFailures[%d].itemIdentifier is null or empty", n)
+		}
+		i, ok := bySeq[*id]
+		if !ok {
+			return 0, fmt.Errorf("batchItemFailures[%d].itemIdentifier %q is not a sequence number of the batch", n, *id)
+		}
+		if lowest < 0 || compareSeq(recs[i].seq, recs[lowest].seq) < 0 {
+			lowest = i
+		}
+	}
+	return lowest, nil
+}

@@ -1,0 +1,300 @@
+package esm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// shard reads one shard and feeds its lanes. Records of a shard are only ever
+// batched with records of the same shard [S9].
+type shard struct {
+	m     *KinesisMapping
+	id    string
+	store *checkpointStore
+	tr    *tracker
+	lanes []*lane
+	src   eventSource
+	child bool // a shard new to a resumed mapping: read from TRIM_HORIZON
+
+	millisBehind atomic.Int64
+	caughtUp     atomic.Int64 // drain epoch of the last empty, caught-up GetRecords
+	closed       atomic.Bool  // closed shard read to its end
+}
+
+func (m *KinesisMapping) newShard(id string, store *checkpointStore, resumed bool) *shard {
+	sh := &shard{
+		m:     m,
+		id:    id,
+		store: store,
+		child: resumed,
+		tr:    newTracker(store.shard(id).SequenceNumber),
+		src:   eventSource{shardID: id, invokeIdentityARN: m.s.InvokeIdentityArn, region: m.s.region, streamARN: m.s.StreamARN},
+	}
+	for i := 0; i < m.s.parallelization; i++ {
+		sh.lanes = append(sh.lanes, &lane{sh: sh, notify: make(chan struct{}, 1)})
+	}
+	return sh
+}
+
+// position is where a shard iterator starts.
+type position struct {
+	typ types.ShardIteratorType
+	seq string
+	ts  time.Time
+}
+
+// startPosition is where reading starts: after the checkpoint if there is one,
+// else where the shard was first read from, else at StartingPosition, which
+// applies only to a shard's first read [S1]. A LATEST start is remembered as a
+// time so that a restart before any record is done does not skip records.
+func (sh *shard) startPosition() position {
+	cp := sh.store.shard(sh.id)
+	switch {
+	case cp.SequenceNumber != "":
+		return position{typ: types.ShardIteratorTypeAfterSequenceNumber, seq: cp.SequenceNumber}
+	case cp.StartingPosition == StartingPositionAtTimestamp:
+		return position{typ: types.ShardIteratorTypeAtTimestamp, ts: cp.StartingPositionTimestamp}
+	case cp.StartingPosition == StartingPositionTrimHorizon:
+		return position{typ: types.ShardIteratorTypeTrimHorizon}
+	}
+	switch {
+	case sh.child:
+		// A shard created by resharding after the mapping started holds only
+		// records the mapping has not seen.
+	case sh.m.s.StartingPosition == StartingPositionLatest:
+		t := time.Now()
+		sh.store.setStart(sh.id, StartingPositionAtTimestamp, t)
+		return position{typ: types.ShardIteratorTypeLatest, ts: t}
+	case sh.m.s.StartingPosition == StartingPositionAtTimestamp:
+		sh.store.setStart(sh.id, StartingPositionAtTimestamp, sh.m.s.StartingPositionTimestamp)
+		return position{typ: types.ShardIteratorTypeAtTimestamp, ts: sh.m.s.StartingPositionTimestamp}
+	}
+	sh.store.setStart(sh.id, StartingPositionTrimHorizon, time.Time{})
+	return position{typ: types.ShardIteratorTypeTrimHorizon}
+}
+
+// resumePosition is where a fresh iterator continues (after an expired one): after
+// the last record read, else where reading started.
+func (sh *shard) resumePosition(start position) position {
+	if _, last := sh.tr.state(); last != "" {
+		return position{typ: types.ShardIteratorTypeAfterSequenceNumber, seq: last}
+	}
+	if start.typ == types.ShardIteratorTypeLatest {
+		return position{typ: types.ShardIteratorTypeAtTimestamp, ts: start.ts}
+	}
+	return start
+}
+
+// iterator gets a shard iterator at pos, retrying transient errors.
+func (sh *shard) iterator(ctx context.Context, pos position) (string, error) {
+	for {
+		in := &kinesis.GetShardIteratorInput{
+			StreamARN:         aws.String(sh.m.s.StreamARN),
+			ShardId:           aws.String(sh.id),
+			ShardIteratorType: pos.typ,
+		}
+		switch pos.typ {
+		case types.ShardIteratorTypeAfterSequenceNumber, types.ShardIteratorTypeAtSequenceNumber:
+			in.StartingSequenceNumber = aws.String(pos.seq)
+		case types.ShardIteratorTypeAtTimestamp:
+			in.Timestamp = aws.Time(pos.ts)
+		}
+		out, err := sh.m.kin.GetShardIterator(ctx, in)
+		if err == nil {
+			if out.ShardIterator == nil {
+				return "", fmt.Errorf("get shard iterator for %s: empty iterator", sh.id)
+			}
+			return *out.ShardIterator, nil
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		if fatalKinesisError(err) {
+			return "", fmt.Errorf("esm: get %s shard iterator for %s: %w", pos.typ, sh.id, err)
+		}
+		sh.m.ctr.kinesisErrors.Add(1)
+		sh.m.log.Warn("get shard iterator failed; retrying", "shardId", sh.id, "error", err)
+		if !sleep(ctx, sh.m.s.retryBackoff) {
+			return "", ctx.Err()
+		}
+	}
+}
+
+// read polls the shard until ctx is done [S9]: immediately again while records
+// come back, every PollInterval when the shard is idle. It replaces an expired
+// iterator and bounds the records buffered ahead of the lanes.
+func (sh *shard) read(ctx context.Context) error {
+	s := &sh.m.s
+	start := sh.startPosition()
+	iter, err := sh.iterator(ctx, start)
+	if err != nil {
+		return err
+	}
+	limit := int32(min(getRecordsMaxLimit, s.batchSize*s.parallelization))
+	maxPending := max(2*s.batchSize*s.parallelization, minBufferedRecordsPerShard)
+	for {
+		if !sh.waitForSpace(ctx, maxPending) {
+			return nil
+		}
+		epoch := sh.m.drainEpoch.Load()
+		// GetRecords answers at once; letting a call in flight finish when ctx
+		// ends keeps shutdown from tearing down HTTP connections mid-response.
+		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), getRecordsTimeout)
+		out, err := sh.m.kin.GetRecords(callCtx, &kinesis.GetRecordsInput{
+			ShardIterator: aws.String(iter),
+			StreamARN:     aws.String(s.StreamARN),
+			Limit:         aws.Int32(limit),
+		})
+		cancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var expired *types.ExpiredIteratorException
+			if errors.As(err, &expired) {
+				// Iterators expire after 5 minutes [S8]; continue after the last
+				// record read.
+				sh.m.ctr.iteratorRefreshes.Add(1)
+				if iter, err = sh.iterator(ctx, sh.resumePosition(start)); err != nil {
+					return err
+				}
+				continue
+			}
+			if fatalKinesisError(err) {
+				return fmt.Errorf("esm: get records from %s: %w", sh.id, err)
+			}
+			sh.m.ctr.kinesisErrors.Add(1)
+			sh.m.log.Warn("get records failed; retrying", "shardId", sh.id, "error", err)
+			if !sleep(ctx, s.retryBackoff) {
+				return nil
+			}
+			continue
+		}
+		behind := aws.ToInt64(out.MillisBehindLatest)
+		sh.millisBehind.Store(behind)
+		if err := sh.accept(out.Records); err != nil {
+			return err
+		}
+		if out.NextShardIterator == nil {
+			sh.closed.Store(true) // a closed shard read to its end [S8]
+			sh.m.log.Info("shard closed and fully read", "shardId", sh.id)
+			return nil
+		}
+		iter = *out.NextShardIterator
+		if len(out.Records) == 0 {
+			if behind == 0 {
+				sh.caughtUp.Store(epoch)
+			}
+			if !sleep(ctx, s.pollInterval) {
+				return nil
+			}
+		}
+	}
+}
+
+// waitForSpace blocks while max records are pending; false if ctx is done.
+func (sh *shard) waitForSpace(ctx context.Context, max int) bool {
+	for sh.tr.pending() >= max {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-sh.tr.space:
+		case <-time.After(sh.m.s.pollInterval):
+		}
+	}
+	return ctx.Err() == nil
+}
+
+// accept turns GetRecords output into records: each is registered with the
+// tracker, then either filtered out (done at once: filtered records count as
+// processed and the checkpoint advances past them [S5, S9]) or handed to the
+// lane of its partition key.
+func (sh *shard) accept(in []types.Record) error {
+	if len(in) == 0 {
+		return nil
+	}
+	s := &sh.m.s
+	_, last := sh.tr.state()
+	now := time.Now()
+	recs := make([]*record, 0, len(in))
+	var filtered []*record
+	perLane := make([][]*record, len(sh.lanes))
+	for _, kr := range in {
+		seq := aws.ToString(kr.SequenceNumber)
+		if !validSeq(seq) {
+			return fmt.Errorf("esm: shard %s returned a record with sequence number %q", sh.id, seq)
+		}
+		if last != "" && compareSeq(seq, last) <= 0 {
+			continue // already read (an iterator overlap); never hand it out twice
+		}
+		arrival := sh.m.now()
+		if kr.ApproximateArrivalTimestamp != nil {
+			arrival = *kr.ApproximateArrivalTimestamp
+		}
+		r := &record{seq: seq, partitionKey: aws.ToString(kr.PartitionKey), arrival: arrival.Truncate(time.Millisecond), enqueued: now}
+		recs = append(recs, r)
+		if s.FilterCriteria != nil {
+			if ok, _ := s.FilterCriteria.Match(kr.Data); !ok {
+				filtered = append(filtered, r)
+				continue
+			}
+		}
+		js, err := sh.src.encodeRecord(seq, r.partitionKey, kr.Data, r.arrival)
+		if err != nil {
+			return fmt.Errorf("esm: shard %s: %w", sh.id, err)
+		}
+		r.json = js
+		l := laneOf(r.partitionKey, len(sh.lanes))
+		perLane[l] = append(perLane[l], r)
+	}
+	sh.tr.add(recs)
+	sh.m.ctr.polled.Add(int64(len(recs)))
+	sh.m.ctr.filtered.Add(int64(len(filtered)))
+	sh.done(filtered)
+	for i, batch := range perLane {
+		if len(batch) > 0 {
+			sh.lanes[i].enqueue(batch)
+		}
+	}
+	return nil
+}
+
+// done marks records done and moves the persisted checkpoint.
+func (sh *shard) done(recs []*record) {
+	if cp, ok := sh.tr.done(recs); ok {
+		sh.store.advance(sh.id, cp)
+	}
+}
+
+// laneOf assigns a partition key to one of n lanes, so that all records of a key
+// go through one lane, in order: ParallelizationFactor keeps order per partition
+// key [S1].
+func laneOf(partitionKey string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(partitionKey))
+	return int(h.Sum32() % uint32(n))
+}
+
+// fatalKinesisError reports errors that retrying cannot fix.
+func fatalKinesisError(err error) bool {
+	var (
+		notFound *types.ResourceNotFoundException
+		invalid  *types.InvalidArgumentException
+		denied   *types.AccessDeniedException
+	)
+	return errors.As(err, &notFound) || errors.As(err, &invalid) || errors.As(err, &denied)
+}
