@@ -99,6 +99,9 @@ func openCheckpointStore(path, streamARN, functionARN string) (*checkpointStore,
 	if path == "" {
 		return s, nil
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create checkpoint directory: %w", err)
+	}
 	cp, err := ReadCheckpoints(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

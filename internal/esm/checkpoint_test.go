@@ -50,7 +50,7 @@ func TestTrackerCheckpointIsLowestUnfinished(t *testing.T) {
 }
 
 func TestCheckpointStorePersistsAtomically(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cp.json")
+	path := filepath.Join(t.TempDir(), "state", "cp.json") // the directory is created
 	s, err := openCheckpointStore(path, "arn:aws:kinesis:us-east-1:1:stream/s", testFunctionARN)
 	if err != nil {
 		t.Fatalf("openCheckpointStore(new file) = %v", err)

@@ -81,7 +81,8 @@ func New(cfg Config, kin KinesisAPI, sqs SQSAPI, inv Invoker) (*KinesisMapping, 
 // stream); transient Kinesis, SQS and Invoker errors are retried.
 //
 // Shards are listed once, when Run starts: shards created later by resharding are
-// read from the next Run on, and parent and child shards are read concurrently.
+// read from the next Run on (from TRIM_HORIZON), and parent and child shards are
+// read concurrently.
 func (m *KinesisMapping) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return errors.New("esm: Run called while the mapping is already running")
