@@ -209,9 +209,10 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-// intProperty reads an integer property that the template may give as a number or
-// a numeric string (parameters are strings).
-func intProperty(props map[string]any, name string, def int) (int, error) {
+// IntProperty reads the integer property name of a resolved template value, which
+// the template may give as a number or a numeric string (parameters are strings);
+// def is returned when it is absent.
+func IntProperty(props map[string]any, name string, def int) (int, error) {
 	v, ok := props[name]
 	if !ok || v == nil {
 		return def, nil

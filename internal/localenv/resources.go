@@ -100,7 +100,7 @@ func (e *Env) createStream(ctx context.Context, res samtemplate.Resource) (strin
 	if err != nil {
 		return "", err
 	}
-	shards, err := intProperty(res.Properties, "ShardCount", 0)
+	shards, err := IntProperty(res.Properties, "ShardCount", 0)
 	if err != nil {
 		return "", err
 	}
@@ -113,7 +113,7 @@ func (e *Env) createStream(ctx context.Context, res samtemplate.Resource) (strin
 	if err != nil && !errors.As(err, &inUse) {
 		return "", err
 	}
-	if hours, err := intProperty(res.Properties, "RetentionPeriodHours", 24); err == nil && hours > 24 {
+	if hours, err := IntProperty(res.Properties, "RetentionPeriodHours", 24); err == nil && hours > 24 {
 		_, _ = client.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: aws.String(name), RetentionPeriodHours: aws.Int32(int32(hours))})
 	}
 	w := kinesis.NewStreamExistsWaiter(client, func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond })

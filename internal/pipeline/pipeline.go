@@ -423,7 +423,7 @@ func mappingConfig(ctx context.Context, lenv *localenv.Env, fn samtemplate.Funct
 		if err != nil {
 			return 0
 		}
-		v, e := intValue(p, name, def)
+		v, e := localenv.IntProperty(p, name, def)
 		if e != nil {
 			err = fmt.Errorf("%s: %w", where, e)
 		}
@@ -485,24 +485,6 @@ func mappingConfig(ctx context.Context, lenv *localenv.Env, fn samtemplate.Funct
 		}
 	}
 	return c, matcher, nil
-}
-
-func intValue(p map[string]any, name string, def int) (int, error) {
-	v, ok := p[name]
-	if !ok || v == nil {
-		return def, nil
-	}
-	switch n := v.(type) {
-	case int:
-		return n, nil
-	case float64:
-		return int(n), nil
-	}
-	i, err := strconv.Atoi(fmt.Sprint(v))
-	if err != nil {
-		return 0, fmt.Errorf("%s %v is not an integer", name, v)
-	}
-	return i, nil
 }
 
 func boolValue(v any) bool {
