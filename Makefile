@@ -84,7 +84,9 @@ template-lint: $(VENV)/.installed
 
 .PHONY: go-test
 go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed integration tests included.
-	$(TEST_ENV) $(GO) test -race -count=1 ./...
+	@mkdir -p .local
+	$(GO) build -o .local/bin/testsummary ./tools/testsummary
+	$(TEST_ENV) $(GO) test -race -count=1 -json ./... | tee .local/go-test.json | .local/bin/testsummary
 
 .PHONY: sam-build
 sam-build: build

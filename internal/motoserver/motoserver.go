@@ -229,6 +229,8 @@ func ForTest(tb testing.TB) *Server {
 		}
 		tb.Skipf("integration test needs moto server (%v); run `make test`", sharedErr)
 	}
+	// tools/testsummary counts the tests that log this line.
+	tb.Logf("integration test against moto server %s", shared.URL)
 	tb.Setenv("AWS_ENDPOINT_URL", shared.URL)
 	tb.Setenv("AWS_REGION", "us-east-1")
 	tb.Setenv("AWS_ACCESS_KEY_ID", "testing")
