@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/streamlake/streamlake/internal/dynamostore"
+	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/summary"
+)
+
+func runSummariesCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: os.Getenv}
+	code := run(context.Background(), e, append([]string{"summaries"}, args...))
+	return code, stdout.String(), stderr.String()
+}
+
+// summariesTable creates a summaries table in moto holding the aggregate of a few
+// sensor lines.
+func summariesTable(t *testing.T) string {
+	t.Helper()
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := dynamodb.NewFromConfig(cfg)
+	table := "cli-summaries-" + strings.ToLower(t.Name())
+	_, err = client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines strings.Builder
+	for i, r := range []struct {
+		device, at, temp string
+	}{
+		{"sensor-0001", "2026-11-21T13:05:00.250Z", "21.5"},
+		{"sensor-0001", "2026-11-21T13:55:00Z", "22.5"},
+		{"sensor-0001", "2026-11-21T15:10:00Z", "-3.25"},
+		{"sensor-0002", "2026-11-21T13:30:00Z", "30"},
+	} {
+		fmt.Fprintf(&lines, `{"original_data":{"device_id":%q,"temperature":%s,"humidity":50,"timestamp":%q},"approximate_arrival_timestamp":%q,"sequence_number":"%d"}`+"\n",
+			r.device, r.temp, r.at, r.at, i)
+	}
+	c, err := summary.Config{}.ParseObject("processed/x.ndjson", []byte(lines.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dynamostore.New(client, table).Apply(ctx, "processed/x.ndjson", "etag-1", c); err != nil {
+		t.Fatal(err)
+	}
+	return table
+}
+
+func TestSummariesText(t *testing.T) {
+	table := summariesTable(t)
+	code, out, errOut := runSummariesCLI(t, "--device", "sensor-0001", "--from", "2026-11-21T12", "--to", "2026-11-21", "--table", table)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	want := []string{
+		"DEVICE#sensor-0001, hours 2026-11-21T12 to 2026-11-21T23 UTC: 2 with data",
+		"HOUR           COUNT  HUMIDITY AVG [MIN, MAX]  TEMPERATURE AVG [MIN, MAX]  FIRST         LAST",
+		"2026-11-21T13  2      50 [50, 50]              22 [21.5, 22.5]             13:05:00.250  13:55:00.000",
+		"2026-11-21T15  1      50 [50, 50]              -3.25 [-3.25, -3.25]        15:10:00.000  15:10:00.000",
+	}
+	if got := strings.Split(strings.TrimSpace(out), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("output:\n%s\nwant:\n%s", out, strings.Join(want, "\n"))
+	}
+
+	t.Setenv(summariesTableEnv, table)
+	code, out, _ = runSummariesCLI(t, "--fleet", "--from", "2026-11-21T14:00:00Z", "--to", "2026-11-21T14:59:00Z")
+	if code != exitOK || !strings.Contains(out, "FLEET, hours 2026-11-21T14 to 2026-11-21T14 UTC: 0 with data") {
+		t.Errorf("empty range: exit %d, output %q; want a header saying no hour has data", code, out)
+	}
+}
+
+func TestSummariesJSON(t *testing.T) {
+	table := summariesTable(t)
+	code, out, errOut := runSummariesCLI(t, "--fleet", "--from", "2026-11-21T13:00:00Z", "--to", "2026-11-21T15:00:00Z", "--table", table, "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	var got struct {
+		Partition string `json:"partition"`
+		Hours     []struct {
+			Hour   string `json:"hour"`
+			Count  int    `json:"count"`
+			First  string `json:"first"`
+			Fields map[string]struct {
+				N   int         `json:"n"`
+				Sum json.Number `json:"sum"`
+				Avg float64     `json:"avg"`
+				Min json.Number `json:"min"`
+				Max json.Number `json:"max"`
+			} `json:"fields"`
+		} `json:"hours"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if got.Partition != "FLEET" || len(got.Hours) != 2 {
+		t.Fatalf("got %+v; want FLEET with hours 13 and 15", got)
+	}
+	h := got.Hours[0]
+	temp := h.Fields["temperature"]
+	if h.Hour != "2026-11-21T13:00:00Z" || h.Count != 3 || h.First != "2026-11-21T13:05:00.25Z" ||
+		temp.N != 3 || temp.Sum != "74" || temp.Min != "21.5" || temp.Max != "30" || temp.Avg < 24.66 || temp.Avg > 24.67 {
+		t.Errorf("hour 13 = %+v; want count 3, temperature n 3 sum 74 min 21.5 max 30 avg 24.67", h)
+	}
+}
+
+func TestSummariesUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"neither device nor fleet", []string{"--table", "t"}, "exactly one of --device ID and --fleet"},
+		{"both", []string{"--device", "d", "--fleet", "--table", "t"}, "exactly one"},
+		{"no table", []string{"--fleet"}, "no table"},
+		{"bad from", []string{"--fleet", "--table", "t", "--from", "yesterday"}, "--from"},
+		{"bad to", []string{"--fleet", "--table", "t", "--to", "2026-13-01"}, "--to"},
+		{"reversed", []string{"--fleet", "--table", "t", "--from", "2026-11-21T13", "--to", "2026-11-21T12"}, "before --from"},
+		{"argument", []string{"--fleet", "--table", "t", "extra"}, "unexpected argument"},
+		{"unknown flag", []string{"--fleet", "--nope"}, "flag provided but not defined"},
+	}
+	t.Setenv(summariesTableEnv, "")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runSummariesCLI(t, tc.args...)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("summaries %v = exit %d, stderr %q; want exit 2 mentioning %q", tc.args, code, errOut, tc.want)
+			}
+		})
+	}
+	if code, _, errOut := runSummariesCLI(t, "--help"); code != exitOK || !strings.Contains(errOut, "never a Scan") {
+		t.Errorf("--help = exit %d, %q; want exit 0 and the description", code, errOut)
+	}
+}
+
+func TestSummariesQueryFailure(t *testing.T) {
+	motoserver.ForTest(t)
+	code, _, errOut := runSummariesCLI(t, "--fleet", "--table", "no-such-table-summaries")
+	if code != exitFailure || !strings.Contains(errOut, "query summaries of FLEET") {
+		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the query", code, errOut)
+	}
+}

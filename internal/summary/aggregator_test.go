@@ -1,0 +1,315 @@
+package summary
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeSource is an in-memory ObjectSource whose versions can change between
+// calls (to play the races of a real bucket).
+type fakeSource struct {
+	mu      sync.Mutex
+	objects map[string]*Object
+	// onGet, if set, runs after each GetObject (to overwrite objects mid-way).
+	onGet func(key string)
+	err   error
+}
+
+func (f *fakeSource) GetObject(_ context.Context, bucket, key string) (*Object, error) {
+	f.mu.Lock()
+	o, ok := f.objects[key]
+	err := f.err
+	f.mu.Unlock()
+	if f.onGet != nil {
+		defer f.onGet(key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("get %s: %w", key, ErrNotFound)
+	}
+	c := *o
+	return &c, nil
+}
+
+func (f *fakeSource) ObjectETag(_ context.Context, bucket, key string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.objects[key]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return o.ETag, nil
+}
+
+func (f *fakeSource) put(key, etag string, body []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.objects == nil {
+		f.objects = map[string]*Object{}
+	}
+	f.objects[key] = &Object{Bucket: "b", Key: key, ETag: etag, Body: body}
+}
+
+// fakeStore records what it is asked to apply, keeping the latest ETag per key.
+type fakeStore struct {
+	mu      sync.Mutex
+	applied map[string]string
+	calls   []string
+	err     error
+}
+
+func (f *fakeStore) Apply(_ context.Context, key, etag string, c *Contribution) (ApplyResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, key+"@"+etag)
+	if f.err != nil {
+		return ApplyResult{}, f.err
+	}
+	if f.applied == nil {
+		f.applied = map[string]string{}
+	}
+	if f.applied[key] == etag {
+		return ApplyResult{Duplicate: true}, nil
+	}
+	f.applied[key] = etag
+	return ApplyResult{Changes: len(c.Summaries), Transactions: 1, WriteActions: len(c.Summaries) + 1}, nil
+}
+
+func newTestAggregator(t *testing.T, src ObjectSource, store Store) *Aggregator {
+	t.Helper()
+	a, err := NewAggregator(src, store, Config{}, WithPrefix("processed/"), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), WithConcurrency(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func s3Body(bucket, key, etag, eventName string) string {
+	return fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventName":%q,"s3":{"bucket":{"name":%q},"object":{"key":%q,"size":1,"eTag":%q}}}]}`,
+		eventName, bucket, url.QueryEscape(key), etag)
+}
+
+func sqsMessage(id, body string) events.SQSMessage {
+	return events.SQSMessage{MessageId: id, ReceiptHandle: "rh-" + id, Body: body, EventSource: "aws:sqs",
+		EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:q", AWSRegion: "us-east-1"}
+}
+
+func invoke(t *testing.T, a *Aggregator, ev events.SQSEvent) []string {
+	t.Helper()
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lambda.NewHandler(a.Handle).Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("response %s: %v", out, err)
+	}
+	if resp.BatchItemFailures == nil {
+		t.Errorf("response %s has a null batchItemFailures; want a list", out)
+	}
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestHandleReportsOnlyFailedMessages(t *testing.T) {
+	src := &fakeSource{}
+	key := "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-1.ndjson"
+	src.put(key, "e1", ndjson(randomRecordsN(5)))
+	src.put("processed/bad.ndjson.gz", "e2", []byte("not gzip"))
+	store := &fakeStore{}
+	a := newTestAggregator(t, src, store)
+
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		sqsMessage("ok", s3Body("b", key, "e1", "ObjectCreated:Put")),
+		sqsMessage("dup", s3Body("b", key, "e1", "ObjectCreated:Put")),
+		sqsMessage("corrupt", s3Body("b", "processed/bad.ndjson.gz", "e2", "ObjectCreated:Put")),
+		sqsMessage("missing", s3Body("b", "processed/gone.ndjson.gz", "e3", "ObjectCreated:CompleteMultipartUpload")),
+		sqsMessage("test", `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-21T13:00:00.000Z","Bucket":"b"}`),
+		sqsMessage("removed", s3Body("b", key, "e1", "ObjectRemoved:Delete")),
+		sqsMessage("elsewhere", s3Body("b", "quarantine/x.ndjson.gz", "e4", "ObjectCreated:Put")),
+		sqsMessage("not-json", `<xml/>`),
+		sqsMessage("not-s3", `{"Type":"Notification","Message":"{}"}`),
+		sqsMessage("no-key", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{}}}]}`),
+		{MessageId: "", Body: s3Body("b", key, "e1", "ObjectCreated:Put")},
+	}}
+	got := invoke(t, a, ev)
+	want := []string{"", "corrupt", "no-key", "not-json", "not-s3"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("failed messages (-want +got):\n%s", diff)
+	}
+	// The object named twice was read and applied once.
+	if diff := cmp.Diff([]string{key + "@e1"}, store.calls); diff != "" {
+		t.Errorf("Apply calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestHandleStoreAndSourceErrors(t *testing.T) {
+	key := "processed/a.ndjson"
+	for _, tc := range []struct {
+		name   string
+		src    *fakeSource
+		store  *fakeStore
+		failed bool
+	}{
+		{"store fails", &fakeSource{}, &fakeStore{err: errors.New("throttled")}, true},
+		{"source fails", &fakeSource{err: errors.New("access denied")}, &fakeStore{}, true},
+		{"both fine", &fakeSource{}, &fakeStore{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.src.put(key, "e1", ndjson(randomRecordsN(3)))
+			a := newTestAggregator(t, tc.src, tc.store)
+			got := invoke(t, a, events.SQSEvent{Records: []events.SQSMessage{sqsMessage("m1", s3Body("b", key, "e1", "ObjectCreated:Put"))}})
+			if (len(got) == 1) != tc.failed {
+				t.Errorf("failures = %v; want failed %v", got, tc.failed)
+			}
+		})
+	}
+}
+
+// TestObjectFollowsOverwrites plays a notification handled with a version that
+// is already stale: after applying it, the aggregator sees the newer ETag and
+// applies the newer version too.
+func TestObjectFollowsOverwrites(t *testing.T) {
+	src := &fakeSource{}
+	key := "processed/a.ndjson"
+	src.put(key, "v1", ndjson(randomRecordsN(3)))
+	overwrites := 0
+	src.onGet = func(string) {
+		if overwrites < 2 {
+			overwrites++
+			src.put(key, fmt.Sprintf("v%d", overwrites+1), ndjson(randomRecordsN(3+overwrites)))
+		}
+	}
+	store := &fakeStore{}
+	a := newTestAggregator(t, src, store)
+	if err := a.Object(context.Background(), "b", key); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{key + "@v1", key + "@v2", key + "@v3"}, store.calls); diff != "" {
+		t.Errorf("Apply calls (-want +got):\n%s", diff)
+	}
+
+	// An object that never stops changing is given up on (SQS retries later).
+	key2 := "processed/b.ndjson"
+	src.put(key2, "w0", ndjson(randomRecordsN(2)))
+	src.onGet = func(string) { overwrites++; src.put(key2, fmt.Sprintf("w%d", overwrites), ndjson(randomRecordsN(2))) }
+	if err := a.Object(context.Background(), "b", key2); err == nil || !strings.Contains(err.Error(), "giving up") {
+		t.Errorf("Object(ever-changing) = %v; want a giving-up error", err)
+	}
+}
+
+func TestHandleRejectsNonSQSEvents(t *testing.T) {
+	a := newTestAggregator(t, &fakeSource{}, &fakeStore{})
+	for _, payload := range []string{`{}`, `{"Records":[]}`, `[]`, `"hello"`} {
+		if _, err := lambda.NewHandler(a.Handle).Invoke(context.Background(), []byte(payload)); err == nil {
+			t.Errorf("Invoke(%s) succeeded; want a function error", payload)
+		}
+	}
+	// A deadline closer than the margin leaves no time for work: the message is
+	// reported for redelivery.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	src := &fakeSource{}
+	src.put("processed/a.ndjson", "e", nil)
+	a = newTestAggregator(t, src, &fakeStore{})
+	resp, err := a.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{sqsMessage("m", s3Body("b", "processed/a.ndjson", "e", "ObjectCreated:Put"))}})
+	if err != nil || len(resp.BatchItemFailures) != 1 {
+		t.Errorf("Handle(cancelled context) = %+v, %v; want the message reported as failed", resp, err)
+	}
+}
+
+// TestSampleEvent decodes events/sqs-s3-notification.json into the aws-lambda-go
+// types, checks that it round-trips, and runs it through the handler.
+func TestSampleEvent(t *testing.T) {
+	raw, err := os.ReadFile("../../events/sqs-s3-notification.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.SQSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	again, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// aws-lambda-go writes md5OfMessageAttributes even when there are no message
+	// attributes (Lambda leaves it out then).
+	again = []byte(strings.Replace(string(again), `"md5OfMessageAttributes":"",`, "", 1))
+	assertJSONEqual(t, raw, again)
+	if len(ev.Records) != 1 || ev.Records[0].EventSource != "aws:sqs" || ev.Records[0].MessageId == "" {
+		t.Fatalf("sample SQS event = %+v; want one aws:sqs message", ev)
+	}
+
+	var n events.S3Event
+	if err := json.Unmarshal([]byte(ev.Records[0].Body), &n); err != nil {
+		t.Fatalf("body is not an S3 event: %v", err)
+	}
+	r := n.Records[0]
+	wantKey := "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-49656819263421234567890123456789012345678901234567890.ndjson.gz"
+	if r.EventName != "ObjectCreated:Put" || r.S3.Object.URLDecodedKey != wantKey {
+		t.Errorf("notification = %s %s; want ObjectCreated:Put of %s", r.EventName, r.S3.Object.URLDecodedKey, wantKey)
+	}
+	body, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// aws-lambda-go adds the decoded key when marshalling; S3 does not send it.
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m["Records"].([]any)[0].(map[string]any)["s3"].(map[string]any)["object"].(map[string]any), "urlDecodedKey")
+	body, _ = json.Marshal(m)
+	assertJSONEqual(t, []byte(ev.Records[0].Body), body)
+
+	src := &fakeSource{}
+	src.put(wantKey, r.S3.Object.ETag, gzipped(ndjson(randomRecordsN(4))))
+	store := &fakeStore{}
+	a := newTestAggregator(t, src, store)
+	if got := invoke(t, a, ev); len(got) != 0 {
+		t.Errorf("sample event failures = %v; want none", got)
+	}
+	if diff := cmp.Diff([]string{wantKey + "@" + r.S3.Object.ETag}, store.calls); diff != "" {
+		t.Errorf("Apply calls (-want +got):\n%s", diff)
+	}
+}
+
+func assertJSONEqual(t *testing.T, want, got []byte) {
+	t.Helper()
+	var w, g any
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Errorf("JSON round trip (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,346 @@
+package summary
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// Decimal is an exact decimal number, coefficient × 10^-scale, so that sums of
+// readings such as 21.43 add up without binary rounding, the way DynamoDB's own
+// number type (38 significant digits, decimal) adds them. The zero value is 0.
+// Decimals are immutable values and safe for concurrent use.
+type Decimal struct {
+	small int64
+	big   *big.Int // when non-nil, the coefficient (small is unused); never mutated
+	scale int32    // ≥ 0
+}
+
+// Bounds of the numbers Decimal parses: DynamoDB stores magnitudes from 1e-130 to
+// 1e126 with 38 significant digits.
+const (
+	maxScale    = 130
+	maxExponent = 126
+)
+
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// errNumber is returned for text that is not a number.
+var errNumber = errors.New("not a decimal number")
+
+// ParseDecimal parses a JSON number or a DynamoDB number (which may carry a leading
+// '+' and an exponent, e.g. "1E+3").
+func ParseDecimal(s string) (Decimal, error) {
+	d, ok := parseNumber([]byte(strings.TrimPrefix(s, "+")))
+	if !ok {
+		return Decimal{}, fmt.Errorf("parse decimal %q: %w", s, errNumber)
+	}
+	return d, nil
+}
+
+// parseNumber parses b, which must be exactly one JSON number
+// (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?; leading zeros are tolerated). It
+// reports false for anything else and for magnitudes outside DynamoDB's range.
+func parseNumber(b []byte) (Decimal, bool) {
+	i := 0
+	neg := false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	var coef uint64
+	digits := 0 // significant digits accumulated in coef
+	overflow := false
+	frac := 0
+	start := i
+	sawDigit := false
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		sawDigit = true
+		if coef == 0 && b[i] == '0' {
+			continue
+		}
+		if digits < 18 {
+			coef = coef*10 + uint64(b[i]-'0')
+		} else {
+			overflow = true
+		}
+		digits++
+	}
+	intEnd := i
+	if i < len(b) && b[i] == '.' {
+		i++
+		fs := i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if coef == 0 && b[i] == '0' {
+				frac++
+				continue
+			}
+			if digits < 18 {
+				coef = coef*10 + uint64(b[i]-'0')
+			} else {
+				overflow = true
+			}
+			digits++
+			frac++
+		}
+		if i == fs {
+			return Decimal{}, false
+		}
+	}
+	if !sawDigit {
+		return Decimal{}, false
+	}
+	exp := 0
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			eneg = b[i] == '-'
+			i++
+		}
+		es := i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if exp < 100000 {
+				exp = exp*10 + int(b[i]-'0')
+			}
+		}
+		if i == es {
+			return Decimal{}, false
+		}
+		if eneg {
+			exp = -exp
+		}
+	}
+	if i != len(b) {
+		return Decimal{}, false
+	}
+	scale := frac - exp
+	if overflow {
+		// Rare: more than 18 significant digits. Rebuild the coefficient exactly.
+		var sb strings.Builder
+		for _, c := range b[start:intEnd] {
+			sb.WriteByte(c)
+		}
+		if intEnd < len(b) && b[intEnd] == '.' {
+			for j := intEnd + 1; j < len(b) && b[j] >= '0' && b[j] <= '9'; j++ {
+				sb.WriteByte(b[j])
+			}
+		}
+		bi, ok := new(big.Int).SetString(sb.String(), 10)
+		if !ok {
+			return Decimal{}, false
+		}
+		if neg {
+			bi.Neg(bi)
+		}
+		return normalizeScale(Decimal{big: bi}, scale)
+	}
+	if coef == 0 {
+		return Decimal{}, true
+	}
+	c := int64(coef)
+	if neg {
+		c = -c
+	}
+	return normalizeScale(Decimal{small: c}, scale)
+}
+
+// normalizeScale gives d the given scale, turning a negative scale into a larger
+// coefficient, and rejects magnitudes DynamoDB cannot store.
+func normalizeScale(d Decimal, scale int) (Decimal, bool) {
+	if scale > maxScale || -scale > maxExponent {
+		return Decimal{}, false
+	}
+	if scale >= 0 {
+		d.scale = int32(scale)
+		return d, true
+	}
+	return d.rescale(int32(-scale)), true
+}
+
+// coefBig returns the coefficient as a new big.Int.
+func (d Decimal) coefBig() *big.Int {
+	if d.big != nil {
+		return new(big.Int).Set(d.big)
+	}
+	return big.NewInt(d.small)
+}
+
+// rescale multiplies the coefficient by 10^by (the value changes unless the caller
+// adjusts the scale; callers use it to align scales).
+func (d Decimal) rescale(by int32) Decimal {
+	if by == 0 {
+		return d
+	}
+	if d.big == nil && by < int32(len(pow10)) {
+		p := pow10[by]
+		if d.small == 0 {
+			return Decimal{scale: d.scale}
+		}
+		if d.small <= math.MaxInt64/p && d.small >= math.MinInt64/p {
+			return Decimal{small: d.small * p, scale: d.scale}
+		}
+	}
+	m := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(by)), nil)
+	return Decimal{big: m.Mul(m, d.coefBig()), scale: d.scale}
+}
+
+// align returns a and b with equal scales.
+func align(a, b Decimal) (Decimal, Decimal) {
+	switch {
+	case a.scale < b.scale:
+		a = a.rescale(b.scale - a.scale)
+		a.scale = b.scale
+	case b.scale < a.scale:
+		b = b.rescale(a.scale - b.scale)
+		b.scale = a.scale
+	}
+	return a, b
+}
+
+// Add returns d + e exactly.
+func (d Decimal) Add(e Decimal) Decimal {
+	d, e = align(d, e)
+	if d.big == nil && e.big == nil {
+		s := d.small + e.small
+		// Overflow iff both operands have the same sign and the sum's sign differs.
+		if (d.small >= 0) != (e.small >= 0) || (s >= 0) == (d.small >= 0) {
+			return Decimal{small: s, scale: d.scale}
+		}
+	}
+	return Decimal{big: new(big.Int).Add(d.coefBig(), e.coefBig()), scale: d.scale}.shrink()
+}
+
+// Neg returns -d.
+func (d Decimal) Neg() Decimal {
+	if d.big == nil && d.small != math.MinInt64 {
+		return Decimal{small: -d.small, scale: d.scale}
+	}
+	return Decimal{big: new(big.Int).Neg(d.coefBig()), scale: d.scale}.shrink()
+}
+
+// Sub returns d - e exactly.
+func (d Decimal) Sub(e Decimal) Decimal { return d.Add(e.Neg()) }
+
+// shrink turns a big coefficient that fits in an int64 back into the small form.
+func (d Decimal) shrink() Decimal {
+	if d.big != nil && d.big.IsInt64() {
+		return Decimal{small: d.big.Int64(), scale: d.scale}
+	}
+	return d
+}
+
+// Sign returns -1, 0 or +1.
+func (d Decimal) Sign() int {
+	if d.big != nil {
+		return d.big.Sign()
+	}
+	switch {
+	case d.small < 0:
+		return -1
+	case d.small > 0:
+		return 1
+	}
+	return 0
+}
+
+// IsZero reports whether d == 0.
+func (d Decimal) IsZero() bool { return d.Sign() == 0 }
+
+// Cmp compares d and e: -1 if d < e, 0 if equal (whatever their trailing zeros),
+// +1 if d > e.
+func (d Decimal) Cmp(e Decimal) int {
+	d, e = align(d, e)
+	if d.big == nil && e.big == nil {
+		switch {
+		case d.small < e.small:
+			return -1
+		case d.small > e.small:
+			return 1
+		}
+		return 0
+	}
+	return d.coefBig().Cmp(e.coefBig())
+}
+
+// Float64 returns the nearest float64 (for averages and display).
+func (d Decimal) Float64() float64 {
+	f, _ := strconv.ParseFloat(d.String(), 64)
+	return f
+}
+
+// String returns the canonical plain notation: no exponent, no trailing fraction
+// zeros, "0" for zero (e.g. "21.4", "-0.05", "1200"). DynamoDB accepts it as a
+// number attribute value.
+func (d Decimal) String() string {
+	var digits string
+	neg := false
+	if d.big != nil {
+		digits = d.big.String()
+	} else {
+		digits = strconv.FormatInt(d.small, 10)
+	}
+	if strings.HasPrefix(digits, "-") {
+		neg = true
+		digits = digits[1:]
+	}
+	if digits == "0" {
+		return "0"
+	}
+	scale := int(d.scale)
+	for scale > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		scale--
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	switch {
+	case scale == 0:
+		b.WriteString(digits)
+	case scale >= len(digits):
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", scale-len(digits)))
+		b.WriteString(digits)
+	default:
+		b.WriteString(digits[:len(digits)-scale])
+		b.WriteByte('.')
+		b.WriteString(digits[len(digits)-scale:])
+	}
+	return b.String()
+}
+
+// SignificantDigits returns the number of significant digits of d (DynamoDB stores
+// at most 38).
+func (d Decimal) SignificantDigits() int {
+	s := strings.TrimLeft(strings.TrimPrefix(d.String(), "-"), "0.")
+	return len(strings.ReplaceAll(s, ".", ""))
+}
+
+// MarshalJSON encodes d as a JSON string in String's notation, so that no JSON
+// consumer rounds it through a float64.
+func (d Decimal) MarshalJSON() ([]byte, error) {
+	return strconv.AppendQuote(nil, d.String()), nil
+}
+
+// UnmarshalJSON accepts a JSON string or number.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("decode decimal: %w", err)
+		}
+	}
+	v, err := ParseDecimal(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}

@@ -1,0 +1,345 @@
+package summary
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// MaxLineBytes bounds one NDJSON line. A Kinesis record holds at most 10 MiB, which
+// base64 and the line's metadata grow by about a third.
+const MaxLineBytes = 16 << 20
+
+// ErrUnsupportedObject is returned for an object whose key has none of the
+// extensions the processor writes (.ndjson.gz, .ndjson.zst, .ndjson).
+var ErrUnsupportedObject = errors.New("unsupported object: want a .ndjson.gz, .ndjson.zst or .ndjson key")
+
+// ParseObject decodes one processed object (gzip, zstd or plain by the key's
+// extension) and aggregates its records. A body that cannot be decompressed is an
+// error; bad lines are not: they are counted in Stats.
+func (c Config) ParseObject(key string, body []byte) (*Contribution, error) {
+	var r io.Reader
+	switch {
+	case strings.HasSuffix(key, ".ndjson.gz"):
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("object %s: not gzip: %w", key, err)
+		}
+		defer zr.Close()
+		r = zr
+	case strings.HasSuffix(key, ".ndjson.zst"):
+		dec, err := zstdDecoder()
+		if err != nil {
+			return nil, err
+		}
+		out, err := dec.DecodeAll(body, nil)
+		if err != nil {
+			return nil, fmt.Errorf("object %s: not zstd: %w", key, err)
+		}
+		r = bytes.NewReader(out)
+	case strings.HasSuffix(key, ".ndjson"):
+		r = bytes.NewReader(body)
+	default:
+		return nil, fmt.Errorf("object %s: %w", key, ErrUnsupportedObject)
+	}
+	contrib, err := c.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", key, err)
+	}
+	return contrib, nil
+}
+
+var (
+	zstdOnce sync.Once
+	zstdDec  *zstd.Decoder
+	zstdErr  error
+)
+
+// zstdDecoder returns a shared decoder; DecodeAll is safe for concurrent use.
+func zstdDecoder() (*zstd.Decoder, error) {
+	zstdOnce.Do(func() {
+		zstdDec, zstdErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+		if zstdErr != nil {
+			zstdErr = fmt.Errorf("zstd decoder: %w", zstdErr)
+		}
+	})
+	return zstdDec, zstdErr
+}
+
+// Parse aggregates the NDJSON lines read from r (already decompressed). It fails
+// only when r fails or a line exceeds MaxLineBytes.
+func (c Config) Parse(r io.Reader) (*Contribution, error) {
+	p := newParser(c.withDefaults())
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
+	for sc.Scan() {
+		p.line(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("line %d longer than %d bytes: %w", p.stats.Lines+1, MaxLineBytes, err)
+		}
+		return nil, fmt.Errorf("read line %d: %w", p.stats.Lines+1, err)
+	}
+	return p.finish(), nil
+}
+
+// acc is a summary under construction, with fields indexed like Config.NumericFields.
+type acc struct {
+	count       int64
+	first, last time.Time
+	fields      []Field
+}
+
+func (a *acc) add(t time.Time, vals []Decimal, has []bool) {
+	if a.count == 0 || t.Before(a.first) {
+		a.first = t
+	}
+	if a.count == 0 || t.After(a.last) {
+		a.last = t
+	}
+	a.count++
+	for i, ok := range has {
+		if ok {
+			a.fields[i].add(vals[i])
+		}
+	}
+}
+
+// parser holds the state of one Parse call.
+type parser struct {
+	cfg        Config
+	devicePath []string
+	timePath   []string
+	numPaths   [][]string
+	// first segments wanted from original_data, deduplicated; want[i] is the
+	// index in firstVals.
+	firstNames []string
+	firstVals  [][]byte
+	firstFound []bool
+
+	devices map[string]map[int64]*acc
+	fleet   map[int64]*acc
+	stats   Stats
+	vals    []Decimal
+	has     []bool
+}
+
+func newParser(c Config) *parser {
+	p := &parser{
+		cfg:        c,
+		devicePath: strings.Split(c.DeviceField, "."),
+		timePath:   strings.Split(c.TimeField, "."),
+		devices:    map[string]map[int64]*acc{},
+		fleet:      map[int64]*acc{},
+		vals:       make([]Decimal, len(c.NumericFields)),
+		has:        make([]bool, len(c.NumericFields)),
+	}
+	for _, f := range c.NumericFields {
+		p.numPaths = append(p.numPaths, strings.Split(f, "."))
+	}
+	add := func(path []string) {
+		for _, n := range p.firstNames {
+			if n == path[0] {
+				return
+			}
+		}
+		p.firstNames = append(p.firstNames, path[0])
+	}
+	add(p.devicePath)
+	add(p.timePath)
+	for _, np := range p.numPaths {
+		add(np)
+	}
+	p.firstVals = make([][]byte, len(p.firstNames))
+	p.firstFound = make([]bool, len(p.firstNames))
+	return p
+}
+
+// get returns the value at path inside original_data, using the values collected
+// by the single pass over its members.
+func (p *parser) get(path []string) ([]byte, bool) {
+	for i, n := range p.firstNames {
+		if n == path[0] {
+			if !p.firstFound[i] {
+				return nil, false
+			}
+			if len(path) == 1 {
+				return p.firstVals[i], true
+			}
+			return lookup(p.firstVals[i], path[1:])
+		}
+	}
+	return nil, false
+}
+
+func (p *parser) line(b []byte) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return
+	}
+	p.stats.Lines++
+	if b[0] != '{' || !json.Valid(b) {
+		p.stats.Malformed++
+		return
+	}
+	var od, arrival []byte
+	var hasOD bool
+	top, _ := newMembers(b)
+	for {
+		n, v, ok := top.next()
+		if !ok {
+			break
+		}
+		switch {
+		case nameIs(n, "original_data"):
+			od, hasOD = v, true
+		case nameIs(n, "approximate_arrival_timestamp"):
+			arrival = v
+		}
+	}
+	if !hasOD {
+		p.stats.Malformed++
+		return
+	}
+	clear(p.firstFound)
+	if it, ok := newMembers(od); ok {
+		for {
+			n, v, ok := it.next()
+			if !ok {
+				break
+			}
+			for i, want := range p.firstNames {
+				if nameIs(n, want) {
+					p.firstVals[i], p.firstFound[i] = v, true
+				}
+			}
+		}
+	}
+
+	dv, ok := p.get(p.devicePath)
+	device, ok := deviceID(dv, ok)
+	if !ok {
+		p.stats.NoDevice++
+		return
+	}
+	t, ok := time.Time{}, false
+	if tv, found := p.get(p.timePath); found && !isNull(tv) {
+		if t, ok = parseTime(tv); !ok {
+			p.stats.InvalidTime++
+		}
+	}
+	if !ok {
+		if t, ok = parseTime(arrival); !ok {
+			p.stats.NoTime++
+			return
+		}
+		p.stats.TimeFallback++
+	}
+	for i, path := range p.numPaths {
+		p.has[i] = false
+		v, found := p.get(path)
+		if !found || isNull(v) {
+			continue
+		}
+		d, ok := parseNumber(v)
+		if !ok {
+			if p.stats.NonNumeric == nil {
+				p.stats.NonNumeric = map[string]int64{}
+			}
+			p.stats.NonNumeric[p.cfg.NumericFields[i]]++
+			continue
+		}
+		p.vals[i], p.has[i] = d, true
+	}
+	p.stats.Records++
+
+	t = t.UTC()
+	hour := t.Unix() - mod(t.Unix(), 3600)
+	hours, ok := p.devices[device]
+	if !ok {
+		hours = map[int64]*acc{}
+		p.devices[strings.Clone(device)] = hours
+	}
+	p.accFor(hours, hour).add(t, p.vals, p.has)
+	p.accFor(p.fleet, hour).add(t, p.vals, p.has)
+}
+
+func mod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+func (p *parser) accFor(m map[int64]*acc, hour int64) *acc {
+	a, ok := m[hour]
+	if !ok {
+		a = &acc{fields: make([]Field, len(p.cfg.NumericFields))}
+		m[hour] = a
+	}
+	return a
+}
+
+func (p *parser) finish() *Contribution {
+	c := &Contribution{Summaries: make(map[Key]*Summary, len(p.fleet)*(len(p.devices)+1)), Stats: p.stats}
+	conv := func(a *acc) *Summary {
+		s := &Summary{Count: a.count, First: a.first, Last: a.last}
+		for i, f := range a.fields {
+			if f.N > 0 {
+				if s.Fields == nil {
+					s.Fields = make(map[string]Field, len(a.fields))
+				}
+				s.Fields[p.cfg.NumericFields[i]] = f
+			}
+		}
+		return s
+	}
+	for device, hours := range p.devices {
+		for h, a := range hours {
+			c.Summaries[Key{PK: DevicePK(device), SK: HourSK(time.Unix(h, 0))}] = conv(a)
+		}
+	}
+	for h, a := range p.fleet {
+		c.Summaries[FleetKey(time.Unix(h, 0))] = conv(a)
+	}
+	return c
+}
+
+// deviceID returns the device ID held by v: a non-empty string, or a number's text.
+func deviceID(v []byte, found bool) (string, bool) {
+	if !found || len(v) == 0 {
+		return "", false
+	}
+	switch c := v[0]; {
+	case c == '"':
+		s, ok := stringValue(v)
+		return s, ok && s != ""
+	case c == '-' || (c >= '0' && c <= '9'):
+		return bytesString(v), true
+	}
+	return "", false
+}
+
+// parseTime reads an RFC 3339 JSON string.
+func parseTime(v []byte) (time.Time, bool) {
+	s, ok := stringValue(v)
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
