@@ -50,7 +50,7 @@ deps: ## Download Go modules.
 
 # ---------------------------------------------------------------- quality gates
 .PHONY: test
-test: venv deps lint go-test sam-build ## Run every check CI runs: lint, Go tests with moto, sam validate/build.
+test: venv deps lint sam-build go-test sar-check ## Run every check CI runs: lint, sam validate/build, Go tests with moto, SAR check.
 	@echo "make test: all checks passed"
 
 .PHONY: lint
@@ -90,9 +90,10 @@ go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed inte
 
 .PHONY: sam-build
 sam-build: build
-	@file .aws-sam/build/ProcessorFunction/bootstrap | grep -q 'ELF 64-bit LSB executable, ARM aarch64.*statically linked' \
-	  || { echo "sam build did not produce a static arm64 bootstrap"; exit 1; }
-	@echo "sam build: static arm64 bootstrap ok"
+	@for fn in ProcessorFunction AggregatorFunction; do \
+	  file .aws-sam/build/$$fn/bootstrap | grep -q 'ELF 64-bit LSB executable, ARM aarch64.*statically linked' \
+	  || { echo "sam build did not produce a static arm64 bootstrap for $$fn"; exit 1; }; \
+	  echo "sam build: $$fn: static arm64 bootstrap ok"; done
 
 # ---------------------------------------------------------------- build, run, deploy
 .PHONY: build
@@ -115,6 +116,30 @@ invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make inv
 events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt).
 	$(GO) build -o .local/bin/streamlake ./cmd/streamlake
 	while read -r line; do [ -n "$$line" ] && .local/bin/streamlake $$line; done < cmd/streamlake/testdata/produce/events.txt
+
+.PHONY: bench
+bench: $(VENV)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(GO) run ./bench/collect -python $(CURDIR)/$(VENV)/bin/python
+
+# ---------------------------------------------------------------- Serverless Application Repository
+PACKAGE_BUCKET ?=
+PACKAGED := .aws-sam/packaged.yaml
+
+.PHONY: sar-check
+sar-check: ## Check template.yaml against the Serverless Application Repository's rules; list the capabilities it needs.
+	$(GO) run ./tools/sarcheck template.yaml
+
+.PHONY: package
+package: sar-check build ## Upload code, README and LICENSE for SAR: make package PACKAGE_BUCKET=my-bucket
+	@test -n "$(PACKAGE_BUCKET)" || { echo "set PACKAGE_BUCKET to a bucket SAR can read (README: Releasing)"; exit 1; }
+	$(SAM) package --s3-bucket $(PACKAGE_BUCKET) --output-template-file $(PACKAGED)
+	$(GO) run ./tools/sarcheck -packaged $(PACKAGED)
+
+.PHONY: publish
+publish: $(VENV)/.installed ## Publish the packaged template to SAR (after make package); fails if the version exists.
+	@test -f $(PACKAGED) || { echo "$(PACKAGED) is missing: run make package PACKAGE_BUCKET=..."; exit 1; }
+	$(GO) run ./tools/sarcheck -packaged $(PACKAGED)
+	$(SAM) publish --template $(PACKAGED) --fail-on-same-version
 
 .PHONY: deploy
 deploy: build ## Deploy with sam (guided the first time, when the stack does not exist yet).

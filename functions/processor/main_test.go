@@ -184,7 +184,7 @@ func TestSampleEvents(t *testing.T) {
 			}
 			first := ev.Records[0]
 			shard := strings.SplitN(first.EventID, ":", 2)[0]
-			at := first.Kinesis.ApproximateArrivalTimestamp.UTC()
+			at := first.Kinesis.ApproximateArrivalTimestamp.Round(time.Millisecond).UTC()
 			wantKey := fmt.Sprintf("processed/year=%04d/month=%02d/day=%02d/hour=%02d/%s-%s.ndjson.gz",
 				at.Year(), at.Month(), at.Day(), at.Hour(), shard, first.Kinesis.SequenceNumber)
 			processed := f.objects(t, "processed/")
@@ -201,11 +201,11 @@ func TestSampleEvents(t *testing.T) {
 					"sequence_number":               r.Kinesis.SequenceNumber,
 					"event_id":                      r.EventID,
 					"shard_id":                      shard,
-					"approximate_arrival_timestamp": r.Kinesis.ApproximateArrivalTimestamp.UTC().Format("2006-01-02T15:04:05.000Z"),
+					"approximate_arrival_timestamp": r.Kinesis.ApproximateArrivalTimestamp.Round(time.Millisecond).UTC().Format("2006-01-02T15:04:05.000Z"),
 				}
 				var got map[string]any
 				if want.quarantined {
-					qat := r.Kinesis.ApproximateArrivalTimestamp.UTC()
+					qat := r.Kinesis.ApproximateArrivalTimestamp.Round(time.Millisecond).UTC()
 					qkey := fmt.Sprintf("quarantine/year=%04d/month=%02d/day=%02d/hour=%02d/%s-%s.ndjson.gz",
 						qat.Year(), qat.Month(), qat.Day(), qat.Hour(), shard, r.Kinesis.SequenceNumber)
 					q := quarantine[qkey]

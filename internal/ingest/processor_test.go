@@ -423,32 +423,22 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 }
 
-// FuzzHandleJSON feeds arbitrary bytes as the Lambda event and as record data: the
-// handler must never panic, and every record of a valid event ends up in exactly
-// one stored line (processed or quarantined).
-func FuzzHandleJSON(f *testing.F) {
-	ev, _ := json.Marshal(kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), []byte("text")))
-	f.Add(ev, []byte(`{"a":1}`))
-	f.Add([]byte(`{"Records":[]}`), []byte{0xff, 0x00})
-	f.Add([]byte(`{"Records":[{"eventSource":"aws:kinesis"}]}`), []byte(`{"timestamp":"x"}`))
-	f.Add([]byte(`not json`), []byte(""))
-	f.Fuzz(func(t *testing.T, event, data []byte) {
-		sink := newMemSink()
-		p, _ := New(sink, Config{Now: fixedNow})
-		_, _ = p.HandleJSON(context.Background(), event)
-
-		sink = newMemSink()
-		p, _ = New(sink, Config{Now: fixedNow})
-		resp, err := p.Handle(context.Background(), kinesisEvent(data, data))
-		if err != nil || len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("Handle(valid event) = %v, %v", resp, err)
+// TestArrivalTimeKeepsLambdasMilliseconds: Lambda sends 1545084650.987; the line and
+// the key must say .987, not the .986 that float decoding truncates to.
+func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, None)
+	ev := `{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"1","sequenceNumber":"49590338271490256608559692538361571095921575989136588898",` +
+		`"data":"e30=","approximateArrivalTimestamp":1545084650.987},"eventSource":"aws:kinesis","eventVersion":"1.0",` +
+		`"eventID":"shardId-000000000006:49590338271490256608559692538361571095921575989136588898","eventName":"aws:kinesis:record",` +
+		`"invokeIdentityArn":"arn:aws:iam::123456789012:role/lambda-role","awsRegion":"us-east-2","eventSourceARN":"arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"}]}`
+	if _, err := p.HandleJSON(context.Background(), json.RawMessage(ev)); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range sink.objects {
+		lines := decodeLines(t, None, o.Body)
+		if got := lines[0]["approximate_arrival_timestamp"]; got != "2018-12-17T22:10:50.987Z" {
+			t.Errorf("approximate_arrival_timestamp = %v; want 2018-12-17T22:10:50.987Z", got)
 		}
-		lines := 0
-		for _, o := range sink.objects {
-			lines += len(decodeLines(t, Gzip, o.Body))
-		}
-		if lines != 2 {
-			t.Fatalf("stored %d lines for 2 records of %q", lines, data)
-		}
-	})
+	}
 }
