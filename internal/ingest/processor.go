@@ -57,6 +57,41 @@ type Config struct {
 	// Logger receives one record per failure; use the request-scoped logger of
 	// lambdacontext.NewLogger in the function.
 	Logger *slog.Logger
+	// Observe, if not nil, is called once per valid batch, after Handle is done
+	// with it and on its goroutine, with what the batch did (for metrics). It is
+	// not called for an invalid event (Handle returns an *EventError).
+	Observe func(ctx context.Context, s BatchStats)
+}
+
+// BatchStats is what Handle did with one batch.
+type BatchStats struct {
+	// ShardID is the batch's shard ("" for an empty batch).
+	ShardID string
+	// Records is the number of records in the batch, BytesIn the sum of their data.
+	Records, BytesIn int
+	// Written is the number of records in the stored processed object (0 if it was
+	// not stored); Quarantined is the number of quarantine objects stored (one
+	// record each).
+	Written, Quarantined int
+	// Objects counts the objects stored and BytesOut their encoded sizes.
+	Objects, BytesOut int
+	// Failed reports that the response names a batch item failure: Lambda retries
+	// the batch from its first record.
+	Failed bool
+	// FirstArrival is the approximate arrival time of the batch's first record.
+	FirstArrival time.Time
+	// Start is when Handle began the batch; Duration is how long it took.
+	Start    time.Time
+	Duration time.Duration
+}
+
+func (s *BatchStats) stored(records, quarantined, size int) {
+	if s != nil {
+		s.Written += records
+		s.Quarantined += quarantined
+		s.Objects++
+		s.BytesOut += size
+	}
 }
 
 // Processor processes Kinesis batches. It is safe for concurrent use; its buffers
@@ -135,6 +170,13 @@ func (p *Processor) HandleJSON(ctx context.Context, payload json.RawMessage) (ev
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return events.KinesisEventResponse{}, &EventError{Reason: "event is not a JSON object"}
 	}
+	// The shape Lambda delivers takes the fast decoder (event.go); everything else,
+	// errors included, encoding/json.
+	d := decoderPool.Get().(*eventDecoder)
+	defer d.release()
+	if ev, ok := d.decode(payload); ok {
+		return p.Handle(ctx, ev)
+	}
 	if err := json.Unmarshal(payload, &probe); err != nil {
 		return events.KinesisEventResponse{}, &EventError{Reason: "decode: " + err.Error()}
 	}
@@ -153,6 +195,28 @@ func (p *Processor) HandleJSON(ctx context.Context, payload json.RawMessage) (ev
 // reported in the response (partial batch response), never as an error, so that the
 // event source mapping retries from the right record without bisecting.
 func (p *Processor) Handle(ctx context.Context, ev *events.KinesisEvent) (events.KinesisEventResponse, error) {
+	if p.cfg.Observe == nil {
+		return p.handle(ctx, ev, nil)
+	}
+	s := BatchStats{Records: len(ev.Records), Start: time.Now()}
+	resp, err := p.handle(ctx, ev, &s)
+	if err != nil {
+		return resp, err
+	}
+	s.Duration = time.Since(s.Start)
+	s.Failed = len(resp.BatchItemFailures) > 0
+	if len(ev.Records) > 0 {
+		s.ShardID, _, _ = strings.Cut(ev.Records[0].EventID, ":")
+		s.FirstArrival = ev.Records[0].Kinesis.ApproximateArrivalTimestamp.Time
+	}
+	for i := range ev.Records {
+		s.BytesIn += len(ev.Records[i].Kinesis.Data)
+	}
+	p.cfg.Observe(ctx, s)
+	return resp, nil
+}
+
+func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *BatchStats) (events.KinesisEventResponse, error) {
 	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	if len(ev.Records) == 0 {
 		return resp, nil
@@ -178,7 +242,7 @@ func (p *Processor) Handle(ctx context.Context, ev *events.KinesisEvent) (events
 			SequenceNumber: r.Kinesis.SequenceNumber,
 			EventID:        r.EventID,
 			ShardID:        shardID,
-			ArrivalTime:    r.Kinesis.ApproximateArrivalTimestamp.Time,
+			ArrivalTime:    arrival(r),
 		}
 		var kind record.Kind
 		st.payload, kind = record.AppendPayload(st.payload[:0], r.Kinesis.Data)
@@ -201,7 +265,7 @@ func (p *Processor) Handle(ctx context.Context, ev *events.KinesisEvent) (events
 		p.cfg.Logger.ErrorContext(ctx, "encode batch", "shardId", shardID, "error", err)
 		return failAt(resp, first.SequenceNumber), nil
 	}
-	key := ObjectKey(p.cfg.ProcessedPrefix, first.ApproximateArrivalTimestamp.Time, shardID, first.SequenceNumber, p.cfg.Compression)
+	key := ObjectKey(p.cfg.ProcessedPrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, p.cfg.Compression)
 	// The processed object is written even when every record was quarantined (it is
 	// then empty): a retry that starts at this batch's first record must overwrite
 	// whatever an earlier attempt stored under the same key.
@@ -220,11 +284,14 @@ func (p *Processor) Handle(ctx context.Context, ev *events.KinesisEvent) (events
 			"sequenceNumber", first.SequenceNumber, "recordCount", len(ev.Records), "error", err)
 		return failAt(resp, first.SequenceNumber), nil
 	}
+	stats.stored(lines, 0, len(body))
 	for _, q := range st.quarantine {
-		if err := p.putQuarantine(ctx, st, q); err != nil {
+		n, err := p.putQuarantine(ctx, st, q)
+		if err != nil {
 			p.cfg.Logger.ErrorContext(ctx, "store quarantined record", "objectKey", q.key, "shardId", shardID, "error", err)
 			return failAt(resp, first.SequenceNumber), nil
 		}
+		stats.stored(0, 1, n)
 	}
 	return resp, nil
 }
@@ -241,16 +308,17 @@ func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) 
 	return out, nil
 }
 
-func (p *Processor) putQuarantine(ctx context.Context, st *batchState, q quarantined) error {
+// putQuarantine stores one quarantined record and returns the object's size.
+func (p *Processor) putQuarantine(ctx context.Context, st *batchState, q quarantined) (int, error) {
 	st.enc.reset()
 	if err := st.enc.write(q.line); err != nil {
-		return err
+		return 0, err
 	}
 	body, err := st.enc.finish()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return p.sink.Put(ctx, Object{
+	return len(body), p.sink.Put(ctx, Object{
 		Key:         q.key,
 		Body:        body,
 		ContentType: p.cfg.Compression.ContentType(),
@@ -274,6 +342,14 @@ func failAt(resp events.KinesisEventResponse, seq string) events.KinesisEventRes
 	return resp
 }
 
+// arrival returns a record's approximate arrival time rounded to the millisecond.
+// Lambda sends it as epoch seconds with a millisecond fraction (1545084650.987),
+// and aws-lambda-go's float decoding can land a hair below the millisecond it
+// stands for (…650.986999…): rounding gives back the value Lambda sent.
+func arrival(r *events.KinesisEventRecord) time.Time {
+	return r.Kinesis.ApproximateArrivalTimestamp.Time.Round(time.Millisecond)
+}
+
 // validate checks that records form one Kinesis batch and returns its shard id.
 func validate(recs []events.KinesisEventRecord) (string, error) {
 	var shardID string
@@ -294,10 +370,24 @@ func validate(recs []events.KinesisEventRecord) (string, error) {
 			shardID = shard
 		} else if shard != shardID {
 			return "", &EventError{Reason: fmt.Sprintf("record %d: shard %q differs from the batch's shard %q", i, shard, shardID)}
+		} else if prev := recs[i-1].Kinesis.SequenceNumber; !sequenceAfter(seq, prev) {
+			// Records of a shard arrive in sequence order, each once; a repeated
+			// sequence number would make two records share one quarantine key.
+			return "", &EventError{Reason: fmt.Sprintf("record %d: sequenceNumber %s is not after the previous record's %s", i, seq, prev)}
 		}
 		if t := r.Kinesis.ApproximateArrivalTimestamp.Time; t.IsZero() || t.Unix() <= 0 {
 			return "", &EventError{Reason: fmt.Sprintf("record %d: approximateArrivalTimestamp is missing", i)}
 		}
 	}
 	return shardID, nil
+}
+
+// sequenceAfter reports whether decimal sequence number a is greater than b,
+// comparing them as integers without allocating (both are validated digits).
+func sequenceAfter(a, b string) bool {
+	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
 }

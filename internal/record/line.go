@@ -45,7 +45,7 @@ func AppendLine(dst, payload []byte, m *Meta, processedAt string, reason string)
 	}
 	dst = appendStringValue(dst, m.ShardID)
 	dst = append(dst, `,"approximate_arrival_timestamp":"`...)
-	dst = m.ArrivalTime.UTC().AppendFormat(dst, TimeLayout)
+	dst = appendTime(dst, m.ArrivalTime)
 	dst = append(dst, '"')
 	if reason != "" {
 		dst = append(dst, `,"error":`...)
@@ -66,10 +66,49 @@ func appendStringValue(dst []byte, s string) []byte {
 }
 
 func isPlainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		t := s[i : i+8] // one 8-byte load: the compiler merges these and drops the bounds checks
+		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		// With no byte >= 0x80, "x has a byte < 0x20" and "x has a byte equal to
+		// c" are the classic has-zero-byte tests.
+		q := x ^ '"'*ones
+		b := x ^ '\\'*ones
+		if (x|(x-0x20*ones)&^x|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
 			return false
 		}
 	}
 	return true
+}
+
+// appendTime appends t in UTC formatted with TimeLayout, as
+// t.UTC().AppendFormat(dst, TimeLayout) does, without the general formatter's
+// cost (it runs once per record).
+func appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, TimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
+	dst = append(dst,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+	return dst
 }

@@ -26,6 +26,9 @@ func TopLevelMember(obj []byte, name string) ([]byte, bool) {
 			return nil, false
 		}
 		end := skipString(obj, i)
+		if end >= len(obj) || end-1 <= i {
+			return nil, false // an unterminated name: not a JSON object
+		}
 		key := obj[i+1 : end-1]
 		i = end
 		if i >= len(obj) || obj[i] != ':' {

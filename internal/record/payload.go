@@ -58,25 +58,18 @@ func AppendPayload(dst []byte, data []byte) ([]byte, Kind) {
 // appendCompactJSON appends data compacted if it is one valid JSON value. It
 // allocates nothing when dst has room: bytes.Buffer wraps dst's spare capacity.
 func appendCompactJSON(dst, data []byte) ([]byte, bool) {
-	if isCompactCandidate(data) {
-		if json.Valid(data) {
-			return append(dst, data...), true
-		}
+	valid, compact := scanJSON(data)
+	if !valid {
 		return dst, false
+	}
+	if compact {
+		return append(dst, data...), true
 	}
 	buf := bytes.NewBuffer(dst)
 	if err := json.Compact(buf, data); err != nil {
 		return dst, false
 	}
 	return buf.Bytes(), true
-}
-
-// isCompactCandidate reports whether data has no JSON whitespace outside strings
-// cheaply enough to skip Compact: it has no byte that could be insignificant
-// whitespace at all. Payloads with spaces inside strings take the Compact path,
-// which is still correct, only slower.
-func isCompactCandidate(data []byte) bool {
-	return !bytes.ContainsAny(data, " \t\r\n")
 }
 
 // AppendString appends s as a JSON string literal. s must be valid UTF-8. Unlike

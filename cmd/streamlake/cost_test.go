@@ -1,0 +1,245 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+// costJSON runs `cost --json` and decodes its estimate.
+func costJSON(t *testing.T, args ...string) costEstimate {
+	t.Helper()
+	code, stdout, stderr := runCmd(t, false, append([]string{"cost", "--json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("cost %v exit = %d; want 0; stderr:\n%s", args, code, stderr)
+	}
+	var est costEstimate
+	if err := json.Unmarshal([]byte(stdout), &est); err != nil {
+		t.Fatalf("cost %v --json printed %q: %v", args, stdout, err)
+	}
+	return est
+}
+
+func near(got, want float64) bool {
+	return math.Abs(got-want) <= 1e-9*math.Max(1, math.Abs(want))
+}
+
+// TestCostArithmetic checks every line item against figures computed by hand
+// from the list prices (the wants are literal numbers, not the code's formulas).
+func TestCostArithmetic(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		batch   float64            // records per batch
+		items   map[string]float64 // $ per month
+		total   float64
+		perMRec float64
+	}{
+		{
+			name:  "defaults, given duration and shards",
+			args:  []string{"--rate", "1000", "--record-bytes", "166", "--duration-ms", "40", "--shards", "1"},
+			batch: 1000,
+			items: map[string]float64{
+				// 2,628,000 batches a month.
+				"Lambda requests":                             0.5256,      // 2.628M × $0.20/M
+				"Lambda duration":                             0.350401752, // 2.628M × 0.25 GB × 0.040 s × $0.0000133334
+				"S3 PUT (one object per batch)":               13.14,       // 2.628M × $0.005/1000
+				"S3 storage (one month of a month's objects)": 3.7354392,   // 2.628G records × 61.8 B = 162.4104 GB × $0.023
+				"Kinesis shard-hours":                         10.95,       // 730 × $0.015
+				"Kinesis PUT payload units":                   36.792,      // 2.628G units × $0.014/M
+			},
+			total:   65.493440952,
+			perMRec: 65.493440952 / 2628,
+		},
+		{
+			name:  "window gathers fewer records than the batch size; duration rounds up",
+			args:  []string{"--rate", "100", "--record-bytes", "166", "--duration-ms", "40.2", "--shards", "1", "--memory", "1024"},
+			batch: 500, // 100 records/s × 5 s
+			items: map[string]float64{
+				"Lambda requests": 0.10512,      // 525,600 batches × $0.20/M
+				"Lambda duration": 0.2873294366, // 525,600 × 1 GB × 0.041 s = 21,549.6 GB-s × $0.0000133334
+			},
+		},
+		{
+			name:  "window 0 polls once a second, over two shards",
+			args:  []string{"--rate", "500", "--record-bytes", "166", "--window", "0", "--duration-ms", "10", "--shards", "2"},
+			batch: 250,
+			items: map[string]float64{
+				"Lambda requests":     1.0512, // 2 batches/s = 5,256,000 a month
+				"Kinesis shard-hours": 21.9,
+			},
+		},
+		{
+			name:  "large records: the 6 MB payload caps the batch and each record is 4 PUT units",
+			args:  []string{"--rate", "100", "--record-bytes", "100000", "--duration-ms", "100"},
+			batch: 46, // 6,291,456 / (33,334×4 + 600) = 46.97; 10 shards of 10 records/s gather 50 in 5 s
+			items: map[string]float64{
+				"Kinesis shard-hours":       109.5,   // 10 shards: 100 × 100,000 B/s = 9.54 MiB/s
+				"Kinesis PUT payload units": 14.7168, // 262.8M records × 4 units × $0.014/M
+			},
+		},
+		{
+			name:  "on-demand rounds each record up to 1 KB",
+			args:  []string{"--rate", "1000", "--record-bytes", "166", "--on-demand", "--duration-ms", "40"},
+			batch: 1000, // 4 shards at least: 250 records/s each fill a batch of 1000 in 4 s < 5 s
+			items: map[string]float64{
+				"Kinesis on-demand stream-hours": 29.2, // 730 × $0.04
+				// set below from the GiB written
+			},
+		},
+		{
+			name:  "recipe preset",
+			args:  []string{"--rate", "1000", "--record-bytes", "166", "--recipe", "--duration-ms", "50", "--shards", "1"},
+			batch: 100,
+			items: map[string]float64{
+				"Lambda requests":                             5.256, // 26.28M batches
+				"S3 PUT (one object per batch)":               131.4,
+				"S3 storage (one month of a month's objects)": 34.634412,   // 2.628G × 573 B = 1505.844 GB × $0.023
+				"Lambda duration":                             4.380021900, // 26.28M × 0.25 GB × 0.050 s × $0.0000133334
+			},
+		},
+		{
+			name:  "aggregator",
+			args:  []string{"--rate", "1000", "--record-bytes", "166", "--aggregator", "--duration-ms", "40", "--shards", "1"},
+			batch: 1000,
+			items: map[string]float64{
+				"S3 GET (aggregator reads each object)":        1.0512,  // 2.628M × $0.0004/1000
+				"SQS requests (notification, receive, delete)": 1.26144, // 2.628M × 1.2 × $0.40/M
+				"DynamoDB writes (summaries, transactional)":   427.05,  // 2.628M objects × 260 WRU × $0.625/M
+			},
+		},
+	}
+	// On-demand data: 2.628G records × 1,024 B = 2,506.256 GiB.
+	gib := 2628e6 * 1024 / (1 << 30)
+	tests[4].items["Kinesis on-demand data in"] = gib * 0.08
+	tests[4].items["Kinesis on-demand data out (Lambda's reads)"] = gib * 0.04
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			est := costJSON(t, tc.args...)
+			if !near(est.RecordsPerBatch, tc.batch) {
+				t.Errorf("records per batch = %v; want %v", est.RecordsPerBatch, tc.batch)
+			}
+			got := map[string]float64{}
+			sum := 0.0
+			for _, it := range est.Items {
+				got[it.Name] = it.PerMonth
+				sum += it.PerMonth
+			}
+			for name, want := range tc.items {
+				g, ok := got[name]
+				if !ok {
+					t.Errorf("no line item %q in %v", name, est.Items)
+					continue
+				}
+				if !near(g, want) {
+					t.Errorf("%s = $%.9f/month; want $%.9f", name, g, want)
+				}
+			}
+			if !near(est.TotalPerMonth, sum) {
+				t.Errorf("total = %v; want the sum of the items %v", est.TotalPerMonth, sum)
+			}
+			if tc.total != 0 && !near(est.TotalPerMonth, tc.total) {
+				t.Errorf("total = %.9f; want %.9f", est.TotalPerMonth, tc.total)
+			}
+			if tc.perMRec != 0 && !near(est.PerMillionRecords, tc.perMRec) {
+				t.Errorf("per million records = %.9f; want %.9f", est.PerMillionRecords, tc.perMRec)
+			}
+		})
+	}
+}
+
+// TestCostModelledDuration checks the modelled duration of a batch: CPU time per
+// record (1,570 ns for gzip at 166 bytes) stretched by 1,769/256, plus 30 ms of
+// PutObject and 1 ms of overhead; and that more memory only shortens the CPU part.
+func TestCostModelledDuration(t *testing.T) {
+	tests := []struct {
+		args []string
+		want float64
+	}{
+		{[]string{"--rate", "1000", "--record-bytes", "166"}, 1000*1570e-6*1769/256 + 31},
+		{[]string{"--rate", "1000", "--record-bytes", "166", "--memory", "3008"}, 1000*1570e-6 + 31},
+		{[]string{"--rate", "1000", "--record-bytes", "166", "--compression", "zstd"}, 1000*1330e-6*1769/256 + 31},
+		{[]string{"--rate", "1000", "--record-bytes", "166", "--recipe"}, 100*13860e-6*1769/256 + 31},
+		// 709 bytes: the line is 709 + 377 = 1,086 bytes, twice the benchmark's 543.
+		{[]string{"--rate", "100", "--record-bytes", "709"}, 500*2*1570e-6*1769/256 + 31},
+	}
+	for _, tc := range tests {
+		est := costJSON(t, tc.args...)
+		if !est.DurationModelled || !near(est.DurationMs, tc.want) {
+			t.Errorf("cost %v duration = %v ms (modelled %v); want %v ms, modelled", tc.args, est.DurationMs, est.DurationModelled, tc.want)
+		}
+	}
+}
+
+func TestCostWarnings(t *testing.T) {
+	est := costJSON(t, "--rate", "5000", "--record-bytes", "166", "--shards", "2", "--duration-ms", "40")
+	if len(est.Warnings) == 0 || !strings.Contains(est.Warnings[0], "5 needed") {
+		t.Errorf("warnings = %q; want one saying 5 shards are needed", est.Warnings)
+	}
+	// 1,000 records/s on one shard, batches of 100 every 100 ms, each taking 200 ms.
+	est = costJSON(t, "--rate", "1000", "--record-bytes", "166", "--batch-size", "100", "--duration-ms", "200")
+	if len(est.Warnings) == 0 || !strings.Contains(est.Warnings[0], "falls behind") {
+		t.Errorf("warnings = %q; want one saying the shard falls behind", est.Warnings)
+	}
+}
+
+func TestCostHumanOutput(t *testing.T) {
+	code, stdout, stderr := runCmd(t, false, "cost", "--rate", "1000", "--record-bytes", "166", "--duration-ms", "40", "--shards", "1")
+	if code != exitOK {
+		t.Fatalf("exit = %d; stderr %s", code, stderr)
+	}
+	for _, want := range []string{"1 provisioned shard(s)", "batches of 1000 records", "S3 PUT (one object per batch)", "13.14", "total", "65.49", "0.0249"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("cost output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestCostBadFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no rate", []string{"--record-bytes", "166"}, "--rate is required"},
+		{"no record bytes", []string{"--rate", "10"}, "--record-bytes is required"},
+		{"negative rate", []string{"--rate", "-1", "--record-bytes", "166"}, "--rate is required and must be a number > 0"},
+		{"huge record", []string{"--rate", "1", "--record-bytes", "20000000"}, "--record-bytes is required and must be between"},
+		{"batch size 0", []string{"--rate", "1", "--record-bytes", "1", "--batch-size", "0"}, "--batch-size must be between 1 and 10000"},
+		{"batch size too big", []string{"--rate", "1", "--record-bytes", "1", "--batch-size", "10001"}, "--batch-size must be between 1 and 10000"},
+		{"negative window", []string{"--rate", "1", "--record-bytes", "1", "--window", "-1"}, "--window must be between 0 and 300"},
+		{"memory too small", []string{"--rate", "1", "--record-bytes", "1", "--memory", "64"}, "--memory must be between 128 and 10240"},
+		{"zero duration", []string{"--rate", "1", "--record-bytes", "1", "--duration-ms", "0"}, "--duration-ms must be a number > 0"},
+		{"zero shards", []string{"--rate", "1", "--record-bytes", "1", "--shards", "0"}, "--shards must be at least 1"},
+		{"shards and on-demand", []string{"--rate", "1", "--record-bytes", "1", "--shards", "2", "--on-demand"}, "mutually exclusive"},
+		{"recipe and batch size", []string{"--rate", "1", "--record-bytes", "1", "--recipe", "--batch-size", "10"}, "--batch-size cannot be combined with --recipe"},
+		{"recipe and aggregator", []string{"--rate", "1", "--record-bytes", "1", "--recipe", "--aggregator"}, "--aggregator cannot be combined with --recipe"},
+		{"bad compression", []string{"--rate", "1", "--record-bytes", "1", "--compression", "lz4"}, `unknown --compression "lz4"`},
+		{"zero devices", []string{"--rate", "1", "--record-bytes", "1", "--devices", "0"}, "--devices must be at least 1"},
+		{"not a number", []string{"--rate", "fast", "--record-bytes", "1"}, `invalid value "fast" for flag -rate`},
+		{"unknown flag", []string{"--rate", "1", "--record-bytes", "1", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"positional", []string{"--rate", "1", "--record-bytes", "1", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, false, append([]string{"cost"}, tc.args...)...)
+			if code != exitUsage {
+				t.Errorf("cost %v exit = %d; want %d", tc.args, code, exitUsage)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("cost %v stderr = %q; want it to contain %q", tc.args, stderr, tc.want)
+			}
+			if stdout != "" {
+				t.Errorf("cost %v wrote to stdout: %q", tc.args, stdout)
+			}
+		})
+	}
+}
+
+func TestCostHelp(t *testing.T) {
+	code, _, stderr := runCmd(t, false, "cost", "--help")
+	if code != exitOK || !strings.Contains(stderr, "--recipe") || !strings.Contains(stderr, "1,769 MB = 1 vCPU") {
+		t.Errorf("cost --help exit = %d, output %q; want 0 and the flags and model", code, stderr)
+	}
+}

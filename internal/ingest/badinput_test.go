@@ -1,0 +1,174 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/streamlake/streamlake/internal/record"
+)
+
+// eventJSON returns the JSON of a valid event with payloads, after mutate.
+func eventJSON(t *testing.T, mutate func(ev *events.KinesisEvent), payloads ...[]byte) []byte {
+	t.Helper()
+	ev := kinesisEvent(payloads...)
+	if mutate != nil {
+		mutate(ev)
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// renumber gives the records the sequence numbers seqs.
+func renumber(seqs ...string) func(ev *events.KinesisEvent) {
+	return func(ev *events.KinesisEvent) {
+		for i, s := range seqs {
+			ev.Records[i].Kinesis.SequenceNumber = s
+			ev.Records[i].EventID = shard + ":" + s
+		}
+	}
+}
+
+// TestBadInputMatrix feeds the handler events that are broken, of the wrong
+// source, huge, or odd in their data. A rejected event is an *EventError with a
+// clear reason and stores nothing; an accepted one stores every record in
+// exactly one line whose original_data is the record's payload.
+func TestBadInputMatrix(t *testing.T) {
+	valid := eventJSON(t, nil, sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "2026-11-21T13:40:01Z"))
+	big := func(n int) []byte {
+		return fmt.Appendf(nil, `{"device_id":"sensor-0001","timestamp":"2026-11-21T13:40:00Z","blob":%q}`, strings.Repeat("x", n))
+	}
+	deep := func(n int) []byte { return []byte(strings.Repeat("[", n) + strings.Repeat("]", n)) }
+	tests := []struct {
+		name  string
+		event []byte
+		// err is a substring of the EventError; "" means the event is accepted.
+		err string
+		// payloads are the data of the records of an accepted event, in order.
+		payloads [][]byte
+		// partitionKey, if set, is the stored partition key of every line.
+		partitionKey string
+	}{
+		// Malformed or truncated.
+		{name: "empty body", event: []byte(``), err: "not a JSON object"},
+		{name: "whitespace", event: []byte(" \n\t"), err: "not a JSON object"},
+		{name: "null", event: []byte(`null`), err: "not a JSON object"},
+		{name: "array", event: []byte(`[{"Records":[]}]`), err: "not a JSON object"},
+		{name: "number beyond float64", event: []byte(`1e400`), err: "not a JSON object"},
+		{name: "truncated", event: valid[:len(valid)/2], err: "invalid Kinesis event"},
+		{name: "truncated by one byte", event: valid[:len(valid)-1], err: "invalid Kinesis event"},
+		{name: "trailing garbage", event: append(append([]byte{}, valid...), []byte(" {}")...), err: "invalid Kinesis event"},
+		{name: "Records is an object", event: []byte(`{"Records":{}}`), err: "invalid Kinesis event"},
+		{name: "Records holds null", event: []byte(`{"Records":[null]}`), err: `eventSource is ""`},
+		{name: "record without fields", event: []byte(`{"Records":[{}]}`), err: `eventSource is ""`},
+		{name: "data not base64", event: []byte(`{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"%%%"}}]}`), err: "invalid Kinesis event"},
+		{name: "deeply nested event (100k levels)", event: []byte(strings.Repeat(`{"Records":`, 100000) + "[]" + strings.Repeat("}", 100000)), err: "invalid Kinesis event"},
+		{name: "arrival time beyond float64", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":1e400`), 1), err: "invalid Kinesis event"},
+		{name: "arrival time a string", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":"now"`), 1), err: "invalid Kinesis event"},
+		{name: "no arrival time", event: eventJSON(t, func(ev *events.KinesisEvent) {
+			ev.Records[1].Kinesis.ApproximateArrivalTimestamp = events.SecondsEpochTime{}
+		}, []byte("a"), []byte("b")), err: "approximateArrivalTimestamp is missing"},
+		{name: "sequence number not decimal", event: eventJSON(t, renumber("1", "0x2"), []byte("a"), []byte("b")), err: `sequenceNumber "0x2" is not a decimal number`},
+		{name: "sequence number 200 digits", event: eventJSON(t, renumber("1", strings.Repeat("9", 200)), []byte("a"), []byte("b")), err: "is not a decimal number"},
+		{name: "duplicate sequence numbers", event: eventJSON(t, renumber("5", "5"), sensor(0, "bad"), sensor(1, "bad")), err: "sequenceNumber 5 is not after the previous record's 5"},
+		{name: "decreasing sequence numbers", event: eventJSON(t, renumber("10", "9"), []byte("a"), []byte("b")), err: "sequenceNumber 9 is not after the previous record's 10"},
+		{name: "eventID of another record", event: eventJSON(t, func(ev *events.KinesisEvent) { ev.Records[0].EventID = ev.Records[1].EventID }, []byte("a"), []byte("b")), err: "eventID"},
+		{name: "two shards", event: eventJSON(t, func(ev *events.KinesisEvent) {
+			ev.Records[1].EventID = "shardId-000000000001:" + ev.Records[1].Kinesis.SequenceNumber
+		}, []byte("a"), []byte("b")), err: "differs from the batch's shard"},
+
+		// Events of other sources.
+		{name: "SQS event", event: []byte(`{"Records":[{"messageId":"1","receiptHandle":"r","body":"{}","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"}]}`), err: `eventSource is "aws:sqs"`},
+		{name: "S3 event", event: []byte(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`), err: `eventSource is "aws:s3"`},
+		{name: "DynamoDB Streams event", event: []byte(`{"Records":[{"eventID":"1","eventName":"INSERT","eventSource":"aws:dynamodb","dynamodb":{"SequenceNumber":"111"}}]}`), err: `eventSource is "aws:dynamodb"`},
+		{name: "SNS event", event: []byte(`{"Records":[{"EventSource":"aws:sns","EventVersion":"1.0","Sns":{"Message":"x"}}]}`), err: `eventSource is "aws:sns"`},
+		{name: "EventBridge event", event: []byte(`{"version":"0","id":"1","detail-type":"Object Created","source":"aws.s3","detail":{}}`), err: `no "Records" array`},
+		{name: "S3 test event", event: []byte(`{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}`), err: `no "Records" array`},
+		{name: "API Gateway event", event: []byte(`{"resource":"/","httpMethod":"POST","body":"{\"Records\":[]}"}`), err: `no "Records" array`},
+		{name: "Kinesis time-window event", event: []byte(`{"Records":[],"window":{"start":"2020-12-09T07:04:00Z","end":"2020-12-09T07:06:00Z"},"state":{},"shardId":"s","isFinalInvokeForWindow":false}`)},
+
+		// Valid events with odd data: nothing lost.
+		{name: "empty batch", event: []byte(`{"Records":[]}`)},
+		{name: "record over 1 MiB", event: eventJSON(t, nil, big(1536<<10)), payloads: [][]byte{big(1536 << 10)}},
+		{name: "event over 6 MB", event: eventJSON(t, nil, big(1400<<10), big(1400<<10), big(1400<<10), big(1400<<10), big(1400<<10)),
+			payloads: [][]byte{big(1400 << 10), big(1400 << 10), big(1400 << 10), big(1400 << 10), big(1400 << 10)}},
+		{name: "invalid UTF-8 data", event: eventJSON(t, nil, []byte("{\"a\":\"\xff\xfe\"}"), []byte{0xc0, 0xaf}), payloads: [][]byte{[]byte("{\"a\":\"\xff\xfe\"}"), {0xc0, 0xaf}}},
+		{name: "invalid UTF-8 in the event JSON", event: bytes.Replace(eventJSON(t, nil, []byte("a")), []byte(`"partitionKey":"sensor-0000"`), []byte("\"partitionKey\":\"sensor-\xff\""), 1),
+			payloads: [][]byte{[]byte("a")}, partitionKey: "sensor-\uFFFD"},
+		{name: "deeply nested data (100k levels)", event: eventJSON(t, nil, deep(100000)), payloads: [][]byte{deep(100000)}},
+		{name: "numbers beyond float64", event: eventJSON(t, nil, []byte(`{"n":1e400,"i":123456789012345678901234567890,"m":-1e-400}`)),
+			payloads: [][]byte{[]byte(`{"n":1e400,"i":123456789012345678901234567890,"m":-1e-400}`)}},
+		{name: "empty, null and whitespace data", event: eventJSON(t, nil, []byte{}, []byte("null"), []byte(" ")), payloads: [][]byte{{}, []byte("null"), []byte(" ")}},
+		{name: "NUL and control bytes", event: eventJSON(t, nil, []byte("\x00\x01\x1b[31m")), payloads: [][]byte{[]byte("\x00\x01\x1b[31m")}},
+		{name: "sequence numbers of different lengths", event: eventJSON(t, renumber("9", "10", "00011"), []byte("a"), []byte("b"), []byte("c")),
+			payloads: [][]byte{[]byte("a"), []byte("b"), []byte("c")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := newMemSink()
+			resp, err := fuzzProcessor(sink).HandleJSON(context.Background(), tc.event)
+			if tc.err != "" {
+				var ee *EventError
+				if !errors.As(err, &ee) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("HandleJSON(%.60q) error = %v; want an EventError containing %q", tc.event, err, tc.err)
+				}
+				if len(sink.objects) != 0 {
+					t.Errorf("a rejected event stored %d objects", len(sink.objects))
+				}
+				return
+			}
+			if err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("HandleJSON = %v, %v; want success", resp, err)
+			}
+			var ev events.KinesisEvent
+			if err := json.Unmarshal(tc.event, &ev); err != nil {
+				t.Fatal(err)
+			}
+			_, lines := storedSeqs(t, sink)
+			if len(lines) != len(tc.payloads) || len(ev.Records) != len(tc.payloads) {
+				t.Fatalf("stored %d lines for %d records; want %d", len(lines), len(ev.Records), len(tc.payloads))
+			}
+			bySeq := map[string]map[string]any{}
+			for _, l := range lines {
+				seq, _ := l["sequence_number"].(string)
+				if _, dup := bySeq[seq]; dup {
+					t.Fatalf("record %s stored twice", seq)
+				}
+				bySeq[seq] = l
+			}
+			for i, r := range ev.Records {
+				l, ok := bySeq[r.Kinesis.SequenceNumber]
+				if !ok {
+					t.Fatalf("record %d (%s) not stored", i, r.Kinesis.SequenceNumber)
+				}
+				want, kind := record.AppendPayload(nil, tc.payloads[i])
+				got, _ := json.Marshal(l["original_data"])
+				if !sameJSON(got, want) {
+					t.Errorf("record %d original_data = %.80s; want %.80s", i, got, want)
+				}
+				if kind == record.Binary {
+					var v struct {
+						D string `json:"data_base64"`
+					}
+					_ = json.Unmarshal(got, &v)
+					if d, err := base64.StdEncoding.DecodeString(v.D); err != nil || !bytes.Equal(d, tc.payloads[i]) {
+						t.Errorf("record %d binary payload does not round-trip", i)
+					}
+				}
+				if tc.partitionKey != "" && l["partition_key"] != tc.partitionKey {
+					t.Errorf("record %d partition_key = %q; want %q", i, l["partition_key"], tc.partitionKey)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package record
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// FuzzAppendPayload checks the payload encoder on arbitrary bytes: the output is
+// always one valid JSON value on one line, its kind follows from the input, and it
+// round-trips: JSON is the input compacted, text decodes to the input, binary
+// base64-decodes to the input. Seeds are in testdata/fuzz/FuzzAppendPayload.
+func FuzzAppendPayload(f *testing.F) {
+	f.Add([]byte(`{"device_id":"sensor-0001","temperature":21.5}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, kind := AppendPayload([]byte("x"), data)
+		if out[0] != 'x' {
+			t.Fatalf("AppendPayload overwrote dst")
+		}
+		out = out[1:]
+		checkOneLineJSON(t, out, data)
+		switch kind {
+		case JSON:
+			var want bytes.Buffer
+			if !utf8.Valid(data) || json.Compact(&want, data) != nil {
+				t.Fatalf("AppendPayload(%q) kind JSON for input that is not UTF-8 JSON", data)
+			}
+			if !bytes.Equal(out, want.Bytes()) {
+				t.Fatalf("AppendPayload(%q) = %s; want the compacted input %s", data, out, want.Bytes())
+			}
+		case Text:
+			var v struct{ Message *string }
+			if err := json.Unmarshal(out, &v); err != nil || v.Message == nil || *v.Message != string(data) {
+				t.Fatalf("AppendPayload(%q) = %s; want {\"message\": input}", data, out)
+			}
+			if !utf8.Valid(data) || len(data) > 0 && json.Valid(data) {
+				t.Fatalf("AppendPayload(%q) kind text for input that is not plain text", data)
+			}
+		case Binary:
+			var v struct {
+				DataBase64 string `json:"data_base64"`
+			}
+			if err := json.Unmarshal(out, &v); err != nil {
+				t.Fatalf("AppendPayload(%q) = %s: %v", data, out, err)
+			}
+			got, err := base64.StdEncoding.DecodeString(v.DataBase64)
+			if err != nil || !bytes.Equal(got, data) || utf8.Valid(data) {
+				t.Fatalf("AppendPayload(%q) binary = %s; does not round-trip", data, out)
+			}
+		default:
+			t.Fatalf("AppendPayload(%q) kind %v", data, kind)
+		}
+	})
+}
+
+// checkOneLineJSON fails unless b is exactly one valid JSON value with no raw
+// newline (so that it fits on one NDJSON line).
+func checkOneLineJSON(t *testing.T, b, input []byte) {
+	t.Helper()
+	if !json.Valid(b) {
+		t.Fatalf("output for %q is not valid JSON: %s", input, b)
+	}
+	if bytes.ContainsAny(b, "\n\r") {
+		t.Fatalf("output for %q spans lines: %q", input, b)
+	}
+	if !utf8.Valid(b) {
+		t.Fatalf("output for %q is not UTF-8: %q", input, b)
+	}
+}
+
+// FuzzAppendLine checks the output line on arbitrary payloads and metadata:
+// exactly one line, valid JSON, original_data is the payload byte for byte, every
+// metadata field round-trips (invalid UTF-8 in metadata becomes U+FFFD), and
+// "processed" is false exactly when there is an error reason.
+func FuzzAppendLine(f *testing.F) {
+	f.Add([]byte(`{"a":1}`), "sensor-0001", "49590338271490256608559692538361571095921575989136588898", "shardId-000000000006", "", int64(1795268400123))
+	f.Fuzz(func(t *testing.T, data []byte, key, seq, shard, reason string, millis int64) {
+		payload, _ := AppendPayload(nil, data)
+		m := &Meta{PartitionKey: key, SequenceNumber: seq, EventID: shard + ":" + seq, ShardID: shard,
+			ArrivalTime: time.UnixMilli(millis % 253402300799000)} // before year 10000, as RFC 3339 needs
+		if m.ArrivalTime.Year() < 0 {
+			m.ArrivalTime = time.UnixMilli(0)
+		}
+		line := AppendLine([]byte("x"), payload, m, "2026-11-21T14:00:00.000Z", reason)[1:]
+		if bytes.IndexByte(line, '\n') != len(line)-1 {
+			t.Fatalf("AppendLine is not exactly one line: %q", line)
+		}
+		checkOneLineJSON(t, line[:len(line)-1], data)
+		var v struct {
+			Original  json.RawMessage `json:"original_data"`
+			Key       string          `json:"partition_key"`
+			Seq       string          `json:"sequence_number"`
+			EventID   string          `json:"event_id"`
+			Shard     string          `json:"shard_id"`
+			Processed bool            `json:"processed"`
+			Arrival   string          `json:"approximate_arrival_timestamp"`
+			Error     *string         `json:"error"`
+		}
+		if err := json.Unmarshal(line, &v); err != nil {
+			t.Fatalf("line %s: %v", line, err)
+		}
+		valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+		if !bytes.Equal(v.Original, payload) || v.Key != valid(key) || v.Seq != valid(seq) || v.EventID != valid(m.EventID) || v.Shard != valid(shard) {
+			t.Fatalf("line %s does not round-trip payload %s and metadata %+v", line, payload, m)
+		}
+		if at, err := time.Parse(time.RFC3339Nano, v.Arrival); err != nil || !at.Equal(m.ArrivalTime.Truncate(time.Millisecond)) {
+			t.Fatalf("approximate_arrival_timestamp %q; want %s", v.Arrival, m.ArrivalTime.UTC().Format(TimeLayout))
+		}
+		if v.Processed != (reason == "") || (reason == "") != (v.Error == nil) || v.Error != nil && *v.Error != valid(reason) {
+			t.Fatalf("line %s: processed/error do not match reason %q", line, reason)
+		}
+	})
+}
+
+// FuzzTopLevelMember checks the allocation-free member lookup of the transform hot
+// path against encoding/json on compact objects: it never panics, and what it finds
+// is the member encoding/json decodes (the last of duplicates).
+func FuzzTopLevelMember(f *testing.F) {
+	f.Add([]byte(`{"timestamp":"2026-11-21T13:40:00Z","a":{"timestamp":1}}`), "timestamp")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		_, _ = TopLevelMember(data, name) // arbitrary input: must not panic
+		obj, kind := AppendPayload(nil, data)
+		if kind != JSON || obj[0] != '{' {
+			return
+		}
+		got, ok := TopLevelMember(obj, name)
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(obj, &members); err != nil {
+			t.Fatalf("compact object %s: %v", obj, err)
+		}
+		if bytes.IndexByte(obj, '\\') >= 0 || !utf8.ValidString(name) {
+			// Member names with escapes are compared as written; skip the oracle.
+			return
+		}
+		want, wantOK := members[name]
+		if ok != wantOK || ok && !bytes.Equal(got, want) {
+			t.Fatalf("TopLevelMember(%s, %q) = %s, %v; encoding/json says %s, %v", obj, name, got, ok, want, wantOK)
+		}
+		if ok {
+			if s, isString := StringValue(got); isString {
+				var w string
+				if err := json.Unmarshal(got, &w); err != nil || w != s {
+					t.Fatalf("StringValue(%s) = %q; want %q", got, s, w)
+				}
+			}
+		}
+	})
+}
