@@ -3,7 +3,23 @@
 //
 // Configuration (environment): BUCKET_NAME (required), PROCESSED_PREFIX
 // (default "processed"), QUARANTINE_PREFIX (default "quarantine"), COMPRESSION
-// (gzip, zstd or none; default gzip).
+// (gzip, zstd or none; default gzip), METRICS_NAMESPACE and SERVICE_NAME (see
+// package metrics).
+//
+// Telemetry: logs are JSON through lambdacontext.NewLogger (requestId on every
+// line); every invocation prints one CloudWatch Embedded Metric Format line
+// (records received, written and quarantined, bytes in and out, objects written,
+// batch duration, age of the oldest record, batch failures, invalid events) with
+// the request id and the X-Ray trace id as searchable fields. Tracing is Active in
+// the template, so X-Ray records each invocation's segment; AWS SDK calls are not
+// traced from inside the function. The X-Ray SDK for Go is in maintenance mode
+// since 25 February 2026 (security fixes only, end of support 25 February 2027),
+// and OpenTelemetry's otelaws needs an exporter: on provided.al2023 that is the
+// ADOT collector layer, an extension that adds cold-start time and memory to every
+// environment, plus the OTel SDK in the binary. The S3 call is the only
+// downstream call, its latency is what BatchDuration measures, and its failures
+// are logged with the object key; the trace id in the metric line ties both to
+// the X-Ray trace.
 package main
 
 import (
@@ -18,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/metrics"
 	"github.com/streamlake/streamlake/internal/s3store"
 )
 
@@ -45,15 +62,21 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
+	emf, err := metrics.New(os.Stdout, metrics.ConfigFromEnv(os.Getenv))
+	if err != nil {
+		return err
+	}
+	logger := lambdacontext.NewLogger()
 	p, err := ingest.New(s3store.New(s3.NewFromConfig(awsCfg), bucket), ingest.Config{
 		ProcessedPrefix:  os.Getenv("PROCESSED_PREFIX"),
 		QuarantinePrefix: os.Getenv("QUARANTINE_PREFIX"),
 		Compression:      compression,
-		Logger:           lambdacontext.NewLogger(),
+		Logger:           logger,
+		Observe:          func(ctx context.Context, s ingest.BatchStats) { emit(ctx, emf, logger, batchMetrics(s)) },
 	})
 	if err != nil {
 		return err
 	}
-	lambda.Start(p.HandleJSON)
+	lambda.Start(metered{p: p, emf: emf, logger: logger})
 	return nil
 }

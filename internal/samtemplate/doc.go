@@ -15,7 +15,10 @@
 //
 // What it does not do: it does not run the SAM transform (no generated
 // AWS::Lambda::EventSourceMapping or IAM resources; the implicit "<Function>Role" of a
-// function without a Role is the one exception, because templates reference it), and
+// function without a Role and the "<Function><Event>" event source mapping of a
+// polled event (Kinesis, DynamoDB, SQS, ...) are the exceptions: they resolve in Ref
+// and Fn::GetAtt, because templates reference them, but are not in
+// Template.Resources), and
 // it cannot resolve constructs that need a deployed account: Fn::ImportValue,
 // Fn::Transform (macros), Fn::Cidr, SSM parameter types. Those give an [*Error] that
 // wraps [ErrUnsupported] and names the resource and property path.

@@ -523,8 +523,38 @@ func (l *loader) readResources() error {
 		}
 		l.resources[roleID] = &rawResource{id: roleID, typ: implicitRoleType, condition: rr.condition, implicit: true, props: map[string]any{}}
 	}
+	// SAM turns each polled event source of a function into an
+	// AWS::Lambda::EventSourceMapping "<Function><Event>"; dashboards and alarms
+	// reference it (!Ref ProcessorFunctionStream is the mapping's UUID, the
+	// EventSourceMappingUUID dimension of its metrics).
+	for _, id := range sortedKeys(m) {
+		rr := l.resources[id]
+		if rr.typ != serverlessFunction {
+			continue
+		}
+		evs, _ := rr.props["Events"].(map[string]any)
+		for _, name := range sortedKeys(evs) {
+			ev, _ := evs[name].(map[string]any)
+			typ, _ := ev["Type"].(string)
+			if !mappingEventTypes[typ] {
+				continue
+			}
+			esmID := id + name
+			if _, exists := l.resources[esmID]; exists {
+				continue
+			}
+			l.resources[esmID] = &rawResource{id: esmID, typ: eventSourceMappingType, condition: rr.condition, implicit: true, props: map[string]any{}}
+		}
+	}
 	return nil
 }
+
+// mappingEventTypes are the SAM event types that become an event source mapping.
+var mappingEventTypes = map[string]bool{
+	"Kinesis": true, "DynamoDB": true, "SQS": true, "MSK": true, "MQ": true, "SelfManagedKafka": true, "DocumentDB": true,
+}
+
+const eventSourceMappingType = "AWS::Lambda::EventSourceMapping"
 
 func stringList(v any) ([]string, error) {
 	switch v := v.(type) {

@@ -43,6 +43,11 @@ var shortForms = map[string]string{
 type decoder struct {
 	lines   map[string]int
 	anchors map[string]any
+	// depth is the current nesting; nodes counts the values decoded so far, an
+	// alias counting as the values of its anchor (sizes).
+	depth int
+	nodes int
+	sizes map[string]int
 }
 
 // lineError is an error at a known line but no known path (a YAML syntax error).
@@ -54,8 +59,71 @@ type lineError struct {
 func (e *lineError) Error() string { return e.err.Error() }
 func (e *lineError) Unwrap() error { return e.err }
 
+// Limits that keep a hostile or broken template from exhausting memory or time:
+// the YAML parser needs gigabytes for a few hundred kilobytes of nested brackets,
+// and aliases can expand a small document exponentially ("billion laughs").
+// CloudFormation templates are nowhere near either limit.
+const (
+	// maxYAMLDepth is the deepest nesting of mappings and sequences accepted.
+	maxYAMLDepth = 1000
+	// maxYAMLNodes is the most values a template may expand to, aliases included
+	// (the resolver's limit, applied already while decoding, to every section).
+	maxYAMLNodes = maxResolvedValues
+)
+
+// checkFlowDepth rejects flow collections ([…], {…}) nested deeper than
+// maxYAMLDepth before the parser sees them. It skips quoted scalars and comments;
+// brackets in block scalars are counted, which can only over-count.
+func checkFlowDepth(src []byte) error {
+	depth, line := 0, 1
+	atTokenStart := true
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\n':
+			line++
+			atTokenStart = true
+			continue
+		case c == '#' && atTokenStart:
+			for i+1 < len(src) && src[i+1] != '\n' {
+				i++
+			}
+			continue
+		case (c == '"' || c == '\'') && atTokenStart:
+			for i++; i < len(src); i++ {
+				if src[i] == '\n' {
+					line++
+				}
+				if c == '"' && src[i] == '\\' {
+					i++
+					continue
+				}
+				if src[i] == c {
+					if c == '\'' && i+1 < len(src) && src[i+1] == '\'' {
+						i++
+						continue
+					}
+					break
+				}
+			}
+		case c == '[' || c == '{':
+			depth++
+			if depth > maxYAMLDepth {
+				return &lineError{line: line, err: fmt.Errorf("parse YAML: collections nested deeper than %d levels", maxYAMLDepth)}
+			}
+		case c == ']' || c == '}':
+			depth = max(depth-1, 0)
+		}
+		atTokenStart = c == ' ' || c == '\t' || c == '[' || c == '{' || c == ',' || c == ':' || c == '-' || c == '\r'
+	}
+	return nil
+}
+
 // parseYAML parses a template document.
 func parseYAML(src []byte) (map[string]any, map[string]int, error) {
+	if err := checkFlowDepth(src); err != nil {
+		return nil, nil, err
+	}
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		var syn interface {
@@ -80,7 +148,7 @@ func parseYAML(src []byte) (map[string]any, map[string]int, error) {
 	default:
 		return nil, nil, fmt.Errorf("template has %d YAML documents; want one", len(docs))
 	}
-	d := &decoder{lines: map[string]int{}, anchors: map[string]any{}}
+	d := &decoder{lines: map[string]int{}, anchors: map[string]any{}, sizes: map[string]int{}}
 	v, err := d.node(docs[0], "")
 	if err != nil {
 		return nil, d.lines, err
@@ -114,6 +182,15 @@ func joinIndex(path string, i int) string {
 }
 
 func (d *decoder) node(n ast.Node, path string) (any, error) {
+	d.depth++
+	defer func() { d.depth-- }()
+	d.nodes++
+	switch {
+	case d.depth > maxYAMLDepth:
+		return nil, &lineError{line: line(n), err: fmt.Errorf("YAML nested deeper than %d levels", maxYAMLDepth)}
+	case d.nodes > maxYAMLNodes:
+		return nil, &lineError{line: line(n), err: fmt.Errorf("template expands to more than %d values (YAML aliases nested into each other?)", maxYAMLNodes)}
+	}
 	if _, seen := d.lines[path]; !seen {
 		d.lines[path] = line(n)
 	}
@@ -154,17 +231,23 @@ func (d *decoder) node(n ast.Node, path string) (any, error) {
 	case *ast.TagNode:
 		return d.tag(n, path)
 	case *ast.AnchorNode:
+		before := d.nodes
 		v, err := d.node(n.Value, path)
 		if err != nil {
 			return nil, err
 		}
 		d.anchors[n.Name.String()] = v
+		d.sizes[n.Name.String()] = d.nodes - before
 		return v, nil
 	case *ast.AliasNode:
 		name := n.Value.String()
 		v, ok := d.anchors[name]
 		if !ok {
 			return nil, errorfAt(path, "YAML alias *%s refers to no anchor defined before it", name)
+		}
+		// Later stages walk the value once per alias: count it so.
+		if d.nodes += d.sizes[name]; d.nodes > maxYAMLNodes {
+			return nil, &lineError{line: line(n), err: fmt.Errorf("template expands to more than %d values (YAML aliases nested into each other?)", maxYAMLNodes)}
 		}
 		return v, nil
 	case *ast.SequenceNode:
