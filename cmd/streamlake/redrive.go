@@ -1,0 +1,575 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/streamlake/streamlake/internal/filter"
+	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/producer"
+	"github.com/streamlake/streamlake/internal/redrive"
+	"github.com/streamlake/streamlake/internal/s3store"
+	"github.com/streamlake/streamlake/internal/samtemplate"
+)
+
+func init() {
+	register(command{
+		name:    "redrive",
+		summary: "replay the failed batches of the failure queue from the stream to S3 or back into the stream",
+		run:     runRedrive,
+	})
+}
+
+const redriveDescription = `Reads the on-failure records that the event source mapping sent to the failure
+queue, re-reads exactly the records of each range from the stream
+(GetShardIterator AT_SEQUENCE_NUMBER startSequenceNumber, up to and including
+endSequenceNumber), writes them, and deletes a message only after its records are
+durably written. It is safe to run again at any time.
+
+  --to s3      (default) writes the records in the processor's format (same
+               transform, compression, Hive-partitioned deterministic keys) under
+               --prefix, default redriven/. A rerun, or a rerun after a crash
+               between the write and the delete, overwrites the same keys: no
+               duplicates among the latest object versions.
+  --to stream  puts the records back into the stream (--stream, default the stream
+               each range came from) with their partition keys, where the mapping
+               processes them again. This is at-least-once: a rerun after a crash
+               between the put and the delete puts them twice.
+
+A range spans the sequence numbers from the first to the last record of the
+failed batch, so it also holds the records between them that were not in that
+batch: records the FilterCriteria dropped and, with ParallelizationFactor > 1,
+records of other partition keys that a concurrent batch stored. Redrive re-writes
+the whole range (at-least-once for those records), which is why redriven records
+have a prefix of their own rather than processed/. With --template, the
+function's FilterCriteria (resolved as by 'streamlake filters') is applied and
+the records it drops are skipped: with ParallelizationFactor 1, exactly the failed
+batch's records are redriven. Use the same --template options on every run.
+
+Ranges the stream no longer holds (trimmed by its retention period, or the stream
+or shard deleted) are reported as expired and left in the queue; so are messages
+that are not Kinesis on-failure records. Every message left in the queue is made
+visible again at the end. --dry-run reads the queue and the stream and reports
+what would be written, without writing or deleting anything.
+
+Replay from a point in time: with --from TIME (and optionally --until TIME) and
+--stream, no queue is read; every shard of the stream is re-read from its first
+record that arrived at or after TIME, up to --until (default: when it starts), and
+written the same way (--to s3: default prefix replayed/; --to stream: put back
+into the same stream, where the pipeline processes the records again). Running it
+again with the same --from and --until writes the same keys.
+
+Credentials and region come from the default AWS chain (AWS_ENDPOINT_URL points
+it at an emulator); the region defaults to the queue URL's (or the stream ARN's).
+
+Exit status: 0 every message read was redriven (or, with --dry-run, could be),
+1 some message could not be (expired, invalid, failed) or an error, 2 bad flags.`
+
+// redriveClients builds the AWS clients of `redrive`; tests replace it.
+var redriveClients = func(ctx context.Context, region string) (redriveAPI, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return redriveAPI{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return redriveAPI{}, errors.New("no AWS region: pass --region or set AWS_REGION")
+	}
+	var mu sync.Mutex
+	kin := map[string]*kinesis.Client{}
+	kinesisFor := func(r string) (*kinesis.Client, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r == "" {
+			r = cfg.Region
+		}
+		if c, ok := kin[r]; ok {
+			return c, nil
+		}
+		c := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.Region = r })
+		kin[r] = c
+		return c, nil
+	}
+	return redriveAPI{
+		queue:   sqs.NewFromConfig(cfg),
+		streams: func(r string) (redrive.StreamAPI, error) { return kinesisFor(r) },
+		producers: func(r string) (producer.API, error) {
+			return kinesisFor(r)
+		},
+		resolveStream: func(ctx context.Context, stream string) (string, redrive.ReplayAPI, error) {
+			region := ""
+			if strings.HasPrefix(stream, "arn:") {
+				if parts := strings.Split(stream, ":"); len(parts) > 3 {
+					region = parts[3]
+				}
+			}
+			c, _ := kinesisFor(region)
+			if strings.HasPrefix(stream, "arn:") {
+				return stream, c, nil
+			}
+			out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
+			if err != nil {
+				return "", nil, fmt.Errorf("stream %s: %w", stream, err)
+			}
+			return aws.ToString(out.StreamDescriptionSummary.StreamARN), c, nil
+		},
+		s3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			// Emulators serve buckets by path, not by host name.
+			o.UsePathStyle = cfg.BaseEndpoint != nil
+		}),
+	}, nil
+}
+
+// redriveAPI holds the clients of one run.
+type redriveAPI struct {
+	queue     redrive.QueueAPI
+	streams   func(region string) (redrive.StreamAPI, error)
+	producers redrive.StreamClients
+	s3        *s3.Client
+	// resolveStream returns the ARN of a stream name or ARN and the client of its
+	// region.
+	resolveStream func(ctx context.Context, stream string) (string, redrive.ReplayAPI, error)
+}
+
+type redriveOptions struct {
+	queue       string
+	to          string
+	bucket      string
+	stream      string
+	prefix      string
+	compression string
+	region      string
+	dryRun      bool
+	max         int
+	visibility  time.Duration
+	json        bool
+	template    string
+	function    string
+	configEnv   string
+	overrides   paramOverrides
+	from, until string
+}
+
+func runRedrive(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "redrive", "", redriveDescription)
+	var o redriveOptions
+	fs.StringVar(&o.queue, "queue", "", "URL of the failure queue (stack output FailureQueueUrl; required unless --from)")
+	fs.StringVar(&o.to, "to", "s3", "destination: s3 or stream")
+	fs.StringVar(&o.bucket, "bucket", "", "bucket to write to (required with --to s3; stack output OutputBucketName)")
+	fs.StringVar(&o.stream, "stream", "", "with --from: the stream to replay (name or ARN); else with --to stream: the stream to put into (default: each range's source stream)")
+	fs.StringVar(&o.prefix, "prefix", "", "with --to s3: key prefix of the objects (default redriven, or replayed with --from)")
+	fs.StringVar(&o.compression, "compression", string(ingest.Gzip), "with --to s3: gzip, zstd or none")
+	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, or the queue URL's)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
+	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
+	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "how long a message being redriven stays hidden from other consumers")
+	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
+	fs.StringVar(&o.template, "template", "", "SAM template whose FilterCriteria to apply (default: none, redrive every record of a range)")
+	fs.StringVar(&o.function, "function", "", "with --template: the function (default: the only one with a Kinesis event)")
+	fs.StringVar(&o.configEnv, "config-env", "", "with --template: samconfig.toml environment for parameter overrides")
+	fs.Var(&o.overrides, "parameter-overrides", "with --template: template parameter K=V (repeatable; space-separated pairs accepted)")
+	fs.StringVar(&o.from, "from", "", "replay the --stream from this time (RFC 3339) instead of reading the queue")
+	fs.StringVar(&o.until, "until", "", "with --from: replay records that arrived up to this time (RFC 3339; default: when the replay starts)")
+	if done, code := parseFlags(fs, args); done {
+		return code
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if code, ok := o.validate(fs, set); !ok {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
+		return exitFailure
+	}
+	var keep func([]byte) bool
+	if o.template != "" {
+		f, code, err := templateFilter(&o)
+		if err != nil {
+			if code == exitUsage {
+				return usageError(fs, "%v", err)
+			}
+			return fail(err)
+		}
+		keep = f
+	}
+	region := o.region
+	if region == "" && e.getenv("AWS_REGION") == "" && e.getenv("AWS_DEFAULT_REGION") == "" {
+		region = regionOfQueueURL(o.queue)
+		if r, _, ok := strings.Cut(strings.TrimPrefix(o.stream, "arn:aws:kinesis:"), ":"); ok && strings.HasPrefix(o.stream, "arn:") {
+			region = r
+		}
+	}
+	api, err := redriveClients(ctx, region)
+	if err != nil {
+		return fail(err)
+	}
+	var w redrive.Writer
+	if o.prefix == "" {
+		o.prefix = redrive.DefaultPrefix
+		if o.from != "" {
+			o.prefix = redrive.DefaultReplayPrefix
+		}
+	}
+	if o.to == "s3" {
+		sw, err := redrive.ToS3(s3store.New(api.s3, o.bucket), redrive.S3Config{
+			Bucket: o.bucket, Prefix: o.prefix, Compression: ingest.Compression(o.compression)})
+		if err != nil {
+			return fail(err)
+		}
+		w = sw
+	} else if o.from != "" {
+		w = redrive.ToStream(api.producers, "")
+	} else {
+		w = redrive.ToStream(api.producers, o.stream)
+	}
+	if o.from != "" {
+		return runReplay(ctx, e, &o, api, w, keep)
+	}
+	opts := redrive.Options{
+		QueueURL: o.queue, Queue: api.queue, Streams: api.streams, Writer: w,
+		DryRun: o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: keep,
+	}
+	var bar *redriveBar
+	if e.isTerminal {
+		bar = &redriveBar{w: e.stderr, began: time.Now()}
+		opts.Progress = bar.draw
+	}
+	sum, err := redrive.Run(ctx, opts)
+	if bar != nil {
+		bar.clear()
+	}
+	if sum != nil {
+		if o.json {
+			if code := printJSON(e, sum); code != exitOK {
+				return code
+			}
+		} else {
+			printRedriveSummary(e.stdout, sum)
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if !sum.OK() {
+		fmt.Fprintf(e.stderr, "streamlake redrive: %d of %d messages could not be redriven (%d expired, %d invalid, %d failed); they are still in the queue\n",
+			sum.Expired+sum.Invalid+sum.Failed, sum.MessagesRead, sum.Expired, sum.Invalid, sum.Failed)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// validate checks the flags together; it returns (exitUsage, false) after
+// printing the problem.
+func (o *redriveOptions) validate(fs *flag.FlagSet, set map[string]bool) (int, bool) {
+	bad := func(format string, a ...any) (int, bool) { return usageError(fs, format, a...), false }
+	switch {
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q", fs.Arg(0))
+	case o.from != "":
+		return o.validateReplay(fs, set)
+	case set["until"]:
+		return bad("--until applies with --from only")
+	case o.queue == "":
+		return bad("--queue is required (the stack output FailureQueueUrl), or --from to replay a stream")
+	case !validQueueURL(o.queue):
+		return bad("--queue %q is not a queue URL (e.g. https://sqs.us-east-1.amazonaws.com/123456789012/name)", o.queue)
+	case o.max < 0:
+		return bad("--max must not be negative, got %d", o.max)
+	case o.visibility < time.Second || o.visibility > 12*time.Hour:
+		return bad("--visibility-timeout must be between 1s and 12h (SQS limits), got %s", o.visibility)
+	case o.template == "" && (set["function"] || set["config-env"] || set["parameter-overrides"]):
+		return bad("--function, --config-env and --parameter-overrides apply with --template only")
+	}
+	switch o.to {
+	case "s3":
+		if o.bucket == "" {
+			return bad("--to s3 needs --bucket (the stack output OutputBucketName)")
+		}
+		if set["stream"] {
+			return bad("--stream applies to --to stream only")
+		}
+		if _, err := ingest.ParseCompression(o.compression); err != nil {
+			return bad("--compression: %v", err)
+		}
+		if set["prefix"] && strings.Trim(o.prefix, "/") == "" {
+			return bad("--prefix must not be empty")
+		}
+	case "stream":
+		for _, f := range []string{"bucket", "prefix", "compression"} {
+			if set[f] {
+				return bad("--%s applies to --to s3 only", f)
+			}
+		}
+	default:
+		return bad("--to %q: want s3 or stream", o.to)
+	}
+	return exitOK, true
+}
+
+// validateReplay checks the flags of a replay (--from).
+func (o *redriveOptions) validateReplay(fs *flag.FlagSet, set map[string]bool) (int, bool) {
+	bad := func(format string, a ...any) (int, bool) { return usageError(fs, format, a...), false }
+	for _, f := range []string{"queue", "max", "visibility-timeout"} {
+		if set[f] {
+			return bad("--%s does not apply with --from (a replay reads the stream, not the queue)", f)
+		}
+	}
+	if o.stream == "" {
+		return bad("--from needs --stream, the stream to replay")
+	}
+	from, err := time.Parse(time.RFC3339Nano, o.from)
+	if err != nil {
+		return bad("--from %q is not an RFC 3339 time (e.g. 2026-11-21T13:00:00Z)", o.from)
+	}
+	if o.until != "" {
+		until, err := time.Parse(time.RFC3339Nano, o.until)
+		if err != nil {
+			return bad("--until %q is not an RFC 3339 time (e.g. 2026-11-21T14:00:00Z)", o.until)
+		}
+		if until.Before(from) {
+			return bad("--until %s is before --from %s", o.until, o.from)
+		}
+	}
+	switch o.to {
+	case "s3":
+		if o.bucket == "" {
+			return bad("--to s3 needs --bucket (the stack output OutputBucketName)")
+		}
+		if _, err := ingest.ParseCompression(o.compression); err != nil {
+			return bad("--compression: %v", err)
+		}
+		if set["prefix"] && strings.Trim(o.prefix, "/") == "" {
+			return bad("--prefix must not be empty")
+		}
+	case "stream":
+		for _, f := range []string{"bucket", "prefix", "compression"} {
+			if set[f] {
+				return bad("--%s applies to --to s3 only", f)
+			}
+		}
+	default:
+		return bad("--to %q: want s3 or stream", o.to)
+	}
+	if o.template == "" && (set["function"] || set["config-env"] || set["parameter-overrides"]) {
+		return bad("--function, --config-env and --parameter-overrides apply with --template only")
+	}
+	return exitOK, true
+}
+
+// runReplay replays o.stream from o.from.
+func runReplay(ctx context.Context, e *env, o *redriveOptions, api redriveAPI, w redrive.Writer, keep func([]byte) bool) int {
+	fail := func(err error) int {
+		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
+		return exitFailure
+	}
+	from, _ := time.Parse(time.RFC3339Nano, o.from)
+	var until time.Time
+	if o.until != "" {
+		until, _ = time.Parse(time.RFC3339Nano, o.until)
+	}
+	arn, client, err := api.resolveStream(ctx, o.stream)
+	if err != nil {
+		return fail(err)
+	}
+	opts := redrive.ReplayOptions{Stream: client, StreamARN: arn, From: from, Until: until, Writer: w, Filter: keep, DryRun: o.dryRun}
+	var bar *redriveBar
+	if e.isTerminal {
+		bar = &redriveBar{w: e.stderr, began: time.Now()}
+		opts.Progress = bar.draw
+	}
+	sum, err := redrive.Replay(ctx, opts)
+	if bar != nil {
+		bar.clear()
+	}
+	if sum != nil {
+		if o.json {
+			if code := printJSON(e, sum); code != exitOK {
+				return code
+			}
+		} else {
+			printReplaySummary(e.stdout, sum)
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if !sum.OK() {
+		fmt.Fprintf(e.stderr, "streamlake redrive: %d of %d shards could not be replayed completely\n", sum.Failed, len(sum.Shards))
+		return exitFailure
+	}
+	return exitOK
+}
+
+func printReplaySummary(w io.Writer, s *redrive.ReplaySummary) {
+	mode := ""
+	if s.DryRun {
+		mode = " (dry run: nothing written)"
+	}
+	fmt.Fprintf(w, "Replay of %s from %s to %s, to %s%s\n", s.StreamARN, s.From.Format(time.RFC3339Nano), s.Until.Format(time.RFC3339Nano), s.Destination, mode)
+	for _, sh := range s.Shards {
+		status := "ok"
+		if sh.Error != "" {
+			status = "FAILED: " + sh.Error
+		}
+		fmt.Fprintf(w, "  %s  %7d read  %7d filtered  %7d written  %4d objects  %s\n", sh.ShardID, sh.RecordsRead, sh.RecordsFiltered, sh.RecordsWritten, len(sh.Objects), status)
+	}
+	fmt.Fprintf(w, "  %-20s  %7d read  %7d filtered  %7d written  %4d objects\n", "total", s.RecordsRead, s.RecordsFiltered, s.RecordsWritten, s.Objects)
+}
+
+// templateFilter returns the FilterCriteria of the template's function as a
+// record filter (nil if it has none), or an error with the exit code to use.
+func templateFilter(o *redriveOptions) (func([]byte) bool, int, error) {
+	cfgFile := filepath.Join(filepath.Dir(o.template), "samconfig.toml")
+	if _, err := os.Stat(cfgFile); err != nil {
+		if o.configEnv != "" {
+			return nil, exitUsage, fmt.Errorf("--config-env %s: %s not found", o.configEnv, cfgFile)
+		}
+		cfgFile = ""
+	}
+	tpl, err := samtemplate.Load(o.template, samtemplate.Options{ConfigFile: cfgFile, ConfigEnv: o.configEnv, Overrides: o.overrides.values})
+	var pe *samtemplate.ParameterError
+	switch {
+	case errors.As(err, &pe) && pe.Source == "overrides":
+		return nil, exitUsage, fmt.Errorf("--parameter-overrides: %w", err)
+	case errors.Is(err, samtemplate.ErrUnknownConfigEnv):
+		return nil, exitUsage, fmt.Errorf("--config-env: %w", err)
+	case err != nil:
+		return nil, exitFailure, err
+	}
+	ev, code, err := pickKinesisEvent(tpl, o.function, "")
+	if err != nil {
+		return nil, code, err
+	}
+	patterns, err := ev.FilterPatterns()
+	if err != nil {
+		return nil, exitFailure, fmt.Errorf("%s: %w", o.template, err)
+	}
+	if patterns == nil {
+		return nil, exitOK, nil
+	}
+	crit, err := filter.Compile(patterns)
+	if err != nil {
+		return nil, exitFailure, fmt.Errorf("%s: event %s: invalid FilterCriteria: %w", o.template, ev.Name, err)
+	}
+	return func(data []byte) bool { ok, _ := crit.Match(data); return ok }, exitOK, nil
+}
+
+func validQueueURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && strings.Count(strings.Trim(u.Path, "/"), "/") == 1
+}
+
+// regionOfQueueURL returns the region of https://sqs.<region>.amazonaws.com/… or
+// https://<region>.queue.amazonaws.com/…, or "".
+func regionOfQueueURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(u.Hostname(), ".")
+	switch {
+	case len(parts) >= 4 && parts[0] == "sqs":
+		return parts[1]
+	case len(parts) >= 4 && parts[1] == "queue":
+		return parts[0]
+	}
+	return ""
+}
+
+func printRedriveSummary(w io.Writer, s *redrive.Summary) {
+	mode := ""
+	if s.DryRun {
+		mode = " (dry run: nothing written, nothing deleted)"
+	}
+	fmt.Fprintf(w, "Redrive from %s to %s%s\n", s.Queue, s.Destination, mode)
+	objects := fmt.Sprintf("%d objects", s.Objects)
+	if s.Destination != "" && !strings.HasPrefix(s.Destination, "s3://") {
+		objects = "put into the stream"
+	}
+	rows := []struct {
+		name string
+		n    int
+		note string
+	}{
+		{"messages read", s.MessagesRead, fmt.Sprintf("%d records in their ranges, %d skipped by the FilterCriteria", s.RecordsRead, s.RecordsFiltered)},
+		{"redriven", s.Redriven, fmt.Sprintf("%d records written, %s; messages deleted", s.RecordsWritten, objects)},
+		{"expired", s.Expired, "range no longer in the stream; left in the queue"},
+		{"invalid", s.Invalid, "not Kinesis on-failure records; left in the queue"},
+		{"failed", s.Failed, "read, write or delete failed; left in the queue"},
+		{"left in queue", s.LeftInQueue, ""},
+	}
+	if s.DryRun {
+		rows[1] = struct {
+			name string
+			n    int
+			note string
+		}{"would redrive", s.WouldRedrive, fmt.Sprintf("%d records read, %s", s.RecordsRead, objects)}
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-14s %6d   %s\n", r.name, r.n, r.note)
+	}
+	var problems []redrive.MessageResult
+	for _, m := range s.Messages {
+		if m.Status == redrive.StatusExpired || m.Status == redrive.StatusFailed || m.Status == redrive.StatusInvalid {
+			problems = append(problems, m)
+		}
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(w, "\nNot redriven:\n")
+		for _, m := range problems {
+			where := ""
+			if m.Range != nil {
+				where = fmt.Sprintf(" %s %s..%s", m.Range.ShardID, m.Range.StartSequenceNumber, m.Range.EndSequenceNumber)
+			}
+			fmt.Fprintf(w, "  %s %s%s: %s\n", m.MessageID, m.Status, where, m.Reason)
+		}
+	}
+}
+
+// redriveBar draws a progress line on a terminal.
+type redriveBar struct {
+	w     io.Writer
+	began time.Time
+	last  time.Time
+}
+
+func (b *redriveBar) draw(p redrive.Progress) {
+	now := time.Now()
+	if now.Sub(b.last) < 100*time.Millisecond {
+		return
+	}
+	b.last = now
+	const width = 24
+	frac := 0.0
+	count := fmt.Sprintf("%d", p.MessagesRead)
+	if p.Total > 0 {
+		frac = math.Min(1, float64(p.MessagesRead)/float64(p.Total))
+		count = fmt.Sprintf("%d/%d", p.MessagesRead, p.Total)
+	}
+	filled := int(frac * width)
+	fmt.Fprintf(b.w, "\r\033[K[%s%s] messages %s  redriven %d  expired %d  failed %d  records %d read, %d written  %s",
+		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), count, p.Redriven, p.Expired, p.Failed,
+		p.RecordsRead, p.RecordsWritten, time.Since(b.began).Round(time.Second))
+}
+
+func (b *redriveBar) clear() { fmt.Fprint(b.w, "\r\033[K") }

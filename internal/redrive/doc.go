@@ -1,0 +1,60 @@
+// Package redrive replays the Kinesis records that an event source mapping gave up
+// on. It reads the on-failure records that Lambda sent to the failure queue (SQS),
+// re-reads exactly the records of each record's range from the stream, writes them
+// to S3 (in the processor's format, under a separate prefix) or back into the
+// stream, and deletes a message only after its records are durably written.
+//
+// It follows the AWS documentation of on-failure destinations for Kinesis
+// (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html):
+// an SQS on-failure record carries metadata only (KinesisBatchInfo: shardId,
+// startSequenceNumber, endSequenceNumber, streamArn, …), and the records are read
+// with GetShardIterator AT_SEQUENCE_NUMBER startSequenceNumber, then GetRecords up
+// to and including endSequenceNumber (sequence numbers compared as integers),
+// before the stream's retention trims them.
+//
+// # Delivery semantics
+//
+//   - To S3 (ToS3): the records of a range are written through package ingest, so the
+//     objects have the processed output's format and deterministic keys
+//     (<prefix>/year=…/hour=…/<shardId>-<firstSequenceNumber>.ndjson.gz). Running
+//     redrive again, or after a crash between the write and the delete, overwrites the
+//     same keys: the latest object versions hold each redriven record once.
+//   - To the stream (ToStream): the records are put again with their partition keys
+//     (new sequence numbers; explicit hash keys are not preserved). This is
+//     at-least-once: a rerun after a crash between the put and the delete puts them
+//     again, and the processor then stores them again under new keys.
+//   - A message is deleted only after all of its range's records were written; a
+//     message whose range cannot be re-read completely stays in the queue and is
+//     reported. Redrive is therefore safe to rerun.
+//
+// # Ranges hold more than the failed records
+//
+// A range is the sequence numbers from the first to the last record of the failed
+// batch. The records between them that the mapping did not put in that batch are
+// re-read and redriven too: records its FilterCriteria dropped, and, with
+// ParallelizationFactor > 1, records of other partition keys that were processed
+// (and stored) by a concurrent batch, as in AWS. Redrive writes the whole range;
+// for those records it is at-least-once. That is why redriven records go to their
+// own prefix (default "redriven/") instead of "processed/": a consumer that needs
+// exactly-once joins the two on (shard_id, sequence_number). Options.Filter skips
+// the records the mapping's FilterCriteria drops, so that with
+// ParallelizationFactor 1 exactly the failed batch's records are redriven.
+//
+// # Expired ranges
+//
+// A range is expired when the stream no longer holds its first record: the first
+// record read is after startSequenceNumber (retention trimmed it), no record at
+// or after it is left, or GetShardIterator fails because the stream, shard or
+// sequence number is gone (ResourceNotFoundException, InvalidArgumentException).
+// Expired messages are reported and left in the queue, never deleted, so that
+// nothing disappears silently; delete them by hand once accounted for.
+//
+// # Replay from a point in time
+//
+// Replay re-reads every shard of a stream from a point in time
+// (GetShardIterator AT_TIMESTAMP) up to a second one and writes the records with
+// the same writers, under their own prefix (default "replayed/"): the way to
+// reprocess a time range after fixing a bug, without touching the event source
+// mapping. The first record at or after the start time anchors the chunks, so a
+// rerun with the same times writes the same keys.
+package redrive

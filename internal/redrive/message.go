@@ -1,0 +1,126 @@
+package redrive
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/streamlake/streamlake/internal/record"
+)
+
+// Range is the part of a stream that an on-failure record names: the records of
+// one shard from StartSequenceNumber up to and including EndSequenceNumber.
+type Range struct {
+	StreamARN string `json:"stream_arn"`
+	// StreamName and Region come from StreamARN.
+	StreamName string `json:"-"`
+	Region     string `json:"-"`
+	ShardID    string `json:"shard_id"`
+	// StartSequenceNumber and EndSequenceNumber are decimal strings; Start ≤ End.
+	StartSequenceNumber string `json:"start_sequence_number"`
+	EndSequenceNumber   string `json:"end_sequence_number"`
+	// BatchSize is the number of records the failed batch held (the range can hold
+	// more: see the package documentation).
+	BatchSize int `json:"batch_size"`
+}
+
+// InvalidMessageError is returned by ParseMessage for a message body that is not a
+// Kinesis on-failure record.
+type InvalidMessageError struct{ Reason string }
+
+func (e *InvalidMessageError) Error() string { return "not a Kinesis on-failure record: " + e.Reason }
+
+// ParseMessage decodes an SQS message body holding a Kinesis on-failure record
+// (AWS's exact shape, esm.OnFailureRecord), or an SNS notification wrapping one (an
+// SNS on-failure destination subscribed to a queue without raw message delivery),
+// and returns the range it names. Every problem is an *InvalidMessageError.
+func ParseMessage(body string) (esm.OnFailureRecord, Range, error) {
+	invalid := func(format string, a ...any) (esm.OnFailureRecord, Range, error) {
+		return esm.OnFailureRecord{}, Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
+	}
+	var probe struct {
+		Type             string           `json:"Type"`
+		Message          *string          `json:"Message"`
+		KinesisBatchInfo *json.RawMessage `json:"KinesisBatchInfo"`
+		DDBStreamBatch   *json.RawMessage `json:"DDBStreamBatchInfo"`
+	}
+	trimmed := strings.TrimSpace(body)
+	if !strings.HasPrefix(trimmed, "{") {
+		return invalid("the body is not a JSON object: %s", abbreviate(trimmed, 80))
+	}
+	if err := json.Unmarshal([]byte(trimmed), &probe); err != nil {
+		return invalid("decode: %v", err)
+	}
+	if probe.Type == "Notification" && probe.Message != nil {
+		// An SNS envelope: the on-failure record is the Message string.
+		inner := strings.TrimSpace(*probe.Message)
+		if strings.Contains(inner, `"Type"`) && strings.Contains(inner, `"Notification"`) {
+			return invalid("nested SNS notifications")
+		}
+		return ParseMessage(inner)
+	}
+	switch {
+	case probe.DDBStreamBatch != nil:
+		return invalid("it is a DynamoDB Streams on-failure record (DDBStreamBatchInfo); only Kinesis ranges can be redriven")
+	case probe.KinesisBatchInfo == nil:
+		return invalid("no KinesisBatchInfo")
+	}
+	var rec esm.OnFailureRecord
+	if err := json.Unmarshal([]byte(trimmed), &rec); err != nil {
+		return invalid("decode: %v", err)
+	}
+	rng, err := rangeOf(rec.KinesisBatchInfo)
+	if err != nil {
+		return esm.OnFailureRecord{}, Range{}, err
+	}
+	return rec, rng, nil
+}
+
+// rangeOf validates a KinesisBatchInfo.
+func rangeOf(b esm.KinesisBatchInfo) (Range, error) {
+	invalid := func(format string, a ...any) (Range, error) {
+		return Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
+	}
+	if b.ShardID == "" {
+		return invalid("KinesisBatchInfo.shardId is empty")
+	}
+	if !record.ValidSequenceNumber(b.StartSequenceNumber) {
+		return invalid("KinesisBatchInfo.startSequenceNumber %q is not a sequence number", abbreviate(b.StartSequenceNumber, 80))
+	}
+	if !record.ValidSequenceNumber(b.EndSequenceNumber) {
+		return invalid("KinesisBatchInfo.endSequenceNumber %q is not a sequence number", abbreviate(b.EndSequenceNumber, 80))
+	}
+	if c, _ := record.CompareSequenceNumbers(b.StartSequenceNumber, b.EndSequenceNumber); c > 0 {
+		return invalid("KinesisBatchInfo.startSequenceNumber %s is after endSequenceNumber %s", b.StartSequenceNumber, b.EndSequenceNumber)
+	}
+	region, name, err := parseStreamARN(b.StreamARN)
+	if err != nil {
+		return Range{}, &InvalidMessageError{Reason: "KinesisBatchInfo.streamArn: " + err.Error()}
+	}
+	return Range{
+		StreamARN: b.StreamARN, StreamName: name, Region: region, ShardID: b.ShardID,
+		StartSequenceNumber: b.StartSequenceNumber, EndSequenceNumber: b.EndSequenceNumber, BatchSize: b.BatchSize,
+	}, nil
+}
+
+// parseStreamARN returns the region and name of a Kinesis stream ARN
+// (arn:<partition>:kinesis:<region>:<account>:stream/<name>).
+func parseStreamARN(arn string) (region, name string, err error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "kinesis" || parts[3] == "" || parts[4] == "" {
+		return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(arn, 120))
+	}
+	name, ok := strings.CutPrefix(parts[5], "stream/")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(arn, 120))
+	}
+	return parts[3], name, nil
+}
+
+func abbreviate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

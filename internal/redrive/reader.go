@@ -1,0 +1,160 @@
+package redrive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/streamlake/streamlake/internal/record"
+)
+
+// StreamAPI is the part of the Kinesis client that re-reads ranges. *kinesis.Client
+// satisfies it.
+type StreamAPI interface {
+	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+}
+
+// Record is one record re-read from the stream.
+type Record struct {
+	ShardID        string
+	SequenceNumber string
+	PartitionKey   string
+	Data           []byte
+	// ArrivalTime is the record's approximate arrival time in the stream.
+	ArrivalTime time.Time
+}
+
+// ExpiredError says that a range is no longer (completely) in the stream.
+type ExpiredError struct{ Reason string }
+
+func (e *ExpiredError) Error() string { return "range expired: " + e.Reason }
+
+// getRecordsLimit is the most records GetRecords returns in one call.
+const getRecordsLimit = 10000
+
+// rangeReader reads the records of one range, page by page.
+type rangeReader struct {
+	api  StreamAPI
+	rng  Range
+	iter *string
+	// last is the sequence number of the last record returned; "" before the first.
+	last string
+	done bool
+	// reopened counts iterator renewals after ExpiredIteratorException.
+	reopened int
+}
+
+func newRangeReader(api StreamAPI, rng Range) *rangeReader {
+	return &rangeReader{api: api, rng: rng}
+}
+
+// open gets the shard iterator: AT_SEQUENCE_NUMBER the range's start, or, after an
+// expired iterator, AFTER_SEQUENCE_NUMBER the last record read.
+func (rd *rangeReader) open(ctx context.Context) error {
+	in := &kinesis.GetShardIteratorInput{StreamARN: aws.String(rd.rng.StreamARN), ShardId: aws.String(rd.rng.ShardID)}
+	if rd.last == "" {
+		in.ShardIteratorType = kintypes.ShardIteratorTypeAtSequenceNumber
+		in.StartingSequenceNumber = aws.String(rd.rng.StartSequenceNumber)
+	} else {
+		in.ShardIteratorType = kintypes.ShardIteratorTypeAfterSequenceNumber
+		in.StartingSequenceNumber = aws.String(rd.last)
+	}
+	out, err := rd.api.GetShardIterator(ctx, in)
+	if err != nil {
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			switch ae.ErrorCode() {
+			case "ResourceNotFoundException":
+				return &ExpiredError{Reason: fmt.Sprintf("stream or shard %s no longer exists: %s", rd.rng.ShardID, ae.ErrorMessage())}
+			case "InvalidArgumentException":
+				return &ExpiredError{Reason: fmt.Sprintf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s was refused: %s", rd.rng.StartSequenceNumber, rd.rng.ShardID, ae.ErrorMessage())}
+			}
+		}
+		return fmt.Errorf("get shard iterator %s at %s: %w", rd.rng.ShardID, rd.rng.StartSequenceNumber, err)
+	}
+	if out.ShardIterator == nil {
+		return &ExpiredError{Reason: fmt.Sprintf("shard %s returned no iterator (closed and past its end)", rd.rng.ShardID)}
+	}
+	rd.iter = out.ShardIterator
+	return nil
+}
+
+// next returns the next records of the range (possibly none) and whether the
+// range is complete. It returns an *ExpiredError when the range's first record is
+// no longer in the stream, and an error when the stream ends before the range does.
+func (rd *rangeReader) next(ctx context.Context) ([]Record, bool, error) {
+	if rd.done {
+		return nil, true, nil
+	}
+	if rd.iter == nil {
+		if err := rd.open(ctx); err != nil {
+			return nil, false, err
+		}
+	}
+	out, err := rd.api.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: rd.iter, StreamARN: aws.String(rd.rng.StreamARN), Limit: aws.Int32(getRecordsLimit)})
+	if err != nil {
+		var expired *kintypes.ExpiredIteratorException
+		if errors.As(err, &expired) && rd.reopened < 10 {
+			// Iterators live 5 minutes; a slow write in between can outlast one.
+			rd.reopened++
+			rd.iter = nil
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("get records %s: %w", rd.rng.ShardID, err)
+	}
+	var recs []Record
+	for _, r := range out.Records {
+		seq := aws.ToString(r.SequenceNumber)
+		if rd.last == "" && len(recs) == 0 {
+			c, err := record.CompareSequenceNumbers(seq, rd.rng.StartSequenceNumber)
+			if err != nil {
+				return nil, false, fmt.Errorf("shard %s: %w", rd.rng.ShardID, err)
+			}
+			if c != 0 {
+				return nil, false, &ExpiredError{Reason: fmt.Sprintf(
+					"the oldest record of %s at or after startSequenceNumber %s is %s: the range's first records were trimmed by the stream's retention period",
+					rd.rng.ShardID, rd.rng.StartSequenceNumber, seq)}
+			}
+		}
+		c, err := record.CompareSequenceNumbers(seq, rd.rng.EndSequenceNumber)
+		if err != nil {
+			return nil, false, fmt.Errorf("shard %s: %w", rd.rng.ShardID, err)
+		}
+		if c > 0 {
+			rd.done = true
+			break
+		}
+		rec := Record{ShardID: rd.rng.ShardID, SequenceNumber: seq, PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data}
+		if r.ApproximateArrivalTimestamp != nil {
+			rec.ArrivalTime = r.ApproximateArrivalTimestamp.UTC()
+		}
+		recs = append(recs, rec)
+		if c == 0 {
+			rd.done = true
+			break
+		}
+	}
+	if len(recs) > 0 {
+		rd.last = recs[len(recs)-1].SequenceNumber
+	}
+	if rd.done {
+		return recs, true, nil
+	}
+	rd.iter = out.NextShardIterator
+	atTip := len(out.Records) == 0 && aws.ToInt64(out.MillisBehindLatest) == 0
+	if rd.iter == nil || atTip {
+		// The shard (closed, or at its tip) ends before the range does.
+		if rd.last == "" {
+			return nil, false, &ExpiredError{Reason: fmt.Sprintf("no record at or after startSequenceNumber %s is left in %s", rd.rng.StartSequenceNumber, rd.rng.ShardID)}
+		}
+		return recs, false, fmt.Errorf("shard %s ends at %s, before endSequenceNumber %s: the range is not in this stream", rd.rng.ShardID, rd.last, rd.rng.EndSequenceNumber)
+	}
+	return recs, false, nil
+}

@@ -1,0 +1,598 @@
+package redrive
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/streamlake/streamlake/internal/producer"
+	"github.com/streamlake/streamlake/internal/record"
+)
+
+const (
+	testStream = "arn:aws:kinesis:us-east-1:123456789012:stream/sensors"
+	shard0     = "shardId-000000000000"
+)
+
+func TestParseMessage(t *testing.T) {
+	golden, err := os.ReadFile("testdata/on-failure-record.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snsWrapped, _ := json.Marshal(map[string]any{"Type": "Notification", "MessageId": "x", "Message": string(golden)})
+	good := func(f func(m map[string]any)) string {
+		var doc map[string]any
+		_ = json.Unmarshal(golden, &doc)
+		f(doc["KinesisBatchInfo"].(map[string]any))
+		b, _ := json.Marshal(doc)
+		return string(b)
+	}
+	want := Range{
+		StreamARN: "arn:aws:kinesis:us-east-2:123456789012:stream/mystream", StreamName: "mystream", Region: "us-east-2",
+		ShardID:             "shardId-000000000001",
+		StartSequenceNumber: "49601189658422359378836298521827638475320189012309704722",
+		EndSequenceNumber:   "49601189658422359378836298522902373528957594348623495186",
+		BatchSize:           500,
+	}
+	tests := []struct {
+		name, body string
+		want       Range
+		err        string
+	}{
+		{"AWS example", string(golden), want, ""},
+		{"SNS envelope", string(snsWrapped), want, ""},
+		{"empty", "", Range{}, "not a JSON object"},
+		{"not JSON", "RetryAttemptsExhausted", Range{}, "not a JSON object"},
+		{"truncated", string(golden[:len(golden)/2]), Range{}, "decode"},
+		{"S3 test event", `{"Service":"Amazon S3","Event":"s3:TestEvent"}`, Range{}, "no KinesisBatchInfo"},
+		{"DynamoDB record", `{"DDBStreamBatchInfo":{"shardId":"x"}}`, Range{}, "DynamoDB Streams"},
+		{"batch info not an object", `{"KinesisBatchInfo":[1]}`, Range{}, "decode"},
+		{"no shard", good(func(m map[string]any) { delete(m, "shardId") }), Range{}, "shardId is empty"},
+		{"bad start", good(func(m map[string]any) { m["startSequenceNumber"] = "49x" }), Range{}, `startSequenceNumber "49x"`},
+		{"bad end", good(func(m map[string]any) { m["endSequenceNumber"] = "" }), Range{}, `endSequenceNumber ""`},
+		{"start after end (numerically)", good(func(m map[string]any) { m["startSequenceNumber"], m["endSequenceNumber"] = "10", "9" }), Range{}, "is after endSequenceNumber"},
+		{"bad ARN", good(func(m map[string]any) { m["streamArn"] = "arn:aws:sqs:us-east-1:1:q" }), Range{}, "not a Kinesis stream ARN"},
+		{"ARN without name", good(func(m map[string]any) { m["streamArn"] = "arn:aws:kinesis:us-east-1:1:stream/" }), Range{}, "not a Kinesis stream ARN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, got, err := ParseMessage(tc.body)
+			if tc.err != "" {
+				var ie *InvalidMessageError
+				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("ParseMessage(%.40q) error = %v; want an InvalidMessageError with %q", tc.body, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("ParseMessage range (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// seqs returns sequence numbers from..to that cross a power of ten, so that a
+// lexical comparison would get the order wrong.
+func seqs(from, to int) []string {
+	var out []string
+	for i := from; i <= to; i++ {
+		out = append(out, fmt.Sprint(i))
+	}
+	return out
+}
+
+func readAll(t *testing.T, api StreamAPI, rng Range) ([]string, error) {
+	t.Helper()
+	rd := newRangeReader(api, rng)
+	var got []string
+	for i := 0; i < 1000; i++ {
+		recs, done, err := rd.next(context.Background())
+		for _, r := range recs {
+			got = append(got, r.SequenceNumber)
+		}
+		if err != nil || done {
+			return got, err
+		}
+	}
+	t.Fatal("reader did not finish in 1000 calls")
+	return nil, nil
+}
+
+func TestRangeReader(t *testing.T) {
+	rng := func(start, end string) Range {
+		return Range{StreamARN: testStream, Region: "us-east-1", ShardID: shard0, StartSequenceNumber: start, EndSequenceNumber: end}
+	}
+	tests := []struct {
+		name    string
+		setup   func(f *fakeStream)
+		rng     Range
+		want    []string
+		expired string // substring of the ExpiredError; "" = no expiry
+		err     string // substring of another error
+	}{
+		{"exact range across 99→100", func(f *fakeStream) {}, rng("97", "102"), seqs(97, 102), "", ""},
+		{"single record", func(f *fakeStream) {}, rng("100", "100"), []string{"100"}, "", ""},
+		{"pages of 2", func(f *fakeStream) { f.pageSize = 2 }, rng("96", "105"), seqs(96, 105), "", ""},
+		{"empty pages behind the tip", func(f *fakeStream) { f.emptyPages = 3 }, rng("98", "101"), seqs(98, 101), "", ""},
+		{"iterator expires midway", func(f *fakeStream) { f.pageSize = 2; f.expireAfter = 2 }, rng("95", "103"), seqs(95, 103), "", ""},
+		{"range ends at the tip", func(f *fakeStream) {}, rng("105", "110"), seqs(105, 110), "", ""},
+		{"trimmed start", func(f *fakeStream) {}, rng("80", "95"), nil, "the oldest record of shardId-000000000000 at or after startSequenceNumber 80 is 90", ""},
+		{"beyond the tip", func(f *fakeStream) {}, rng("500", "600"), nil, "no record at or after startSequenceNumber 500", ""},
+		{"no such shard", func(f *fakeStream) {}, Range{StreamARN: testStream, ShardID: "shardId-000000000009", StartSequenceNumber: "1", EndSequenceNumber: "2"}, nil, "no longer exists", ""},
+		{"sequence number refused", func(f *fakeStream) {
+			f.iteratorErr = apiError("InvalidArgumentException", "StartingSequenceNumber 1 used in GetShardIterator on shard is invalid")
+		}, rng("95", "96"), nil, "was refused", ""},
+		{"access denied is not expiry", func(f *fakeStream) { f.iteratorErr = apiError("AccessDeniedException", "no") }, rng("95", "96"), nil, "", "AccessDeniedException"},
+		{"end not in the shard", func(f *fakeStream) {}, rng("108", "120"), seqs(108, 110), "", "shard shardId-000000000000 ends at 110, before endSequenceNumber 120"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeStream()
+			f.add(shard0, seqs(90, 110)...)
+			tc.setup(f)
+			got, err := readAll(t, f, tc.rng)
+			var ee *ExpiredError
+			switch {
+			case tc.expired != "":
+				if !errors.As(err, &ee) || !strings.Contains(err.Error(), tc.expired) {
+					t.Fatalf("read %s..%s error = %v; want expired with %q", tc.rng.StartSequenceNumber, tc.rng.EndSequenceNumber, err, tc.expired)
+				}
+				return
+			case tc.err != "":
+				if err == nil || errors.As(err, &ee) || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("read error = %v; want a non-expiry error with %q", err, tc.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("records read (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestRangeReaderRenewsIteratorAfterLastRecord(t *testing.T) {
+	f := newFakeStream()
+	f.add(shard0, seqs(1, 9)...)
+	f.pageSize, f.expireAfter = 3, 2
+	if _, err := readAll(t, f, Range{StreamARN: testStream, ShardID: shard0, StartSequenceNumber: "2", EndSequenceNumber: "8"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []kintypes.ShardIteratorType{kintypes.ShardIteratorTypeAtSequenceNumber, kintypes.ShardIteratorTypeAfterSequenceNumber}
+	if d := cmp.Diff(want, f.iterTypes); d != "" {
+		t.Errorf("iterator types (-want +got):\n%s", d)
+	}
+}
+
+// line is what the tests check of a stored line.
+type line struct {
+	Original     json.RawMessage `json:"original_data"`
+	PartitionKey string          `json:"partition_key"`
+	Seq          string          `json:"sequence_number"`
+	Shard        string          `json:"shard_id"`
+	Processed    bool            `json:"processed"`
+}
+
+func gunzipLines(t *testing.T, body []byte) []line {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []line
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("line %s: %v", sc.Bytes(), err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+type unitSetup struct {
+	stream *fakeStream
+	queue  *fakeQueue
+	sink   *memSink
+	writer *S3Writer
+}
+
+func newUnitSetup(t *testing.T) *unitSetup {
+	t.Helper()
+	s := &unitSetup{stream: newFakeStream(), queue: &fakeQueue{}, sink: newMemSink()}
+	s.stream.add(shard0, seqs(90, 130)...)
+	w, err := ToS3(s.sink, S3Config{Bucket: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.writer = w
+	return s
+}
+
+func (s *unitSetup) options() Options {
+	return Options{QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/failures", Queue: s.queue,
+		Streams: func(string) (StreamAPI, error) { return s.stream, nil }, Writer: s.writer}
+}
+
+func TestRunRedrivesAndLeavesWhatItCannot(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "104", 10))
+	s.queue.send("m2", onFailureBody(testStream, shard0, "80", "92", 13)) // trimmed
+	s.queue.send("m3", `{"hello":"world"}`)
+	s.queue.send("m4", onFailureBody(testStream, shard0, "105", "105", 1))
+	s.queue.send("m5", onFailureBody(testStream, shard0, "125", "140", 16)) // end not in stream
+	sum, err := Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]Status{}
+	for _, m := range sum.Messages {
+		status[m.MessageID] = m.Status
+	}
+	want := map[string]Status{"m1": StatusRedriven, "m2": StatusExpired, "m3": StatusInvalid, "m4": StatusRedriven, "m5": StatusFailed}
+	if d := cmp.Diff(want, status); d != "" {
+		t.Errorf("statuses (-want +got):\n%s", d)
+	}
+	if sum.MessagesRead != 5 || sum.Redriven != 2 || sum.Expired != 1 || sum.Invalid != 1 || sum.Failed != 1 || sum.LeftInQueue != 3 ||
+		sum.RecordsWritten != 11 || sum.Objects != 2 || sum.OK() {
+		t.Errorf("summary = %+v", sum)
+	}
+	if d := cmp.Diff([]string{"m2", "m3", "m5"}, s.queue.ids()); d != "" {
+		t.Errorf("messages left (-want +got):\n%s", d)
+	}
+	// Every left message is visible again for the next run.
+	if n, _ := s.queue.GetQueueAttributes(context.Background(), nil); n.Attributes["ApproximateNumberOfMessages"] != "3" {
+		t.Errorf("visible after the run = %s; want 3", n.Attributes["ApproximateNumberOfMessages"])
+	}
+	// The objects hold exactly the ranges' records.
+	var got []string
+	for key, body := range s.sink.objects {
+		if !strings.HasPrefix(key, "redriven/year=2026/month=11/day=21/hour=13/"+shard0+"-") {
+			t.Errorf("key %s; want redriven/…/<shard>-<first seq>.ndjson.gz", key)
+		}
+		for _, l := range gunzipLines(t, body) {
+			got = append(got, l.Seq)
+		}
+	}
+	sortSeqs(got)
+	if d := cmp.Diff(append(seqs(95, 104), "105"), got); d != "" {
+		t.Errorf("redriven records (-want +got):\n%s", d)
+	}
+}
+
+func sortSeqs(s []string) { sort.Slice(s, func(i, j int) bool { return cmpSeq(s[i], s[j]) < 0 }) }
+
+func TestRunCrashBetweenWriteAndDeleteDuplicatesNothing(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "104", 10))
+	s.queue.send("m2", onFailureBody(testStream, shard0, "110", "120", 11))
+	s.queue.deleteErr = func(string) error { return errBoom }
+	sum, err := Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 2 || sum.RecordsWritten != 21 || sum.LeftInQueue != 2 || !strings.Contains(sum.Messages[0].Reason, "deleting the message failed") {
+		t.Fatalf("run with failing deletes = %+v", sum)
+	}
+	first := s.sink.keys()
+	sort.Strings(first)
+	puts := s.sink.puts
+
+	s.queue.deleteErr = nil
+	sum, err = Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Redriven != 2 || !sum.OK() || len(s.queue.ids()) != 0 {
+		t.Fatalf("rerun = %+v, queue %v; want both redriven and the queue empty", sum, s.queue.ids())
+	}
+	again := s.sink.keys()
+	sort.Strings(again)
+	if d := cmp.Diff(first, again); d != "" || s.sink.puts != 2*puts {
+		t.Errorf("rerun wrote other keys (-first +rerun):\n%s (puts %d, then %d)", d, puts, s.sink.puts)
+	}
+	lines := 0
+	for _, body := range s.sink.objects {
+		lines += len(gunzipLines(t, body))
+	}
+	if lines != 21 {
+		t.Errorf("stored lines = %d; want 21 (each record once)", lines)
+	}
+	// A third run finds nothing to do.
+	sum, err = Run(context.Background(), s.options())
+	if err != nil || sum.MessagesRead != 0 || !sum.OK() {
+		t.Errorf("third run = %+v, %v; want nothing read", sum, err)
+	}
+}
+
+func TestRunWriteFailureLeavesMessage(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "104", 10))
+	s.sink.fail = errors.New("SlowDown")
+	sum, err := Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 1 || sum.RecordsWritten != 0 || sum.LeftInQueue != 1 || !strings.Contains(sum.Messages[0].Reason, "SlowDown") {
+		t.Errorf("summary = %+v", sum)
+	}
+	if len(s.queue.ids()) != 1 || s.queue.deletes != 0 {
+		t.Errorf("the message was deleted although nothing was stored")
+	}
+}
+
+func TestRunDryRun(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "104", 10))
+	s.queue.send("m2", onFailureBody(testStream, shard0, "1", "3", 3))
+	opts := s.options()
+	opts.DryRun = true
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.WouldRedrive != 1 || sum.Redriven != 0 || sum.Expired != 1 || sum.RecordsRead != 10 || sum.RecordsWritten != 0 ||
+		sum.Objects != 1 || sum.LeftInQueue != 2 || !sum.DryRun {
+		t.Errorf("dry run summary = %+v", sum)
+	}
+	if len(s.sink.objects) != 0 || s.sink.puts != 0 {
+		t.Errorf("dry run wrote %d objects", s.sink.puts)
+	}
+	if len(s.queue.ids()) != 2 || s.queue.deletes != 0 {
+		t.Errorf("dry run deleted messages")
+	}
+	// What it planned is what a real run writes.
+	planned := sum.Messages[0].Objects
+	opts.DryRun = false
+	sum, err = Run(context.Background(), opts)
+	if err != nil || sum.Redriven != 1 {
+		t.Fatalf("Run after the dry run = %+v, %v; want the range redriven", sum, err)
+	}
+	if d := cmp.Diff(planned, s.sink.keys()); d != "" {
+		t.Errorf("planned keys differ from written ones (-planned +written):\n%s", d)
+	}
+}
+
+func TestRunMaxAndDuplicateDelivery(t *testing.T) {
+	s := newUnitSetup(t)
+	for i := 0; i < 5; i++ {
+		start := 90 + 5*i
+		s.queue.send(fmt.Sprintf("m%d", i), onFailureBody(testStream, shard0, fmt.Sprint(start), fmt.Sprint(start+4), 5))
+	}
+	s.queue.redeliver = map[string]bool{"m0": true}
+	opts := s.options()
+	opts.Max = 3
+	var progress []Progress
+	opts.Progress = func(p Progress) { progress = append(progress, p) }
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.MessagesRead != 3 || sum.Redriven != 3 || sum.RecordsWritten != 15 {
+		t.Errorf("--max 3 summary = %+v", sum)
+	}
+	if d := cmp.Diff([]string{"m3", "m4"}, s.queue.ids()); d != "" {
+		t.Errorf("left (-want +got):\n%s", d)
+	}
+	last := progress[len(progress)-1]
+	if last.Total != 3 || last.MessagesRead != 3 || last.Redriven != 3 || last.RecordsWritten != 15 {
+		t.Errorf("last progress = %+v", last)
+	}
+}
+
+func TestRunFilterSkipsRecords(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", onFailureBody(testStream, shard0, "90", "99", 10))
+	opts := s.options()
+	// The fake's records carry "n":0…; keep the even ones.
+	opts.Filter = func(data []byte) bool {
+		var v struct{ N int }
+		_ = json.Unmarshal(data, &v)
+		return v.N%2 == 0
+	}
+	sum, err := Run(context.Background(), opts)
+	if err != nil || sum.Redriven != 1 || sum.RecordsRead != 10 || sum.RecordsFiltered != 5 || sum.RecordsWritten != 5 {
+		t.Fatalf("Run with a filter = %+v, %v; want 5 of 10 written", sum, err)
+	}
+	var got []string
+	for _, body := range s.sink.objects {
+		for _, l := range gunzipLines(t, body) {
+			got = append(got, l.Seq)
+		}
+	}
+	sortSeqs(got)
+	if d := cmp.Diff([]string{"90", "92", "94", "96", "98"}, got); d != "" {
+		t.Errorf("written (-want +got):\n%s", d)
+	}
+}
+
+func TestRunLargeRangeIsChunkedDeterministically(t *testing.T) {
+	s := newUnitSetup(t)
+	s.stream = newFakeStream()
+	all := seqs(1, 2*ChunkRecords+5)
+	s.stream.add(shard0, all...)
+	s.stream.pageSize = 3000
+	s.queue.send("big", onFailureBody(testStream, shard0, "1", all[len(all)-1], len(all)))
+	sum, err := Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1", fmt.Sprint(ChunkRecords + 1), fmt.Sprint(2*ChunkRecords + 1)}
+	var firsts []string
+	for _, k := range sum.Messages[0].Objects {
+		firsts = append(firsts, strings.TrimSuffix(k[strings.LastIndex(k, "-")+1:], ".ndjson.gz"))
+	}
+	if d := cmp.Diff(want, firsts); d != "" || sum.RecordsWritten != len(all) {
+		t.Errorf("objects start at (-want +got):\n%s; written %d of %d", d, sum.RecordsWritten, len(all))
+	}
+}
+
+func TestS3WriterFormat(t *testing.T) {
+	sink := newMemSink()
+	w, err := ToS3(sink, S3Config{Bucket: "b", Prefix: "/replayed/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.String() != "s3://b/replayed/" {
+		t.Errorf("String() = %q", w.String())
+	}
+	f := newFakeStream()
+	f.add(shard0, "49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692538361571095921575989136588899")
+	recs := make([]Record, 0, 3)
+	for _, r := range f.shards[shard0] {
+		recs = append(recs, Record{ShardID: shard0, SequenceNumber: aws.ToString(r.SequenceNumber), PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data, ArrivalTime: *r.ApproximateArrivalTimestamp})
+	}
+	// A record the default transform rejects goes to the redrive quarantine prefix.
+	recs = append(recs, Record{ShardID: shard0, SequenceNumber: "49590338271490256608559692538361571095921575989136588900", PartitionKey: "p",
+		Data: []byte(`{"timestamp":"yesterday"}`), ArrivalTime: recs[0].ArrivalTime})
+	rng := Range{StreamARN: testStream, Region: "us-east-1", ShardID: shard0}
+	keys, err := w.Write(context.Background(), rng, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKeys := []string{
+		"replayed/year=2026/month=11/day=21/hour=13/" + shard0 + "-49590338271490256608559692538361571095921575989136588898.ndjson.gz",
+		"replayed-quarantine/year=2026/month=11/day=21/hour=13/" + shard0 + "-49590338271490256608559692538361571095921575989136588900.ndjson.gz",
+	}
+	if d := cmp.Diff(wantKeys, keys); d != "" {
+		t.Fatalf("keys (-want +got):\n%s", d)
+	}
+	lines := gunzipLines(t, sink.objects[wantKeys[0]])
+	if len(lines) != 2 {
+		t.Fatalf("lines = %d; want 2", len(lines))
+	}
+	for i, l := range lines {
+		wantPayload, _ := record.AppendPayload(nil, recs[i].Data)
+		if string(l.Original) != string(wantPayload) || l.Seq != recs[i].SequenceNumber || l.PartitionKey != recs[i].PartitionKey || l.Shard != shard0 || !l.Processed {
+			t.Errorf("line %d = %+v; want record %+v", i, l, recs[i])
+		}
+	}
+	if _, err := ToS3(sink, S3Config{Compression: "lz4"}); err == nil {
+		t.Errorf("ToS3(lz4) = nil error")
+	}
+	if _, err := ToS3(nil, S3Config{}); err == nil {
+		t.Errorf("ToS3(nil sink) = nil error")
+	}
+}
+
+func TestStreamWriterPutsBackWithPartitionKeys(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", onFailureBody(testStream, shard0, "100", "104", 5))
+	opts := s.options()
+	opts.Writer = ToStream(func(string) (producer.API, error) { return s.stream, nil }, "")
+	sum, err := Run(context.Background(), opts)
+	if err != nil || sum.Redriven != 1 || sum.RecordsWritten != 5 || sum.Objects != 0 {
+		t.Fatalf("Run = %+v, %v", sum, err)
+	}
+	recs := s.stream.shards[shard0]
+	var want, got []string
+	for _, r := range recs[10:15] { // 90..130: 100..104 are at 10..14
+		want = append(want, aws.ToString(r.PartitionKey)+"="+string(r.Data))
+	}
+	for _, r := range recs[len(recs)-5:] {
+		got = append(got, aws.ToString(r.PartitionKey)+"="+string(r.Data))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("records put back (-want +got):\n%s", d)
+	}
+
+	s.queue.send("m2", onFailureBody(testStream, shard0, "100", "104", 5))
+	s.stream.putErr = apiError("AccessDeniedException", "not allowed to PutRecords")
+	sum, err = Run(context.Background(), opts)
+	if err != nil || sum.Failed != 1 || len(s.queue.ids()) != 1 || !strings.Contains(sum.Messages[0].Reason, "AccessDeniedException") {
+		t.Errorf("Run with PutRecords denied = %+v, %v; want the message failed and kept", sum, err)
+	}
+}
+
+func TestRunValidatesOptions(t *testing.T) {
+	s := newUnitSetup(t)
+	for name, mutate := range map[string]func(o *Options){
+		"no queue":   func(o *Options) { o.Queue = nil },
+		"no URL":     func(o *Options) { o.QueueURL = "" },
+		"no streams": func(o *Options) { o.Streams = nil },
+		"no writer":  func(o *Options) { o.Writer = nil },
+		"bad max":    func(o *Options) { o.Max = -1 },
+	} {
+		o := s.options()
+		mutate(&o)
+		if _, err := Run(context.Background(), o); err == nil {
+			t.Errorf("Run(%s) = nil error", name)
+		}
+	}
+}
+
+func TestReplayFromPointInTime(t *testing.T) {
+	f := newFakeStream()
+	f.add(shard0, seqs(90, 130)...) // arrivals 1.5 ms apart from 13:00:00
+	f.add("shardId-000000000001", seqs(1, 20)...)
+	f.pageSize = 7
+	sink := newMemSink()
+	w, err := ToS3(sink, S3Config{Bucket: "b", Prefix: DefaultReplayPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 21, 13, 0, 0, 0, time.UTC)
+	opts := ReplayOptions{Stream: f, StreamARN: testStream, From: base.Add(15 * time.Millisecond), Until: base.Add(30 * time.Millisecond), Writer: w}
+	sum, err := Replay(context.Background(), opts)
+	if err != nil || !sum.OK() {
+		t.Fatalf("Replay = %+v, %v", sum, err)
+	}
+	// Records 10..20 of each shard arrived in [15 ms, 30 ms].
+	want := map[string][2]string{shard0: {"100", "110"}, "shardId-000000000001": {"11", "20"}}
+	for _, sh := range sum.Shards {
+		w := want[sh.ShardID]
+		if sh.FirstSequenceNumber != w[0] || sh.LastSequenceNumber != w[1] || sh.RecordsWritten != sh.RecordsRead || len(sh.Objects) != 1 {
+			t.Errorf("shard %+v; want %s..%s in one object", sh, w[0], w[1])
+		}
+	}
+	if sum.RecordsWritten != 21 || len(sink.objects) != 2 {
+		t.Errorf("written %d records in %d objects; want 21 in 2", sum.RecordsWritten, len(sink.objects))
+	}
+	keys := sink.keys()
+	sort.Strings(keys)
+	// Again: the same keys, nothing more.
+	if _, err := Replay(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	again := sink.keys()
+	sort.Strings(again)
+	if d := cmp.Diff(keys, again); d != "" || !strings.HasPrefix(keys[0], "replayed/year=2026/month=11/day=21/hour=13/") {
+		t.Errorf("second replay keys (-first +second):\n%s", d)
+	}
+	// Up to the tip, with a filter, dry run.
+	opts.Until, opts.DryRun = time.Time{}, true
+	opts.Filter = func(data []byte) bool { return !strings.Contains(string(data), `"device_id":"device-0"`) }
+	sum, err = Replay(context.Background(), opts)
+	if err != nil || sum.RecordsRead != 31+10 || sum.RecordsFiltered != 13 || sum.RecordsWritten != 0 || sum.Objects != 2 {
+		t.Errorf("dry replay to the tip = %+v, %v; want 41 read, 13 filtered, nothing written, 2 objects planned", sum, err)
+	}
+	for name, bad := range map[string]ReplayOptions{
+		"no from":      {Stream: f, StreamARN: testStream, Writer: w},
+		"until before": {Stream: f, StreamARN: testStream, Writer: w, From: base, Until: base.Add(-time.Second)},
+		"not a stream": {Stream: f, StreamARN: "arn:aws:sqs:us-east-1:1:q", Writer: w, From: base},
+		"no writer":    {Stream: f, StreamARN: testStream, From: base},
+	} {
+		if _, err := Replay(context.Background(), bad); err == nil {
+			t.Errorf("Replay(%s) = nil error", name)
+		}
+	}
+}
