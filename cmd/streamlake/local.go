@@ -45,6 +45,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	stop := fs.Bool("stop", false, "stop the emulator the last run left running, and exit")
 	workDir := fs.String("work-dir", "", "directory for builds, logs and run state (default .local beside the template)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	htmlReport := fs.String("report", "", "also write a self-contained HTML report (throughput, per-shard lag, failures, hourly summaries) to `FILE.html`")
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
@@ -102,6 +103,13 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
 		return exitFailure
 	}
+	if *htmlReport != "" {
+		if err := writeHTMLReport(*htmlReport, rep); err != nil {
+			fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(e.stderr, "HTML report written to %s\n", *htmlReport)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -117,8 +125,11 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 
 func printReport(w io.Writer, r *pipeline.Report) {
 	verdict := "OK: every record is accounted for, none twice"
+	if r.Summaries != nil {
+		verdict += "; the summaries match the processed objects"
+	}
 	if !r.OK() {
-		verdict = "FAILED: records lost or duplicated"
+		verdict = "FAILED: records lost or duplicated, or summaries wrong"
 	}
 	resumed := ""
 	if r.Resumed {
@@ -162,6 +173,16 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	f := r.Function
 	fmt.Fprintf(w, "Function: %d invocations (%d cold starts) in %d environments, mean %.1f ms per invocation\n",
 		f.Invocations, f.ColdStarts, f.Environments, f.MeanInvokeMS)
+	for _, a := range r.SQSFunctions {
+		fmt.Fprintf(w, "%s (SQS): %d notifications received, %d deleted, %d failed, %d dead-lettered; %d invocations (largest batch %d), %d function errors, %d partial failures; mean %.1f ms per invocation, %.0f notifications per busy second, drained %.1fs after the stream\n",
+			a.Function, a.Received, a.Deleted, a.Failed, a.DeadLettered, a.Invocations, a.LargestBatch, a.FunctionErrors, a.PartialFailures, a.MeanInvokeMS, a.MessagesPerBusySecond, a.TailSeconds)
+	}
+	if s := r.Summaries; s != nil {
+		fmt.Fprintf(w, "Summaries: %d items read by Query, %d mismatches against a recomputation from the processed objects\n", s.Items, s.Mismatches)
+		for _, m := range s.Sample {
+			fmt.Fprintf(w, "  mismatch: %s\n", m)
+		}
+	}
 	fmt.Fprintf(w, "Time: %.1fs in all (%.1fs setup incl. %.1fs build, production %.1fs), %.0f records/s end to end\n",
 		r.DurationSeconds, f.SetupSeconds, f.BuildSeconds, f.ProduceSecond, r.RecordsPerSecond)
 	fmt.Fprintf(w, "\n%s\n", verdict)
@@ -170,3 +191,27 @@ func printReport(w io.Writer, r *pipeline.Report) {
 }
 
 var _ = os.Stdout
+
+// writeHTMLReport writes the report to path through a temporary file, so that a
+// failed write leaves no half page.
+func writeHTMLReport(path string, rep *pipeline.Report) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".report-*.html")
+	if err != nil {
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := rep.WriteHTML(f); err != nil {
+		f.Close()
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("HTML report: %w", err)
+	}
+	return nil
+}

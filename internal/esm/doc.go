@@ -1,6 +1,7 @@
-// Package esm emulates an AWS Lambda event source mapping (ESM) for Amazon Kinesis
-// Data Streams, so that a Kinesis-triggered function can run locally with the
-// batching, filtering, partial-failure, bisect, retry and on-failure behaviour of
+// Package esm emulates AWS Lambda event source mappings (ESMs) for Amazon Kinesis
+// Data Streams and Amazon SQS standard queues, so that a Kinesis- or
+// SQS-triggered function can run locally with the batching, filtering,
+// partial-failure, bisect, retry, visibility-timeout and on-failure behaviour of
 // the real service.
 //
 // A KinesisMapping polls every shard of a stream (standard iterators, not enhanced
@@ -64,4 +65,36 @@
 //
 // Delivery is at-least-once: records after the last persisted checkpoint may be
 // delivered again after a restart, exactly as with AWS.
+//
+// # SQS
+//
+// An SQSMapping runs concurrent pollers over a standard queue: each long-polls
+// ReceiveMessage (up to 10 messages a call, all attributes), gathers up to
+// BatchSize messages (1–10,000) within MaximumBatchingWindowInSeconds and the
+// 6 MB payload, invokes the function with the events.SQSEvent Lambda delivers,
+// and deletes what was processed: everything after a success, everything but the
+// reported messageIds after a partial batch response (ReportBatchItemFailures),
+// nothing after a function error. Messages not deleted come back when the queue's
+// visibility timeout expires; the queue's RedrivePolicy, applied by SQS, moves a
+// message to its dead-letter queue after maxReceiveCount receives. It follows:
+//
+//   - [Q1] Using Lambda with Amazon SQS (polling, event shape):
+//     https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+//   - [Q2] Parameters for SQS event source mappings (BatchSize,
+//     MaximumBatchingWindowInSeconds):
+//     https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+//   - [Q3] Scaling and MaximumConcurrency:
+//     https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+//   - [Q4] Amazon SQS API reference (ReceiveMessage, DeleteMessageBatch):
+//     https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/
+//   - [Q5] Handling errors for an SQS event source, partial batch responses:
+//     https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+//   - [Q6] Amazon SQS dead-letter queues:
+//     https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+//
+// Emulator choices for SQS, each documented where it is implemented: FIFO queues
+// and FilterCriteria are not emulated; the number of pollers is fixed (Pollers,
+// capped by MaximumConcurrency) instead of scaling; md5OfMessageAttributes is
+// present only for messages with message attributes; a stopping mapping makes
+// the messages it received but did not invoke visible again at once.
 package esm

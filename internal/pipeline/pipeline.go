@@ -136,6 +136,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	started := time.Now()
 	rep := &Report{}
 
+	// Read the template before starting an emulator for it: a broken template or
+	// samconfig.toml must fail fast and leave no detached server behind.
+	if err := checkTemplate(opts); err != nil {
+		return nil, err
+	}
 	st, err := prepareEmulator(ctx, &opts, logw, rep)
 	if err != nil {
 		return nil, err
@@ -158,7 +163,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := lenv.CreateResources(ctx); err != nil {
+	resources, err := lenv.CreateResources(ctx)
+	if err != nil {
 		return nil, err
 	}
 	buildStart := time.Now()
@@ -221,6 +227,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event source mapping %s.%s: %w", fn.LogicalID, event.Name, err)
 	}
+	// The functions fed by SQS (the aggregator) run beside it, each with its own
+	// host pool and SQS event source mapping.
+	dynamo, err := startSerialProxy(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	defer dynamo.close()
+	consumers, err := startSQSConsumers(ctx, lenv, opts, logDir, dynamo.url, logw, sqsClient)
+	if err != nil {
+		return nil, err
+	}
+	defer closeConsumers(consumers)
 	rep.Function.Environments = envs
 	rep.Bucket = fn.Environment["BUCKET_NAME"]
 	if d := mcfg.DestinationConfig.OnFailure; d != nil {
@@ -243,12 +261,25 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			rep.Function.ProduceSecond = time.Since(produceStart).Seconds()
 		})
 	}
-	stopProgress := startProgress(opts.Progress, mapping, produced, started)
+	// The SQS mappings drain their queues once the stream is drained: then every
+	// object, and so every notification, is written.
+	up := newUpstream()
+	sqsCtx, cancelSQS := context.WithCancel(ctx)
+	defer cancelSQS()
+	waitConsumers := runConsumers(sqsCtx, consumers, up)
+	tl := &timeline{}
+	stopProgress := startProgress(opts.Progress, tl, mapping, produced, started)
 	runErr := mapping.RunUntilDrained(ctx, producerDone)
 	stopProgress()
 	wg.Wait()
 	if runErr != nil {
+		cancelSQS()
+		_ = waitConsumers()
 		return nil, fmt.Errorf("event source mapping: %w (state kept in %s: run again to resume)", runErr, opts.WorkDir)
+	}
+	up.close()
+	if err := waitConsumers(); err != nil {
+		return nil, fmt.Errorf("%w (state kept in %s: run again to resume)", err, opts.WorkDir)
 	}
 	if produceErr != nil {
 		return nil, produceErr
@@ -287,7 +318,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := account(ctx, kin, mcfg.StreamARN, stream, shardIDs, processed, quarantine, failures, passes, rep); err != nil {
 		return nil, err
 	}
+	if err := reportConsumers(ctx, lenv, consumers, resources.Tables, rep.Bucket, processedPrefix, sqsClient, rep); err != nil {
+		return nil, err
+	}
 	ms := mapping.Stats()
+	rep.Timeline = tl.get()
+	rep.Hourly = hourly(processed)
 	rep.Mapping = MappingReport{
 		Polled: ms.PolledRecords, FilteredOut: ms.FilteredRecords, Invocations: ms.Invocations,
 		FunctionErrors: ms.FunctionErrors, PartialFailures: ms.PartialFailures, Retries: ms.Retries,
@@ -384,6 +420,42 @@ func EmulatorEndpoint(workDir string) string {
 		return ""
 	}
 	return st.Endpoint
+}
+
+// checkTemplate loads the template as localenv.Open will, and finds the function
+// to emulate, without starting anything.
+func checkTemplate(opts Options) error {
+	if _, err := os.Stat(opts.TemplatePath); err != nil {
+		return fmt.Errorf("template: %w", err)
+	}
+	cfgFile := filepath.Join(filepath.Dir(opts.TemplatePath), "samconfig.toml")
+	if _, err := os.Stat(cfgFile); err != nil {
+		if opts.ConfigEnv != "" {
+			return fmt.Errorf("--config-env %s: %s not found", opts.ConfigEnv, cfgFile)
+		}
+		cfgFile = ""
+	}
+	tpl, err := samtemplate.Load(opts.TemplatePath, samtemplate.Options{
+		ConfigFile: cfgFile, ConfigEnv: opts.ConfigEnv, Overrides: opts.Overrides, StackName: opts.StackName,
+		Region: "us-east-1", AccountID: lambdahost.DefaultAccountID,
+	})
+	if err != nil {
+		return err
+	}
+	fn, ev, err := kinesisFunction(tpl, opts.Function)
+	if err != nil {
+		return err
+	}
+	patterns, err := ev.FilterPatterns()
+	if err != nil {
+		return err
+	}
+	if patterns != nil {
+		if _, err := filter.Compile(patterns); err != nil {
+			return fmt.Errorf("function %s event %s: FilterCriteria: %w", fn.LogicalID, ev.Name, err)
+		}
+	}
+	return nil
 }
 
 // kinesisFunction finds the function (and its Kinesis event) to emulate.
@@ -605,27 +677,31 @@ func waitIdle(ctx context.Context, m *esm.KinesisMapping, idle time.Duration, do
 	}
 }
 
-func startProgress(f func(Progress), m *esm.KinesisMapping, produced *producedCounter, started time.Time) (stop func()) {
-	if f == nil {
-		return func() {}
-	}
+// startProgress samples the run into tl four times a second, and at the start and
+// the end, and passes a sample to f about once a second if f is not nil.
+func startProgress(f func(Progress), tl *timeline, m *esm.KinesisMapping, produced *producedCounter, started time.Time) (stop func()) {
+	tl.add(time.Since(started), produced.get(), m.Stats())
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(time.Second)
+		t := time.NewTicker(time.Second / 4)
 		defer t.Stop()
-		for {
+		for tick := 1; ; tick++ {
 			select {
 			case <-done:
 				return
 			case <-t.C:
 			}
 			s := m.Stats()
+			tl.add(time.Since(started), produced.get(), s)
+			if f == nil || tick%4 != 0 {
+				continue
+			}
 			f(Progress{Produced: produced.get(), Polled: s.PolledRecords, Filtered: s.FilteredRecords, Invocations: s.Invocations,
 				Succeeded: s.SucceededRecords, Dropped: s.DroppedRecords, Retries: s.Retries, FunctionErrors: s.FunctionErrors, Elapsed: time.Since(started)})
 		}
 	})
-	return func() { close(done); wg.Wait() }
+	return func() { close(done); wg.Wait(); tl.add(time.Since(started), produced.get(), m.Stats()) }
 }
 
 // lockedWriter serializes writes from several environments to one log file.

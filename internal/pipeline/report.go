@@ -57,10 +57,21 @@ type Report struct {
 	FailureQueueURL  string  `json:"failure_queue_url"`
 
 	Summaries *SummaryReport `json:"summaries,omitempty"`
+	// SQSFunctions describes the functions fed by SQS (the aggregator).
+	SQSFunctions []SQSFunctionReport `json:"sqs_functions,omitempty"`
+
+	// Hourly summarizes the processed records per hour of event time.
+	Hourly []HourReport `json:"hourly,omitempty"`
+	// Timeline holds the run's live counters four times a second (for the HTML
+	// report; not in the JSON report).
+	Timeline []Sample `json:"-"`
 }
 
-// OK reports whether nothing was lost or duplicated.
-func (r *Report) OK() bool { return r.Lost == 0 && r.Duplicates == 0 }
+// OK reports whether nothing was lost or duplicated and the summaries, if the
+// template has an aggregator, match the processed objects.
+func (r *Report) OK() bool {
+	return r.Lost == 0 && r.Duplicates == 0 && (r.Summaries == nil || r.Summaries.Mismatches == 0)
+}
 
 // ObjectCounts counts the current objects under each prefix.
 type ObjectCounts struct {
@@ -121,7 +132,9 @@ type ProducerReport struct {
 }
 
 // SummaryReport compares the hourly summaries table with a recomputation from
-// the processed objects.
+// the latest versions of the processed objects (design §4, §9.3): Items is the
+// number of summary items read (one Query per device and one for the fleet),
+// Mismatches the number of differences, Sample up to 10 of them.
 type SummaryReport struct {
 	Items      int      `json:"items"`
 	Mismatches int      `json:"mismatches"`
@@ -190,6 +203,8 @@ func readShard(ctx context.Context, kin *kinesis.Client, streamARN, shard string
 type objectLine struct {
 	Shard string `json:"shard_id"`
 	Seq   string `json:"sequence_number"`
+	// reading is the line's sensor reading, for the hourly chart.
+	reading reading
 }
 
 // readObjects returns, for every current object under prefix, the records it holds.
@@ -243,6 +258,7 @@ func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string)
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Seq == "" {
 			return nil, fmt.Errorf("s3://%s/%s: line %d is not an output line", bucket, key, len(lines)+1)
 		}
+		l.reading = readingOf(sc.Bytes())
 		lines = append(lines, l)
 	}
 	if err := sc.Err(); err != nil {
