@@ -50,7 +50,7 @@ deps: ## Download Go modules.
 
 # ---------------------------------------------------------------- quality gates
 .PHONY: test
-test: venv deps lint sam-build go-test sar-check ## Run every check CI runs: lint, sam validate/build, Go tests with moto, SAR check.
+test: venv deps lint sam-build go-test sar-check checkov ## Run every check CI runs: lint, sam validate/build, Go tests with moto, SAR check, checkov.
 	@echo "make test: all checks passed"
 
 .PHONY: lint
@@ -86,7 +86,7 @@ template-lint: $(VENV)/.installed
 go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed integration tests included.
 	@mkdir -p .local
 	$(GO) build -o .local/bin/testsummary ./tools/testsummary
-	$(TEST_ENV) $(GO) test -race -count=1 -json ./... | tee .local/go-test.json | .local/bin/testsummary
+	$(TEST_ENV) $(GO) test -race -count=1 -timeout 30m -json ./... | tee .local/go-test.json | .local/bin/testsummary
 
 .PHONY: sam-build
 sam-build: build
@@ -116,6 +116,28 @@ invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make inv
 events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt).
 	$(GO) build -o .local/bin/streamlake ./cmd/streamlake
 	while read -r line; do [ -n "$$line" ] && .local/bin/streamlake $$line; done < cmd/streamlake/testdata/produce/events.txt
+
+FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 10s
+.PHONY: fuzz
+fuzz: ## Run every fuzz target FUZZTIME long (default 30s each): make fuzz FUZZTIME=10m
+	@for pkg in $$($(GO) list ./...); do \
+	  for fn in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+	    echo "fuzz: $$pkg $$fn ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) "$$pkg"; \
+	  done; \
+	done
+
+# checkov runs in make test. govulncheck needs the Go vulnerability database
+# (vuln.go.dev, or a copy: VULNDB=file:///path) and is not part of make test.
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB ?= https://vuln.go.dev
+.PHONY: security checkov govulncheck
+security: checkov govulncheck ## checkov on template.yaml and govulncheck on the Go code.
+checkov: $(VENV_CHECKOV)/.installed ## checkov on template.yaml (remaining findings are suppressed in the template with reasons).
+	$(CHECKOV) -f template.yaml --framework cloudformation --skip-download --compact --quiet
+govulncheck:
+	$(GO) run $(GOVULNCHECK) -db $(VULNDB) ./...
 
 .PHONY: bench
 bench: $(VENV)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.

@@ -36,7 +36,7 @@ func run(in io.Reader, out io.Writer) int {
 	var passed, failed, skipped int
 	integration := map[string]bool{}
 	outputs := map[string][]string{} // "pkg test" -> output lines
-	var skippedNames, failedNames []string
+	var skippedNames []string
 	pkgFailed := false
 	sc := bufio.NewScanner(in)
 	sc.Buffer(nil, 64<<20)
@@ -72,7 +72,6 @@ func run(in io.Reader, out io.Writer) int {
 		case "fail":
 			if e.Test != "" {
 				failed++
-				failedNames = append(failedNames, key)
 				fmt.Fprintf(out, "--- FAIL: %s\n%s", key, strings.Join(outputs[key], ""))
 			} else {
 				pkgFailed = true
