@@ -46,8 +46,9 @@ type SQSFunctionReport struct {
 	Function string `json:"function"`
 	Event    string `json:"event"`
 	QueueURL string `json:"queue_url"`
-	// Messages counts the notifications received (each receipt), deleted after
-	// processing, and left to the visibility timeout after a failure.
+	// Received, Deleted and Failed count the notifications received (each
+	// receipt), deleted after processing, and left to the visibility timeout
+	// after a failure.
 	Received int64 `json:"received"`
 	Deleted  int64 `json:"deleted"`
 	Failed   int64 `json:"failed"`
@@ -81,6 +82,7 @@ type sqsConsumer struct {
 	inv     *invoker
 	mapping *esm.SQSMapping
 	dlqURL  string
+	logFile *os.File
 	drained time.Duration // after the Kinesis mapping drained
 }
 
@@ -140,8 +142,8 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 	if err != nil {
 		return nil, err
 	}
-	// The host pool's processes write to the file until the pool is closed; the
-	// descriptor is released with the process.
+	// The host pool's processes write to the file until the pool is closed
+	// (closeConsumers).
 	hostCfg := lenv.HostConfig(fn, binary, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": dynamoURL}, &lockedWriter{w: logFile})
 	if err := hostCfg.Validate(); err != nil {
 		logFile.Close()
@@ -166,24 +168,28 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 		envs = min(envs, cfg.MaximumConcurrency)
 	}
 	pool := newHostPool(hostCfg, envs)
+	// Faults are injected into the Kinesis function only: a failed aggregator
+	// invocation holds its messages for the queue's visibility timeout (six times
+	// the function timeout, minutes), as in AWS. The aggregator's own failure
+	// handling is tested in packages summary and dynamostore.
 	inv := &invoker{pool: pool, faults: Faults{}, rng: newLockedRand(opts.Faults.Seed, 5), counts: &faultCounts{}, timeout: hostCfg.Timeout}
-	m, err := esm.NewSQS(cfg, sqsClient, inv)
-	if err != nil {
-		pool.close()
-		return nil, fmt.Errorf("event source mapping %s.%s: %w", fn.LogicalID, ev.Name, err)
+	c := &sqsConsumer{fn: fn, event: ev, cfg: cfg, envs: envs, pool: pool, inv: inv, logFile: logFile}
+	if c.mapping, err = esm.NewSQS(cfg, sqsClient, inv); err == nil {
+		c.dlqURL, err = deadLetterQueueURL(ctx, sqsClient, cfg.QueueURL)
 	}
-	c := &sqsConsumer{fn: fn, event: ev, cfg: cfg, envs: envs, pool: pool, inv: inv, mapping: m}
-	c.dlqURL, err = deadLetterQueueURL(ctx, sqsClient, cfg.QueueURL)
 	if err != nil {
-		pool.close()
+		closeConsumers([]*sqsConsumer{c})
 		return nil, fmt.Errorf("event source mapping %s.%s: %w", fn.LogicalID, ev.Name, err)
 	}
 	return c, nil
 }
 
+// closeConsumers stops the consumers' execution environments and closes their
+// logs.
 func closeConsumers(cs []*sqsConsumer) {
 	for _, c := range cs {
 		c.pool.close()
+		c.logFile.Close()
 	}
 }
 

@@ -77,13 +77,14 @@ func checkSummaries(t *testing.T, rep *Report) {
 
 // TestChaos runs 20,000 records through 3 shards with every fault on: nothing may
 // be lost or duplicated, and the aggregator's summaries must be exact. Batches
-// of 250 records keep the number of objects, which the aggregator handles one
-// DynamoDB transaction at a time in moto, near 100; the seeded faults still hit
-// early invocations (a timeout at the 10th, a crash at the 24th).
+// of 500 records keep the number of objects, each costing the aggregator about
+// half a second of DynamoDB transactions in moto, near 50; the seeded faults
+// still hit early invocations and writes (a timeout at the 10th invocation, a
+// crash at the 24th, S3 failures at the 8th and 12th PutObject).
 func TestChaos(t *testing.T) {
 	motoserver.ForTest(t)
 	opts := options(t, "chaos", 20000)
-	opts.Overrides = withOverrides("BatchSize", "250")
+	opts.Overrides = withOverrides("BatchSize", "500")
 	opts.Faults = Faults{S3FailureRate: 0.05, CrashRate: 0.01, TimeoutRate: 0.01, PoisonRate: 0.005, Seed: 11}
 	rep, err := Run(context.Background(), opts)
 	if err != nil {
