@@ -119,6 +119,21 @@ func checkFlowDepth(src []byte) error {
 	return nil
 }
 
+// ParseDocument decodes a one-document YAML (or JSON) template as written, without
+// resolving anything: plain values (nil, bool, int, float64, string, []any,
+// map[string]any) with intrinsic functions in long form ({"Fn::Sub": …}), and the
+// line of every value by path ("Resources.Fn.Properties", "Metadata.X[0]"). It
+// applies the same nesting and size limits as Load. Tools that check a template as
+// written (tools/sarcheck) use it instead of decoding YAML themselves.
+func ParseDocument(src []byte) (map[string]any, map[string]int, error) {
+	root, lines, err := parseYAML(src)
+	var le *lineError
+	if errors.As(err, &le) {
+		return nil, nil, fmt.Errorf("parse YAML: line %d: %s", le.line, strings.TrimPrefix(le.err.Error(), "parse YAML: "))
+	}
+	return root, lines, err
+}
+
 // parseYAML parses a template document.
 func parseYAML(src []byte) (map[string]any, map[string]int, error) {
 	if err := checkFlowDepth(src); err != nil {
