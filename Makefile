@@ -11,6 +11,9 @@ SAM := $(VENV)/bin/sam
 CFN_LINT := $(VENV)/bin/cfn-lint
 CHECKOV := $(VENV_CHECKOV)/bin/checkov
 GO ?= go
+# The Go release with the standard library's security fixes (go.mod's toolchain line);
+# fetched through the Go module proxy on first use. Everything that runs `go` goes through make.
+export GOTOOLCHAIN := go1.27.3
 CLI := $(GO) run ./cmd/streamlake
 
 # sam build runs `go build` with this environment (see template.yaml BuildMethod go1.x):
