@@ -35,25 +35,51 @@
 //   - [S10] aws-lambda-go event types (events.KinesisEvent,
 //     events.KinesisEventResponse): https://github.com/aws/aws-lambda-go/tree/main/events
 //
-// Where AWS does not document a behaviour the package follows the project's
-// decisions (shared/aws-reference.md, "Decisions where AWS is silent"):
+// Where AWS's documentation is silent, behaviour recorded against real AWS
+// accounts by other projects' snapshot tests wins (LocalStack,
+// tests/aws/services/lambda_/event_source_mapping/test_lambda_integration_kinesis.snapshot.json
+// and test_lambda_integration_sqs.snapshot.json; replayed by
+// conformance_recorded_test.go):
 //
-//   - an itemIdentifier that is not in the batch fails the whole batch;
+//   - with ReportBatchItemFailures a response of "" (an empty JSON string) or
+//     [] (an empty list) is complete success, like null, {} and an empty or null
+//     batchItemFailures (test_kinesis_report_batch_item_success_scenarios);
+//   - after a partial batch response that checkpointed some records, the rest is
+//     retried as a new batch whose retries and approximateInvokeCount count
+//     from its own first invocation: BatchSize 3, MaximumRetryAttempts 3 and the
+//     last of 6 records always reported failed deliver it 5 times, and its
+//     on-failure record says approximateInvokeCount 4
+//     (test_kinesis_report_batch_item_failures);
+//   - records discarded for age use condition "RecordAgeExceeded" and their
+//     on-failure record has no responseContext key; approximateInvokeCount is
+//     the invocations so far plus the attempt not made, so 1 for records that
+//     expired before any invocation (test_kinesis_maximum_record_age_exceeded);
+//   - SQS events carry "md5OfMessageAttributes": null for messages without
+//     message attributes when MaximumBatchingWindowInSeconds is at least 1, and
+//     no such key with a window of 0 (test_sqs_event_source_mapping and others).
+//
+// Where neither documents nor recordings settle a behaviour the package follows
+// the project's decisions (shared/aws-reference.md, "Decisions where AWS is
+// silent"):
+//
+//   - an itemIdentifier that is not in the batch fails the whole batch (the
+//     recording with itemIdentifier 123 agrees);
+//   - a response that is neither an object nor "", [] or null (a non-empty
+//     string or list, a number) fails the whole batch;
 //   - bisect splits a batch of N records into the first ⌈N/2⌉ records and the rest,
 //     first half first, and each half starts its own invocation count
 //     (approximateInvokeCount reports the attempts of the (sub)batch reported);
-//   - records discarded for age use condition "RecordAgeExceeded"
-//     (Config.RecordAgeCondition); when they were never invoked the on-failure
-//     record has approximateInvokeCount 0, statusCode 0 and a null functionError;
+//   - the age condition string is configurable (Config.RecordAgeCondition);
 //   - a record whose one-record event exceeds the invoke payload cap is sent to the
-//     on-failure destination without invoking, with condition "PayloadTooLarge".
+//     on-failure destination without invoking, with condition "PayloadTooLarge",
+//     shaped like an age discard (approximateInvokeCount 1, no responseContext).
 //
 // Further emulator choices, each documented where it is implemented:
 //
 //   - bisected halves inherit the retries already consumed, so
 //     MaximumRetryAttempts bounds the work on a poison record;
-//   - a retry after a partial batch response holds only the remaining records of
-//     the (sub)batch;
+//   - a partial batch response whose lowest reported record is the batch's
+//     first is a retry of the same batch and consumes a retry;
 //   - a response that fails the whole batch (malformed JSON, bad itemIdentifier)
 //     is retried without bisecting, as it is not a function error;
 //   - the shard list is read once when Run starts: shards created later by
@@ -94,7 +120,6 @@
 //
 // Emulator choices for SQS, each documented where it is implemented: FIFO queues
 // and FilterCriteria are not emulated; the number of pollers is fixed (Pollers,
-// capped by MaximumConcurrency) instead of scaling; md5OfMessageAttributes is
-// present only for messages with message attributes; a stopping mapping makes
+// capped by MaximumConcurrency) instead of scaling; a stopping mapping makes
 // the messages it received but did not invoke visible again at once.
 package esm

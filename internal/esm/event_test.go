@@ -150,20 +150,27 @@ func TestNewOnFailureRecord(t *testing.T) {
 		condition string
 		att       attempt
 		wantCtx   OnFailureResponseContext
+		wantCount int
 	}{
 		{"function error", ConditionRetryAttemptsExhausted, attempt{invokes: 3, functionError: "errorString", requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5"},
-			OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")}},
+			OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")}, 3},
 		{"partial failure", ConditionRetryAttemptsExhausted, attempt{invokes: 2, requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5"},
-			OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}},
-		{"never invoked", ConditionRecordAgeExceeded, attempt{requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5"},
-			OnFailureResponseContext{StatusCode: 0, ExecutedVersion: "$LATEST"}},
+			OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}, 2},
+		// Recorded from AWS (LocalStack test_lambda_integration_kinesis.snapshot.json,
+		// TestKinesisSource::test_kinesis_maximum_record_age_exceeded[expire-before-ingestion]):
+		// approximateInvokeCount 1 and no responseContext.
+		{"expired before any invocation", ConditionRecordAgeExceeded, attempt{requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", beforeInvoke: true},
+			OnFailureResponseContext{}, 1},
+		// ...[expire-while-retrying]: no responseContext after invocations either.
+		{"expired while retrying", ConditionRecordAgeExceeded, attempt{invokes: 7, functionError: "errorString", requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", beforeInvoke: true},
+			OnFailureResponseContext{}, 8},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := newOnFailureRecord(s, "shardId-000000000006", recs, tc.condition, tc.att, now)
 			want := OnFailureRecord{
 				RequestContext: OnFailureRequestContext{RequestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", FunctionARN: testFunctionARN,
-					Condition: tc.condition, ApproximateInvokeCount: tc.att.invokes},
+					Condition: tc.condition, ApproximateInvokeCount: tc.wantCount},
 				ResponseContext: tc.wantCtx,
 				Version:         "1.0",
 				Timestamp:       "2019-11-14T00:38:06.021Z",

@@ -46,7 +46,7 @@ func (l *lane) run(ctx context.Context) error {
 			// A record whose own event exceeds the synchronous payload limit can
 			// never be invoked: project decision, send it to the on-failure
 			// destination without invoking (AWS is silent).
-			if err := l.sh.discard(ctx, []*record{tooLarge}, ConditionPayloadTooLarge, attempt{}, &l.sh.m.ctr.droppedTooLarge); err != nil {
+			if err := l.sh.discard(ctx, []*record{tooLarge}, ConditionPayloadTooLarge, attempt{beforeInvoke: true}, &l.sh.m.ctr.droppedTooLarge); err != nil {
 				return err
 			}
 			continue
@@ -140,14 +140,24 @@ type unit struct {
 // It returns only when ctx is done (or an on-failure record cannot be encoded).
 //
 // Rules, in order, for the (sub)batch at the front of the queue:
-//   - records older than MaximumRecordAgeInSeconds are discarded before any
-//     attempt [S1, S3] (the expired prefix: arrival times grow along a shard);
+//   - records older than MaximumRecordAgeInSeconds are discarded before the
+//     next attempt [S1, S3] (the expired prefix: arrival times grow along a
+//     shard), with approximateInvokeCount = invocations so far + 1 and no
+//     responseContext (see OnFailureRecord);
 //   - a host error (Invoker err) is retried without consuming a retry [S3];
 //   - success checkpoints the whole (sub)batch [S2];
 //   - a partial batch response checkpoints the records before the lowest reported
-//     sequence number and retries only the rest, consuming a retry; with
+//     sequence number and retries only the rest [S2]; with
 //     BisectBatchOnFunctionError too this is AWS's "bisected at the returned
-//     sequence number" [S2];
+//     sequence number". If records were checkpointed, the rest is a new batch
+//     whose retries and approximateInvokeCount start again from zero; if the
+//     lowest reported record is the batch's first, it is a retry of the same
+//     batch and consumes a retry. Recorded from AWS (LocalStack
+//     test_lambda_integration_kinesis.snapshot.json,
+//     TestKinesisSource::test_kinesis_report_batch_item_failures): BatchSize 3,
+//     MaximumRetryAttempts 3, the last of 6 records always reported failed: it is
+//     delivered 5 times (once in its batch of 3, then 1 + 3 times alone) and its
+//     on-failure record says approximateInvokeCount 4, functionError null;
 //   - a function error with BisectBatchOnFunctionError and more than one record
 //     splits the (sub)batch into the first ⌈N/2⌉ records and the rest, retried in
 //     order; splitting consumes no retry [S1, S3];
@@ -162,7 +172,9 @@ func (sh *shard) process(ctx context.Context, batch []*record) error {
 	for len(queue) > 0 {
 		u := queue[0]
 		if n := sh.expiredPrefix(u.recs); n > 0 {
-			if err := sh.discard(ctx, u.recs[:n], s.ageCondition, u.att, &ctr.droppedAge); err != nil {
+			att := u.att
+			att.beforeInvoke = true
+			if err := sh.discard(ctx, u.recs[:n], s.ageCondition, att, &ctr.droppedAge); err != nil {
 				return err
 			}
 			u.recs = u.recs[n:]
@@ -199,7 +211,18 @@ func (sh *shard) process(ctx context.Context, batch []*record) error {
 			ctr.partialFailures.Add(1)
 			ctr.succeeded.Add(int64(out.failIndex))
 			sh.done(u.recs[:out.failIndex])
-			u.recs = u.recs[out.failIndex:]
+			if out.failIndex > 0 {
+				// The rest is a new batch whose attempts count from its own
+				// first invocation, as AWS records it (see process).
+				queue[0] = &unit{recs: u.recs[out.failIndex:]}
+				ctr.retries.Add(1)
+				sh.m.log.Debug("partial batch failure; the rest is retried as a new batch", "shardId", sh.id,
+					"sequenceNumber", queue[0].recs[0].seq, "recordCount", len(queue[0].recs))
+				if !sleep(ctx, s.retryBackoff) {
+					return ctx.Err()
+				}
+				continue
+			}
 		case outcomeFunctionError:
 			ctr.functionErrors.Add(1)
 			if s.BisectBatchOnFunctionError && len(u.recs) > 1 {

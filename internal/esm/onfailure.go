@@ -34,9 +34,19 @@ const FunctionErrorUnhandled = "Unhandled"
 // KinesisBatchInfo.StartSequenceNumber up to EndSequenceNumber. JSON field names
 // and order are exactly AWS's; decode an SQS message body into it with
 // encoding/json. The zero value is not meaningful.
+//
+// ResponseContext is present (non-zero) only for records discarded after an
+// invocation with condition RetryAttemptsExhausted. Records discarded for age
+// (RecordAgeExceeded) carry no responseContext key at all, as AWS records them
+// (LocalStack tests/aws/services/lambda_/event_source_mapping/
+// test_lambda_integration_kinesis.snapshot.json,
+// TestKinesisSource::test_kinesis_maximum_record_age_exceeded[expire-while-retrying],
+// [expire-before-ingestion] and ::test_kinesis_maximum_record_age_exceeded_discard_records);
+// the project's PayloadTooLarge records, also discarded before an invocation,
+// follow the same shape.
 type OnFailureRecord struct {
 	RequestContext   OnFailureRequestContext  `json:"requestContext"`
-	ResponseContext  OnFailureResponseContext `json:"responseContext"`
+	ResponseContext  OnFailureResponseContext `json:"responseContext,omitzero"`
 	Version          string                   `json:"version"`   // "1.0"
 	Timestamp        string                   `json:"timestamp"` // ISO-8601 UTC, ms: 2019-11-14T00:38:06.021Z
 	KinesisBatchInfo KinesisBatchInfo         `json:"KinesisBatchInfo"`
@@ -48,21 +58,28 @@ type OnFailureRequestContext struct {
 	FunctionARN string `json:"functionArn"`
 	// Condition is one of the Condition* constants.
 	Condition string `json:"condition"`
-	// ApproximateInvokeCount is the number of invocations of the (sub)batch
-	// reported: 1 + retries; 0 if it was discarded without an invocation.
+	// ApproximateInvokeCount numbers the attempt at which the records were
+	// discarded. After RetryAttemptsExhausted it is the number of invocations of
+	// the batch reported (1 + retries; a batch that is the rest of a partial
+	// batch response counts from its own first invocation). For records
+	// discarded before an attempt (RecordAgeExceeded, PayloadTooLarge) it is the
+	// number of invocations so far plus the attempt that was not made: 1 for
+	// records that expired before any invocation, as AWS records it (LocalStack
+	// test_lambda_integration_kinesis.snapshot.json,
+	// test_kinesis_maximum_record_age_exceeded[expire-before-ingestion]).
 	ApproximateInvokeCount int `json:"approximateInvokeCount"`
 }
 
-// OnFailureResponseContext is the responseContext of an OnFailureRecord.
+// OnFailureResponseContext is the responseContext of an OnFailureRecord; its
+// zero value means the record has none.
 type OnFailureResponseContext struct {
 	// StatusCode is the Invoke API status of the last invocation: 200 even for
-	// function errors; 0 if the records were never invoked.
+	// function errors.
 	StatusCode int `json:"statusCode"`
 	// ExecutedVersion is "$LATEST".
 	ExecutedVersion string `json:"executedVersion"`
 	// FunctionError is "Unhandled" if the last invocation was a function error,
-	// nil (JSON null) if it returned normally (partial or invalid batch response)
-	// or never happened.
+	// nil (JSON null) if it returned normally (partial or invalid batch response).
 	FunctionError *string `json:"functionError"`
 }
 
@@ -96,9 +113,13 @@ func isoMillis(t time.Time) string {
 
 // attempt summarises the invocations of a (sub)batch for its on-failure record.
 type attempt struct {
-	invokes       int    // approximateInvokeCount
+	invokes       int    // invocations made
 	functionError string // "" = returned normally or never invoked
 	requestID     string // of the last invocation, "" if unknown
+	// beforeInvoke: the records are discarded at the start of attempt
+	// invokes+1, which is not made (age, payload size); the record then has
+	// no responseContext.
+	beforeInvoke bool
 }
 
 // newOnFailureRecord builds the record for recs (in sequence order, not empty).
@@ -110,7 +131,6 @@ func newOnFailureRecord(s *settings, shardID string, recs []*record, condition s
 			Condition:              condition,
 			ApproximateInvokeCount: a.invokes,
 		},
-		ResponseContext: OnFailureResponseContext{ExecutedVersion: "$LATEST"},
 		Version:         "1.0",
 		Timestamp:       isoMillis(now),
 		KinesisBatchInfo: KinesisBatchInfo{
@@ -126,12 +146,16 @@ func newOnFailureRecord(s *settings, shardID string, recs []*record, condition s
 	if rec.RequestContext.RequestID == "" {
 		rec.RequestContext.RequestID = newUUID()
 	}
-	if a.invokes > 0 {
-		rec.ResponseContext.StatusCode = 200
-		if a.functionError != "" {
-			fe := FunctionErrorUnhandled
-			rec.ResponseContext.FunctionError = &fe
-		}
+	if a.beforeInvoke || a.invokes == 0 {
+		// Discarded before an attempt: the count includes the attempt not made
+		// and there is no responseContext (see OnFailureRecord).
+		rec.RequestContext.ApproximateInvokeCount = a.invokes + 1
+		return rec
+	}
+	rec.ResponseContext = OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}
+	if a.functionError != "" {
+		fe := FunctionErrorUnhandled
+		rec.ResponseContext.FunctionError = &fe
 	}
 	return rec
 }

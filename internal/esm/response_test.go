@@ -49,6 +49,13 @@ func TestClassify(t *testing.T) {
 		{"null list", Invocation{Payload: []byte(`{"batchItemFailures":null}`)}, true, outcomeSuccess, 0},
 		{"empty list", Invocation{Payload: []byte(`{"batchItemFailures":[]}`)}, true, outcomeSuccess, 0},
 		{"other fields", Invocation{Payload: []byte(`{"state":{},"batchItemFailures":[]}`)}, true, outcomeSuccess, 0},
+		// Recorded from AWS: LocalStack tests/aws/services/lambda_/event_source_mapping/
+		// test_lambda_integration_kinesis.snapshot.json, TestKinesisSource::
+		// test_kinesis_report_batch_item_success_scenarios[empty_string_success] and
+		// [empty_list_success]: one invocation, complete success.
+		{"empty string (recorded)", Invocation{Payload: []byte(`""`)}, true, outcomeSuccess, 0},
+		{"empty list (recorded)", Invocation{Payload: []byte(`[]`)}, true, outcomeSuccess, 0},
+		{"empty list with spaces (recorded)", Invocation{Payload: []byte(` [ ] `)}, true, outcomeSuccess, 0},
 
 		{"empty identifier", Invocation{Payload: []byte(items(""))}, true, outcomeInvalidResponse, 0},
 		{"null identifier", Invocation{Payload: []byte(`{"batchItemFailures":[{"itemIdentifier":null}]}`)}, true, outcomeInvalidResponse, 0},
@@ -62,7 +69,8 @@ func TestClassify(t *testing.T) {
 		{"event id instead of sequence number", Invocation{Payload: []byte(items("shardId-000000000000:10"))}, true, outcomeInvalidResponse, 0},
 		{"malformed JSON", Invocation{Payload: []byte(`{"batchItemFailures":[`)}, true, outcomeInvalidResponse, 0},
 		{"not an object", Invocation{Payload: []byte(`"ok"`)}, true, outcomeInvalidResponse, 0},
-		{"array response", Invocation{Payload: []byte(`[]`)}, true, outcomeInvalidResponse, 0},
+		{"non-empty array response", Invocation{Payload: []byte(`[{"itemIdentifier":"10"}]`)}, true, outcomeInvalidResponse, 0},
+		{"number response", Invocation{Payload: []byte(`0`)}, true, outcomeInvalidResponse, 0},
 		{"list not a list", Invocation{Payload: []byte(`{"batchItemFailures":{"itemIdentifier":"10"}}`)}, true, outcomeInvalidResponse, 0},
 
 		{"one id", Invocation{Payload: []byte(items("11"))}, true, outcomePartial, 2},

@@ -299,6 +299,8 @@ func TestParseSQSBatchItemFailures(t *testing.T) {
 		{body: ``},
 		{body: `null`},
 		{body: `{}`},
+		{body: `""`}, // as recorded for Kinesis mappings (see emptyResponse)
+		{body: `[]`},
 		{body: `{"batchItemFailures":null}`},
 		{body: `{"batchItemFailures":[]}`},
 		{body: `{"batchItemFailures":[{"itemIdentifier":"m-2"}]}`, want: []string{"m-2"}},
@@ -311,6 +313,7 @@ func TestParseSQSBatchItemFailures(t *testing.T) {
 		{body: `{"batchItemFailures":["m-1"]}`, wantErr: "not an object"},
 		{body: `{"batchItemFailures":"m-1"}`, wantErr: "not a list"},
 		{body: `"ok"`, wantErr: "not a JSON object"},
+		{body: `["m-1"]`, wantErr: "not a JSON object"},
 		{body: `{"batchItemFailures":[`, wantErr: "not valid JSON"},
 	}
 	for _, tc := range tests {
@@ -893,7 +896,7 @@ func TestSQSEventDecodes(t *testing.T) {
 			"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183", "AWSTraceHeader": "Root=1-5e1b4151-5ac6c58f5b5daa6532e3"},
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{"myAttribute": {DataType: aws.String("String"), StringValue: aws.String("myValue")}},
 	}
-	js, err := encodeSQSRecord(msg, "arn:aws:sqs:us-east-2:123456789012:my-queue", "us-east-2")
+	js, err := encodeSQSRecord(msg, "arn:aws:sqs:us-east-2:123456789012:my-queue", "us-east-2", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -927,6 +930,50 @@ func TestSQSEventDecodes(t *testing.T) {
 	}
 }
 
+// TestSQSRecordMD5OfMessageAttributes: md5OfMessageAttributes as AWS records it
+// (LocalStack tests/aws/services/lambda_/event_source_mapping/
+// test_lambda_integration_sqs.snapshot.json): null between messageAttributes
+// and md5OfBody for a message without message attributes when the batching
+// window is at least 1 s (TestSQSEventSourceMapping::test_sqs_event_source_mapping,
+// ::test_sqs_event_filter[single]), absent with a window of 0
+// (test_failing_lambda_retries_after_visibility_timeout), and the digest SQS
+// returned for a message with attributes
+// (test_message_body_and_attributes_passed_correctly, window 0).
+func TestSQSRecordMD5OfMessageAttributes(t *testing.T) {
+	plain := sqstypes.Message{MessageId: aws.String("m-1"), ReceiptHandle: aws.String("r-1"), Body: aws.String("b"), MD5OfBody: aws.String("92eb5ffee6ae2fec3ad71c777531578f")}
+	withAttrs := plain
+	withAttrs.MD5OfMessageAttributes = aws.String("d25a6aea97eb8f585bfa92d314504a92")
+	withAttrs.MessageAttributes = map[string]sqstypes.MessageAttributeValue{"Title": {DataType: aws.String("String"), StringValue: aws.String("The Whistler")}}
+	const tail = `"md5OfBody":"92eb5ffee6ae2fec3ad71c777531578f","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:111111111111:q","awsRegion":"us-east-1"}`
+	tests := []struct {
+		name     string
+		msg      sqstypes.Message
+		windowed bool
+		want     string // from "messageAttributes" on
+	}{
+		{"no attributes, window >= 1 s", plain, true, `"messageAttributes":{},"md5OfMessageAttributes":null,` + tail},
+		{"no attributes, window 0", plain, false, `"messageAttributes":{},` + tail},
+		{"attributes, window 0", withAttrs, false, `"messageAttributes":{"Title":{"stringValue":"The Whistler","stringListValues":[],"binaryListValues":[],"dataType":"String"}},"md5OfMessageAttributes":"d25a6aea97eb8f585bfa92d314504a92",` + tail},
+		{"attributes, window >= 1 s", withAttrs, true, `"messageAttributes":{"Title":{"stringValue":"The Whistler","stringListValues":[],"binaryListValues":[],"dataType":"String"}},"md5OfMessageAttributes":"d25a6aea97eb8f585bfa92d314504a92",` + tail},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			js, err := encodeSQSRecord(tc.msg, "arn:aws:sqs:us-east-1:111111111111:q", "us-east-1", tc.windowed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := `{"messageId":"m-1","receiptHandle":"r-1","body":"b","attributes":{},` + tc.want
+			if string(js) != want {
+				t.Errorf("encodeSQSRecord(windowed=%v) =\n%s\nwant\n%s", tc.windowed, js, want)
+			}
+			var ev events.SQSEvent
+			if err := json.Unmarshal(buildSQSEvent([]*sqsMessage{{json: js}}), &ev); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+		})
+	}
+}
+
 // BenchmarkSQSEncodeRecord measures turning one received S3-notification-sized
 // message into its event JSON (done once per message received).
 func BenchmarkSQSEncodeRecord(b *testing.B) {
@@ -938,7 +985,7 @@ func BenchmarkSQSEncodeRecord(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := encodeSQSRecord(msg, "arn:aws:sqs:us-east-2:123456789012:my-queue", "us-east-2"); err != nil {
+		if _, err := encodeSQSRecord(msg, "arn:aws:sqs:us-east-2:123456789012:my-queue", "us-east-2", true); err != nil {
 			b.Fatal(err)
 		}
 	}
