@@ -131,8 +131,8 @@ func newOnFailureRecord(s *settings, shardID string, recs []*record, condition s
 			Condition:              condition,
 			ApproximateInvokeCount: a.invokes,
 		},
-		Version:         "1.0",
-		Timestamp:       isoMillis(now),
+		Version:   "1.0",
+		Timestamp: isoMillis(now),
 		KinesisBatchInfo: KinesisBatchInfo{
 			ShardID:                         shardID,
 			StartSequenceNumber:             recs[0].seq,

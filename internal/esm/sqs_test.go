@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -1063,4 +1064,176 @@ func ExampleNewSQS() {
 	}
 	st := m.Stats()
 	fmt.Println(st.ReceivedMessages, st.DeletedMessages, st.FailedMessages)
+}
+
+// straddlingSQS is moto with one GetQueueAttributes answer replaced: once
+// armed, the next depth query (the three ApproximateNumberOf… counts) answers 0
+// for each, which is what SQS (and moto, computing the counts one after the
+// other) answers when a message's visibility timeout expires between the
+// computation of ApproximateNumberOfMessages and of …NotVisible. The real
+// answer is not deterministic enough to provoke in a test, so it is injected.
+type straddlingSQS struct {
+	SQSReceiveAPI
+	armed, lied atomic.Bool
+}
+
+func (s *straddlingSQS) GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	out, err := s.SQSReceiveAPI.GetQueueAttributes(ctx, in, optFns...)
+	if err != nil || len(in.AttributeNames) != 3 || !s.armed.Load() || !s.lied.CompareAndSwap(false, true) {
+		return out, err
+	}
+	return &sqs.GetQueueAttributesOutput{Attributes: map[string]string{
+		"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0", "ApproximateNumberOfMessagesDelayed": "0",
+	}}, nil
+}
+
+// TestSQSDrainNotFooledByStraddlingCounts: a queue depth read that misses a
+// message whose visibility timeout expired during the read (counted neither
+// visible nor not visible) does not end RunUntilDrained: the message is
+// retried and deleted before the run ends.
+func TestSQSDrainNotFooledByStraddlingCounts(t *testing.T) {
+	e := newEnv(t)
+	url, arn := e.sqsQueue(map[string]string{"VisibilityTimeout": "1"})
+	ids := e.send(url, `{"n":1}`)
+	api := &straddlingSQS{SQSReceiveAPI: e.sqs}
+	fn := newSQSFunction(t, func(call int, b sqsBatch) (Invocation, error) {
+		if call == 0 {
+			// The message returns after its 1 s visibility timeout; the next
+			// depth read lies as if it straddled that moment.
+			defer api.armed.Store(true)
+			return Invocation{FunctionError: "errorString", ErrorMessage: "first delivery fails"}, nil
+		}
+		return Invocation{Payload: []byte("null")}, nil
+	})
+	m, err := NewSQS(sqsConfig(url, arn), api, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := drainSQS(t, m)
+	if !api.lied.Load() {
+		t.Fatal("the straddling depth answer was never given; the test did not exercise the drain check")
+	}
+	if got := fn.deliveries()[ids[0]]; got != 2 {
+		t.Errorf("message delivered %d times; want 2 (the failed delivery and its retry)", got)
+	}
+	if st.DeletedMessages != 1 || st.FailedMessages != 1 {
+		t.Errorf("Stats() = %+v; want 1 deleted, 1 failed", st)
+	}
+	if visible, inFlight := e.depth(url); visible != "0" || inFlight != "0" {
+		t.Errorf("queue holds %s visible and %s in-flight messages after the run; want 0 and 0", visible, inFlight)
+	}
+}
+
+// TestSQSDrainRequiresNoReceiveBetweenReads: drained needs two consecutive
+// empty depth reads with no receive in between and nothing held.
+func TestSQSDrainRequiresNoReceiveBetweenReads(t *testing.T) {
+	m := &SQSMapping{s: sqsSettings{SQSConfig: SQSConfig{QueueURL: "q"}}, log: slog.New(slog.DiscardHandler)}
+	m.ready.Store(true)
+	tests := []struct {
+		name     string
+		counts   []string // answer of each depth read
+		onRead   func(read int)
+		want     bool
+		wantRead int
+	}{
+		{"two empty reads", []string{"0", "0"}, nil, true, 2},
+		{"first read not empty", []string{"1", "0"}, nil, false, 1},
+		{"second read not empty", []string{"0", "1"}, nil, false, 2},
+		{"receive between the reads", []string{"0", "0"}, func(read int) {
+			if read == 0 {
+				m.ctr.received.Add(1)
+			}
+		}, false, 2},
+		{"message held after the reads", []string{"0", "0"}, func(read int) {
+			if read == 1 {
+				m.inflight.Add(1)
+			}
+		}, false, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m.inflight.Store(0)
+			api := &depthAPI{counts: tc.counts, onRead: tc.onRead}
+			m.api = api
+			if got := m.drained(t.Context()); got != tc.want || api.reads != tc.wantRead {
+				t.Errorf("drained() = %v after %d reads; want %v after %d", got, api.reads, tc.want, tc.wantRead)
+			}
+		})
+	}
+}
+
+// depthAPI answers depth queries (GetQueueAttributes) with counts[read] for
+// each of the three counts; the other calls are not used.
+type depthAPI struct {
+	SQSReceiveAPI
+	counts []string
+	onRead func(read int)
+	reads  int
+}
+
+func (d *depthAPI) GetQueueAttributes(_ context.Context, in *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	if len(in.AttributeNames) != 3 {
+		return nil, errors.New("depthAPI answers depth queries only")
+	}
+	n := d.counts[d.reads]
+	if d.onRead != nil {
+		d.onRead(d.reads)
+	}
+	d.reads++
+	return &sqs.GetQueueAttributesOutput{Attributes: map[string]string{
+		"ApproximateNumberOfMessages": n, "ApproximateNumberOfMessagesNotVisible": "0", "ApproximateNumberOfMessagesDelayed": "0",
+	}}, nil
+}
+
+// TestSQSConcurrentDuplicateDelivery: a standard queue delivers a message again
+// while its first delivery is still being processed (here: its visibility
+// timeout expires during a slow invocation, and the second poller receives
+// it). Both receipts are held, invoked and settled on their own: the
+// accounting counts two receipts, two deletes (the second with the other
+// receipt handle succeeds), none lost, none in flight, and the queue drains.
+func TestSQSConcurrentDuplicateDelivery(t *testing.T) {
+	e := newEnv(t)
+	url, arn := e.sqsQueue(map[string]string{"VisibilityTimeout": "1"})
+	ids := e.send(url, `{"n":1}`)
+	var overlap atomic.Bool
+	fn := newSQSFunction(t, func(call int, b sqsBatch) (Invocation, error) {
+		if call == 0 {
+			time.Sleep(2500 * time.Millisecond) // longer than the visibility timeout
+		}
+		return Invocation{Payload: []byte("null")}, nil
+	})
+	cfg := sqsConfig(url, arn)
+	cfg.Pollers = 2
+	m, err := NewSQS(cfg, e.sqs, &overlapWatch{Invoker: fn, overlap: &overlap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := drainSQS(t, m)
+	if got := fn.deliveries()[ids[0]]; got != 2 {
+		t.Fatalf("message delivered %d times; want 2 (the second while the first was running)", got)
+	}
+	if !overlap.Load() {
+		t.Error("the two deliveries did not overlap; want the second during the first")
+	}
+	if st.ReceivedMessages != 2 || st.InvokedMessages != 2 || st.DeletedMessages != 2 || st.DeleteFailedMessages != 0 || st.FailedMessages != 0 {
+		t.Errorf("Stats() = %+v; want 2 received, 2 invoked, 2 deleted, 0 delete failures, 0 failed", st)
+	}
+	if visible, inFlight := e.depth(url); visible != "0" || inFlight != "0" {
+		t.Errorf("queue holds %s visible and %s in-flight messages after the run; want 0 and 0", visible, inFlight)
+	}
+}
+
+// overlapWatch records whether two invocations ran at the same time.
+type overlapWatch struct {
+	Invoker
+	running atomic.Int64
+	overlap *atomic.Bool
+}
+
+func (o *overlapWatch) Invoke(ctx context.Context, payload []byte) (Invocation, error) {
+	if o.running.Add(1) > 1 {
+		o.overlap.Store(true)
+	}
+	defer o.running.Add(-1)
+	return o.Invoker.Invoke(ctx, payload)
 }
