@@ -1,13 +1,23 @@
 package esm
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/streamlake/streamlake/internal/filter"
 )
 
 // The tests in this file replay scenarios whose outcome was recorded against a
@@ -25,6 +35,16 @@ import (
 // recorded run depended on timing that a test cannot reproduce (how many
 // retries fit into 60 s), the test checks the relation the recording shows, not
 // the number.
+//
+// The AWS documentation's own examples are replayed by the other conformance
+// files: the Kinesis event and on-failure record of [S3, S9]
+// (event_test.go, testdata/*.golden.json), every partial batch response case of
+// [S2] (TestConformanceBatchItemFailuresVariants), the SQS event of [Q1]
+// (TestSQSEventDecodes) and the SQS partial batch responses of [Q5]
+// (TestParseSQSBatchItemFailures). Where a recording and the documentation
+// disagree or the documentation is silent ("" and [] responses, the on-failure
+// record of an age discard, retry counting after a partial batch response,
+// md5OfMessageAttributes), the recording wins; README.md lists these.
 
 // recordedRun is a replayed Kinesis scenario's outcome.
 type recordedRun struct {
@@ -340,5 +360,445 @@ func TestRecordedKinesisRecordAgeDiscardRecords(t *testing.T) {
 		got.ResponseContext != (OnFailureResponseContext{}) || got.KinesisBatchInfo.BatchSize != 1 ||
 		got.KinesisBatchInfo.StartSequenceNumber != first[0].Seq {
 		t.Errorf("on-failure record = %+v; want RecordAgeExceeded, 1, no responseContext, the first record alone", got)
+	}
+}
+
+// jsonKeys returns the keys of a JSON object in document order.
+func jsonKeys(t *testing.T, obj []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not a JSON object: %s", obj)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("decode %s: %v", obj, err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatalf("decode %s: %v", obj, err)
+		}
+	}
+	return keys
+}
+
+// firstRecord returns the raw JSON of Records[0] of an event.
+func firstRecord(t *testing.T, event []byte) []byte {
+	t.Helper()
+	var ev struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(event, &ev); err != nil || len(ev.Records) == 0 {
+		t.Fatalf("event without records: %v %s", err, event)
+	}
+	return ev.Records[0]
+}
+
+// TestRecordedKinesisTrimHorizon follows
+// TestKinesisSource::test_kinesis_event_source_trim_horizon (recorded
+// 2025-11-25): 10 records of key test_0 and 10 of key test_1 put before the
+// mapping starts (TRIM_HORIZON, BatchSize 10, window 0), 10 of key test_3
+// after: three invocations of 10 records each, one key per batch, in order;
+// each record's keys in AWS's order.
+func TestRecordedKinesisTrimHorizon(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	mk := func(key string) []put {
+		var out []put
+		for j := range 10 {
+			out = append(out, put{Key: key, Data: fmt.Sprintf(`{"record_id": %d}`, j)})
+		}
+		return out
+	}
+	before := e.putAll(arn, append(mk("test_0"), mk("test_1")...))
+	fn := newFake(t, nil)
+	c := baseConfig(arn)
+	c.BatchSize = 10
+	m := e.mapping(c, fn)
+	ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
+	defer cancel()
+	produced := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() { errc <- m.RunUntilDrained(ctx, produced) }()
+	for len(fn.batches()) < 2 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	after := e.putAll(arn, mk("test_3"))
+	close(produced)
+	if err := <-errc; err != nil {
+		t.Fatalf("RunUntilDrained: %v", err)
+	}
+	all := seqsOf(append(before, after...))
+	if diff := cmp.Diff([][]string{all[:10], all[10:20], all[20:]}, fn.batchSeqs()); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+	rec := firstRecord(t, fn.batches()[0].raw)
+	if diff := cmp.Diff([]string{"kinesis", "eventSource", "eventVersion", "eventID", "eventName", "invokeIdentityArn", "awsRegion", "eventSourceARN"}, jsonKeys(t, rec)); diff != "" {
+		t.Errorf("record keys (-recorded +got):\n%s", diff)
+	}
+	var r struct{ Kinesis json.RawMessage }
+	if err := json.Unmarshal(rec, &r); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data", "approximateArrivalTimestamp"}, jsonKeys(t, r.Kinesis)); diff != "" {
+		t.Errorf("kinesis keys (-recorded +got):\n%s", diff)
+	}
+}
+
+// TestRecordedKinesisFilterJSONPattern follows
+// TestKinesisEventFiltering::test_kinesis_event_filtering_json_pattern
+// (recorded 2025-11-25): a mapping with the filter
+// {"data": {"event_type": ["function_1"]}} (BatchSize 1, window 1,
+// MaximumRetryAttempts 1) receives only the records whose data matches; the
+// others are never invoked and count as processed.
+func TestRecordedKinesisFilterJSONPattern(t *testing.T) {
+	crit, err := filter.Compile([]string{`{"data": {"event_type": ["function_1"]}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []put{
+		{Key: "test", Data: `{"event_type": "function_1", "n": 1}`},
+		{Key: "test", Data: `{"event_type": "function_2", "n": 2}`},
+		{Key: "test", Data: `{"event_type": "function_1", "n": 3}`},
+	}
+	r := replayKinesis(t, recs, func(c *Config) {
+		c.BatchSize = 1
+		c.MaximumBatchingWindowInSeconds = 1
+		c.MaximumRetryAttempts = new(1)
+		c.FilterCriteria = crit
+	}, nil)
+	if diff := cmp.Diff([]string{r.puts[0].Seq, r.puts[2].Seq}, r.fn.delivered()); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	if st := r.m.Stats(); st.FilteredRecords != 1 {
+		t.Errorf("FilteredRecords = %d; want 1", st.FilteredRecords)
+	}
+}
+
+// TestRecordedKinesisEmptyProvided follows TestKinesisSource::test_kinesis_empty_provided
+// (recorded 2025-11-25): a provided.al2023 function that returns an empty
+// response, without ReportBatchItemFailures (BatchSize 1, window 1,
+// MaximumRetryAttempts 2), is invoked exactly once.
+func TestRecordedKinesisEmptyProvided(t *testing.T) {
+	r := replayKinesis(t, []put{{Key: "test", Data: "hello"}}, func(c *Config) {
+		c.BatchSize = 1
+		c.MaximumBatchingWindowInSeconds = 1
+		c.MaximumRetryAttempts = new(2)
+	}, func(int, invokedBatch) (Invocation, error) { return Invocation{}, nil })
+	if n := len(r.fn.batches()); n != 1 {
+		t.Errorf("%d invocations; want 1", n)
+	}
+}
+
+// sqsIntegrationFunction is LocalStack's lambda_sqs_integration.py: each
+// record's body says how many deliveries fail ({"fail_attempts": n}); while
+// ApproximateReceiveCount <= n the whole invocation fails.
+func sqsIntegrationFunction(_ int, b sqsBatch) (Invocation, error) {
+	for _, r := range b.event.Records {
+		var body struct {
+			FailAttempts int `json:"fail_attempts"`
+		}
+		if err := json.Unmarshal([]byte(r.Body), &body); err != nil {
+			return Invocation{FunctionError: "Unhandled", ErrorMessage: "JSONDecodeError: " + err.Error()}, nil
+		}
+		if n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"]); body.FailAttempts >= n {
+			return Invocation{FunctionError: "Unhandled", ErrorMessage: "failed attempt"}, nil
+		}
+	}
+	return Invocation{Payload: []byte("null")}, nil
+}
+
+// sqsBatchItemFailureFunction is LocalStack's lambda_sqs_batch_item_failure.py:
+// records whose fail_attempts >= ApproximateReceiveCount are reported in
+// batchItemFailures; overwrite, if not "", is returned instead.
+func sqsBatchItemFailureFunction(overwrite string) func(int, sqsBatch) (Invocation, error) {
+	return func(_ int, b sqsBatch) (Invocation, error) {
+		var resp events.SQSEventResponse
+		resp.BatchItemFailures = []events.SQSBatchItemFailure{}
+		for _, r := range b.event.Records {
+			var body struct {
+				FailAttempts int `json:"fail_attempts"`
+			}
+			if err := json.Unmarshal([]byte(r.Body), &body); err != nil {
+				return Invocation{FunctionError: "Unhandled", ErrorMessage: err.Error()}, nil
+			}
+			if n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"]); body.FailAttempts >= n {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+		}
+		if overwrite != "" {
+			return Invocation{Payload: []byte(overwrite)}, nil
+		}
+		js, err := json.Marshal(resp)
+		return Invocation{Payload: js}, err
+	}
+}
+
+// sqsWithDLQ creates a source queue with the visibility timeout and a
+// RedrivePolicy to a new dead-letter queue; it returns both queues' URLs and
+// the source's ARN.
+func (e *env) sqsWithDLQ(visibility, maxReceiveCount int) (url, arn, dlqURL string) {
+	e.t.Helper()
+	dlqURL, dlqARN := e.sqsQueue(nil)
+	attrs := map[string]string{"VisibilityTimeout": strconv.Itoa(visibility)}
+	if maxReceiveCount > 0 {
+		attrs["RedrivePolicy"] = fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, dlqARN, maxReceiveCount)
+	}
+	url, arn = e.sqsQueue(attrs)
+	return url, arn, dlqURL
+}
+
+// receiveCounts lists ApproximateReceiveCount of each delivery of id, in order.
+func receiveCounts(f *sqsFunction, id string) []string {
+	var out []string
+	for _, b := range f.batches() {
+		for _, r := range b.event.Records {
+			if r.MessageId == id {
+				out = append(out, r.Attributes["ApproximateReceiveCount"])
+			}
+		}
+	}
+	return out
+}
+
+// TestRecordedSQSRetryAfterVisibilityTimeout follows
+// test_failing_lambda_retries_after_visibility_timeout (recorded 2025-11-25;
+// visibility timeout 5 s there, 2 s here): BatchSize 1, a message whose first
+// delivery fails is delivered again (ApproximateReceiveCount 2) no earlier than
+// the visibility timeout after the first, succeeds and is deleted: no third
+// delivery. Its events carry no md5OfMessageAttributes (window 0).
+func TestRecordedSQSRetryAfterVisibilityTimeout(t *testing.T) {
+	e := newEnv(t)
+	url, arn, _ := e.sqsWithDLQ(2, 0)
+	ids := e.send(url, `{"destination": "q", "fail_attempts": 1}`)
+	fn := newSQSFunction(t, sqsIntegrationFunction)
+	cfg := sqsConfig(url, arn)
+	cfg.BatchSize = 1
+	drainSQS(t, e.sqsMapping(cfg, fn))
+	if diff := cmp.Diff([]string{"1", "2"}, receiveCounts(fn, ids[0])); diff != "" {
+		t.Errorf("ApproximateReceiveCount of the deliveries (-want +got):\n%s", diff)
+	}
+	if b := fn.batches(); len(b) == 2 && b[1].at.Sub(b[0].at) < 2*time.Second {
+		t.Errorf("second delivery %v after the first; want at least the 2 s visibility timeout", b[1].at.Sub(b[0].at))
+	}
+	if diff := cmp.Diff([]string{"messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody", "eventSource", "eventSourceARN", "awsRegion"},
+		jsonKeys(t, firstRecord(t, fn.batches()[0].raw))); diff != "" {
+		t.Errorf("record keys (-recorded +got):\n%s", diff)
+	}
+	if visible, inFlight := e.depth(url); visible != "0" || inFlight != "0" {
+		t.Errorf("queue holds %s visible, %s in flight; want none", visible, inFlight)
+	}
+}
+
+// TestRecordedSQSRedrivePolicy follows test_redrive_policy_with_failing_lambda
+// (recorded 2025-11-25): maxReceiveCount 2, a message failing every delivery
+// is delivered twice (ApproximateReceiveCount 1, 2) and then found in the
+// dead-letter queue with its body unchanged.
+func TestRecordedSQSRedrivePolicy(t *testing.T) {
+	e := newEnv(t)
+	url, arn, dlq := e.sqsWithDLQ(1, 2)
+	body := `{"destination": "q", "fail_attempts": 2}`
+	ids := e.send(url, body)
+	fn := newSQSFunction(t, sqsIntegrationFunction)
+	cfg := sqsConfig(url, arn)
+	cfg.BatchSize = 1
+	drainSQS(t, e.sqsMapping(cfg, fn))
+	if diff := cmp.Diff([]string{"1", "2"}, receiveCounts(fn, ids[0])); diff != "" {
+		t.Errorf("ApproximateReceiveCount of the deliveries (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{body}, e.receiveAll(dlq)); diff != "" {
+		t.Errorf("dead-letter queue (-want +got):\n%s", diff)
+	}
+}
+
+// TestRecordedSQSReportBatchItemFailures follows test_report_batch_item_failures
+// (recorded 2025-03-03 on a FIFO queue; the emulation has standard queues
+// only, which does not change this scenario's outcome): BatchSize 10, window 0,
+// ReportBatchItemFailures, maxReceiveCount 2, messages 1–4 failing 0, 1, 1, 2
+// times. AWS invoked twice: with messages 1–4, then with 2, 3, 4
+// (ApproximateReceiveCount 2); message 4 ends in the dead-letter queue; there
+// is no third invocation.
+func TestRecordedSQSReportBatchItemFailures(t *testing.T) {
+	e := newEnv(t)
+	url, arn, dlq := e.sqsWithDLQ(2, 2)
+	var bodies []string
+	for i, fails := range []int{0, 1, 1, 2} {
+		bodies = append(bodies, fmt.Sprintf(`{"message": %d, "fail_attempts": %d}`, i+1, fails))
+	}
+	ids := e.send(url, bodies...)
+	fn := newSQSFunction(t, sqsBatchItemFailureFunction(""))
+	cfg := sqsConfig(url, arn)
+	cfg.BatchSize = 10
+	cfg.FunctionResponseTypes = []string{ReportBatchItemFailures}
+	drainSQS(t, e.sqsMapping(cfg, fn))
+	var got [][]string
+	for _, b := range fn.batches() {
+		ids := b.ids()
+		slices.Sort(ids)
+		got = append(got, ids)
+	}
+	want := [][]string{slices.Sorted(slices.Values(ids)), slices.Sorted(slices.Values(ids[1:]))}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{bodies[3]}, e.receiveAll(dlq)); diff != "" {
+		t.Errorf("dead-letter queue (-want +got):\n%s", diff)
+	}
+}
+
+// TestRecordedSQSBatchFailsOnFunctionError follows
+// test_report_batch_item_failures_on_lambda_error (recorded 2025-11-25):
+// ReportBatchItemFailures, maxReceiveCount 2, two messages, one of which makes
+// the function raise (its body is not JSON): the whole batch fails each time
+// and both messages end in the dead-letter queue.
+func TestRecordedSQSBatchFailsOnFunctionError(t *testing.T) {
+	e := newEnv(t)
+	url, arn, dlq := e.sqsWithDLQ(1, 2)
+	bodies := []string{"{not a json body", `{"message": 2, "fail_attempts": 0}`}
+	e.send(url, bodies...)
+	fn := newSQSFunction(t, sqsIntegrationFunction)
+	cfg := sqsConfig(url, arn)
+	cfg.FunctionResponseTypes = []string{ReportBatchItemFailures}
+	st := drainSQS(t, e.sqsMapping(cfg, fn))
+	got := e.receiveAll(dlq)
+	slices.Sort(got)
+	want := slices.Clone(bodies)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("dead-letter queue (-want +got):\n%s", diff)
+	}
+	if st.DeletedMessages != 0 {
+		t.Errorf("DeletedMessages = %d; want 0", st.DeletedMessages)
+	}
+}
+
+// TestRecordedSQSInvalidResponseFailsBatch follows
+// test_report_batch_item_failures_invalid_result_json_batch_fails (recorded
+// 2025-11-25): the response {"batchItemFailures": [{"foo":"notvalid"}]} fails
+// the whole batch; with maxReceiveCount 2 the message is delivered twice and
+// ends in the dead-letter queue.
+func TestRecordedSQSInvalidResponseFailsBatch(t *testing.T) {
+	e := newEnv(t)
+	url, arn, dlq := e.sqsWithDLQ(1, 2)
+	body := `{"message": 1, "fail_attempts": 0}`
+	ids := e.send(url, body)
+	fn := newSQSFunction(t, sqsBatchItemFailureFunction(`{"batchItemFailures": [{"foo":"notvalid"}]}`))
+	cfg := sqsConfig(url, arn)
+	cfg.FunctionResponseTypes = []string{ReportBatchItemFailures}
+	drainSQS(t, e.sqsMapping(cfg, fn))
+	if diff := cmp.Diff([]string{"1", "2"}, receiveCounts(fn, ids[0])); diff != "" {
+		t.Errorf("ApproximateReceiveCount of the deliveries (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{body}, e.receiveAll(dlq)); diff != "" {
+		t.Errorf("dead-letter queue (-want +got):\n%s", diff)
+	}
+}
+
+// TestRecordedSQSEmptyResponseSucceeds follows
+// test_report_batch_item_failures_empty_json_batch_succeeds (recorded
+// 2025-11-25): the response {} is complete success: one invocation, the
+// message deleted, the dead-letter queue (maxReceiveCount 1) empty.
+func TestRecordedSQSEmptyResponseSucceeds(t *testing.T) {
+	e := newEnv(t)
+	url, arn, dlq := e.sqsWithDLQ(1, 1)
+	e.send(url, `{"message": 1, "fail_attempts": 0}`)
+	fn := newSQSFunction(t, sqsBatchItemFailureFunction("{}"))
+	cfg := sqsConfig(url, arn)
+	cfg.FunctionResponseTypes = []string{ReportBatchItemFailures}
+	st := drainSQS(t, e.sqsMapping(cfg, fn))
+	if len(fn.batches()) != 1 || st.DeletedMessages != 1 {
+		t.Errorf("%d invocations, %d deleted; want 1 and 1", len(fn.batches()), st.DeletedMessages)
+	}
+	if got := e.receiveAll(dlq); len(got) != 0 {
+		t.Errorf("dead-letter queue holds %q; want nothing", got)
+	}
+}
+
+// TestRecordedSQSEventShapeWithWindow follows
+// TestSQSEventSourceMapping::test_sqs_event_source_mapping (recorded
+// 2025-11-25): default BatchSize, MaximumBatchingWindowInSeconds 1, one message {"foo": "bar"} without message attributes: the record's keys
+// in AWS's order with "md5OfMessageAttributes": null, the system attributes in
+// AWS's order.
+func TestRecordedSQSEventShapeWithWindow(t *testing.T) {
+	e := newEnv(t)
+	url, arn, _ := e.sqsWithDLQ(30, 0)
+	e.send(url, `{"foo": "bar"}`)
+	fn := newSQSFunction(t, nil)
+	cfg := sqsConfig(url, arn)
+	cfg.MaximumBatchingWindowInSeconds = 1
+	drainSQS(t, e.sqsMapping(cfg, fn))
+	if len(fn.batches()) != 1 {
+		t.Fatalf("%d invocations; want 1", len(fn.batches()))
+	}
+	rec := firstRecord(t, fn.batches()[0].raw)
+	if diff := cmp.Diff([]string{"messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfMessageAttributes", "md5OfBody", "eventSource", "eventSourceARN", "awsRegion"},
+		jsonKeys(t, rec)); diff != "" {
+		t.Errorf("record keys (-recorded +got):\n%s", diff)
+	}
+	var r struct {
+		Attributes json.RawMessage
+		MD5        *string         `json:"md5OfMessageAttributes"`
+		MsgAttrs   json.RawMessage `json:"messageAttributes"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.MD5 != nil || string(r.MsgAttrs) != "{}" {
+		t.Errorf("md5OfMessageAttributes = %v, messageAttributes = %s; want null and {}", r.MD5, r.MsgAttrs)
+	}
+	if diff := cmp.Diff([]string{"ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"}, jsonKeys(t, r.Attributes)); diff != "" {
+		t.Errorf("attributes keys (-recorded +got):\n%s", diff)
+	}
+}
+
+// TestRecordedSQSMessageAttributes follows
+// test_message_body_and_attributes_passed_correctly (recorded 2025-11-25):
+// BatchSize 1, window 0, a message with attributes Title and Author (String)
+// and WeeksOn (Number): each attribute is {stringValue, stringListValues: [],
+// binaryListValues: [], dataType} and md5OfMessageAttributes is SQS's digest,
+// d25a6aea97eb8f585bfa92d314504a92 for these three. (AWS listed the
+// attributes as WeeksOn, Author, Title, an order of its own; the emulation
+// lists them by name, and JSON objects are unordered.)
+func TestRecordedSQSMessageAttributes(t *testing.T) {
+	e := newEnv(t)
+	url, arn, _ := e.sqsWithDLQ(30, 0)
+	_, err := e.sqs.SendMessage(e.ctx, &sqs.SendMessageInput{
+		QueueUrl: aws.String(url), MessageBody: aws.String(`{"destination": "q", "fail_attempts": 0}`),
+		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
+			"Title":   {DataType: aws.String("String"), StringValue: aws.String("The Whistler")},
+			"Author":  {DataType: aws.String("String"), StringValue: aws.String("John Grisham")},
+			"WeeksOn": {DataType: aws.String("Number"), StringValue: aws.String("6")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := newSQSFunction(t, nil)
+	cfg := sqsConfig(url, arn)
+	cfg.BatchSize = 1
+	drainSQS(t, e.sqsMapping(cfg, fn))
+	rec := firstRecord(t, fn.batches()[0].raw)
+	var r struct {
+		MsgAttrs map[string]json.RawMessage `json:"messageAttributes"`
+		MD5      *string                    `json:"md5OfMessageAttributes"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"WeeksOn": `{"stringValue":"6","stringListValues":[],"binaryListValues":[],"dataType":"Number"}`,
+		"Author":  `{"stringValue":"John Grisham","stringListValues":[],"binaryListValues":[],"dataType":"String"}`,
+		"Title":   `{"stringValue":"The Whistler","stringListValues":[],"binaryListValues":[],"dataType":"String"}`,
+	}
+	got := map[string]string{}
+	for k, v := range r.MsgAttrs {
+		got[k] = string(v)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("messageAttributes (-recorded +got):\n%s", diff)
+	}
+	if r.MD5 == nil || *r.MD5 != "d25a6aea97eb8f585bfa92d314504a92" {
+		t.Errorf("md5OfMessageAttributes = %v; want the recorded d25a6aea97eb8f585bfa92d314504a92", r.MD5)
 	}
 }
