@@ -38,6 +38,10 @@ type ShardCheckpoint struct {
 	StartingPosition string `json:"startingPosition,omitempty"`
 	// StartingPositionTimestamp goes with StartingPosition AT_TIMESTAMP.
 	StartingPositionTimestamp time.Time `json:"startingPositionTimestamp,omitzero"`
+	// Finished reports that the shard was closed by resharding, read to its end
+	// and every record of it is done (Lambda's SHARD_END): it is not read
+	// again, and its children may be read.
+	Finished bool `json:"finished,omitempty"`
 }
 
 // ReadCheckpoints reads a checkpoint file. A missing file is an error wrapping
@@ -142,10 +146,26 @@ func (s *checkpointStore) advance(id, seq string) {
 		s.mu.Unlock()
 		return
 	}
-	s.cp.Shards[id] = ShardCheckpoint{SequenceNumber: seq}
+	cur.SequenceNumber = seq
+	cur.StartingPosition, cur.StartingPositionTimestamp = "", time.Time{}
+	s.cp.Shards[id] = cur
 	s.changes++
 	s.mu.Unlock()
 	s.markDirty()
+}
+
+// finish marks a shard finished (see ShardCheckpoint.Finished) and writes the
+// checkpoints at once: a child must never be read before its parent's end is
+// persisted, or a crash could make a restart read the parent again after the
+// child.
+func (s *checkpointStore) finish(id string) error {
+	s.mu.Lock()
+	cur := s.cp.Shards[id]
+	cur.Finished = true
+	s.cp.Shards[id] = cur
+	s.changes++
+	s.mu.Unlock()
+	return s.flush()
 }
 
 // setStart records where a shard seen for the first time starts; it does

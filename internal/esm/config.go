@@ -29,6 +29,7 @@ const (
 	MaxRecordAgeInSeconds      = 604800
 	DefaultMaxPayloadBytes     = 6291456 // 6 MB synchronous invoke payload [S7]
 	DefaultPollInterval        = time.Second
+	DefaultDiscoveryInterval   = 5 * time.Second
 	DefaultRetryBackoff        = 100 * time.Millisecond
 	DefaultRecordAgeCondition  = ConditionRecordAgeExceeded
 	getRecordsMaxLimit         = 10000 // GetRecords returns at most 10,000 records [S8]
@@ -91,6 +92,10 @@ type Config struct {
 	// new records (AWS polls about once per second when idle and continuously
 	// while behind [S9]); 0 means DefaultPollInterval.
 	PollInterval time.Duration
+	// DiscoveryInterval is how often a running mapping lists the stream's
+	// shards to find shards created by resharding (a shard read to its end
+	// also triggers a listing); 0 means DefaultDiscoveryInterval.
+	DiscoveryInterval time.Duration
 	// RetryBackoff is the pause before retrying a failed invocation, a host error,
 	// a failed on-failure send or a Kinesis error; 0 means DefaultRetryBackoff.
 	RetryBackoff time.Duration
@@ -136,18 +141,19 @@ type OnFailureDestination struct {
 // settings is a validated Config with defaults applied.
 type settings struct {
 	Config
-	region          string
-	batchSize       int
-	window          time.Duration
-	parallelization int
-	maxRetries      int           // infinite = no limit
-	maxAge          time.Duration // 0 = no limit
-	reportFailures  bool
-	pollInterval    time.Duration
-	retryBackoff    time.Duration
-	maxPayload      int
-	ageCondition    string
-	destination     *OnFailureDestination
+	region            string
+	batchSize         int
+	window            time.Duration
+	parallelization   int
+	maxRetries        int           // infinite = no limit
+	maxAge            time.Duration // 0 = no limit
+	reportFailures    bool
+	pollInterval      time.Duration
+	discoveryInterval time.Duration
+	retryBackoff      time.Duration
+	maxPayload        int
+	ageCondition      string
+	destination       *OnFailureDestination
 }
 
 // arn is a parsed Amazon Resource Name.
@@ -293,6 +299,10 @@ func (cfg Config) validate(now time.Time) (settings, error) {
 	s.pollInterval = orDefault(cfg.PollInterval, DefaultPollInterval)
 	if cfg.PollInterval < 0 {
 		bad("PollInterval %s is negative", cfg.PollInterval)
+	}
+	s.discoveryInterval = orDefault(cfg.DiscoveryInterval, DefaultDiscoveryInterval)
+	if cfg.DiscoveryInterval < 0 {
+		bad("DiscoveryInterval %s is negative", cfg.DiscoveryInterval)
 	}
 	s.retryBackoff = orDefault(cfg.RetryBackoff, DefaultRetryBackoff)
 	if cfg.RetryBackoff < 0 {

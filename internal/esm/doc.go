@@ -5,7 +5,7 @@
 // the real service.
 //
 // A KinesisMapping polls every shard of a stream (standard iterators, not enhanced
-// fan-out), applies FilterCriteria to each record before batching, groups records
+// fan-out), parents before children after a reshard, applies FilterCriteria to each record before batching, groups records
 // into batches of one shard (BatchSize, MaximumBatchingWindowInSeconds, the 6 MB
 // synchronous invoke payload), runs ParallelizationFactor concurrent lanes per
 // shard keyed by partition key, invokes the function synchronously through an
@@ -82,10 +82,15 @@
 //     first is a retry of the same batch and consumes a retry;
 //   - a response that fails the whole batch (malformed JSON, bad itemIdentifier)
 //     is retried without bisecting, as it is not a function error;
-//   - the shard list is read once when Run starts: shards created later by
-//     resharding are read from the next Run on, from TRIM_HORIZON, and parent
-//     and child shards are read concurrently, so ordering across a reshard is
-//     not preserved;
+//   - resharding: the shards are listed when Run starts, every
+//     DiscoveryInterval and whenever a shard is read to its end; a child shard
+//     is read from its start only after its parents (both, after a merge) are
+//     read to their end, every record of theirs is done and the parent is
+//     checkpointed as finished (Lambda's SHARD_END), so per-partition-key order
+//     holds across a split or merge and a restart neither reads a finished
+//     parent again nor a child before its parent. A closed shard ends at a
+//     null NextShardIterator, or, for emulators that never return one, at an
+//     empty caught-up read past its EndingSequenceNumber;
 //   - the checkpoint file also remembers where each shard was first read from,
 //     so StartingPosition applies to a shard's first read only, as in AWS.
 //

@@ -41,9 +41,27 @@ type KinesisMapping struct {
 
 	store *checkpointStore // opened by the first Run, kept for later runs
 
-	mu     sync.Mutex
-	shards []*shard // of the current or last run
-	ready  bool     // shards of the current run are all started
+	mu      sync.Mutex
+	shards  []*shard             // started in the current or last run
+	known   map[string]shardInfo // every shard listed, by id
+	waiting map[string]shardInfo // listed shards not started yet: a parent is unfinished
+	run     *runState            // of the current run, nil between runs
+	ready   bool                 // the first shards of the current run are started
+}
+
+// shardInfo is what ListShards says about a shard.
+type shardInfo struct {
+	id, parent, adjacentParent string
+	// endSeq is the shard's EndingSequenceNumber, "" while it is open.
+	endSeq string
+}
+
+// runState is what a running Run shares with the goroutines it starts, so that
+// shards discovered while running join the same run.
+type runState struct {
+	ctx  context.Context
+	wg   *sync.WaitGroup
+	fail func(error)
 }
 
 // New validates cfg as CreateEventSourceMapping would [S1, S7] and returns a
@@ -80,9 +98,13 @@ func New(cfg Config, kin KinesisAPI, sqs SQSAPI, inv Invoker) (*KinesisMapping, 
 // or a shard cannot be read any more (stream deleted, checkpoint not in the
 // stream); transient Kinesis, SQS and Invoker errors are retried.
 //
-// Shards are listed once, when Run starts: shards created later by resharding are
-// read from the next Run on (from TRIM_HORIZON), and parent and child shards are
-// read concurrently.
+// Shards are listed when Run starts and again while it runs (and whenever a
+// shard is read to its end), so shards created by resharding are found while
+// running. A child shard is read from its start once its parents (both, after
+// a merge) are read to their end and every record of theirs is done and
+// checkpointed; per-partition-key order therefore holds across a split or
+// merge [S1, S9]. Finished shards are remembered in the checkpoints, so a
+// restart neither reads them again nor reads a child before its parent.
 func (m *KinesisMapping) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return errors.New("esm: Run called while the mapping is already running")
@@ -103,17 +125,13 @@ func (m *KinesisMapping) Run(ctx context.Context) error {
 	if err := m.waitActive(ctx); err != nil {
 		return ignoreDone(ctx, err)
 	}
-	ids, err := m.listShards(ctx)
+	listed, err := m.listShards(ctx)
 	if err != nil {
 		return ignoreDone(ctx, err)
 	}
 	// Shards unknown to a mapping that has run before were created by resharding:
 	// they are read from their start, not from StartingPosition.
 	resumed := !store.empty()
-	shards := make([]*shard, len(ids))
-	for i, id := range ids {
-		shards[i] = m.newShard(id, store, resumed)
-	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -134,23 +152,119 @@ func (m *KinesisMapping) Run(ctx context.Context) error {
 			m.log.Warn("checkpoint write failed; will retry", "error", err)
 		})
 	})
-	for _, sh := range shards {
-		wg.Go(func() { fail(sh.read(runCtx)) })
-		for _, l := range sh.lanes {
-			wg.Go(func() { fail(l.run(runCtx)) })
-		}
-	}
 	m.mu.Lock()
-	m.shards, m.ready = shards, true
+	m.shards, m.known, m.waiting = nil, map[string]shardInfo{}, map[string]shardInfo{}
+	m.run = &runState{ctx: runCtx, wg: &wg, fail: fail}
 	m.mu.Unlock()
-	m.log.Info("event source mapping started", "shards", len(shards))
+	m.addShards(listed, resumed)
+	wg.Go(func() { m.discoverLoop(runCtx) })
+	m.mu.Lock()
+	m.ready = true
+	n := len(m.shards)
+	m.mu.Unlock()
+	m.log.Info("event source mapping started", "shards", n)
 
 	wg.Wait()
+	m.mu.Lock()
+	m.run = nil
+	m.mu.Unlock()
 	if err := store.flush(); err != nil {
 		m.ctr.checkpointWriteErrors.Add(1)
 		firstErr = cmp.Or(firstErr, fmt.Errorf("esm: %w", err))
 	}
 	return firstErr
+}
+
+// addShards records listed shards and starts every new one whose parents are
+// finished (read to their end and checkpointed) or no longer listed (trimmed):
+// a child shard is read only after its parents, so records of a partition key
+// stay in order across a split or merge, as Lambda guarantees [S1, S9]. Shards
+// already finished (a previous run read them to their end) are not read again.
+// Others wait until their parents finish. child marks shards that are read from
+// their start (TRIM_HORIZON) rather than from StartingPosition.
+func (m *KinesisMapping) addShards(listed []shardInfo, child bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.run == nil {
+		return
+	}
+	for _, info := range listed {
+		if prev, ok := m.known[info.id]; ok {
+			if prev.endSeq == "" && info.endSeq != "" {
+				m.known[info.id] = info
+				for _, sh := range m.shards {
+					if sh.id == info.id {
+						sh.endSeq.Store(info.endSeq)
+					}
+				}
+			}
+			continue
+		}
+		m.known[info.id] = info
+		if m.store.shard(info.id).Finished {
+			continue
+		}
+		m.waiting[info.id] = info
+	}
+	for _, id := range sortedKeys(m.waiting) {
+		info := m.waiting[id]
+		if !m.parentFinishedLocked(info.parent) || !m.parentFinishedLocked(info.adjacentParent) {
+			continue
+		}
+		delete(m.waiting, id)
+		// A shard that waited for a parent this mapping read is a child: it holds
+		// only records written after the parent closed.
+		waited := info.parent != "" && m.store.shard(info.parent).Finished
+		sh := m.newShard(id, m.store, child || waited)
+		sh.endSeq.Store(info.endSeq)
+		m.shards = append(m.shards, sh)
+		m.startLocked(sh)
+	}
+}
+
+// parentFinishedLocked reports whether the shard id (a parent, "" for none) no
+// longer holds back its children: it is finished, or not listed at all
+// (expired with the retention period).
+func (m *KinesisMapping) parentFinishedLocked(id string) bool {
+	if id == "" {
+		return true
+	}
+	if _, listed := m.known[id]; !listed {
+		return true
+	}
+	return m.store.shard(id).Finished
+}
+
+// startLocked starts the reader and lanes of sh in the current run.
+func (m *KinesisMapping) startLocked(sh *shard) {
+	r := m.run
+	r.wg.Go(func() { r.fail(sh.read(r.ctx)) })
+	for _, l := range sh.lanes {
+		r.wg.Go(func() { r.fail(l.run(r.ctx)) })
+	}
+}
+
+// discoverLoop lists the shards every DiscoveryInterval while the run lasts, so
+// that shards created by resharding (and the closing of their parents) are
+// seen while running, not only at the next Run.
+func (m *KinesisMapping) discoverLoop(ctx context.Context) {
+	for sleep(ctx, m.s.discoveryInterval) {
+		m.discover(ctx)
+	}
+}
+
+// discover lists the shards once and adds what is new; errors are counted and
+// retried by the next discovery.
+func (m *KinesisMapping) discover(ctx context.Context) {
+	listed, err := m.listShards(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.ctr.kinesisErrors.Add(1)
+			m.log.Warn("list shards failed; will retry", "error", err)
+		}
+		return
+	}
+	m.addShards(listed, true)
 }
 
 // RunUntilDrained runs the mapping like Run and returns nil once producerDone is
@@ -196,12 +310,15 @@ func (m *KinesisMapping) RunUntilDrained(ctx context.Context, producerDone <-cha
 // drain epoch epoch, with nothing pending.
 func (m *KinesisMapping) drained(epoch int64) bool {
 	m.mu.Lock()
-	shards, ready := m.shards, m.ready
+	shards, ready, waiting := m.shards, m.ready, len(m.waiting)
 	m.mu.Unlock()
-	if !ready {
+	if !ready || waiting > 0 {
 		return false
 	}
 	for _, sh := range shards {
+		if sh.finishing.Load() && !sh.closed.Load() {
+			return false // its children are about to start
+		}
 		if !sh.closed.Load() && sh.caughtUp.Load() < epoch {
 			return false
 		}
@@ -235,9 +352,10 @@ func (m *KinesisMapping) waitActive(ctx context.Context) error {
 	}
 }
 
-// listShards returns the ids of all shards of the stream, open and closed.
-func (m *KinesisMapping) listShards(ctx context.Context) ([]string, error) {
-	var ids []string
+// listShards returns all shards of the stream, open and closed, with their
+// parents.
+func (m *KinesisMapping) listShards(ctx context.Context) ([]shardInfo, error) {
+	var shards []shardInfo
 	in := &kinesis.ListShardsInput{StreamARN: aws.String(m.s.StreamARN)}
 	for {
 		out, err := m.kin.ListShards(ctx, in)
@@ -245,7 +363,11 @@ func (m *KinesisMapping) listShards(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("esm: list shards of %s: %w", m.s.StreamARN, err)
 		}
 		for _, sh := range out.Shards {
-			ids = append(ids, aws.ToString(sh.ShardId))
+			info := shardInfo{id: aws.ToString(sh.ShardId), parent: aws.ToString(sh.ParentShardId), adjacentParent: aws.ToString(sh.AdjacentParentShardId)}
+			if r := sh.SequenceNumberRange; r != nil {
+				info.endSeq = aws.ToString(r.EndingSequenceNumber)
+			}
+			shards = append(shards, info)
 		}
 		if aws.ToString(out.NextToken) == "" {
 			break
@@ -253,10 +375,10 @@ func (m *KinesisMapping) listShards(ctx context.Context) ([]string, error) {
 		// NextToken excludes the stream name/ARN [S8].
 		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
 	}
-	if len(ids) == 0 {
+	if len(shards) == 0 {
 		return nil, fmt.Errorf("esm: stream %s has no shards", m.s.StreamARN)
 	}
-	return ids, nil
+	return shards, nil
 }
 
 // ignoreDone maps errors caused by ctx ending to nil.

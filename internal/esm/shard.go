@@ -26,7 +26,23 @@ type shard struct {
 
 	millisBehind atomic.Int64
 	caughtUp     atomic.Int64 // drain epoch of the last empty, caught-up GetRecords
-	closed       atomic.Bool  // closed shard read to its end
+	closed       atomic.Bool  // closed shard read to its end, finished, children started
+	finishing    atomic.Bool  // end reached; finishing (waiting for its records, starting children)
+	endSeq       atomicString // EndingSequenceNumber from ListShards, "" while open
+}
+
+// atomicString is a string safe for concurrent use; the zero value is "".
+type atomicString struct{ p atomic.Pointer[string] }
+
+// Store sets the value.
+func (a *atomicString) Store(s string) { a.p.Store(&s) }
+
+// Load returns the value.
+func (a *atomicString) Load() string {
+	if p := a.p.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func (m *KinesisMapping) newShard(id string, store *checkpointStore, resumed bool) *shard {
@@ -186,10 +202,8 @@ func (sh *shard) read(ctx context.Context) error {
 		if err := sh.accept(out.Records); err != nil {
 			return err
 		}
-		if out.NextShardIterator == nil {
-			sh.closed.Store(true) // a closed shard read to its end [S8]
-			sh.m.log.Info("shard closed and fully read", "shardId", sh.id)
-			return nil
+		if out.NextShardIterator == nil || sh.atEnd(len(out.Records), behind) {
+			return sh.finish(ctx)
 		}
 		iter = *out.NextShardIterator
 		if len(out.Records) == 0 {
@@ -201,6 +215,50 @@ func (sh *shard) read(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// atEnd reports whether a closed shard has been read to its end although
+// GetRecords still returned a NextShardIterator: AWS ends a closed shard with a
+// null NextShardIterator [S8], but emulators (moto) return one forever. The
+// shard is at its end when ListShards gave it an EndingSequenceNumber and an
+// empty, caught-up GetRecords came back with nothing read past that number (or
+// nothing read at all). On AWS the EndingSequenceNumber is the end of the
+// shard's range, beyond any record, so this never ends a shard early there.
+func (sh *shard) atEnd(n int, behind int64) bool {
+	end := sh.endSeq.Load()
+	if end == "" || n > 0 || behind != 0 {
+		return false
+	}
+	_, last := sh.tr.state()
+	return last == "" || compareSeq(last, end) >= 0
+}
+
+// finish ends the reading of a closed shard (Lambda's SHARD_END): it waits
+// until every record read is done, persists the shard as finished, then lists
+// the shards so that its children start at once, and only then reports the
+// shard closed (so a drain never sees the parent done before its children
+// exist). It returns nil when ctx ends first: the shard is read again, from
+// its checkpoint, by the next run.
+func (sh *shard) finish(ctx context.Context) error {
+	sh.finishing.Store(true)
+	if !sh.waitForSpace(ctx, 1) {
+		return nil
+	}
+	for {
+		err := sh.store.finish(sh.id)
+		if err == nil {
+			break
+		}
+		sh.m.ctr.checkpointWriteErrors.Add(1)
+		sh.m.log.Warn("checkpoint write failed; will retry", "shardId", sh.id, "error", err)
+		if !sleep(ctx, sh.m.s.retryBackoff) {
+			return nil
+		}
+	}
+	sh.m.log.Info("shard closed, read to its end and finished; starting its children", "shardId", sh.id)
+	sh.m.discover(ctx)
+	sh.closed.Store(true)
+	return nil
 }
 
 // waitForSpace blocks while max records are pending; false if ctx is done.
