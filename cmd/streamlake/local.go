@@ -45,6 +45,8 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	stop := fs.Bool("stop", false, "stop the emulator the last run left running, and exit")
 	workDir := fs.String("work-dir", "", "directory for builds, logs and run state (default .local beside the template)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	reshardAt := fs.Int("reshard-at", 0, "reshard the stream once N records are produced, while the mapping runs (UpdateShardCount; needs --to-shards)")
+	toShards := fs.Int("to-shards", 0, "with --reshard-at: the stream's open shard count after the reshard")
 	htmlReport := fs.String("report", "", "also write a self-contained HTML report (throughput, per-shard lag, failures, hourly summaries) to `FILE.html`")
 	if done, code := parseFlags(fs, args); done {
 		return code
@@ -59,6 +61,16 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	}
 	if *count <= 0 || *rate < 0 || *devices <= 0 || *poll <= 0 || *idle <= 0 {
 		return usageError(fs, "--count, --devices, --poll-interval and --idle must be positive, --rate not negative")
+	}
+	switch {
+	case *reshardAt < 0 || *toShards < 0:
+		return usageError(fs, "--reshard-at and --to-shards must not be negative")
+	case (*reshardAt > 0) != (*toShards > 0):
+		return usageError(fs, "--reshard-at and --to-shards go together")
+	case *reshardAt > 0 && *reshardAt >= *count:
+		return usageError(fs, "--reshard-at %d must be below --count %d", *reshardAt, *count)
+	case *reshardAt > 0 && *noProduce:
+		return usageError(fs, "--reshard-at cannot be used with --no-produce")
 	}
 	dir := *workDir
 	if dir == "" {
@@ -82,6 +94,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		WorkDir: dir, Count: *count, Rate: *rate, Devices: *devices, Seed: *seed, HeartbeatRate: *heartbeats, NoProduce: *noProduce, Idle: *idle,
 		Faults:       pipeline.Faults{S3FailureRate: *s3Fail, CrashRate: *crash, TimeoutRate: *timeout, PoisonRate: *poison, Seed: *seed},
 		PollInterval: *poll, Fresh: *fresh, Getenv: e.getenv, Log: e.stderr,
+		ReshardAt: *reshardAt, ReshardTo: *toShards,
 	}
 	if e.isTerminal {
 		opts.Progress = func(p pipeline.Progress) {
@@ -128,8 +141,11 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	if r.Summaries != nil {
 		verdict += "; the summaries match the processed objects"
 	}
+	if r.KeyOrder != nil {
+		verdict += "; per-key order held across the reshard"
+	}
 	if !r.OK() {
-		verdict = "FAILED: records lost or duplicated, or summaries wrong"
+		verdict = "FAILED: records lost or duplicated, summaries wrong, or per-key order broken"
 	}
 	resumed := ""
 	if r.Resumed {
@@ -176,6 +192,13 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	for _, a := range r.SQSFunctions {
 		fmt.Fprintf(w, "%s (SQS): %d notifications received, %d deleted, %d failed, %d dead-lettered; %d invocations (largest batch %d), %d function errors, %d partial failures; mean %.1f ms per invocation, %.0f notifications per busy second, drained %.1fs after the stream\n",
 			a.Function, a.Received, a.Deleted, a.Failed, a.DeadLettered, a.Invocations, a.LargestBatch, a.FunctionErrors, a.PartialFailures, a.MeanInvokeMS, a.MessagesPerBusySecond, a.TailSeconds)
+	}
+	if k := r.KeyOrder; k != nil {
+		fmt.Fprintf(w, "Key order across the reshard (%s): %d records of %d partition keys checked (%d keys read from a parent and a child shard), %d out of order\n",
+			k.Reshard, k.Records, k.Keys, k.AcrossShards, k.Violations)
+		for _, v := range k.ViolationSample {
+			fmt.Fprintf(w, "  out of order: %s\n", v)
+		}
 	}
 	if s := r.Summaries; s != nil {
 		fmt.Fprintf(w, "Summaries: %d items read by Query, %d mismatches against a recomputation from the processed objects\n", s.Items, s.Mismatches)

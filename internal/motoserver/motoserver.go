@@ -238,3 +238,14 @@ func ForTest(tb testing.TB) *Server {
 	tb.Setenv("AWS_SESSION_TOKEN", "")
 	return shared
 }
+
+// StartDetachedBinary is StartDetached with the moto server executable bin
+// instead of Binary() (for example a launcher that patches moto, see
+// internal/kinesisreshard).
+func StartDetachedBinary(ctx context.Context, bin string, logw *os.File) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	return start(ctx, bin, port, logw, true)
+}

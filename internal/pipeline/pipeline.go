@@ -80,6 +80,12 @@ type Options struct {
 	PollInterval time.Duration
 	// Fresh discards an interrupted run's state instead of resuming it.
 	Fresh bool
+	// ReshardAt, if positive, reshards the stream to ReshardTo open shards
+	// (UpdateShardCount, UNIFORM_SCALING) once ReshardAt records are produced,
+	// while the mapping runs; the report then checks per-partition-key order
+	// across the reshard (Report.KeyOrder). The emulator started for such a run
+	// reshards as Kinesis does (internal/kinesisreshard).
+	ReshardAt, ReshardTo int
 
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
@@ -107,6 +113,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	if opts.Count < 0 || opts.Rate < 0 || opts.Devices < 0 {
 		return nil, errors.New("count, rate and devices must not be negative")
+	}
+	if err := checkReshard(opts); err != nil {
+		return nil, err
 	}
 	if opts.Count == 0 {
 		opts.Count = DefaultCount
@@ -223,7 +232,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	pool := newHostPool(hostCfg, envs)
 	defer pool.close()
 	inv := &invoker{pool: pool, faults: opts.Faults, rng: newLockedRand(opts.Faults.Seed, 2), counts: counts, timeout: hostCfg.Timeout}
-	mapping, err := esm.New(mcfg, kin, sqsClient, inv)
+	var mappingInv esm.Invoker = inv
+	var order *orderCheck
+	if opts.ReshardAt > 0 {
+		order = newOrderCheck(inv)
+		mappingInv = order
+		mcfg.DiscoveryInterval = max(opts.PollInterval, 100*time.Millisecond)
+	}
+	mapping, err := esm.New(mcfg, kin, sqsClient, mappingInv)
 	if err != nil {
 		return nil, fmt.Errorf("event source mapping %s.%s: %w", fn.LogicalID, event.Name, err)
 	}
@@ -285,6 +301,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, produceErr
 	}
 	elapsed := time.Since(started)
+
+	if order != nil {
+		if rep.KeyOrder, err = order.verify(ctx, kin, mcfg.StreamARN, opts); err != nil {
+			return nil, err
+		}
+	}
 
 	// Accounting, from what is in the emulator.
 	s3c := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
@@ -391,7 +413,7 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 		return runState{}, err
 	}
 	defer motoLog.Close()
-	srv, err := motoserver.StartDetached(ctx, motoLog)
+	srv, err := startEmulator(ctx, *opts, motoLog)
 	if err != nil {
 		return runState{}, fmt.Errorf("start the AWS emulator: %w", err)
 	}
@@ -646,13 +668,30 @@ func produce(ctx context.Context, kin *kinesis.Client, streamARN string, opts Op
 		popts = append(popts, producer.WithRate(opts.Rate))
 	}
 	p := producer.New(kin, streamARN, popts...)
-	res, err := p.Put(ctx, records)
-	rep.Producer = ProducerReport{Sent: res.Sent, Retries: res.Retries, Failed: res.Failed}
-	if err != nil {
-		return fmt.Errorf("produce: %w", err)
+	before, after := records, []producer.Record(nil)
+	if opts.ReshardAt > 0 {
+		cut := min(max(opts.ReshardAt-have, 0), len(records))
+		before, after = records[:cut], records[cut:]
 	}
-	if res.Failed > 0 {
-		return fmt.Errorf("produce: %d records not delivered", res.Failed)
+	for i, part := range [][]producer.Record{before, after} {
+		if i == 1 && opts.ReshardAt > 0 {
+			// The reshard happens while the mapping runs, after ReshardAt
+			// records were produced (a resumed run reshards if the stream does
+			// not have ReshardTo shards yet).
+			if err := reshardOnce(ctx, kin, streamARN, opts.ReshardTo, opts.Log); err != nil {
+				return err
+			}
+		}
+		res, err := p.Put(ctx, part)
+		rep.Producer.Sent += res.Sent
+		rep.Producer.Retries += res.Retries
+		rep.Producer.Failed += res.Failed
+		if err != nil {
+			return fmt.Errorf("produce: %w", err)
+		}
+		if res.Failed > 0 {
+			return fmt.Errorf("produce: %d records not delivered", res.Failed)
+		}
 	}
 	return nil
 }

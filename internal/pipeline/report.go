@@ -59,6 +59,9 @@ type Report struct {
 	Summaries *SummaryReport `json:"summaries,omitempty"`
 	// SQSFunctions describes the functions fed by SQS (the aggregator).
 	SQSFunctions []SQSFunctionReport `json:"sqs_functions,omitempty"`
+	// KeyOrder is the per-partition-key order check of a run that resharded
+	// the stream (Options.ReshardAt); nil otherwise.
+	KeyOrder *KeyOrderReport `json:"key_order,omitempty"`
 
 	// Hourly summarizes the processed records per hour of event time.
 	Hourly []HourReport `json:"hourly,omitempty"`
@@ -70,7 +73,8 @@ type Report struct {
 // OK reports whether nothing was lost or duplicated and the summaries, if the
 // template has an aggregator, match the processed objects.
 func (r *Report) OK() bool {
-	return r.Lost == 0 && r.Duplicates == 0 && (r.Summaries == nil || r.Summaries.Mismatches == 0)
+	return r.Lost == 0 && r.Duplicates == 0 && (r.Summaries == nil || r.Summaries.Mismatches == 0) &&
+		(r.KeyOrder == nil || r.KeyOrder.Violations == 0)
 }
 
 // ObjectCounts counts the current objects under each prefix.
