@@ -46,8 +46,11 @@ type Config struct {
 	// targets an alias or version); it becomes requestContext.functionArn of
 	// on-failure records. Required.
 	FunctionARN string
-	// StreamARN is the Kinesis stream ARN (EventSourceArn). Enhanced fan-out
-	// consumer ARNs are not emulated. Required.
+	// StreamARN is the EventSourceArn: a Kinesis stream ARN, or an enhanced
+	// fan-out consumer ARN (<stream ARN>/consumer/<name>:<timestamp>) [S1]. With
+	// a consumer the mapping checks that the consumer is registered and ACTIVE
+	// (DescribeStreamConsumer) and reads the consumer's stream; see
+	// KinesisMapping for what differs from SubscribeToShard. Required.
 	StreamARN string
 	// StartingPosition is TRIM_HORIZON, LATEST or AT_TIMESTAMP. It applies only
 	// to shards without a checkpoint: a mapping with a checkpoint resumes after it
@@ -150,10 +153,13 @@ type settings struct {
 	reportFailures    bool
 	pollInterval      time.Duration
 	discoveryInterval time.Duration
-	retryBackoff      time.Duration
-	maxPayload        int
-	ageCondition      string
-	destination       *OnFailureDestination
+	// ConsumerARN and consumerName are set when the EventSourceArn is an
+	// enhanced fan-out consumer; StreamARN is then the consumer's stream.
+	ConsumerARN, consumerName string
+	retryBackoff              time.Duration
+	maxPayload                int
+	ageCondition              string
+	destination               *OnFailureDestination
 }
 
 // arn is a parsed Amazon Resource Name.
@@ -191,8 +197,14 @@ func (cfg Config) validate(now time.Time) (settings, error) {
 		bad("StreamARN: %v", err)
 	} else if a.service != "kinesis" || !strings.HasPrefix(a.resource, "stream/") || len(a.resource) == len("stream/") {
 		bad("StreamARN %q is not a Kinesis stream ARN (arn:aws:kinesis:region:account:stream/name)", cfg.StreamARN)
-	} else if strings.Contains(strings.TrimPrefix(a.resource, "stream/"), "/consumer/") {
-		bad("StreamARN %q is an enhanced fan-out consumer ARN; only standard iterators are emulated", cfg.StreamARN)
+	} else if stream, consumer, ok := strings.Cut(cfg.StreamARN, "/consumer/"); ok {
+		name, _, _ := strings.Cut(consumer, ":")
+		if name == "" || strings.Contains(name, "/") || stream == "arn:"+a.partition+":kinesis:"+a.region+":"+a.account+":stream/" {
+			bad("StreamARN %q is not an enhanced fan-out consumer ARN (<stream ARN>/consumer/<name>:<timestamp>)", cfg.StreamARN)
+		} else {
+			s.ConsumerARN, s.consumerName, s.StreamARN = cfg.StreamARN, name, stream
+			streamRegion = a.region
+		}
 	} else {
 		streamRegion = a.region
 	}
@@ -330,4 +342,12 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// StreamARNOf returns the stream ARN of an EventSourceArn: the ARN itself for
+// a stream, the consumer's stream for an enhanced fan-out consumer ARN
+// (<stream ARN>/consumer/<name>:<timestamp>).
+func StreamARNOf(eventSourceARN string) string {
+	stream, _, _ := strings.Cut(eventSourceARN, "/consumer/")
+	return stream
 }

@@ -125,6 +125,9 @@ func (m *KinesisMapping) Run(ctx context.Context) error {
 	if err := m.waitActive(ctx); err != nil {
 		return ignoreDone(ctx, err)
 	}
+	if err := m.waitConsumer(ctx); err != nil {
+		return ignoreDone(ctx, err)
+	}
 	listed, err := m.listShards(ctx)
 	if err != nil {
 		return ignoreDone(ctx, err)
@@ -348,6 +351,45 @@ func (m *KinesisMapping) waitActive(ctx context.Context) error {
 			}
 		default:
 			return fmt.Errorf("esm: stream %s is %s", m.s.StreamARN, st)
+		}
+	}
+}
+
+// waitConsumer checks, for a mapping whose EventSourceArn is an enhanced
+// fan-out consumer, that the consumer is registered with the stream, and waits
+// while it is being created. Reading then follows the consumer's semantics
+// where the emulator allows: every record of every shard, in order per shard,
+// parents before children; SubscribeToShard's push over HTTP/2 (records arrive
+// as they are written, a dedicated 2 MB/s per shard, a 5-minute subscription
+// renewed by the reader) is replaced by GetRecords polls of the stream every
+// PollInterval, because the emulator (moto) does not implement SubscribeToShard.
+// What a function sees is the same: the events, batches and eventSourceARN
+// (the stream's ARN) do not depend on how the mapping reads.
+func (m *KinesisMapping) waitConsumer(ctx context.Context) error {
+	if m.s.ConsumerARN == "" {
+		return nil
+	}
+	for {
+		out, err := m.kin.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{
+			StreamARN: aws.String(m.s.StreamARN), ConsumerName: aws.String(m.s.consumerName),
+		})
+		if err != nil {
+			return fmt.Errorf("esm: describe stream consumer %s: %w", m.s.ConsumerARN, err)
+		}
+		d := out.ConsumerDescription
+		if d == nil {
+			return fmt.Errorf("esm: describe stream consumer %s: empty response", m.s.ConsumerARN)
+		}
+		switch d.ConsumerStatus {
+		case types.ConsumerStatusActive:
+			m.log.Info("reading through enhanced fan-out consumer", "consumerArn", aws.ToString(d.ConsumerARN))
+			return nil
+		case types.ConsumerStatusCreating:
+			if !sleep(ctx, m.s.pollInterval) {
+				return ctx.Err()
+			}
+		default:
+			return fmt.Errorf("esm: stream consumer %s is %s", m.s.ConsumerARN, d.ConsumerStatus)
 		}
 	}
 }

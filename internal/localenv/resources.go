@@ -51,6 +51,11 @@ func (e *Env) CreateResources(ctx context.Context) (*Resources, error) {
 		}
 		r.Streams[res.LogicalID] = name
 	}
+	for _, res := range byType["AWS::Kinesis::StreamConsumer"] {
+		if err := e.createStreamConsumer(ctx, res); err != nil {
+			return nil, fmt.Errorf("create stream consumer %s: %w", res.LogicalID, err)
+		}
+	}
 	queues := byType["AWS::SQS::Queue"]
 	// Queues without a RedrivePolicy first: they may be another's dead-letter queue.
 	sort.SliceStable(queues, func(i, j int) bool {
@@ -93,6 +98,24 @@ func sortedIDs(m map[string]samtemplate.Resource) []string {
 
 func (e *Env) physicalName(res samtemplate.Resource) (string, error) {
 	return e.Template.PhysicalName(res.LogicalID)
+}
+
+// createStreamConsumer registers an enhanced fan-out consumer
+// (AWS::Kinesis::StreamConsumer) with the stream; one already registered is
+// kept.
+func (e *Env) createStreamConsumer(ctx context.Context, res samtemplate.Resource) error {
+	name, _ := res.Properties["ConsumerName"].(string)
+	streamARN, _ := res.Properties["StreamARN"].(string)
+	if name == "" || streamARN == "" {
+		return errors.New("ConsumerName and StreamARN must be strings")
+	}
+	client := kinesis.NewFromConfig(e.AWS)
+	_, err := client.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: aws.String(streamARN), ConsumerName: aws.String(name)})
+	var inUse *kintypes.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return err
+	}
+	return nil
 }
 
 func (e *Env) createStream(ctx context.Context, res samtemplate.Resource) (string, error) {

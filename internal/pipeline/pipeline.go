@@ -221,8 +221,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	mcfg.Logger = slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	streamName := streamNameOf(mcfg.StreamARN)
-	summary, err := kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(mcfg.StreamARN)})
+	// The mapping's EventSourceArn may be an enhanced fan-out consumer's.
+	streamARN := esm.StreamARNOf(mcfg.StreamARN)
+	streamName := streamNameOf(streamARN)
+	summary, err := kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(streamARN)})
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", streamName, err)
 	}
@@ -273,7 +275,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		wg.Go(func() {
 			defer close(producerDone)
 			produceStart := time.Now()
-			produceErr = produce(ctx, kin, mcfg.StreamARN, opts, produced, rep)
+			produceErr = produce(ctx, kin, streamARN, opts, produced, rep)
 			rep.Function.ProduceSecond = time.Since(produceStart).Seconds()
 		})
 	}
@@ -303,14 +305,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	elapsed := time.Since(started)
 
 	if order != nil {
-		if rep.KeyOrder, err = order.verify(ctx, kin, mcfg.StreamARN, opts); err != nil {
+		if rep.KeyOrder, err = order.verify(ctx, kin, streamARN, opts); err != nil {
 			return nil, err
 		}
 	}
 
 	// Accounting, from what is in the emulator.
 	s3c := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
-	stream, shardIDs, err := readStream(ctx, kin, mcfg.StreamARN)
+	stream, shardIDs, err := readStream(ctx, kin, streamARN)
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +339,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		ok, _ := matcher.Match(data)
 		return ok
 	}
-	if err := account(ctx, kin, mcfg.StreamARN, stream, shardIDs, processed, quarantine, failures, passes, rep); err != nil {
+	if err := account(ctx, kin, streamARN, stream, shardIDs, processed, quarantine, failures, passes, rep); err != nil {
 		return nil, err
 	}
 	if err := reportConsumers(ctx, lenv, consumers, resources.Tables, rep.Bucket, processedPrefix, sqsClient, rep); err != nil {

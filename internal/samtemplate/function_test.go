@@ -145,3 +145,38 @@ func ExampleLoad() {
 	// FromStream arn:aws:kinesis:us-east-1:123456789012:stream/demo-Stream
 	// {"data": {"temperature": [{"numeric": [">=", 10]}]}}
 }
+
+// TestProjectTemplateStreamConsumer: with StreamConsumer efo the processor's
+// Kinesis event reads through the enhanced fan-out consumer (its Stream is the
+// consumer ARN, <stream ARN>/consumer/<name>:<timestamp>), the consumer
+// resource exists and the role may subscribe to it; with none, the stream ARN
+// and no consumer.
+func TestProjectTemplateStreamConsumer(t *testing.T) {
+	for _, mode := range []string{"none", "efo"} {
+		t.Run(mode, func(t *testing.T) {
+			tpl := mustLoad(t, "../../template.yaml", Options{ConfigFile: "../../samconfig.toml", Overrides: map[string]string{"StreamConsumer": mode}})
+			fn, ok := tpl.Function("ProcessorFunction")
+			if !ok {
+				t.Fatal("template has no ProcessorFunction")
+			}
+			stream, _ := fn.KinesisEvents()[0].Properties["Stream"].(string)
+			_, hasConsumer := tpl.Resources["ProcessorConsumer"]
+			isConsumer := strings.Contains(stream, "/consumer/")
+			if hasConsumer != (mode == "efo") || isConsumer != (mode == "efo") {
+				t.Errorf("StreamConsumer=%s: consumer resource %v, event Stream %q; want both only with efo", mode, hasConsumer, stream)
+			}
+			if mode == "efo" {
+				name, _ := tpl.Resources["ProcessorConsumer"].Properties["ConsumerName"].(string)
+				if !strings.HasPrefix(stream, "arn:aws:kinesis:us-east-1:123456789012:stream/") || !strings.Contains(stream, "/consumer/"+name+":") {
+					t.Errorf("event Stream = %q; want the consumer %s's ARN", stream, name)
+				}
+				policy := fmt.Sprint(tpl.Resources["ProcessorRole"].Properties["Policies"])
+				for _, action := range []string{"kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer", stream} {
+					if !strings.Contains(policy, action) {
+						t.Errorf("ProcessorRole policy lacks %s: %s", action, policy)
+					}
+				}
+			}
+		})
+	}
+}

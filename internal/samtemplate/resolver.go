@@ -44,6 +44,7 @@ func (r ResourceRef) Property(name string) (any, bool, error) {
 // nameProperty maps a resource type to the property that sets its physical name.
 var nameProperty = map[string]string{
 	"AWS::Kinesis::Stream":             "Name",
+	"AWS::Kinesis::StreamConsumer":     "ConsumerName",
 	"AWS::SQS::Queue":                  "QueueName",
 	"AWS::S3::Bucket":                  "BucketName",
 	"AWS::DynamoDB::Table":             "TableName",
@@ -181,6 +182,24 @@ func (d DefaultResolver) GetAtt(r ResourceRef, attribute string) (any, error) {
 	switch r.Type + "." + attribute {
 	case "AWS::Kinesis::Stream.Arn":
 		return d.arn("kinesis", "stream/"+name), nil
+	case "AWS::Kinesis::StreamConsumer.ConsumerARN", "AWS::Kinesis::StreamConsumer.StreamARN",
+		"AWS::Kinesis::StreamConsumer.ConsumerName":
+		// Consumer ARNs are <stream ARN>/consumer/<name>:<creation time in epoch
+		// seconds>; the local one has creation time 0.
+		stream, set, err := r.Property("StreamARN")
+		if err != nil {
+			return nil, err
+		}
+		if !set || !isScalar(stream) {
+			return nil, fmt.Errorf("%s has no StreamARN string", r.LogicalID)
+		}
+		switch attribute {
+		case "StreamARN":
+			return scalarString(stream), nil
+		case "ConsumerName":
+			return name, nil
+		}
+		return scalarString(stream) + "/consumer/" + name + ":0", nil
 	case "AWS::SQS::Queue.Arn":
 		return d.arn("sqs", name), nil
 	case "AWS::SQS::Queue.QueueName":
