@@ -80,7 +80,7 @@ func TestOrderCheck(t *testing.T) {
 		event([2]string{"a", "shardId-000000000000:2"}), // a redelivery: ignored
 		event([2]string{"a", "shardId-000000000001:1"}), // parent, then child: in order
 		event([2]string{"b", "shardId-000000000001:3"}),
-		event([2]string{"b", "shardId-000000000000:9"}), // parent after child
+		event([2]string{"b", "shardId-000000000000:9"}),                                           // parent after child
 		event([2]string{"c", "shardId-000000000000:5"}, [2]string{"c", "shardId-000000000000:4"}), // backwards
 		event([2]string{"d", "shardId-000000000001:7"}, [2]string{"d", "shardId-000000000002:1"}), // sibling, not a child
 	} {
