@@ -35,7 +35,7 @@ func TestAppendRecipeJSON(t *testing.T) {
 		if !json.Valid([]byte(got)) {
 			t.Errorf("%s is not JSON", got)
 		}
-		if ts := ShapeRecipe.Timestamp(tc.r.Timestamp); !json.Valid([]byte(`"` + ts + `"`)) || len(ts) < 19 {
+		if ts := ShapeRecipe.Timestamp(tc.r.Timestamp); !json.Valid([]byte(`"`+ts+`"`)) || len(ts) < 19 {
 			t.Errorf("Timestamp = %q", ts)
 		}
 	}
