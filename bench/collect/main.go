@@ -28,8 +28,8 @@ const (
 	targetColdStartMs      = 15
 	targetBinaryMB         = 15
 	targetPeakRSSMiB       = 64
-	targetVsLimit          = 0.8 // processor / compression-only throughput of the same lines (issue #16)
-	targetVsPython         = 15  // processor / the recipe's handler (issue #16)
+	targetVsLimit          = 0.8  // processor / compression-only throughput of the same lines (issue #16)
+	targetVsPython         = 15   // processor / the recipe's handler (issue #16)
 	targetBatchRecords     = 1000 // the batch size the throughput targets are read at
 	warmBatches            = 20   // batches in a row for the warm peak RSS
 	targetCompression      = "gzip"
