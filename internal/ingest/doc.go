@@ -27,9 +27,10 @@
 //     by the batch's first record gives the processed objects' retry rule without
 //     an extra PUT per batch: a retry from the same record (a superset, or after
 //     bisect a prefix, of the batch) that quarantines anything starts its
-//     quarantine at the same record and overwrites the object; a bisected half
-//     without that record quarantines nothing before it, and the half that holds
-//     it overwrites the object with the records it now covers. Keyed by the batch's
+//     quarantine at the same record and overwrites the object; a bisected first
+//     half that does not reach that record quarantines nothing (no earlier record
+//     was rejected), and the half that holds it starts its quarantine at it again
+//     and overwrites the object with the records it now covers. Keyed by the batch's
 //     first record, a retried prefix that quarantines nothing would leave the
 //     earlier attempt's object in place while the other half stored its records
 //     again under a new key. This relies on the Transform rejecting the same records
