@@ -57,6 +57,8 @@ func TestProduceBadFlags(t *testing.T) {
 		{"zero attempts", []string{"--stream", "s", "--max-attempts", "0"}, "--max-attempts must be at least 1"},
 		{"negative interval", []string{"--stream", "s", "--interval", "-1s"}, "--interval must not be negative"},
 		{"count with mixed", []string{"--stream", "s", "--scenario", "mixed", "--count", "3"}, "--count does not apply to scenario mixed"},
+		{"bad shape", []string{"--stream", "s", "--shape", "csv"}, `unknown shape "csv"`},
+		{"shape with filtered", []string{"--stream", "s", "--scenario", "filtered", "--shape", "recipe"}, "--shape does not apply to scenario filtered"},
 		{"duration with poison", []string{"--stream", "s", "--scenario", "poison", "--duration", "1s"}, "--duration works with scenario sensor only"},
 		{"events-out without start", []string{"--events-out", "x.json"}, "--events-out needs --start"},
 		{"events-out with rate", []string{"--events-out", "x.json", "--start", "2026-11-21T13:40:00Z", "--rate", "5"}, "--rate does not apply with --events-out"},
