@@ -104,8 +104,10 @@ build: $(VENV)/.installed ## sam build (Go, arm64, static bootstrap per function
 	$(LAMBDA_GOENV) $(SAM) build
 
 # The demo: a few thousand records through 3 shards with every fault injected.
+# SHAPE=recipe sends the classic recipe generator's records instead.
+SHAPE ?= sensor
 DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=100 MaximumBatchingWindowInSeconds=1" \
-	--s3-failure-rate 0.05 --crash-rate 0.03 --timeout-rate 0.02 --poison-rate 0.005
+	--s3-failure-rate 0.05 --crash-rate 0.03 --timeout-rate 0.02 --poison-rate 0.005 --shape $(SHAPE)
 
 .PHONY: demo
 demo: $(VENV)/.installed ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.

@@ -28,11 +28,15 @@ const (
 	targetColdStartMs      = 15
 	targetBinaryMB         = 15
 	targetPeakRSSMiB       = 64
+	targetVsLimit          = 0.8  // processor / compression-only throughput of the same lines (issue #16)
+	targetVsPython         = 15   // processor / the recipe's handler (issue #16)
 	targetBatchRecords     = 1000 // the batch size the throughput targets are read at
 	warmBatches            = 20   // batches in a row for the warm peak RSS
 	targetCompression      = "gzip"
 	lambdaBenchmark        = "BenchmarkLambdaHandler"
 	handleBenchmark        = "BenchmarkHandle"
+	limitBenchmark         = "BenchmarkCompressLines"
+	stepsBenchmark         = "BenchmarkSteps"
 	summaryParseBenchmark  = "BenchmarkParseObject"
 	summaryPackage         = "./internal/summary"
 	processorPackage       = "./functions/processor"
@@ -116,8 +120,26 @@ type report struct {
 	// GoVsPythonCPU is GoVsPython from CPU time rather than wall time.
 	GoVsPythonCPU float64 `json:"go_vs_python_cpu"`
 	// GoHandleVsPython is GoVsPython with Go starting from the decoded event.
-	GoHandleVsPython float64  `json:"go_handle_vs_python"`
-	Targets          []target `json:"targets"`
+	GoHandleVsPython float64 `json:"go_handle_vs_python"`
+	// CompressionLimit is, per compression and batch size, the throughput of the
+	// compressor alone on the very lines the processor writes for the batch
+	// (internal/ingest BenchmarkCompressLines), in payload MB/s like the processor.
+	CompressionLimit map[string]map[string]limitFigures `json:"compression_limit"`
+	// VsLimit is the processor (lambda, gzip, 1,000 records) over that limit, from
+	// CPU time and from wall time.
+	VsLimitCPU  float64 `json:"processor_vs_limit_cpu"`
+	VsLimitWall float64 `json:"processor_vs_limit_wall"`
+	// StepsNsPerRecord is the cost of each step of the hot path on its own
+	// (internal/ingest BenchmarkSteps, 1,000-record batch, wall ns per record).
+	StepsNsPerRecord map[string]float64 `json:"steps_ns_per_record"`
+	Targets          []target           `json:"targets"`
+}
+
+type limitFigures struct {
+	PayloadMBps    float64 `json:"payload_MBps"`
+	PayloadMBpsCPU float64 `json:"payload_MBps_cpu"`
+	CPUNsPerRecord float64 `json:"cpu_ns_per_record"`
+	LineMBps       float64 `json:"line_MBps"`
 }
 
 type machine struct {
@@ -196,9 +218,38 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 
 	// The processor in-process.
-	res, err := goBench(ctx, o, log, ingestPackage, "^("+handleBenchmark+"|"+lambdaBenchmark+")$", o.benchtime, o.count, nil)
+	// The processor, the compression-only limit and the steps, in one run.
+	res, err := goBench(ctx, o, log, ingestPackage, "^("+handleBenchmark+"|"+lambdaBenchmark+"|"+limitBenchmark+"|"+stepsBenchmark+")$", o.benchtime, o.count, nil)
 	if err != nil {
 		return nil, err
+	}
+	rep.CompressionLimit = map[string]map[string]limitFigures{}
+	for _, c := range []string{"gzip", "zstd"} {
+		rep.CompressionLimit[c] = map[string]limitFigures{}
+		for _, n := range batchSizes {
+			name := fmt.Sprintf("%s/%s/%d", limitBenchmark, c, n)
+			r, ok := res[name]
+			if !ok {
+				return nil, fmt.Errorf("no result for %s", name)
+			}
+			cpu := r.Metrics["cpu-ns/record"]
+			cpuMBps := 0.0
+			if cpu > 0 {
+				cpuMBps = r.Metrics["MB/s"] * (1e9 / r.Metrics["records/s"]) / cpu
+			}
+			rep.CompressionLimit[c][strconv.Itoa(n)] = limitFigures{
+				PayloadMBps: round(r.Metrics["MB/s"], 2), PayloadMBpsCPU: round(cpuMBps, 2),
+				CPUNsPerRecord: round(cpu, 1), LineMBps: round(r.Metrics["line-MB/s"], 1),
+			}
+		}
+	}
+	rep.StepsNsPerRecord = map[string]float64{}
+	for _, step := range []string{"decode-event", "base64", "payload-scan", "event-time", "line", "gzip"} {
+		r, ok := res[stepsBenchmark+"/"+step]
+		if !ok {
+			return nil, fmt.Errorf("no result for %s/%s", stepsBenchmark, step)
+		}
+		rep.StepsNsPerRecord[step] = round(r.Metrics["ns/record"], 1)
 	}
 	for key, bench := range map[string]string{"lambda": lambdaBenchmark, "handle": handleBenchmark} {
 		rep.Processor[key] = map[string]map[string]batchFigures{}
@@ -282,7 +333,7 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 		MiB: round(pr.Metrics["peak-RSS-MiB"], 1), EventMB: pr.Metrics["event-MB"], Records: int(pr.Metrics["records/batch"]),
 		InvokeMs: round(pr.Metrics["invoke-ms"], 1),
 		WarmMiB:  round(pw.Metrics["peak-RSS-MiB"], 1), WarmBatches: int(pw.Iterations), WarmInvokeMs: round(pw.Metrics["invoke-ms"], 1),
-		Invocation: "real bootstrap built for this machine, behind lambdahost, S3 in moto server, GOGC=100, no GOMEMLIMIT",
+		Invocation: "real bootstrap built for this machine, behind lambdahost at 256 MB, S3 in moto server, GOGC=100, soft memory limit from the function memory (48 MiB)",
 	}
 
 	// The Lambda binary.
@@ -309,6 +360,11 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 		rep.GoVsPythonCPU = round(rep.Python[key].CPUNsPerRecord/lam.CPUNsPerRecord, 1)
 	}
 	rep.GoHandleVsPython = round(hdl.PayloadMBps/py, 1)
+	limit := rep.CompressionLimit[targetCompression][key]
+	if limit.PayloadMBpsCPU > 0 {
+		rep.VsLimitCPU = round(lam.PayloadMBpsCPU/limit.PayloadMBpsCPU, 2)
+	}
+	rep.VsLimitWall = round(lam.PayloadMBps/limit.PayloadMBps, 2)
 
 	// "Per core": payload bytes per second of CPU time, which other load on a
 	// shared machine disturbs far less than wall time (wall where not measured).
@@ -323,6 +379,9 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 		{"cold start ms (median)", rep.ColdStart.MedianMs, fmt.Sprintf("<= %d", targetColdStartMs), rep.ColdStart.MedianMs <= targetColdStartMs},
 		{"binary MB (linux/arm64, stripped)", rep.Binary.MB, fmt.Sprintf("<= %d", targetBinaryMB), rep.Binary.MB <= targetBinaryMB},
 		{"peak RSS MiB (one 6 MB batch, new process)", rep.PeakRSS.MiB, fmt.Sprintf("<= %d", targetPeakRSSMiB), rep.PeakRSS.MiB <= targetPeakRSSMiB},
+		{fmt.Sprintf("warm peak RSS MiB (%d 6 MB batches in one process)", warmBatches), rep.PeakRSS.WarmMiB, fmt.Sprintf("<= %d", targetPeakRSSMiB), rep.PeakRSS.WarmMiB <= targetPeakRSSMiB},
+		{"processor / compression-only limit (gzip, 1,000 records, CPU time)", rep.VsLimitCPU, fmt.Sprintf(">= %.1f", targetVsLimit), rep.VsLimitCPU >= targetVsLimit},
+		{"processor / recipe handler (1,000 records, CPU time)", rep.GoVsPythonCPU, fmt.Sprintf(">= %d", targetVsPython), rep.GoVsPythonCPU >= targetVsPython},
 	}
 	return rep, nil
 }
@@ -489,6 +548,14 @@ func printHuman(w io.Writer, rep *report) {
 	}
 	fmt.Fprintf(w, "\n(lambda: the function's handler from the raw event bytes; handle: Processor.Handle from the decoded event; python: the classic recipe, json.loads of the event included)\n")
 	fmt.Fprintf(w, "Go/Python payload throughput, 1,000 records, gzip: %.1fx (wall), %.1fx (CPU time); %.1fx from the decoded event (wall)\n", rep.GoVsPython, rep.GoVsPythonCPU, rep.GoHandleVsPython)
+	l := rep.CompressionLimit[targetCompression][strconv.Itoa(targetBatchRecords)]
+	fmt.Fprintf(w, "compression-only limit (gzip, the same lines, 1,000 records): %.1f payload MB/s (%.1f from CPU time, %.0f MB/s of lines); processor / limit: %.2f (CPU time), %.2f (wall)\n",
+		l.PayloadMBps, l.PayloadMBpsCPU, l.LineMBps, rep.VsLimitCPU, rep.VsLimitWall)
+	fmt.Fprintf(w, "steps, ns per record (1,000 records):")
+	for _, step := range []string{"decode-event", "base64", "payload-scan", "event-time", "line", "gzip"} {
+		fmt.Fprintf(w, " %s %.0f", step, rep.StepsNsPerRecord[step])
+	}
+	fmt.Fprintf(w, " (decode-event includes base64)\n")
 	fmt.Fprintf(w, "filter match: %.0f records/s\n", rep.Filter.Metrics["records/s"])
 	if rep.SummaryParse != nil {
 		fmt.Fprintf(w, "summary parse object (%s): %.1f MB/s\n", rep.SummaryParse.Benchmark, rep.SummaryParse.Metrics["MB/s"])

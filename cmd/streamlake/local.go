@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/streamlake/streamlake/internal/pipeline"
+	"github.com/streamlake/streamlake/internal/sensor"
 )
 
 func init() {
@@ -33,6 +34,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	rate := fs.Float64("rate", 0, "records per second to produce (0 = as fast as possible)")
 	devices := fs.Int("devices", pipeline.DefaultDevices, "simulated devices")
 	seed := fs.Int64("seed", 1, "seed of the produced records and of the injected faults")
+	shape := fs.String("shape", string(sensor.ShapeSensor), "record shape of sensor readings: sensor, or recipe (the classic recipe generator's records)")
 	heartbeats := fs.Float64("heartbeat-rate", 0.02, "fraction of produced records that are device heartbeats (the default filter drops them)")
 	noProduce := fs.Bool("no-produce", false, "do not produce; process what another producer puts, until idle")
 	idle := fs.Duration("idle", 5*time.Second, "with --no-produce: stop after the stream was idle this long")
@@ -58,6 +60,10 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		if v < 0 || v > 1 {
 			return usageError(fs, "%s %g: want a fraction between 0 and 1", name, v)
 		}
+	}
+	sh, err := sensor.ParseShape(*shape)
+	if err != nil {
+		return usageError(fs, "--shape: %v", err)
 	}
 	if *count <= 0 || *rate < 0 || *devices <= 0 || *poll <= 0 || *idle <= 0 {
 		return usageError(fs, "--count, --devices, --poll-interval and --idle must be positive, --rate not negative")
@@ -91,7 +97,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	}
 	opts := pipeline.Options{
 		TemplatePath: *templatePath, ConfigEnv: *configEnv, Overrides: overrides.values, Function: *function,
-		WorkDir: dir, Count: *count, Rate: *rate, Devices: *devices, Seed: *seed, HeartbeatRate: *heartbeats, NoProduce: *noProduce, Idle: *idle,
+		WorkDir: dir, Count: *count, Rate: *rate, Devices: *devices, Seed: *seed, HeartbeatRate: *heartbeats, Shape: sh, NoProduce: *noProduce, Idle: *idle,
 		Faults:       pipeline.Faults{S3FailureRate: *s3Fail, CrashRate: *crash, TimeoutRate: *timeout, PoisonRate: *poison, Seed: *seed},
 		PollInterval: *poll, Fresh: *fresh, Getenv: e.getenv, Log: e.stderr,
 		ReshardAt: *reshardAt, ReshardTo: *toShards,

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ const (
 	scenarioMixed    = "mixed"
 	scenarioFiltered = "filtered"
 	scenarioPoison   = "poison"
+	scenarioFlood    = "flood"
 )
 
 const (
@@ -80,6 +82,14 @@ Scenarios (--scenario):
   filtered  12 records, 6 that the template's default filter passes and 6 it drops
             (heartbeats, disconnected probes at -127 °C, no device_id, plain text)
   poison    sensor readings, exactly one with "timestamp":"yesterday" (the middle one)
+  flood     sensor readings whose event times no reading makes a time (a device
+            fleet with broken clocks): every record is quarantined
+
+Shapes (--shape, for the sensor, poison and flood scenarios):
+  sensor    this project's encoding: compact JSON, "timestamp":"2026-11-21T13:40:00.000Z"
+  recipe    what the classic Kinesis-to-S3 recipe's Python generator writes:
+            json.dumps of the same fields, "timestamp": datetime.utcnow().isoformat()
+            ("2026-11-21T13:40:01.357000": no UTC offset), battery_level an integer
 
 Exit status: 0 all delivered, 1 records undelivered or an error, 2 bad flags.`
 
@@ -99,12 +109,13 @@ type produceOptions struct {
 	json        bool
 	eventsOut   string
 	scenario    string
+	shape       sensor.Shape
 }
 
 func runProduce(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "produce", "", produceDescription)
 	var o produceOptions
-	var start string
+	var start, shape string
 	fs.StringVar(&o.stream, "stream", "", "stream name or ARN (required unless --events-out)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: from the environment, or the stream ARN)")
 	fs.IntVar(&o.count, "count", defaultProduceCount, "number of records (poison: default 10; not with mixed/filtered)")
@@ -118,12 +129,18 @@ func runProduce(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&o.maxAttempts, "max-attempts", producer.DefaultMaxAttempts, "sends per record before it is reported undelivered")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	fs.StringVar(&o.eventsOut, "events-out", "", "write a Kinesis Lambda event `file` instead of calling AWS")
-	fs.StringVar(&o.scenario, "scenario", scenarioSensor, "content: sensor, mixed, filtered or poison")
+	fs.StringVar(&o.scenario, "scenario", scenarioSensor, "content: sensor, mixed, filtered, poison or flood")
+	fs.StringVar(&shape, "shape", string(sensor.ShapeSensor), "record shape of sensor readings: sensor or recipe")
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	sh, err := sensor.ParseShape(shape)
+	if err != nil {
+		return usageError(fs, "--shape: %v", err)
+	}
+	o.shape = sh
 	if code, ok := o.validate(fs, set, start); !ok {
 		return code
 	}
@@ -156,7 +173,7 @@ func (o *produceOptions) validate(fs *flag.FlagSet, set map[string]bool, start s
 		return bad("--max-attempts must be at least 1, got %d", o.maxAttempts)
 	}
 	switch o.scenario {
-	case scenarioSensor:
+	case scenarioSensor, scenarioFlood:
 	case scenarioPoison:
 		if !set["count"] {
 			o.count = defaultPoisonCount
@@ -165,8 +182,11 @@ func (o *produceOptions) validate(fs *flag.FlagSet, set map[string]bool, start s
 		if set["count"] {
 			return bad("--count does not apply to scenario %s: it has a fixed set of records", o.scenario)
 		}
+		if set["shape"] {
+			return bad("--shape does not apply to scenario %s: it has a fixed set of records", o.scenario)
+		}
 	default:
-		return bad("unknown --scenario %q (want sensor, mixed, filtered or poison)", o.scenario)
+		return bad("unknown --scenario %q (want sensor, mixed, filtered, poison or flood)", o.scenario)
 	}
 	if set["duration"] && o.scenario != scenarioSensor {
 		return bad("--duration works with scenario sensor only")
@@ -234,17 +254,24 @@ func newSource(o produceOptions) (source, error) {
 	case scenarioSensor:
 		return func() (item, bool) {
 			r := g.Next()
-			return item{key: r.PartitionKey(), data: r.AppendJSON(nil), eventTime: r.Timestamp}, true
+			return item{key: r.PartitionKey(), data: r.AppendShape(nil, o.shape), eventTime: r.Timestamp}, true
 		}, nil
 	case scenarioPoison:
 		poisonAt := o.count / 2
 		return func() (item, bool) {
 			i := g.Count()
 			r := g.Next()
-			data := r.AppendJSON(nil)
+			data := r.AppendShape(nil, o.shape)
 			if i == poisonAt {
-				data = poisonTimestamp(r, data)
+				data = replaceTimestamp(r, o.shape, data, "yesterday")
 			}
+			return item{key: r.PartitionKey(), data: data, eventTime: r.Timestamp}, true
+		}, nil
+	case scenarioFlood:
+		return func() (item, bool) {
+			i := g.Count()
+			r := g.Next()
+			data := replaceTimestamp(r, o.shape, r.AppendShape(nil, o.shape), unreadableTimes[i%len(unreadableTimes)])
 			return item{key: r.PartitionKey(), data: data, eventTime: r.Timestamp}, true
 		}, nil
 	case scenarioMixed:
@@ -255,10 +282,17 @@ func newSource(o produceOptions) (source, error) {
 	return nil, fmt.Errorf("unknown scenario %q", o.scenario)
 }
 
-// poisonTimestamp replaces the reading's event time with one no parser accepts.
-func poisonTimestamp(r sensor.Reading, data []byte) []byte {
-	ts := `"timestamp":"` + r.Timestamp.UTC().Format(sensor.TimestampLayout) + `"`
-	return bytes.Replace(data, []byte(ts), []byte(`"timestamp":"yesterday"`), 1)
+// replaceTimestamp replaces the text of the reading's event time in its data.
+func replaceTimestamp(r sensor.Reading, shape sensor.Shape, data []byte, with string) []byte {
+	ts := `"` + shape.Timestamp(r.Timestamp) + `"`
+	return bytes.Replace(data, []byte(ts), strconv.AppendQuote(nil, with), 1)
+}
+
+// unreadableTimes are event times that no reading makes a time, as devices with
+// broken clocks or firmware send them; the flood scenario cycles through them.
+var unreadableTimes = []string{
+	"yesterday", "unknown", "", "NaN", "0000-00-00 00:00:00", "2026-13-45T25:61:00",
+	"21/11/2026 13:40", "Sat Nov 21 13:40:00 2026", "2026-11-21", "-1",
 }
 
 // payload builds the i-th record of a fixed scenario from the i-th reading, so

@@ -26,6 +26,7 @@ import (
 
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/producer"
+	"github.com/streamlake/streamlake/internal/record"
 	"github.com/streamlake/streamlake/internal/sensor"
 )
 
@@ -56,6 +57,8 @@ func TestProduceBadFlags(t *testing.T) {
 		{"zero attempts", []string{"--stream", "s", "--max-attempts", "0"}, "--max-attempts must be at least 1"},
 		{"negative interval", []string{"--stream", "s", "--interval", "-1s"}, "--interval must not be negative"},
 		{"count with mixed", []string{"--stream", "s", "--scenario", "mixed", "--count", "3"}, "--count does not apply to scenario mixed"},
+		{"bad shape", []string{"--stream", "s", "--shape", "csv"}, `unknown shape "csv"`},
+		{"shape with filtered", []string{"--stream", "s", "--scenario", "filtered", "--shape", "recipe"}, "--shape does not apply to scenario filtered"},
 		{"duration with poison", []string{"--stream", "s", "--scenario", "poison", "--duration", "1s"}, "--duration works with scenario sensor only"},
 		{"events-out without start", []string{"--events-out", "x.json"}, "--events-out needs --start"},
 		{"events-out with rate", []string{"--events-out", "x.json", "--start", "2026-11-21T13:40:00Z", "--rate", "5"}, "--rate does not apply with --events-out"},
@@ -105,8 +108,8 @@ func sampleCommands(t *testing.T) [][]string {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 4 {
-		t.Fatalf("testdata/produce/events.txt has %d commands; want 4", len(out))
+	if len(out) != 6 {
+		t.Fatalf("testdata/produce/events.txt has %d commands; want 6", len(out))
 	}
 	return out
 }
@@ -582,5 +585,52 @@ func TestProduceMissingStream(t *testing.T) {
 	code, _, stderr := runCmd(t, false, "produce", "--stream", "no-such-stream", "--count", "5")
 	if code != exitFailure || !strings.Contains(stderr, "5 records not delivered") || !strings.Contains(stderr, "describe stream no-such-stream") {
 		t.Errorf("produce to a missing stream = %d, %q; want 1 and a clear error", code, stderr)
+	}
+}
+
+// The recipe sample holds the recipe generator's records: json.dumps spacing and
+// event times without an offset, each of which the shared parser reads as UTC; the
+// flood sample holds only event times no reading makes a time.
+func TestSampleRecipeAndFlood(t *testing.T) {
+	recipe := loadEvent(t, "kinesis-recipe-generator.json")
+	if len(recipe.Records) != 200 {
+		t.Fatalf("recipe sample has %d records; want 200", len(recipe.Records))
+	}
+	noFraction := 0
+	for i, r := range recipe.Records {
+		var v struct {
+			DeviceID  string  `json:"device_id"`
+			Timestamp string  `json:"timestamp"`
+			Battery   float64 `json:"battery_level"`
+		}
+		if err := json.Unmarshal(r.Kinesis.Data, &v); err != nil || !bytes.HasPrefix(r.Kinesis.Data, []byte(`{"device_id": "`)) {
+			t.Fatalf("record %d = %s (%v); want the recipe's json.dumps shape", i, r.Kinesis.Data, err)
+		}
+		if strings.ContainsAny(v.Timestamp[10:], "Z+-") || v.Battery != float64(int(v.Battery)) {
+			t.Errorf("record %d: timestamp %q battery %v; want isoformat() without offset, an integer battery", i, v.Timestamp, v.Battery)
+		}
+		if len(v.Timestamp) == 19 {
+			noFraction++
+		}
+		got, ok := record.ParseEventTimeString(v.Timestamp)
+		if want, err := time.Parse("2006-01-02T15:04:05.999999", v.Timestamp); !ok || err != nil || !got.Equal(want) {
+			t.Errorf("record %d: ParseEventTimeString(%q) = %v, %v; want %v as UTC", i, v.Timestamp, got, ok, want)
+		}
+	}
+	if noFraction == 0 || noFraction == len(recipe.Records) {
+		t.Errorf("%d of %d timestamps have no fraction; want some with and some without (isoformat drops zero microseconds)", noFraction, len(recipe.Records))
+	}
+	flood := loadEvent(t, "kinesis-poison-flood.json")
+	if len(flood.Records) != 500 {
+		t.Fatalf("flood sample has %d records; want 500", len(flood.Records))
+	}
+	for i, r := range flood.Records {
+		v, ok := record.TopLevelMember(r.Kinesis.Data, "timestamp")
+		if !ok {
+			t.Fatalf("flood record %d has no timestamp: %s", i, r.Kinesis.Data)
+		}
+		if tm, ok := record.ParseEventTime(v); ok {
+			t.Errorf("flood record %d: timestamp %s reads as %v; want unreadable", i, v, tm)
+		}
 	}
 }

@@ -4,7 +4,8 @@
 // Configuration (environment): BUCKET_NAME (required), PROCESSED_PREFIX
 // (default "processed"), QUARANTINE_PREFIX (default "quarantine"), COMPRESSION
 // (gzip, zstd or none; default gzip), METRICS_NAMESPACE and SERVICE_NAME (see
-// package metrics).
+// package metrics). The Go soft memory limit follows the function's memory
+// (memlimit.go) unless GOMEMLIMIT is set.
 //
 // Telemetry: logs are JSON through lambdacontext.NewLogger (requestId on every
 // line); every invocation prints one CloudWatch Embedded Metric Format line
@@ -46,6 +47,7 @@ func main() {
 }
 
 func run(ctx context.Context) error {
+	setMemoryLimit(os.Getenv)
 	bucket := os.Getenv("BUCKET_NAME")
 	if bucket == "" {
 		return errors.New("BUCKET_NAME is not set")

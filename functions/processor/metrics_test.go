@@ -159,7 +159,7 @@ func TestMetricLines(t *testing.T) {
 			e := byRequest[res.RequestID]
 			check(t, e, map[string]float64{
 				"RecordsReceived": float64(len(ev.Records)), "RecordsWritten": float64(len(ev.Records) - quarantined),
-				"RecordsQuarantined": float64(quarantined), "ObjectsWritten": float64(1 + quarantined),
+				"RecordsQuarantined": float64(quarantined), "ObjectsWritten": float64(1 + min(quarantined, 1)),
 				"BytesIn": float64(bytesIn), "BatchFailures": 0,
 			})
 			if v, _ := e.Value("BytesOut"); v <= 0 {

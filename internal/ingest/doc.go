@@ -8,19 +8,37 @@
 //   - Every record becomes one line: valid UTF-8 JSON is kept as raw JSON, other text
 //     becomes {"message": …}, other bytes {"data_base64": …} (package record).
 //   - The Transform is the seam for business logic. A record it rejects is written,
-//     with the reason, to its own quarantine object and processing continues: a
+//     with the reason, to the batch's quarantine object and processing continues: a
 //     poison record never blocks the shard and is never lost.
 //   - The processed object's key is
 //     <prefix>/year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<firstSequenceNumber>.ndjson.gz
 //     (arrival time and sequence number of the batch's first record). Lambda retries
 //     a batch from its first unprocessed record, so a retry either starts at the same
 //     record and overwrites the same key, or starts later and writes a new key: no
-//     record is in two latest object versions. A quarantine object is keyed by its
-//     own record's sequence number, so re-quarantining a record overwrites it.
+//     record is in two latest object versions.
+//   - The records a batch quarantines share one quarantine object, in stream order,
+//     each line with "processed": false and "error": the reason (so a flood of bad
+//     records costs one PUT, not one per record):
+//     <quarantinePrefix>/year=…/hour=HH/<shardId>-<firstQuarantinedSequenceNumber>.ndjson.gz,
+//     keyed by the arrival time and sequence number of the first record the batch
+//     quarantines; its metadata has the record count and the first and last
+//     quarantined sequence numbers. No quarantine object is written for a batch
+//     that quarantines nothing. Keying by the first quarantined record rather than
+//     by the batch's first record gives the processed objects' retry rule without
+//     an extra PUT per batch: a retry from the same record (a superset, or after
+//     bisect a prefix, of the batch) that quarantines anything starts its
+//     quarantine at the same record and overwrites the object; a bisected first
+//     half that does not reach that record quarantines nothing (no earlier record
+//     was rejected), and the half that holds it starts its quarantine at it again
+//     and overwrites the object with the records it now covers. Keyed by the batch's
+//     first record, a retried prefix that quarantines nothing would leave the
+//     earlier attempt's object in place while the other half stored its records
+//     again under a new key. This relies on the Transform rejecting the same records
+//     again (its errors are permanent by contract).
 //   - When a write fails (S3 throttling, 5xx, timeout) the handler returns
 //     batchItemFailures naming the first record that is not durably stored. Because
 //     the batch's records share one object keyed by its first record, a record of a
-//     batch counts as durably stored only when every object of the batch is: so the
+//     batch counts as durably stored only when both objects of the batch are: so the
 //     reported record is the batch's first, and Lambda's retry from it rewrites the
 //     same keys. Reporting a later record would make the retry store the records
 //     after it again under a new key (duplicates).

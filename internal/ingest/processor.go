@@ -70,8 +70,8 @@ type BatchStats struct {
 	// Records is the number of records in the batch, BytesIn the sum of their data.
 	Records, BytesIn int
 	// Written is the number of records in the stored processed object (0 if it was
-	// not stored); Quarantined is the number of quarantine objects stored (one
-	// record each).
+	// not stored); Quarantined is the number of records in the stored quarantine
+	// object (a batch has at most one).
 	Written, Quarantined int
 	// Objects counts the objects stored and BytesOut their encoded sizes.
 	Objects, BytesOut int
@@ -138,17 +138,22 @@ func New(sink Sink, cfg Config) (*Processor, error) {
 
 // batchState is the reusable scratch space of one batch.
 type batchState struct {
-	enc        *encoder
-	payload    []byte
-	line       []byte
-	meta       record.Meta
-	rec        Record
-	quarantine []quarantined
+	enc     *encoder
+	payload []byte
+	line    []byte
+	meta    record.Meta
+	rec     Record
+	// qenc holds the batch's quarantined lines; it is made on first use, since
+	// most batches quarantine nothing.
+	qenc *encoder
+	q    quarantine
 }
 
-type quarantined struct {
-	key  string
-	line []byte
+// quarantine is what a batch quarantined so far.
+type quarantine struct {
+	count       int
+	first, last string    // sequence numbers of the first and last quarantined record
+	arrival     time.Time // arrival time of the first quarantined record
 }
 
 // EventError is returned for an event that is not a valid Kinesis event. It is a
@@ -229,7 +234,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	st := p.pool.Get().(*batchState)
 	defer p.pool.Put(st)
 	st.enc.reset()
-	st.quarantine = st.quarantine[:0]
+	st.q = quarantine{}
 	processedAt := p.cfg.Now().UTC().Format(record.TimeLayout)
 	first := &ev.Records[0].Kinesis
 	last := &ev.Records[len(ev.Records)-1].Kinesis
@@ -248,9 +253,10 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		st.payload, kind = record.AppendPayload(st.payload[:0], r.Kinesis.Data)
 		out, terr := p.transform(st, kind)
 		if terr != nil {
-			key := ObjectKey(p.cfg.QuarantinePrefix, st.meta.ArrivalTime, shardID, st.meta.SequenceNumber, p.cfg.Compression)
-			line := record.AppendLine(nil, st.payload, &st.meta, processedAt, terr.Error())
-			st.quarantine = append(st.quarantine, quarantined{key: key, line: line})
+			if err := p.addQuarantine(st, processedAt, terr); err != nil {
+				p.cfg.Logger.ErrorContext(ctx, "encode quarantine", "shardId", shardID, "error", err)
+				return failAt(resp, first.SequenceNumber), nil
+			}
 			continue
 		}
 		st.line = record.AppendLine(st.line[:0], out, &st.meta, processedAt, "")
@@ -285,15 +291,33 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		return failAt(resp, first.SequenceNumber), nil
 	}
 	stats.stored(lines, 0, len(body))
-	for _, q := range st.quarantine {
-		n, err := p.putQuarantine(ctx, st, q)
+	if st.q.count > 0 {
+		key := ObjectKey(p.cfg.QuarantinePrefix, st.q.arrival, shardID, st.q.first, p.cfg.Compression)
+		n, err := p.putQuarantine(ctx, st, key)
 		if err != nil {
-			p.cfg.Logger.ErrorContext(ctx, "store quarantined record", "objectKey", q.key, "shardId", shardID, "error", err)
+			p.cfg.Logger.ErrorContext(ctx, "store quarantined records", "objectKey", key, "shardId", shardID,
+				"sequenceNumber", st.q.first, "recordCount", st.q.count, "error", err)
 			return failAt(resp, first.SequenceNumber), nil
 		}
-		stats.stored(0, 1, n)
+		stats.stored(0, st.q.count, n)
 	}
 	return resp, nil
+}
+
+// addQuarantine appends the current record (st.meta, st.payload) to the batch's
+// quarantine object with reason's text.
+func (p *Processor) addQuarantine(st *batchState, processedAt string, reason error) error {
+	if st.q.count == 0 {
+		if st.qenc == nil {
+			st.qenc = newEncoder(p.cfg.Compression)
+		}
+		st.qenc.reset()
+		st.q.first, st.q.arrival = st.meta.SequenceNumber, st.meta.ArrivalTime
+	}
+	st.q.count++
+	st.q.last = st.meta.SequenceNumber
+	st.line = record.AppendLine(st.line[:0], st.payload, &st.meta, processedAt, reason.Error())
+	return st.qenc.write(st.line)
 }
 
 func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) {
@@ -308,33 +332,22 @@ func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) 
 	return out, nil
 }
 
-// putQuarantine stores one quarantined record and returns the object's size.
-func (p *Processor) putQuarantine(ctx context.Context, st *batchState, q quarantined) (int, error) {
-	st.enc.reset()
-	if err := st.enc.write(q.line); err != nil {
-		return 0, err
-	}
-	body, err := st.enc.finish()
+// putQuarantine stores the batch's quarantine object under key and returns its size.
+func (p *Processor) putQuarantine(ctx context.Context, st *batchState, key string) (int, error) {
+	body, err := st.qenc.finish()
 	if err != nil {
 		return 0, err
 	}
 	return len(body), p.sink.Put(ctx, Object{
-		Key:         q.key,
+		Key:         key,
 		Body:        body,
 		ContentType: p.cfg.Compression.ContentType(),
 		Metadata: map[string]string{
-			MetaRecordCount:         "1",
-			MetaFirstSequenceNumber: sequenceOfKey(q.key),
-			MetaLastSequenceNumber:  sequenceOfKey(q.key),
+			MetaRecordCount:         strconv.Itoa(st.q.count),
+			MetaFirstSequenceNumber: st.q.first,
+			MetaLastSequenceNumber:  st.q.last,
 		},
 	})
-}
-
-// sequenceOfKey extracts the sequence number from a key made by ObjectKey.
-func sequenceOfKey(key string) string {
-	base := key[strings.LastIndexByte(key, '/')+1:]
-	base = base[strings.LastIndexByte(base, '-')+1:]
-	return base[:strings.IndexByte(base, '.')]
 }
 
 func failAt(resp events.KinesisEventResponse, seq string) events.KinesisEventResponse {

@@ -247,37 +247,138 @@ func TestHandleMixedPayloads(t *testing.T) {
 func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 	sink := newMemSink()
 	p := newTestProcessor(t, sink, Gzip)
-	ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "yesterday"), []byte(`{"timestamp":42}`), sensor(3, "2026-11-21T13:40:03Z"))
+	ev := kinesisEvent(
+		sensor(0, "2026-11-21T13:40:00Z"),
+		sensor(1, "yesterday"),
+		[]byte(`{"timestamp":true}`),
+		sensor(3, "2026-11-21T13:40:03Z"),
+		sensor(4, "2026-11-21T13:40:04.123456"), // Python's datetime.utcnow().isoformat()
+		[]byte(`{"device_id":"d","timestamp":1795268405000}`),
+		sensor(6, "2026-11-21 13:40:06"),
+		[]byte(`{"timestamp":-1}`),
+	)
 	resp, err := p.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %v, %v; want success", resp, err)
 	}
-	if len(sink.objects) != 3 {
-		t.Fatalf("objects = %v; want processed + 2 quarantine", keys(sink))
+	if len(sink.objects) != 2 || sink.puts != 2 {
+		t.Fatalf("objects = %v after %d PUTs; want processed + one quarantine object in 2 PUTs", keys(sink), sink.puts)
 	}
 	processed := sink.objects["processed/year=2026/month=11/day=21/hour=13/"+shard+"-"+ev.Records[0].Kinesis.SequenceNumber+".ndjson.gz"]
-	if got := decodeLines(t, Gzip, processed.Body); len(got) != 2 || got[1]["sequence_number"] != ev.Records[3].Kinesis.SequenceNumber {
-		t.Errorf("processed lines = %v; want records 0 and 3", got)
+	var gotSeq []any
+	for _, l := range decodeLines(t, Gzip, processed.Body) {
+		gotSeq = append(gotSeq, l["sequence_number"])
+	}
+	wantSeq := []any{ev.Records[0].Kinesis.SequenceNumber, ev.Records[3].Kinesis.SequenceNumber,
+		ev.Records[4].Kinesis.SequenceNumber, ev.Records[5].Kinesis.SequenceNumber, ev.Records[6].Kinesis.SequenceNumber}
+	if diff := cmp.Diff(wantSeq, gotSeq); diff != "" {
+		t.Errorf("processed records (-want +got):\n%s", diff)
+	}
+	first, last := ev.Records[1].Kinesis, ev.Records[7].Kinesis
+	key := ObjectKey("quarantine", first.ApproximateArrivalTimestamp.Time, shard, first.SequenceNumber, Gzip)
+	obj, ok := sink.objects[key]
+	if !ok {
+		t.Fatalf("quarantine object %s missing: %v", key, keys(sink))
+	}
+	wantMeta := map[string]string{MetaRecordCount: "3", MetaFirstSequenceNumber: first.SequenceNumber, MetaLastSequenceNumber: last.SequenceNumber}
+	if diff := cmp.Diff(wantMeta, obj.Metadata); diff != "" {
+		t.Errorf("quarantine metadata (-want +got):\n%s", diff)
 	}
 	tests := []struct {
 		rec    int
 		reason string
 	}{
-		{1, `timestamp "yesterday" is not an RFC 3339 date-time`},
-		{2, `timestamp is a number, want an RFC 3339 string`},
+		{1, `timestamp "yesterday" is not a date-time (RFC 3339 or ISO 8601) nor an epoch number`},
+		{2, `timestamp is a boolean, want a date-time string or epoch seconds or milliseconds`},
+		{7, `timestamp is a number out of range, want a date-time string or epoch seconds or milliseconds`},
+	}
+	lines := decodeLines(t, Gzip, obj.Body)
+	if len(lines) != len(tests) {
+		t.Fatalf("quarantine lines = %v; want %d", lines, len(tests))
+	}
+	for i, tc := range tests {
+		r := ev.Records[tc.rec]
+		if l := lines[i]; l["error"] != tc.reason || l["processed"] != false || l["sequence_number"] != r.Kinesis.SequenceNumber {
+			t.Errorf("quarantine line %d = %v; want record %d with error %q", i, l, tc.rec, tc.reason)
+		}
+	}
+}
+
+// A batch of nothing but unreadable event times costs two PUTs (the empty
+// processed object and one quarantine object), whatever its size.
+func TestHandleQuarantineFloodIsOneObject(t *testing.T) {
+	const n = 10000
+	payloads := make([][]byte, n)
+	for i := range payloads {
+		payloads[i] = sensor(i, fmt.Sprintf("broken clock %d", i))
+	}
+	ev := kinesisEvent(payloads...)
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, Gzip)
+	resp, err := p.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v; want success", resp, err)
+	}
+	if sink.puts != 2 || len(sink.objects) != 2 {
+		t.Fatalf("%d PUTs, objects %d; want 2 (processed + quarantine)", sink.puts, len(sink.objects))
+	}
+	r0 := ev.Records[0].Kinesis
+	obj := sink.objects[ObjectKey("quarantine", r0.ApproximateArrivalTimestamp.Time, shard, r0.SequenceNumber, Gzip)]
+	lines := decodeLines(t, Gzip, obj.Body)
+	if len(lines) != n || obj.Metadata[MetaRecordCount] != fmt.Sprint(n) || obj.Metadata[MetaLastSequenceNumber] != ev.Records[n-1].Kinesis.SequenceNumber {
+		t.Fatalf("quarantine object: %d lines, metadata %v; want %d", len(lines), obj.Metadata, n)
+	}
+	for i, l := range lines {
+		if l["sequence_number"] != ev.Records[i].Kinesis.SequenceNumber || l["error"] == nil {
+			t.Fatalf("line %d = %v; want record %d with an error", i, l, i)
+		}
+	}
+}
+
+// Retries (the same batch, a superset, bisected halves) leave each quarantined
+// record in exactly one latest quarantine object version.
+func TestQuarantineRetriesOverwrite(t *testing.T) {
+	good := func(i int) []byte { return sensor(i, "2026-11-21T13:40:00Z") }
+	bad := func(i int) []byte { return sensor(i, "never") }
+	ev := kinesisEvent(good(0), bad(1), good(2), bad(3), good(4), bad(5))
+	sub := func(from, to int) *events.KinesisEvent {
+		return &events.KinesisEvent{Records: ev.Records[from:to]}
+	}
+	tests := []struct {
+		name     string
+		attempts []*events.KinesisEvent
+	}{
+		{"same batch twice", []*events.KinesisEvent{ev, ev}},
+		{"bisect after a full attempt", []*events.KinesisEvent{ev, sub(0, 3), sub(3, 6)}},
+		{"bisect, prefix without poison", []*events.KinesisEvent{ev, sub(0, 1), sub(1, 6)}},
+		{"prefix then superset", []*events.KinesisEvent{sub(0, 4), ev}},
+		{"deeper bisect", []*events.KinesisEvent{ev, sub(0, 3), sub(0, 2), sub(2, 3), sub(3, 6)}},
 	}
 	for _, tc := range tests {
-		r := ev.Records[tc.rec]
-		key := ObjectKey("quarantine", r.Kinesis.ApproximateArrivalTimestamp.Time, shard, r.Kinesis.SequenceNumber, Gzip)
-		obj, ok := sink.objects[key]
-		if !ok {
-			t.Errorf("quarantine object %s missing", key)
-			continue
-		}
-		lines := decodeLines(t, Gzip, obj.Body)
-		if len(lines) != 1 || lines[0]["error"] != tc.reason || lines[0]["processed"] != false || lines[0]["sequence_number"] != r.Kinesis.SequenceNumber {
-			t.Errorf("quarantine %d = %v; want error %q", tc.rec, lines, tc.reason)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			sink := newMemSink()
+			p := newTestProcessor(t, sink, Gzip)
+			for _, a := range tc.attempts {
+				if resp, err := p.Handle(context.Background(), a); err != nil || len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("Handle = %v, %v", resp, err)
+				}
+			}
+			seen := map[any]int{}
+			for k, o := range sink.objects {
+				if strings.HasPrefix(k, "quarantine/") {
+					for _, l := range decodeLines(t, Gzip, o.Body) {
+						seen[l["sequence_number"]]++
+					}
+				}
+			}
+			want := map[any]int{}
+			for _, i := range []int{1, 3, 5} {
+				want[ev.Records[i].Kinesis.SequenceNumber] = 1
+			}
+			if diff := cmp.Diff(want, seen); diff != "" {
+				t.Errorf("quarantined copies per record (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/streamlake/streamlake/internal/record"
 )
@@ -43,9 +42,13 @@ var Identity Transform = TransformFunc(func(r *Record) ([]byte, error) { return 
 
 // ValidateEventTime is the default Transform: it passes every payload through, but
 // rejects a JSON object whose top-level "timestamp" member is present and is not an
-// RFC 3339 date-time string, because the event time is what the hourly summaries
-// group by and what analytics queries filter on: a reading with an unreadable time
-// is quarantined rather than counted in the wrong hour.
+// event time by record.ParseEventTime (RFC 3339; ISO 8601 with or without an offset,
+// without one taken as UTC; a space for T; epoch seconds or milliseconds; see
+// ParseEventTime for the full grammar), because the event time is what the hourly
+// summaries group by and what analytics queries filter on: a reading with an
+// unreadable time is quarantined rather than counted in the wrong hour. The
+// aggregator reads the time with the same function, so the hour it counts a record
+// in is the hour this check saw. A null timestamp is treated as absent.
 var ValidateEventTime Transform = TransformFunc(validateEventTime)
 
 func validateEventTime(r *Record) ([]byte, error) {
@@ -53,17 +56,16 @@ func validateEventTime(r *Record) ([]byte, error) {
 		return r.Payload, nil
 	}
 	v, ok := record.TopLevelMember(r.Payload, "timestamp")
-	if !ok {
+	if !ok || string(v) == "null" {
 		return r.Payload, nil
 	}
-	s, ok := record.StringValue(v)
-	if !ok {
-		return nil, fmt.Errorf("timestamp is %s, want an RFC 3339 string", kindOfJSON(v))
+	if _, ok := record.ParseEventTime(v); ok {
+		return r.Payload, nil
 	}
-	if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
-		return nil, fmt.Errorf("timestamp %q is not an RFC 3339 date-time", truncate(s, 64))
+	if v[0] != '"' {
+		return nil, fmt.Errorf("timestamp is %s, want a date-time string or epoch seconds or milliseconds", kindOfJSON(v))
 	}
-	return r.Payload, nil
+	return nil, fmt.Errorf("timestamp %s is not a date-time (RFC 3339 or ISO 8601) nor an epoch number", truncate(string(v), 64))
 }
 
 func kindOfJSON(v []byte) string {
@@ -76,10 +78,8 @@ func kindOfJSON(v []byte) string {
 		return "null"
 	case 't', 'f':
 		return "a boolean"
-	case '"':
-		return "a string with escapes"
 	}
-	return "a number"
+	return "a number out of range"
 }
 
 func truncate(s string, n int) string {

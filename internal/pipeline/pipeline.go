@@ -68,6 +68,9 @@ type Options struct {
 	// HeartbeatRate is the fraction of produced records that are device
 	// heartbeats (no temperature) instead of readings.
 	HeartbeatRate float64
+	// Shape is how sensor readings are written (sensor.ShapeSensor when zero;
+	// sensor.ShapeRecipe for the classic recipe generator's records).
+	Shape sensor.Shape
 	// Start is the event time of the first record; zero means now.
 	Start time.Time
 	// Idle is how long a NoProduce run waits for records after the stream was last
@@ -651,7 +654,7 @@ func produce(ctx context.Context, kin *kinesis.Client, streamARN string, opts Op
 		if i < have {
 			continue // produced by the interrupted run
 		}
-		data := r.AppendJSON(nil)
+		data := r.AppendShape(nil, opts.Shape)
 		if opts.HeartbeatRate > 0 && noise.float() < opts.HeartbeatRate {
 			// Devices also send heartbeats, which carry no reading: the default
 			// FilterCriteria drops them before invocation.
@@ -659,8 +662,8 @@ func produce(ctx context.Context, kin *kinesis.Client, streamARN string, opts Op
 				r.DeviceID, r.BatteryLevel, r.Timestamp.Format(sensor.TimestampLayout))
 		} else if opts.Faults.PoisonRate > 0 && poison.float() < opts.Faults.PoisonRate {
 			// A device with a broken clock: the transform quarantines it.
-			ts := r.Timestamp.Format(sensor.TimestampLayout)
-			data = bytes.Replace(data, []byte(`"timestamp":"`+ts+`"`), []byte(`"timestamp":"unknown"`), 1)
+			ts := `"` + opts.Shape.Timestamp(r.Timestamp) + `"`
+			data = bytes.Replace(data, []byte(ts), []byte(`"unknown"`), 1)
 			rep.Injected.Poison++
 		}
 		records = append(records, producer.Record{PartitionKey: r.PartitionKey(), Data: data})

@@ -22,6 +22,7 @@ import (
 
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/sensor"
 )
 
 const template = "../../template.yaml"
@@ -295,4 +296,30 @@ func TestNoProduceReadsAnotherProducer(t *testing.T) {
 	if rep.Written != 50 {
 		t.Errorf("written = %d; want the 50 records another producer put", rep.Written)
 	}
+}
+
+// TestRecipeShape sends the classic recipe generator's records (event times
+// without an offset): every one is stored and summarized, only the injected
+// poison records are quarantined, and a batch's poison records share one object.
+func TestRecipeShape(t *testing.T) {
+	motoserver.ForTest(t)
+	opts := options(t, "recipe", 3000)
+	opts.Shape = sensor.ShapeRecipe
+	opts.Overrides = withOverrides("BatchSize", "1000")
+	opts.Faults = Faults{PoisonRate: 0.02, Seed: 5}
+	rep, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounting(t, rep, 3000)
+	if rep.Injected.Poison == 0 || rep.Quarantined != rep.Injected.Poison || rep.DeadLettered != 0 {
+		t.Errorf("quarantined %d, dead-lettered %d; want exactly the %d poison records quarantined", rep.Quarantined, rep.DeadLettered, rep.Injected.Poison)
+	}
+	if rep.Written != rep.Sent-rep.Filtered-rep.Quarantined {
+		t.Errorf("written %d; want every one of the %d recipe records that is neither filtered nor poison", rep.Written, rep.Sent-rep.Filtered-rep.Quarantined)
+	}
+	if rep.Objects.Quarantine == 0 || int64(rep.Objects.Quarantine) > rep.Mapping.Invocations {
+		t.Errorf("%d quarantine objects for %d invocations; want at most one per invocation", rep.Objects.Quarantine, rep.Mapping.Invocations)
+	}
+	checkSummaries(t, rep)
 }

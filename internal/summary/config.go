@@ -30,7 +30,8 @@ type Config struct {
 	// DeviceField holds the device ID (a JSON string, or a number taken as text).
 	// Default device_id.
 	DeviceField string
-	// TimeField holds the event time as an RFC 3339 string. When it is missing or
+	// TimeField holds the event time, read by record.ParseEventTime (RFC 3339, ISO
+	// 8601 without an offset as UTC, epoch seconds or milliseconds). When it is missing or
 	// not a valid time, the line's approximate_arrival_timestamp is used instead
 	// (and counted in Stats.TimeFallback). Default timestamp.
 	TimeField string

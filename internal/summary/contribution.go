@@ -33,8 +33,8 @@ type Stats struct {
 	// TimeFallback counts aggregated records whose hour came from
 	// approximate_arrival_timestamp because the time field was missing or invalid.
 	TimeFallback int64 `json:"timeFallback"`
-	// InvalidTime counts records whose time field was present but not an RFC 3339
-	// string (a subset of TimeFallback and NoTime).
+	// InvalidTime counts records whose time field was present but not an event
+	// time by record.ParseEventTime (a subset of TimeFallback and NoTime).
 	InvalidTime int64 `json:"invalidTime"`
 	// NonNumeric counts, per numeric field, aggregated records where the field held
 	// something other than a number or null (the record still counts, the field

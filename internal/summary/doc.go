@@ -7,7 +7,8 @@
 //
 // Each record (a line's original_data) belongs to its device (Config.DeviceField,
 // default device_id) and to the UTC hour of its own event time
-// (Config.TimeField, default timestamp, an RFC 3339 string; when missing or
+// (Config.TimeField, default timestamp, read by record.ParseEventTime as the
+// processor's check reads it; when missing or
 // invalid, the line's approximate_arrival_timestamp). Per (device, hour) and per
 // (fleet, hour) a Summary holds the record count, the first and last event time,
 // and per numeric field (Config.NumericFields, default temperature, humidity,

@@ -13,6 +13,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/streamlake/streamlake/internal/record"
 )
 
 // MaxLineBytes bounds one NDJSON line. A Kinesis record holds at most 10 MiB, which
@@ -331,15 +333,9 @@ func deviceID(v []byte, found bool) (string, bool) {
 	return "", false
 }
 
-// parseTime reads an RFC 3339 JSON string.
+// parseTime reads an event time (a JSON string or number) with
+// record.ParseEventTime, the reading the processor's check uses, so that a record
+// is summarized in the hour the processor accepted it for.
 func parseTime(v []byte) (time.Time, bool) {
-	s, ok := stringValue(v)
-	if !ok {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t, true
+	return record.ParseEventTime(v)
 }

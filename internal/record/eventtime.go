@@ -1,0 +1,321 @@
+package record
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// ParseEventTime reads a record's event time from the raw JSON value v of its time
+// member (a JSON string or number, as TopLevelMember returns it). It is the one
+// reading of event times: the processor's default transform quarantines a record
+// only when ParseEventTime rejects its time, and the aggregator groups a record by
+// the hour of the time ParseEventTime returns, so a record's summary hour is the hour
+// the processor checked. The result is in UTC.
+//
+// Strings: a date and a time of day in ISO 8601's extended format,
+//
+//	YYYY-MM-DD[T|t| ]hh:mm[:ss[(.|,)fraction]][Z|z|±hh:mm|±hhmm|±hh]
+//
+// which covers RFC 3339 (2025-07-12T14:03:05.123Z, 2025-07-12T16:03:05+02:00), what
+// Python's datetime.isoformat() writes for a naive UTC time (2025-07-12T14:03:05.123456,
+// or 2025-07-12T14:03:05 when the microseconds are 0), str(datetime) and SQL
+// (2025-07-12 14:03:05.123), and Java's Instant.toString(). A time without an offset is
+// taken as UTC: that is what the classic recipe's generator means by
+// datetime.utcnow().isoformat(), and UTC is the only reading that does not depend on
+// where the function runs. The fraction may have any number of digits (digits past
+// nanoseconds are truncated). Fields are range-checked as time.Parse does (month
+// 01–12, the day within its month, hour 00–23, minute and second 00–59: a leap second
+// 60 is rejected, as Go's time package rejects it); an offset's hours are 00–23 and its
+// minutes 00–59.
+//
+// Numbers (and strings holding only such a number): seconds, milliseconds,
+// microseconds or nanoseconds since the Unix epoch, told apart by magnitude, because
+// producers commonly send Python's time.time() (seconds with a fraction), JavaScript's
+// Date.now() or Java's System.currentTimeMillis() (milliseconds), and the magnitudes
+// of these units do not overlap for any date between 1973 and 5138:
+//
+//	v < 1e11          seconds       (1e11 s is the year 5138)
+//	1e11 ≤ v < 1e14   milliseconds  (1e11 ms is 1973-03-03)
+//	1e14 ≤ v < 1e17   microseconds
+//	1e17 ≤ v < 1e19   nanoseconds  (int64 nanoseconds end in 2262)
+//
+// Fractions and exponents are allowed (1.7520e9). Negative numbers and 1e19 or more
+// are rejected: no unit makes them a plausible event time.
+//
+// Rejected too: a date without a time of day (it has no hour to group by), other
+// JSON values (null, booleans, objects, arrays), and any other text. ParseEventTime
+// does not allocate unless the string has JSON escapes. It is safe for concurrent use.
+func ParseEventTime(v []byte) (time.Time, bool) {
+	if len(v) == 0 {
+		return time.Time{}, false
+	}
+	switch c := v[0]; {
+	case c == '"':
+		s, ok := jsonStringBytes(v)
+		if !ok {
+			return time.Time{}, false
+		}
+		if t, ok := parseISOTime(s); ok {
+			return t, true
+		}
+		if len(s) > 0 && s[0] >= '0' && s[0] <= '9' {
+			return parseEpoch(s)
+		}
+		return time.Time{}, false
+	case c >= '0' && c <= '9':
+		return parseEpoch(v)
+	}
+	return time.Time{}, false
+}
+
+// ParseEventTimeString is ParseEventTime for the contents of a JSON string.
+func ParseEventTimeString(s string) (time.Time, bool) {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	if t, ok := parseISOTime(b); ok {
+		return t, true
+	}
+	if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
+		return parseEpoch(b)
+	}
+	return time.Time{}, false
+}
+
+// jsonStringBytes returns the contents of the JSON string v: aliasing v when it has
+// no escapes, decoded by encoding/json (which allocates) when it has.
+func jsonStringBytes(v []byte) ([]byte, bool) {
+	if len(v) < 2 || v[len(v)-1] != '"' {
+		return nil, false
+	}
+	inner := v[1 : len(v)-1]
+	for _, c := range inner {
+		if c == '\\' {
+			var s string
+			if err := json.Unmarshal(v, &s); err != nil {
+				return nil, false
+			}
+			return []byte(s), true
+		}
+	}
+	return inner, true
+}
+
+// digits2 reads two ASCII digits at b[i:i+2].
+func digits2(b []byte, i int) (int, bool) {
+	if i+2 > len(b) {
+		return 0, false
+	}
+	d0, d1 := b[i]-'0', b[i+1]-'0'
+	if d0 > 9 || d1 > 9 {
+		return 0, false
+	}
+	return int(d0)*10 + int(d1), true
+}
+
+var daysBefore = [...]int{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+// parseISOTime parses the string grammar of ParseEventTime.
+func parseISOTime(b []byte) (time.Time, bool) {
+	// YYYY-MM-DD?hh:mm is the shortest accepted form.
+	if len(b) < 16 || b[4] != '-' || b[7] != '-' || b[13] != ':' {
+		return time.Time{}, false
+	}
+	if sep := b[10]; sep != 'T' && sep != 't' && sep != ' ' {
+		return time.Time{}, false
+	}
+	hi, ok1 := digits2(b, 0)
+	lo, ok2 := digits2(b, 2)
+	mon, ok3 := digits2(b, 5)
+	day, ok4 := digits2(b, 8)
+	hour, ok5 := digits2(b, 11)
+	min, ok6 := digits2(b, 14)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, false
+	}
+	year := hi*100 + lo
+	if mon < 1 || mon > 12 || day < 1 || hour > 23 || min > 59 {
+		return time.Time{}, false
+	}
+	dim := daysBefore[mon] - daysBefore[mon-1]
+	if mon == 2 && isLeap(year) {
+		dim++
+	}
+	if day > dim {
+		return time.Time{}, false
+	}
+	i := 16
+	sec, nsec := 0, 0
+	if i < len(b) && b[i] == ':' {
+		s, ok := digits2(b, i+1)
+		if !ok || s > 59 {
+			return time.Time{}, false
+		}
+		sec = s
+		i += 3
+		if i < len(b) && (b[i] == '.' || b[i] == ',') {
+			i++
+			start := i
+			scale := 100000000
+			for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+				nsec += int(b[i]-'0') * scale
+				scale /= 10
+				i++
+			}
+			if i == start {
+				return time.Time{}, false
+			}
+		}
+	}
+	offset := 0
+	if i < len(b) {
+		switch b[i] {
+		case 'Z', 'z':
+			i++
+		case '+', '-':
+			sign := 1
+			if b[i] == '-' {
+				sign = -1
+			}
+			oh, ok := digits2(b, i+1)
+			if !ok || oh > 23 {
+				return time.Time{}, false
+			}
+			i += 3
+			om := 0
+			if i < len(b) {
+				if b[i] == ':' {
+					i++
+				}
+				m, ok := digits2(b, i)
+				if !ok || m > 59 {
+					return time.Time{}, false
+				}
+				om = m
+				i += 2
+			}
+			offset = sign * (oh*3600 + om*60)
+		default:
+			return time.Time{}, false
+		}
+	}
+	if i != len(b) {
+		return time.Time{}, false
+	}
+	// Days since 1970-01-01 of the date (proleptic Gregorian, as package time).
+	days := daysSinceEpoch(year, mon, day)
+	unix := int64(days)*86400 + int64(hour*3600+min*60+sec) - int64(offset)
+	return time.Unix(unix, int64(nsec)).UTC(), true
+}
+
+// daysSinceEpoch counts days from 1970-01-01 to the date (year 0 to 9999).
+func daysSinceEpoch(y, m, d int) int {
+	// Shift to a year starting on March 1 so the leap day is last
+	// (H. Hinnant's days_from_civil).
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// Unit boundaries of epoch numbers, see ParseEventTime.
+const (
+	epochMillisFrom = 1e11
+	epochMicrosFrom = 1e14
+	epochNanosFrom  = 1e17
+	epochNanosUntil = 1e19
+)
+
+// parseEpoch reads a JSON number (non-negative) as an epoch time.
+func parseEpoch(b []byte) (time.Time, bool) {
+	// Integer part, at most 19 digits (< 1e19); no leading zeros as in JSON, except
+	// a lone 0.
+	i := 0
+	var ip uint64
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		if i == 19 {
+			return time.Time{}, false
+		}
+		ip = ip*10 + uint64(b[i]-'0')
+		i++
+	}
+	if i == 0 || (i > 1 && b[0] == '0') {
+		return time.Time{}, false
+	}
+	fracStart, fracEnd := i, i
+	if i < len(b) && b[i] == '.' {
+		i++
+		fracStart = i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		fracEnd = i
+		if fracEnd == fracStart {
+			return time.Time{}, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		return parseEpochFloat(b)
+	}
+	if i != len(b) {
+		return time.Time{}, false
+	}
+	var perSec uint64 // units per second
+	switch {
+	case ip < epochMillisFrom:
+		perSec = 1
+	case ip < epochMicrosFrom:
+		perSec = 1e3
+	case ip < epochNanosFrom:
+		perSec = 1e6
+	default:
+		perSec = 1e9
+	}
+	sec := ip / perSec
+	nanoPerUnit := uint64(1e9) / perSec
+	nsec := (ip % perSec) * nanoPerUnit
+	// The fraction of one unit, in nanoseconds, truncated.
+	scale := nanoPerUnit / 10
+	for j := fracStart; j < fracEnd && scale > 0; j++ {
+		nsec += uint64(b[j]-'0') * scale
+		scale /= 10
+	}
+	return time.Unix(int64(sec), int64(nsec)).UTC(), true
+}
+
+// parseEpochFloat reads a number with an exponent. Exponents are rare in event
+// times, so this path trades exactness below the microsecond for simplicity.
+func parseEpochFloat(b []byte) (time.Time, bool) {
+	f, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	if err != nil || f < 0 || f >= epochNanosUntil || math.IsNaN(f) {
+		return time.Time{}, false
+	}
+	var sec, nsec float64
+	switch {
+	case f < epochMillisFrom:
+		sec = math.Floor(f)
+		nsec = (f - sec) * 1e9
+	case f < epochMicrosFrom:
+		sec = math.Floor(f / 1e3)
+		nsec = (f - sec*1e3) * 1e6
+	case f < epochNanosFrom:
+		sec = math.Floor(f / 1e6)
+		nsec = (f - sec*1e6) * 1e3
+	default:
+		sec = math.Floor(f / 1e9)
+		nsec = f - sec*1e9
+	}
+	return time.Unix(int64(sec), int64(max(nsec, 0))).UTC(), true
+}

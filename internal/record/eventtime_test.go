@@ -1,0 +1,267 @@
+package record_test
+
+import (
+	"encoding/json"
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamlake/streamlake/internal/record"
+)
+
+func TestParseEventTime(t *testing.T) {
+	utc := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.UTC()
+	}
+	tests := []struct {
+		in   string // the raw JSON value
+		want string // RFC 3339 in UTC, "" for rejected
+	}{
+		// RFC 3339.
+		{`"2025-07-12T14:03:05Z"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12T14:03:05.123Z"`, "2025-07-12T14:03:05.123Z"},
+		{`"2025-07-12T16:03:05+02:00"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12T00:30:00-05:30"`, "2025-07-12T06:00:00Z"},
+		{`"2025-07-12t14:03:05z"`, "2025-07-12T14:03:05Z"},
+		// The recipe's generator: Python datetime.utcnow().isoformat().
+		{`"2025-07-12T14:03:05.123456"`, "2025-07-12T14:03:05.123456Z"},
+		{`"2025-07-12T14:03:05"`, "2025-07-12T14:03:05Z"},
+		// A space instead of T, any fraction digits, ISO offsets without colon.
+		{`"2025-07-12 14:03:05"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 14:03:05.5+0000"`, "2025-07-12T14:03:05.5Z"},
+		{`"2025-07-12T14:03:05.1234567891234Z"`, "2025-07-12T14:03:05.123456789Z"},
+		{`"2025-07-12T14:03:05,25Z"`, "2025-07-12T14:03:05.25Z"},
+		{`"2025-07-12T14:03:05+01"`, "2025-07-12T13:03:05Z"},
+		{`"2025-07-12T14:03"`, "2025-07-12T14:03:00Z"},
+		{`"2024-02-29T23:59:59.999999999-00:01"`, "2024-03-01T00:00:59.999999999Z"},
+		{`"0001-01-01T00:00:00Z"`, "0001-01-01T00:00:00Z"},
+		// Epoch numbers, by magnitude.
+		{`1752329000`, "2025-07-12T14:03:20Z"},
+		{`1752329000.25`, "2025-07-12T14:03:20.25Z"},
+		{`1752329000123`, "2025-07-12T14:03:20.123Z"},
+		{`1752329000123.5`, "2025-07-12T14:03:20.1235Z"},
+		{`1752329000123456`, "2025-07-12T14:03:20.123456Z"},
+		{`1752329000123456789`, "2025-07-12T14:03:20.123456789Z"},
+		{`1.752329e9`, "2025-07-12T14:03:20Z"},
+		{`0`, "1970-01-01T00:00:00Z"},
+		{`99999999999`, "5138-11-16T09:46:39Z"},
+		{`100000000000`, "1973-03-03T09:46:40Z"},
+		{`"1752329000"`, "2025-07-12T14:03:20Z"},
+		{`"1752329000123"`, "2025-07-12T14:03:20.123Z"},
+		// Escapes are decoded.
+		{`"2025-07-12T14:03:05\u002B02:00"`, "2025-07-12T12:03:05Z"},
+		// Rejected.
+		{`"unknown"`, ""},
+		{`""`, ""},
+		{`"2025-07-12"`, ""},
+		{`"2025-07-12T14"`, ""},
+		{`"2025-07-12T24:00:00Z"`, ""},
+		{`"2025-07-12T14:60:00Z"`, ""},
+		{`"2025-07-12T14:03:60Z"`, ""},
+		{`"2025-02-29T14:03:05Z"`, ""},
+		{`"2025-13-01T14:03:05Z"`, ""},
+		{`"2025-00-01T14:03:05Z"`, ""},
+		{`"2025-07-00T14:03:05Z"`, ""},
+		{`"2025-07-12T14:03:05."`, ""},
+		{`"2025-07-12T14:03:05+24:00"`, ""},
+		{`"2025-07-12T14:03:05+02:60"`, ""},
+		{`"2025-07-12T14:03:05+2"`, ""},
+		{`"2025-07-12T14:03:05Z "`, ""},
+		{`"2025-07-12X14:03:05"`, ""},
+		{`"25-07-12T14:03:05"`, ""},
+		{`"2025-7-12T14:03:05"`, ""},
+		{`"12/07/2025 14:03:05"`, ""},
+		{`"Sat Jul 12 14:03:05 2025"`, ""},
+		{`-1`, ""},
+		{`01752329000`, ""},
+		{`10000000000000000000`, ""},
+		{`1e19`, ""},
+		{`1752329000.`, ""},
+		{`null`, ""},
+		{`true`, ""},
+		{`{"s":1}`, ""},
+		{`[1]`, ""},
+		{`"\u00zz"`, ""},
+		{``, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, ok := record.ParseEventTime([]byte(tc.in))
+			if tc.want == "" {
+				if ok {
+					t.Fatalf("ParseEventTime(%s) = %v, true; want rejected", tc.in, got)
+				}
+				return
+			}
+			if !ok || !got.Equal(utc(tc.want)) || got.Location() != time.UTC {
+				t.Fatalf("ParseEventTime(%s) = %v, %v; want %s", tc.in, got, ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseEventTimeString(t *testing.T) {
+	got, ok := record.ParseEventTimeString("2025-07-12T14:03:05.123456")
+	if want := time.Date(2025, 7, 12, 14, 3, 5, 123456000, time.UTC); !ok || !got.Equal(want) {
+		t.Fatalf("ParseEventTimeString = %v, %v; want %v", got, ok, want)
+	}
+	if _, ok := record.ParseEventTimeString("yesterday"); ok {
+		t.Fatal(`ParseEventTimeString("yesterday") accepted`)
+	}
+}
+
+func TestParseEventTimeAllocs(t *testing.T) {
+	for _, in := range []string{`"2025-07-12T14:03:05.123456"`, `"2025-07-12T16:03:05+02:00"`, `1752329000123`, `"unknown"`} {
+		b := []byte(in)
+		if n := testing.AllocsPerRun(100, func() { record.ParseEventTime(b) }); n != 0 {
+			t.Errorf("ParseEventTime(%s) allocates %v times; want 0", in, n)
+		}
+	}
+}
+
+// isoGrammar is the documented string grammar; referenceISO parses what it
+// matches with time.Parse, the reference the fast parser must agree with.
+var isoGrammar = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$`)
+
+func referenceISO(s string) (time.Time, bool) {
+	if !isoGrammar.MatchString(s) {
+		return time.Time{}, false
+	}
+	// Normalize to RFC 3339 with seconds and an offset, then let time.Parse
+	// range-check and compute.
+	s = s[:10] + "T" + s[11:]
+	s = strings.Map(func(r rune) rune {
+		if r == 'z' {
+			return 'Z'
+		}
+		return r
+	}, s)
+	rest := s[16:]
+	if !strings.HasPrefix(rest, ":") {
+		s, rest = s[:16]+":00"+rest, ":00"+rest
+	}
+	zone := ""
+	if i := strings.IndexAny(rest, "Z+-"); i >= 0 {
+		zone, s = rest[i:], s[:16+i]
+	}
+	switch {
+	case zone == "":
+		zone = "Z"
+	case zone == "Z":
+	case len(zone) == 3:
+		zone += ":00"
+	case len(zone) == 5:
+		zone = zone[:3] + ":" + zone[3:]
+	}
+	if zone != "Z" {
+		// RFC 3339's offset range, stricter than time.Parse's.
+		h, _ := strconv.Atoi(zone[1:3])
+		m, _ := strconv.Atoi(zone[4:6])
+		if h > 23 || m > 59 {
+			return time.Time{}, false
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s+zone)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+var epochGrammar = regexp.MustCompile(`^(0|[1-9]\d*)(\.\d+)?$`)
+
+// referenceEpoch computes the epoch reading exactly with big.Rat.
+func referenceEpoch(s string) (time.Time, bool) {
+	if !epochGrammar.MatchString(s) {
+		return time.Time{}, false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return time.Time{}, false
+	}
+	var perSec int64
+	switch {
+	case r.Cmp(big.NewRat(1e11, 1)) < 0:
+		perSec = 1
+	case r.Cmp(big.NewRat(1e14, 1)) < 0:
+		perSec = 1e3
+	case r.Cmp(big.NewRat(1e17, 1)) < 0:
+		perSec = 1e6
+	case r.Cmp(new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(19), nil))) < 0:
+		perSec = 1e9
+	default:
+		return time.Time{}, false
+	}
+	ns := new(big.Rat).Mul(r, big.NewRat(1e9, perSec))
+	q := new(big.Int).Quo(ns.Num(), ns.Denom()) // truncated nanoseconds
+	sec, rem := new(big.Int).QuoRem(q, big.NewInt(1e9), new(big.Int))
+	return time.Unix(sec.Int64(), rem.Int64()).UTC(), true
+}
+
+// reference is ParseEventTime built from time.Parse, big.Rat and
+// strconv.ParseFloat (for exponents, within a millisecond).
+func reference(v []byte) (t time.Time, ok bool, approx bool) {
+	s := string(v)
+	if strings.HasPrefix(s, `"`) {
+		if !strings.HasSuffix(s, `"`) || json.Unmarshal(v, &s) != nil {
+			return time.Time{}, false, false
+		}
+		if t, ok := referenceISO(s); ok {
+			return t, true, false
+		}
+		if s == "" || s[0] < '0' || s[0] > '9' {
+			return time.Time{}, false, false
+		}
+	}
+	if m := floatGrammar.FindStringSubmatch(s); m != nil && m[3] != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f >= 1e19 {
+			return time.Time{}, false, false
+		}
+		unit := 1e9
+		switch {
+		case f < 1e11:
+		case f < 1e14:
+			unit = 1e6
+		case f < 1e17:
+			unit = 1e3
+		default:
+			unit = 1
+		}
+		ns := f * unit
+		sec := math.Floor(ns / 1e9)
+		return time.Unix(int64(sec), int64(ns-sec*1e9)).UTC(), true, true
+	}
+	t, ok = referenceEpoch(s)
+	return t, ok, false
+}
+
+var floatGrammar = regexp.MustCompile(`^(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$`)
+
+func FuzzParseEventTime(f *testing.F) {
+	for _, s := range []string{
+		`"2025-07-12T14:03:05.123456"`, `"2025-07-12T14:03:05Z"`, `"2025-07-12 14:03:05+05:30"`,
+		`"2024-02-29T23:59:59,5-0800"`, `"2025-07-12T14:03"`, `"2025-07-12T14:03:05+01"`,
+		`1752329000`, `1752329000.123456`, `1752329000123`, `1752329000123456789`, `"1752329000"`,
+		`"9999-12-31T23:59:59.999999999-23:59"`, `"0000-01-01T00:00:00+23:59"`, `"x"`, `-5`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		got, ok := record.ParseEventTime(v)
+		want, wantOK, approx := reference(v)
+		d := got.Sub(want)
+		if ok != wantOK || (ok && !approx && d != 0) || (ok && approx && (d > time.Millisecond || d < -time.Millisecond)) {
+			t.Fatalf("ParseEventTime(%q) = %v, %v; reference %v, %v", v, got, ok, want, wantOK)
+		}
+	})
+}
