@@ -16,10 +16,20 @@ GO ?= go
 export GOTOOLCHAIN := go1.27.3
 CLI := $(GO) run ./cmd/streamlake
 
-# sam build runs `go build` with this environment (see template.yaml BuildMethod go1.x):
-# a static binary without the legacy RPC path; -s drops the symbol table and DWARF.
 export SAM_CLI_TELEMETRY := 0
-LAMBDA_GOENV := CGO_ENABLED=0 GOFLAGS=-tags=lambda.norpc\ -ldflags=-s
+
+# The one way the functions are built. `sam build` (template.yaml: BuildMethod makefile)
+# runs `make build-<LogicalId>` with ARTIFACTS_DIR set; `make build` runs `sam build`.
+# A static linux/arm64 binary (template.yaml: Architectures [arm64]) without the
+# legacy RPC path (lambda.norpc); -s -w drop the symbol table and DWARF. The local
+# emulator builds through the same targets with LAMBDA_GOARCH set to the host's.
+LAMBDA_GOOS := linux
+LAMBDA_GOARCH := arm64
+LAMBDA_GOBUILD = test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it; run make build)"; exit 1; }; \
+	CGO_ENABLED=0 GOOS=$(LAMBDA_GOOS) GOARCH=$(LAMBDA_GOARCH) GOFLAGS= \
+	$(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap
+# A bound on each bootstrap's size checked after sam build (README: Performance).
+LAMBDA_MAX_BYTES ?= 12000000
 
 # Integration tests fail, not skip, when moto server is missing under `make test`.
 TEST_ENV := STREAMLAKE_REQUIRE_MOTO=1 MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server
@@ -91,17 +101,24 @@ go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed inte
 	$(GO) build -o .local/bin/testsummary ./tools/testsummary
 	$(TEST_ENV) $(GO) test -race -count=1 -timeout 30m -json ./... | tee .local/go-test.json | .local/bin/testsummary
 
+# What sam build produced, checked: arm64 ELF, static, stripped, built with the
+# flags above and go.mod's toolchain, under the size bound.
 .PHONY: sam-build
 sam-build: build
-	@for fn in ProcessorFunction AggregatorFunction; do \
-	  file .aws-sam/build/$$fn/bootstrap | grep -q 'ELF 64-bit LSB executable, ARM aarch64.*statically linked' \
-	  || { echo "sam build did not produce a static arm64 bootstrap for $$fn"; exit 1; }; \
-	  echo "sam build: $$fn: static arm64 bootstrap ok"; done
+	$(GO) run ./tools/bootstrapcheck -max-bytes $(LAMBDA_MAX_BYTES) \
+	  .aws-sam/build/ProcessorFunction/bootstrap .aws-sam/build/AggregatorFunction/bootstrap
 
 # ---------------------------------------------------------------- build, run, deploy
 .PHONY: build
-build: $(VENV)/.installed ## sam build (Go, arm64, static bootstrap per function).
-	$(LAMBDA_GOENV) $(SAM) build
+build: $(VENV)/.installed ## sam build: one static arm64 bootstrap per function, through build-<LogicalId> below.
+	$(SAM) build
+
+# Called by sam build (and sam sync) with ARTIFACTS_DIR set; see LAMBDA_GOBUILD.
+.PHONY: build-ProcessorFunction build-AggregatorFunction
+build-ProcessorFunction:
+	$(LAMBDA_GOBUILD) ./functions/processor
+build-AggregatorFunction:
+	$(LAMBDA_GOBUILD) ./functions/aggregator
 
 # The demo: a few thousand records through 3 shards with every fault injected.
 DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=100 MaximumBatchingWindowInSeconds=1" \
