@@ -63,7 +63,7 @@ deps: ## Download Go modules.
 
 # ---------------------------------------------------------------- quality gates
 .PHONY: test
-test: venv deps lint sam-build go-test sar-check checkov govulncheck ## Run every check CI runs: lint, sam validate/build (binaries checked), Go tests with moto, SAR check, checkov, govulncheck.
+test: venv deps lint sam-build go-test sar-check iam-check checkov govulncheck ## Run every check CI runs: lint, sam validate/build (binaries checked), Go tests with moto, SAR check, IAM check, checkov, govulncheck.
 	@echo "make test: all checks passed"
 
 .PHONY: lint
@@ -181,6 +181,12 @@ bench: $(VENV)/.installed ## Benchmarks (processor, filter, aggregator parser, c
 # ---------------------------------------------------------------- Serverless Application Repository
 PACKAGE_BUCKET ?=
 PACKAGED := .aws-sam/packaged.yaml
+
+# No emulator enforces IAM: check that each function's role grants exactly what its
+# code calls (found in the code) and what Lambda needs for it (tools/iamcheck).
+.PHONY: iam-check
+iam-check: ## Check each function's role against the AWS calls its code makes: all granted, nothing more.
+	$(GO) run ./tools/iamcheck -template template.yaml
 
 .PHONY: sar-check
 sar-check: ## Check template.yaml against the Serverless Application Repository's rules; list the capabilities it needs.
