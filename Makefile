@@ -204,15 +204,22 @@ publish: $(VENV)/.installed ## Publish the packaged template to SAR (after make 
 	$(GO) run ./tools/sarcheck -packaged $(PACKAGED)
 	$(SAM) publish --template $(PACKAGED) --fail-on-same-version
 
+# CONFIG_ENV picks the samconfig.toml environment (default, ci, dev, prod); SAM reads
+# its stack name and region from there. The first deploy (the stack does not exist:
+# sam list stack-outputs says so) is guided; any other error (no credentials, no
+# permission) stops here instead of starting a guided deploy.
+CONFIG_ENV ?= default
 .PHONY: deploy
-deploy: build ## Deploy with sam (guided the first time, when the stack does not exist yet).
-	@stack=$$(sed -n 's/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml | head -1); \
-	if $(SAM) list stack-outputs --stack-name "$$stack" >/dev/null 2>&1; then \
-	  $(SAM) deploy; else $(SAM) deploy --guided; fi
+deploy: build ## Deploy with sam: make deploy [CONFIG_ENV=ci] (guided the first time, when the stack does not exist yet).
+	@if out=$$($(SAM) list stack-outputs --config-env $(CONFIG_ENV) 2>&1); then \
+	  $(SAM) deploy --config-env $(CONFIG_ENV); \
+	elif [[ "$$out" == *"does not exist on Cloudformation"* ]]; then \
+	  $(SAM) deploy --guided --config-env $(CONFIG_ENV); \
+	else echo "$$out" >&2; exit 1; fi
 
 .PHONY: delete
-delete: $(VENV)/.installed ## Delete the deployed stack (the output bucket is retained).
-	$(SAM) delete
+delete: $(VENV)/.installed ## Delete the deployed stack (the output bucket and the summaries table are retained: README "Deleting the stack").
+	$(SAM) delete --config-env $(CONFIG_ENV)
 
 .PHONY: clean
 clean: ## Remove build outputs and local pipeline state (not the virtualenvs).
