@@ -19,7 +19,8 @@
 //     (logs:CreateLogStream, logs:PutLogEvents), X-Ray with Tracing: Active, the
 //     event source mappings' reads (Kinesis: DescribeStream, DescribeStreamSummary,
 //     GetRecords, GetShardIterator, ListShards, and SubscribeToShard on the stream's
-//     consumers, which an enhanced fan-out mapping needs; SQS: ReceiveMessage,
+//     consumers, which a mapping on an AWS::Kinesis::StreamConsumer (enhanced
+//     fan-out) needs and any other mapping may be granted; SQS: ReceiveMessage,
 //     DeleteMessage, GetQueueAttributes) and sqs:SendMessage to an on-failure
 //     destination;
 //   - compares that with the Allow statements of the role's inline policies, action

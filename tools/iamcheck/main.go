@@ -219,10 +219,24 @@ func checkFunction(tpl *samtemplate.Template, fn samtemplate.Function, r *report
 				problem("event %s: Stream %v is not a reference to the template's stream", name, ep["Stream"])
 				continue
 			}
+			efo := false
+			if c := tpl.Resources[id]; c.Type == "AWS::Kinesis::StreamConsumer" {
+				// An enhanced fan-out mapping reads through the consumer of its stream.
+				sid, ok := refOf(c.Properties["StreamARN"])
+				if !ok {
+					problem("event %s: consumer %s: StreamARN %v is not a reference to the template's stream", name, id, c.Properties["StreamARN"])
+					continue
+				}
+				id, efo = sid, true
+			}
 			for _, a := range []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"} {
 				addNeed(a, arnOf(id), why)
 			}
-			optional[grant{"kinesis:SubscribeToShard", arnOf(id) + "/consumer/*"}] = true
+			if efo {
+				addNeed("kinesis:SubscribeToShard", arnOf(id)+"/consumer/*", why+" (enhanced fan-out)")
+			} else {
+				optional[grant{"kinesis:SubscribeToShard", arnOf(id) + "/consumer/*"}] = true
+			}
 		case "SQS":
 			id, ok := refOf(ep["Queue"])
 			if !ok {

@@ -61,19 +61,22 @@ func TestRepository(t *testing.T) {
 	}
 }
 
-// mutated writes the repository's template with old replaced by new to a temporary
-// directory and checks it.
-func mutated(t *testing.T, old, new string) string {
+// mutated writes the repository's template with each old string replaced by the new
+// one after it (oldNew holds pairs) to a temporary directory and checks it.
+func mutated(t *testing.T, oldNew ...string) string {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(moduleDir, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(src, []byte(old)) {
-		t.Fatalf("template.yaml no longer contains %q", old)
+	for i := 0; i+1 < len(oldNew); i += 2 {
+		if !bytes.Contains(src, []byte(oldNew[i])) {
+			t.Fatalf("template.yaml no longer contains %q", oldNew[i])
+		}
+		src = bytes.Replace(src, []byte(oldNew[i]), []byte(oldNew[i+1]), 1)
 	}
 	path := filepath.Join(t.TempDir(), "template.yaml")
-	if err := os.WriteFile(path, bytes.Replace(src, []byte(old), []byte(new), 1), 0o644); err != nil {
+	if err := os.WriteFile(path, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	reports, err := checkTemplate(path, moduleDir, repoPackage)
@@ -158,5 +161,25 @@ func TestWildcardMatch(t *testing.T) {
 		if got := wildcardMatch(tc.pattern, tc.s); got != tc.want {
 			t.Errorf("wildcardMatch(%q, %q) = %v; want %v", tc.pattern, tc.s, got, tc.want)
 		}
+	}
+}
+
+// TestEnhancedFanOut: a mapping on a stream consumer needs SubscribeToShard on the
+// stream's consumers besides the stream reads.
+func TestEnhancedFanOut(t *testing.T) {
+	toConsumer := []string{
+		"            Stream: !GetAtt Stream.Arn\n", "            Stream: !GetAtt StreamConsumer.ConsumerARN\n",
+		"  SummaryTable:\n    Type: AWS::DynamoDB::Table\n",
+		"  StreamConsumer:\n    Type: AWS::Kinesis::StreamConsumer\n    Properties:\n      ConsumerName: processor\n      StreamARN: !GetAtt Stream.Arn\n\n  SummaryTable:\n    Type: AWS::DynamoDB::Table\n",
+	}
+	out := mutated(t, toConsumer...)
+	if !strings.Contains(out, "iamcheck: ProcessorFunction (./functions/processor, role ProcessorRole): ") || strings.Contains(out, "ProcessorFunction: ") {
+		t.Errorf("check with an enhanced fan-out mapping:\n%s\nwant ProcessorFunction to pass", out)
+	}
+	noSubscribe := append(toConsumer, "                Action: kinesis:SubscribeToShard\n", "                Action: kinesis:DescribeStream\n")
+	out = mutated(t, noSubscribe...)
+	want := "ProcessorFunction: needs kinesis:SubscribeToShard on {{GetAtt:Stream.Arn}}/consumer/* (event source mapping Stream (enhanced fan-out)); role ProcessorRole does not grant it"
+	if !strings.Contains(out, want) {
+		t.Errorf("check without SubscribeToShard:\n%s\nwant it to contain %q", out, want)
 	}
 }
