@@ -28,8 +28,9 @@ LAMBDA_GOARCH := arm64
 LAMBDA_GOBUILD = test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it; run make build)"; exit 1; }; \
 	CGO_ENABLED=0 GOOS=$(LAMBDA_GOOS) GOARCH=$(LAMBDA_GOARCH) GOFLAGS= \
 	$(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap
-# A bound on each bootstrap's size checked after sam build (README: Performance).
-LAMBDA_MAX_BYTES ?= 12000000
+# A bound on each bootstrap's size checked after sam build: the README's target for a
+# stripped binary (Performance: 15 MB). The unstripped RPC build was 23.6 MB.
+LAMBDA_MAX_BYTES ?= 15000000
 
 # Integration tests fail, not skip, when moto server is missing under `make test`.
 TEST_ENV := STREAMLAKE_REQUIRE_MOTO=1 MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server
@@ -104,7 +105,7 @@ go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed inte
 # What sam build produced, checked: arm64 ELF, static, stripped, built with the
 # flags above and go.mod's toolchain, under the size bound.
 .PHONY: sam-build
-sam-build: build
+sam-build: build ## sam build, then check each bootstrap (arm64, static, stripped, lambda.norpc, trimpath, toolchain, size).
 	$(GO) run ./tools/bootstrapcheck -max-bytes $(LAMBDA_MAX_BYTES) \
 	  .aws-sam/build/ProcessorFunction/bootstrap .aws-sam/build/AggregatorFunction/bootstrap
 
