@@ -43,6 +43,23 @@ func TestBuildMakefile(t *testing.T) {
 	}
 }
 
+// TestBuildMakefileRelativeCodeDir: a template loaded by a relative path (as tests
+// load ../../template.yaml) gives a relative CodeDir; make must still find the Makefile.
+func TestBuildMakefileRelativeCodeDir(t *testing.T) {
+	e := &Env{WorkDir: t.TempDir()}
+	fn := makefileFunction(t, "build-Fn:\n\techo ok > $(ARTIFACTS_DIR)/bootstrap\n")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn.CodeDir, err = filepath.Rel(wd, fn.CodeDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Build(context.Background(), fn); err != nil {
+		t.Errorf("Build(CodeDir %q) = %v", fn.CodeDir, err)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	e := &Env{WorkDir: t.TempDir()}
 	tests := []struct {

@@ -173,9 +173,13 @@ func buildMake(ctx context.Context, fn samtemplate.Function, outDir string) (str
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", fmt.Errorf("build %s: %w", fn.LogicalID, err)
 	}
-	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-f", filepath.Join(fn.CodeDir, "Makefile"),
+	dir, err := filepath.Abs(fn.CodeDir)
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w", fn.LogicalID, err)
+	}
+	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-f", filepath.Join(dir, "Makefile"),
 		"build-"+fn.LogicalID, "ARTIFACTS_DIR="+out, "LAMBDA_GOOS="+runtime.GOOS, "LAMBDA_GOARCH="+runtime.GOARCH)
-	cmd.Dir = fn.CodeDir
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+out)
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s: make build-%s: %w\n%s", fn.LogicalID, fn.LogicalID, err, bytes.TrimSpace(output))
