@@ -1,11 +1,14 @@
 package localenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -138,15 +141,54 @@ func (e *Env) Function(logicalID string) (samtemplate.Function, error) {
 	return samtemplate.Function{}, fmt.Errorf("function %q is not in %s (functions: %v)", logicalID, e.Template.Path, names)
 }
 
-// Build compiles fn's Go package for this machine into WorkDir/build/<LogicalID>.
+// Build compiles fn for this machine into WorkDir/build/<LogicalID>/bootstrap and
+// returns the binary's path. A function with BuildMethod go1.x (or none) is the Go
+// main package in its CodeUri; one with BuildMethod makefile is built as sam build
+// builds it, by `make build-<LogicalID>` with the Makefile in its CodeUri and
+// ARTIFACTS_DIR set, plus LAMBDA_GOOS/LAMBDA_GOARCH naming this machine (the
+// project's Makefile builds linux/arm64 otherwise). Other build methods are refused.
 func (e *Env) Build(ctx context.Context, fn samtemplate.Function) (string, error) {
 	if fn.CodeDir == "" {
 		return "", fmt.Errorf("function %s: CodeUri is not a local directory", fn.LogicalID)
 	}
-	if bm, _ := fn.Metadata["BuildMethod"].(string); bm != "" && bm != "go1.x" {
-		return "", fmt.Errorf("function %s: BuildMethod %q: only Go functions (go1.x) run locally", fn.LogicalID, bm)
+	outDir := filepath.Join(e.WorkDir, "build", fn.LogicalID)
+	switch bm, _ := fn.Metadata["BuildMethod"].(string); bm {
+	case "", "go1.x":
+		return lambdahost.Build(ctx, fn.CodeDir, outDir)
+	case "makefile":
+		return buildMake(ctx, fn, outDir)
+	default:
+		return "", fmt.Errorf("function %s: BuildMethod %q: only Go functions (go1.x or makefile) run locally", fn.LogicalID, bm)
 	}
-	return lambdahost.Build(ctx, fn.CodeDir, filepath.Join(e.WorkDir, "build", fn.LogicalID))
+}
+
+// buildMake runs fn's build-<LogicalID> Makefile target for this machine, the way
+// SAM CLI's makefile builder runs it (it passes ARTIFACTS_DIR and runs make with the
+// Makefile of the CodeUri directory).
+func buildMake(ctx context.Context, fn samtemplate.Function, outDir string) (string, error) {
+	out, err := filepath.Abs(outDir)
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w", fn.LogicalID, err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("build %s: %w", fn.LogicalID, err)
+	}
+	dir, err := filepath.Abs(fn.CodeDir)
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w", fn.LogicalID, err)
+	}
+	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-f", filepath.Join(dir, "Makefile"),
+		"build-"+fn.LogicalID, "ARTIFACTS_DIR="+out, "LAMBDA_GOOS="+runtime.GOOS, "LAMBDA_GOARCH="+runtime.GOARCH)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "ARTIFACTS_DIR="+out)
+	if output, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s: make build-%s: %w\n%s", fn.LogicalID, fn.LogicalID, err, bytes.TrimSpace(output))
+	}
+	bin := filepath.Join(out, "bootstrap")
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("build %s: make build-%s wrote no bootstrap: %w", fn.LogicalID, fn.LogicalID, err)
+	}
+	return bin, nil
 }
 
 // HostConfig describes fn, built at binary, for lambdahost, with the function's

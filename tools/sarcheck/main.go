@@ -79,7 +79,8 @@ func check(path string, packaged bool) (*report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	c := &checker{doc: doc, dir: filepath.Dir(path), packaged: packaged, rep: &report{Template: path}}
+	c := &checker{doc: doc, dir: filepath.Dir(path), packaged: packaged, rep: &report{Template: path, Bytes: len(src)}}
+	c.checkSize(len(src))
 	c.checkMetadata()
 	c.checkInterface(c.checkParameters(path))
 	c.rep.Resources = c.expandResources()
@@ -90,6 +91,21 @@ func check(path string, packaged bool) (*report, error) {
 	c.rep.Capabilities = capabilities(c.rep.Resources)
 	c.rep.sortFindings()
 	return c.rep, nil
+}
+
+// MaxTemplateBodyBytes is the largest template CloudFormation accepts inline
+// (CreateStack/CreateChangeSet TemplateBody); a larger one must be uploaded to S3 and
+// passed as TemplateURL, which sam deploy does only with resolve_s3 = true or
+// --s3-bucket (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
+const MaxTemplateBodyBytes = 51200
+
+// checkSize warns when the template is over CloudFormation's inline limit. A
+// packaged template is about as large as its source (comments go, S3 URLs come).
+func (c *checker) checkSize(n int) {
+	if n > MaxTemplateBodyBytes {
+		c.warnf("(whole template)", "the template is %d bytes, over CloudFormation's %d-byte inline limit (TemplateBody): "+
+			"deploy it through S3 (sam deploy with resolve_s3 = true or --s3-bucket; aws cloudformation deploy --s3-bucket)", n, MaxTemplateBodyBytes)
+	}
 }
 
 // checkArtifacts checks that a packaged template points at uploaded code: `sam publish`

@@ -123,6 +123,42 @@ func TestRunTemplates(t *testing.T) {
 }
 
 // TestGolden pins the whole human report of a good template.
+// TestSizeWarning: a template over CloudFormation's inline limit gets a warning (not
+// an error: it deploys through S3), a small one none.
+func TestSizeWarning(t *testing.T) {
+	good, err := os.ReadFile("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"LICENSE.txt", "README.md"} { // good.yaml's LicenseUrl and ReadmeUrl
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := filepath.Join(dir, "big.yaml")
+	padding := strings.Repeat("# padding to exceed the inline limit\n", MaxTemplateBodyBytes/30)
+	if err := os.WriteFile(big, append(good, padding...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		warn bool
+	}{{"testdata/good.yaml", false}, {big, true}} {
+		code, stdout, stderr := runSarcheck(tc.path)
+		if code != 0 {
+			t.Errorf("sarcheck %s = %d; want 0 (a warning does not fail)\n%s%s", tc.path, code, stdout, stderr)
+		}
+		if got := strings.Contains(stdout, "inline limit (TemplateBody)"); got != tc.warn {
+			t.Errorf("sarcheck %s warns of the inline limit = %v; want %v\n%s", tc.path, got, tc.warn, stdout)
+		}
+	}
+}
+
 func TestGolden(t *testing.T) {
 	code, stdout, stderr := runSarcheck("testdata/good.yaml")
 	if code != 0 {
@@ -250,6 +286,18 @@ func TestRepositoryTemplate(t *testing.T) {
 				t.Errorf("%s: %s is not listed under %s; report:\n%s", repoTemplate, id, cp, buf.String())
 			}
 		}
+	}
+	// The repository's template is over CloudFormation's inline limit: the report must
+	// say so, since deploying it without an S3 bucket fails.
+	src, err := os.ReadFile(repoTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Bytes != len(src) {
+		t.Errorf("report bytes = %d; want %d", rep.Bytes, len(src))
+	}
+	if len(src) > MaxTemplateBodyBytes && !strings.Contains(buf.String(), "over CloudFormation's 51200-byte inline limit") {
+		t.Errorf("%s is %d bytes but the report does not warn of the inline limit:\n%s", repoTemplate, len(src), buf.String())
 	}
 	if got[capNamedIAM] != nil || got[capAutoExpand] != nil {
 		t.Errorf("%s needs CAPABILITY_NAMED_IAM or CAPABILITY_AUTO_EXPAND; it should not:\n%s", repoTemplate, buf.String())

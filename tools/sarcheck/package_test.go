@@ -19,10 +19,6 @@ import (
 	"github.com/streamlake/streamlake/internal/motoserver"
 )
 
-// lambdaGoEnv is the environment the Makefile's build target gives `sam build`
-// (LAMBDA_GOENV): a static binary without the RPC path.
-var lambdaGoEnv = []string{"CGO_ENABLED=0", "GOFLAGS=-tags=lambda.norpc -ldflags=-s"}
-
 // builtTemplate returns the template `sam build` wrote for the repository template:
 // .aws-sam/build/template.yaml when it is newer than template.yaml and holds every
 // function, else a fresh build in a temporary directory.
@@ -49,7 +45,6 @@ func builtTemplate(t *testing.T, root, sam string, functions []string) string {
 	cmd := exec.CommandContext(t.Context(), sam, "build", "--template-file", "template.yaml",
 		"--build-dir", filepath.Join(dir, "build"), "--cache-dir", filepath.Join(dir, "cache"))
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), lambdaGoEnv...)
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sam build: %v\n%s", err, out)

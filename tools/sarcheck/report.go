@@ -67,6 +67,7 @@ type reason struct {
 // report is everything sarcheck found about one template.
 type report struct {
 	Template     string       `json:"template"`
+	Bytes        int          `json:"bytes"`
 	Application  string       `json:"application,omitempty"`
 	Version      string       `json:"semanticVersion,omitempty"`
 	Resources    []resource   `json:"resources"`
@@ -129,6 +130,7 @@ func (r *report) writeText(w io.Writer) error {
 		app += " " + r.Version
 	}
 	fmt.Fprintf(&b, "%s: %s\n", r.Template, app)
+	fmt.Fprintf(&b, "size: %d bytes (CloudFormation's inline limit: %d)\n", r.Bytes, MaxTemplateBodyBytes)
 	fmt.Fprintf(&b, "resources: %d declared (%d AWS::Serverless::*); %d after the SAM transform, which generates:\n", declared, serverless, deployed)
 	for _, res := range r.Resources {
 		if res.GeneratedBy != "" {

@@ -1,0 +1,81 @@
+package templatecheck
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/streamlake/streamlake/internal/samtemplate"
+)
+
+const repoTemplate = "../../template.yaml"
+
+func loadLongest(t *testing.T, path string) *samtemplate.Template {
+	t.Helper()
+	tpl, err := samtemplate.Load(path, samtemplate.Options{StackName: longestStackName, Region: "ap-southeast-2", AccountID: "123456789012"})
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	return tpl
+}
+
+// TestNamesFitForTheLongestStackName: every name the template builds from the stack
+// name fits its service's limit for a 128-character stack name (an explicit
+// FunctionName of <stack>-processor fails past 54 characters).
+func TestNamesFitForTheLongestStackName(t *testing.T) {
+	tpl := loadLongest(t, repoTemplate)
+	if p := nameProblems(tpl); len(p) > 0 {
+		t.Errorf("%s with a %d-character stack name:\n%s", repoTemplate, len(longestStackName), strings.Join(p, "\n"))
+	}
+	checked := 0
+	for _, r := range tpl.Resources {
+		for _, l := range nameLimits {
+			if _, ok := lookup(r.Properties, l.path); ok && r.Type == l.resourceType {
+				checked++
+			}
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d name properties checked; the limits table no longer matches the template", checked)
+	}
+}
+
+func TestNameProblemsFindsLongNames(t *testing.T) {
+	dir := t.TempDir()
+	src := `AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: !Sub "${AWS::StackName}-processor"
+      Runtime: provided.al2023
+      Handler: bootstrap
+      CodeUri: fn/
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Sub "${AWS::StackName} alarms"
+  Query:
+    Type: AWS::Athena::NamedQuery
+    Properties:
+      Name: short
+      Database: db
+      QueryString: SELECT 1
+`
+	path := filepath.Join(dir, "template.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := nameProblems(loadLongest(t, path))
+	want := []string{"Fn (AWS::Serverless::Function) FunctionName is 138 characters", "Topic (AWS::SNS::Topic) DisplayName is 135 characters"}
+	if len(got) != len(want) {
+		t.Fatalf("nameProblems = %q; want %d problems", got, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("nameProblems[%d] = %q; want prefix %q", i, got[i], want[i])
+		}
+	}
+}

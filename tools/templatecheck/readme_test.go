@@ -1,0 +1,83 @@
+package templatecheck
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const repoREADME = "../../README.md"
+
+// retainedProblems returns the resources of the raw template doc that outlive the
+// stack (DeletionPolicy Retain) and that the README's "Deleting the stack" section
+// does not name in bold (**LogicalID**), with the way to delete them.
+func retainedProblems(doc map[string]any, readme string) []string {
+	section, ok := markdownSection(readme, "### Deleting the stack")
+	if !ok {
+		return []string{`README has no "### Deleting the stack" section`}
+	}
+	resources, _ := doc["Resources"].(map[string]any)
+	var out []string
+	for id, r := range resources {
+		if p, _ := lookup(asMap(r), "DeletionPolicy"); p == "Retain" && !strings.Contains(section, "**"+id+"**") {
+			out = append(out, fmt.Sprintf("%s has DeletionPolicy Retain but the README's \"Deleting the stack\" does not name it (**%s**)", id, id))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// markdownSection returns the text under heading (## or ###) up to the next heading
+// of the same or a higher level. Level-1 headings are not looked for: a shell comment
+// in a code block looks like one.
+func markdownSection(md, heading string) (string, bool) {
+	i := strings.Index(md, "\n"+heading+"\n")
+	if i < 0 {
+		return "", false
+	}
+	rest := md[i+len(heading)+2:]
+	level := strings.Count(strings.Fields(heading)[0], "#")
+	for _, prefix := range []string{"\n## ", "\n### "}[:level-1] {
+		if j := strings.Index(rest, prefix); j >= 0 {
+			rest = rest[:j]
+		}
+	}
+	return rest, true
+}
+
+// TestREADMENamesRetainedResources: sam delete keeps every Retain resource, and the
+// README must say which and how to delete them (it once named the bucket only).
+func TestREADMENamesRetainedResources(t *testing.T) {
+	readme, err := os.ReadFile(repoREADME)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := loadDoc(t, repoTemplate)
+	if p := retainedProblems(doc, string(readme)); len(p) > 0 {
+		t.Errorf("%s", strings.Join(p, "\n"))
+	}
+	section, _ := markdownSection(string(readme), "### Deleting the stack")
+	for _, want := range []string{"aws dynamodb delete-table", "aws s3api delete-bucket", "put-bucket-notification-configuration"} {
+		if !strings.Contains(section, want) {
+			t.Errorf(`README "Deleting the stack" does not show %q`, want)
+		}
+	}
+}
+
+func TestRetainedProblems(t *testing.T) {
+	doc := map[string]any{"Resources": map[string]any{
+		"OutputBucket": map[string]any{"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"},
+		"SummaryTable": map[string]any{"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain"},
+		"Queue":        map[string]any{"Type": "AWS::SQS::Queue"},
+	}}
+	readme := "# x\n## Deploy\n### Deleting the stack\n- **OutputBucket** stays.\n### Next\n- **SummaryTable** is mentioned elsewhere.\n"
+	got := retainedProblems(doc, readme)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "SummaryTable has DeletionPolicy Retain") {
+		t.Errorf("retainedProblems = %q; want one problem, for SummaryTable", got)
+	}
+	if got := retainedProblems(doc, "# no such section\n"); len(got) != 1 || !strings.Contains(got[0], "no \"### Deleting the stack\" section") {
+		t.Errorf("retainedProblems(no section) = %q", got)
+	}
+}
