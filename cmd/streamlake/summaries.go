@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -13,10 +12,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/streamlake/streamlake/internal/dynamostore"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
@@ -46,8 +45,11 @@ Defaults: --to now, --from 24 hours before --to.
    "first": T, "last": T, "fields": {NAME: {"n": N, "sum": X, "avg": X,
    "min": X, "max": X}}}]}
 
-Credentials and region come from the default AWS chain (AWS_ENDPOINT_URL points
-it at an emulator). The table defaults to $` + summariesTableEnv + ` (stack output SummaryTableName).
+After ` + "`streamlake local`" + ` it reads that run's emulator, region and table by
+itself (from .local/session.json; see ` + "`streamlake local --help`" + `). Otherwise
+credentials and region come from the default AWS chain (AWS_ENDPOINT_URL points it
+at another emulator) and the table defaults to $` + summariesTableEnv + ` (stack
+output SummaryTableName). Flags win over both.
 
 Exit status: 0 on success (also when no hour has data), 1 when the query
 fails, 2 for a usage error.`
@@ -57,20 +59,19 @@ type summariesQuery interface {
 	Query(ctx context.Context, pk string, from, to time.Time) ([]dynamostore.Item, error)
 }
 
-// summariesStore opens the table; a variable so tests can point it elsewhere.
-var summariesStore = func(ctx context.Context, region, table string) (summariesQuery, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+// summariesStore opens the table, on the local run ses's emulator when ses is not
+// nil; a variable so tests can point it elsewhere.
+var summariesStore = func(ctx context.Context, e *env, ses *localrun.Session, region, table string) (summariesQuery, error) {
+	cfg, err := awsConfig(ctx, e, ses, region)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: pass --region or set AWS_REGION")
-	}
-	return dynamostore.New(dynamodb.NewFromConfig(cfg), table), nil
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if u := endpointOf(ses, "dynamodb"); u != nil {
+			o.BaseEndpoint = u
+		}
+	})
+	return dynamostore.New(client, table), nil
 }
 
 func runSummaries(ctx context.Context, e *env, args []string) int {
@@ -91,8 +92,16 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if (*device == "") == !*fleet {
 		return usageError(fs, "give exactly one of --device ID and --fleet")
 	}
+	ses, err := localSession(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
+		return exitFailure
+	}
+	if *table == "" && ses != nil {
+		*table = ses.Output("SummaryTableName")
+	}
 	if *table == "" {
-		return usageError(fs, "no table: pass --table or set %s", summariesTableEnv)
+		return usageError(fs, "no table: pass --table, set %s, or run `streamlake local` first", summariesTableEnv)
 	}
 	to := time.Now().UTC()
 	if *toFlag != "" {
@@ -119,7 +128,8 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		pk = summary.DevicePK(*device)
 	}
 
-	store, err := summariesStore(ctx, *region, *table)
+	noteLocal(e, "summaries", ses)
+	store, err := summariesStore(ctx, e, ses, *region, *table)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
 		return exitFailure

@@ -23,6 +23,7 @@ import (
 	"github.com/streamlake/streamlake/internal/filter"
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/samtemplate"
@@ -165,6 +166,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	resources, err := lenv.CreateResources(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := saveSession(opts.WorkDir, lenv, localrun.SingleEndpoint(endpoint), resources); err != nil {
 		return nil, err
 	}
 	buildStart := time.Now()
