@@ -147,6 +147,9 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	resumed := ""
 	if r.Resumed {
 		resumed = " (resumed)"
+		if r.Parts > 1 {
+			resumed = fmt.Sprintf(" (resumed; counters and time below total all %d parts of the run)", r.Parts)
+		}
 	}
 	fmt.Fprintf(w, "\nAccounting%s, read back from the emulator at %s\n", resumed, r.Endpoint)
 	rows := []struct {
