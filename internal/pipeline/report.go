@@ -56,9 +56,9 @@ type Report struct {
 	// interrupted, plus one per interrupted part that was resumed (see
 	// partsFile). The counters and the duration cover every part.
 	Parts           int    `json:"parts"`
-	Endpoint         string  `json:"endpoint"`
-	Bucket           string  `json:"bucket"`
-	FailureQueueURL  string  `json:"failure_queue_url"`
+	Endpoint        string `json:"endpoint"`
+	Bucket          string `json:"bucket"`
+	FailureQueueURL string `json:"failure_queue_url"`
 
 	Summaries *SummaryReport `json:"summaries,omitempty"`
 	// SQSFunctions describes the functions fed by SQS (the aggregator).
