@@ -254,3 +254,90 @@ func TestCostHelp(t *testing.T) {
 		t.Errorf("cost --help exit = %d, output %q; want 0 and the flags and model", code, stderr)
 	}
 }
+
+// TestCostTemplateDefaults: without flags, cost prices what the template
+// deploys (BatchSize 10000, 5 s window, 256 MB, gzip, ShardCount 2), at 1,000
+// records/s of 166 bytes.
+func TestCostTemplateDefaults(t *testing.T) {
+	est := costJSON(t, "--batch-size", "10000") // the helper's default batch, given as the template's
+	code, stdout, stderr := runCmd(t, false, "cost", "--template", testTemplate, "--json")
+	if code != exitOK {
+		t.Fatalf("cost --json exit %d: %s", code, stderr)
+	}
+	var got costEstimate
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	in := got.Input
+	if in.Rate != 1000 || in.RecordBytes != 166 || in.BatchSize != 10000 || in.Window != 5 || in.MemoryMB != 256 || in.Compression != "gzip" ||
+		in.OnDemand || in.TemplateShards != 2 || got.Shards != 2 {
+		t.Errorf("cost without flags priced %+v with %d shards; want 1000/s of 166 B, batch 10000, window 5, 256 MB, gzip, the template's 2 shards", in, got.Shards)
+	}
+	// Computed by hand: per shard 500 records/s × 5 s = batches of 2,500, 0.4 a
+	// second, 1,051,200 a month; 58.12 ms each (2,500 × 1.57 µs × 1769/256 + 31);
+	// 2 shards × 730 h.
+	want := map[string]float64{
+		"Lambda requests":                             1051200 * 0.20 / 1e6,
+		"Lambda duration":                             1051200 * 0.25 * 0.059 * 0.0000133334,
+		"S3 PUT (one object per batch)":               1051200 * 0.005 / 1000,
+		"S3 storage (one month of a month's objects)": 2.628e9 * 61.8 / 1e9 * 0.023,
+		"Kinesis shard-hours":                         2 * 730 * 0.015,
+		"Kinesis PUT payload units":                   2.628e9 * 0.014 / 1e6,
+	}
+	total := 0.0
+	for _, it := range got.Items {
+		w, ok := want[it.Name]
+		if !ok || !near(it.PerMonth, w) {
+			t.Errorf("%s = $%.9f; want $%.9f", it.Name, it.PerMonth, w)
+		}
+		total += w
+	}
+	if !near(got.TotalPerMonth, total) || math.Abs(got.TotalPerMonth-68.10) > 0.005 {
+		t.Errorf("total = %.4f; want %.4f (the README's $68.10)", got.TotalPerMonth, total)
+	}
+	if est.Input.BatchSize != 10000 {
+		t.Errorf("--batch-size 10000 gave %d", est.Input.BatchSize)
+	}
+
+	// More than the template's shards can take: priced with what the rate needs, and said.
+	est = costJSON(t, "--batch-size", "10000", "--rate", "10000")
+	if est.Shards != 10 || len(est.Notes) != 1 || !strings.Contains(est.Notes[0], "ShardCount 2 cannot take 10000 records/s") {
+		t.Errorf("cost --rate 10000 = %d shards, notes %q; want 10 and a note on ShardCount", est.Shards, est.Notes)
+	}
+	// samconfig.toml's and the command line's parameter overrides apply as for sam deploy.
+	est = costJSON(t, "--batch-size", "10000", "--config-env", "prod")
+	if !est.Input.OnDemand {
+		t.Errorf("cost --config-env prod: on-demand %v; want the prod environment's ON_DEMAND stream", est.Input.OnDemand)
+	}
+	est = costJSON(t, "--batch-size", "10000", "--parameter-overrides", "ProcessorMemorySize=1024 Compression=zstd MaximumBatchingWindowInSeconds=2 ShardCount=4")
+	if in := est.Input; in.MemoryMB != 1024 || in.Compression != "zstd" || in.Window != 2 || est.Shards != 4 {
+		t.Errorf("overrides gave %+v, %d shards; want 1024 MB, zstd, window 2, 4 shards", in, est.Shards)
+	}
+}
+
+func TestCostTemplateErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no template", []string{"cost", "--template", "nope.yaml"}, exitFailure, "read the template's defaults: stat nope.yaml"},
+		{"unknown environment", []string{"cost", "--template", testTemplate, "--config-env", "nope"}, exitFailure, `"nope"`},
+		{"bad override", []string{"cost", "--template", testTemplate, "--parameter-overrides", "BatchSize=0"}, exitFailure, "BatchSize"},
+		{"unknown parameter", []string{"cost", "--template", testTemplate, "--parameter-overrides", "Nope=1"}, exitFailure, "Nope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, false, tc.args...)
+			if code != tc.code || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%v = exit %d, stdout %q, stderr %q; want %d and %q", tc.args, code, stdout, stderr, tc.code, tc.want)
+			}
+		})
+	}
+	// Every setting given: the template is not needed.
+	code, _, stderr := runCmd(t, false, "cost", "--template", "nope.yaml", "--batch-size", "100", "--window", "1", "--memory", "128", "--compression", "none", "--shards", "1")
+	if code != exitOK {
+		t.Errorf("cost with every setting given and no template = exit %d, %s; want 0", code, stderr)
+	}
+}
