@@ -212,7 +212,7 @@ func printInspect(w io.Writer, dir string) {
 		return
 	}
 	fmt.Fprintf(w, "\nThe emulator is still running (bucket %s, failure queue %s, table %s).\n", ses.Output("OutputBucketName"), ses.Output("FailureQueueUrl"), ses.Output("SummaryTableName"))
-	fmt.Fprintf(w, "`streamlake summaries --fleet`, `redrive --dry-run` and `produce` use it without flags; for the AWS CLI and other tools:\n")
+	fmt.Fprintf(w, "`streamlake summaries`, `redrive --dry-run` and `produce` use it without flags; for the AWS CLI and other tools:\n")
 	fmt.Fprintf(w, "  %s\n", ses.ExportLine())
 	fmt.Fprintf(w, "`streamlake local --stop` stops it.\n")
 }

@@ -112,9 +112,14 @@ func TestInspectLocalRunWithoutFlags(t *testing.T) {
 	noAWSConfig(t)
 	vars := map[string]string{workDirEnv: dir}
 
-	code, out, errOut := runWith(t, ctx, vars, "summaries", "--fleet", "--from", "2026-11-21T13", "--to", "2026-11-21T15")
-	if code != exitOK || !strings.Contains(out, "FLEET, hours 2026-11-21T13 to 2026-11-21T15 UTC: 2 with data") {
+	// No flags at all: the fleet, over the 24 hours up to its latest hour with data.
+	code, out, errOut := runWith(t, ctx, vars, "summaries")
+	if code != exitOK || !strings.Contains(out, "FLEET, hours 2026-11-20T15 to 2026-11-21T15 UTC: 2 with data") {
 		t.Errorf("summaries = exit %d, stdout %q, stderr %q; want the fleet's two hours", code, out, errOut)
+	}
+	code, out, errOut = runWith(t, ctx, vars, "summaries", "--device", "sensor-0002")
+	if code != exitOK || !strings.Contains(out, "DEVICE#sensor-0002, hours 2026-11-20T13 to 2026-11-21T13 UTC: 1 with data") {
+		t.Errorf("summaries --device sensor-0002 = exit %d, stdout %q, stderr %q; want its one hour", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "using the last local run") {
 		t.Errorf("summaries stderr = %q; want a note that it uses the local run", errOut)

@@ -31,14 +31,15 @@ func init() {
 const summariesTableEnv = "STREAMLAKE_SUMMARY_TABLE"
 
 const summariesDescription = `Prints the hourly summaries the aggregator keeps in DynamoDB for one device
-(--device) or for the whole fleet (--fleet), for the hours from --from to --to
+(--device) or for the whole fleet (--fleet, the default), for the hours from --from to --to
 (inclusive, UTC): per hour the record count, the first and last event time and,
 per numeric field, the average, minimum and maximum. It is one DynamoDB Query on
 the partition with a sort-key range, never a Scan.
 
 --from and --to take an RFC 3339 time (2026-11-21T13:40:00Z), an hour
 (2026-11-21T13) or a day (2026-11-21; as --to it means the day's last hour).
-Defaults: --to now, --from 24 hours before --to.
+Defaults: --to the latest hour that has a summary (now when none has; one more
+Query, reading backwards, one item), --from 24 hours before --to.
 
 --json prints one JSON object:
   {"partition": PK, "from": T, "to": T, "hours": [{"hour": T, "count": N,
@@ -57,6 +58,7 @@ fails, 2 for a usage error.`
 // summariesQuery is the part of the store the command uses (tests replace it).
 type summariesQuery interface {
 	Query(ctx context.Context, pk string, from, to time.Time) ([]dynamostore.Item, error)
+	LatestHour(ctx context.Context, pk string) (time.Time, bool, error)
 }
 
 // summariesStore opens the table, on the local run ses's emulator when ses is not
@@ -77,9 +79,9 @@ var summariesStore = func(ctx context.Context, e *env, ses *localrun.Session, re
 func runSummaries(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "summaries", "", summariesDescription)
 	device := fs.String("device", "", "device ID whose summaries to print")
-	fleet := fs.Bool("fleet", false, "print the fleet's summaries")
+	fleet := fs.Bool("fleet", false, "print the fleet's summaries (the default without --device)")
 	fromFlag := fs.String("from", "", "first hour (RFC 3339 time, 2006-01-02T15 or 2006-01-02; default: 24 hours before --to)")
-	toFlag := fs.String("to", "", "last hour (same forms; default: now)")
+	toFlag := fs.String("to", "", "last hour (same forms; default: the latest hour with data)")
 	table := fs.String("table", e.getenv(summariesTableEnv), "DynamoDB table of the summaries (default $"+summariesTableEnv+")")
 	region := fs.String("region", "", "AWS region (default: from the AWS configuration)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -89,8 +91,8 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
-	if (*device == "") == !*fleet {
-		return usageError(fs, "give exactly one of --device ID and --fleet")
+	if *device != "" && *fleet {
+		return usageError(fs, "give one of --device ID and --fleet")
 	}
 	ses, err := localSession(e)
 	if err != nil {
@@ -103,7 +105,11 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if *table == "" {
 		return usageError(fs, "no table: pass --table, set %s, or run `streamlake local` first", summariesTableEnv)
 	}
-	to := time.Now().UTC()
+	pk := summary.FleetPK
+	if *device != "" {
+		pk = summary.DevicePK(*device)
+	}
+	var to, from time.Time
 	if *toFlag != "" {
 		t, err := parseHourFlag(*toFlag, true)
 		if err != nil {
@@ -111,7 +117,6 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		}
 		to = t
 	}
-	from := to.Add(-24 * time.Hour)
 	if *fromFlag != "" {
 		t, err := parseHourFlag(*fromFlag, false)
 		if err != nil {
@@ -119,13 +124,8 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		}
 		from = t
 	}
-	from, to = from.Truncate(time.Hour), to.Truncate(time.Hour)
-	if to.Before(from) {
+	if !to.IsZero() && !from.IsZero() && to.Truncate(time.Hour).Before(from.Truncate(time.Hour)) {
 		return usageError(fs, "--to (%s) is before --from (%s)", to.Format(summary.HourLayout), from.Format(summary.HourLayout))
-	}
-	pk := summary.FleetPK
-	if !*fleet {
-		pk = summary.DevicePK(*device)
 	}
 
 	noteLocal(e, "summaries", ses)
@@ -133,6 +133,24 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
 		return exitFailure
+	}
+	if to.IsZero() {
+		to = time.Now().UTC()
+		latest, ok, err := store.LatestHour(ctx, pk)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
+			return exitFailure
+		}
+		if ok && (from.IsZero() || !latest.Before(from)) {
+			to = latest
+		}
+	}
+	if from.IsZero() {
+		from = to.Add(-24 * time.Hour)
+	}
+	from, to = from.Truncate(time.Hour), to.Truncate(time.Hour)
+	if to.Before(from) {
+		return usageError(fs, "--to (%s) is before --from (%s)", to.Format(summary.HourLayout), from.Format(summary.HourLayout))
 	}
 	items, err := store.Query(ctx, pk, from, to)
 	if err != nil {
