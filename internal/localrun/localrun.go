@@ -73,7 +73,7 @@ func (s Session) Output(name string) string { return s.Outputs[name] }
 // Exports returns the environment variables that point the AWS CLI and the SDKs at
 // the session's emulator, in a stable order: AWS_ENDPOINT_URL when one emulator
 // serves everything, AWS_ENDPOINT_URL_<SERVICE> for each service (these win over
-// AWS_ENDPOINT_URL), AWS_REGION and dummy credentials.
+// AWS_ENDPOINT_URL), AWS_REGION and AWS_DEFAULT_REGION, and dummy credentials.
 func (s Session) Exports() [][2]string {
 	var out [][2]string
 	if u := s.SharedEndpoint(); u != "" {
@@ -83,7 +83,8 @@ func (s Session) Exports() [][2]string {
 		out = append(out, [2]string{"AWS_ENDPOINT_URL_" + strings.ToUpper(svc), s.Endpoints[svc]})
 	}
 	if s.Region != "" {
-		out = append(out, [2]string{"AWS_REGION", s.Region})
+		// AWS_DEFAULT_REGION too: boto3 (and tools built on it) read only that one.
+		out = append(out, [2]string{"AWS_REGION", s.Region}, [2]string{"AWS_DEFAULT_REGION", s.Region})
 	}
 	out = append(out, [2]string{"AWS_ACCESS_KEY_ID", DummyAccessKeyID}, [2]string{"AWS_SECRET_ACCESS_KEY", DummySecretAccessKey})
 	return out

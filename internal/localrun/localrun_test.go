@@ -20,19 +20,19 @@ func TestExportLine(t *testing.T) {
 			name: "one emulator for every service",
 			s:    Session{Endpoints: SingleEndpoint("http://127.0.0.1:4566"), Region: "eu-west-1"},
 			want: "export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4566 AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:4566" +
-				" AWS_ENDPOINT_URL_S3=http://127.0.0.1:4566 AWS_ENDPOINT_URL_SQS=http://127.0.0.1:4566 AWS_REGION=eu-west-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+				" AWS_ENDPOINT_URL_S3=http://127.0.0.1:4566 AWS_ENDPOINT_URL_SQS=http://127.0.0.1:4566 AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
 		},
 		{
 			name: "one emulator per service: no AWS_ENDPOINT_URL",
 			s: Session{Endpoints: map[string]string{"s3": "http://127.0.0.1:1", "sqs": "http://127.0.0.1:1", "kinesis": "http://127.0.0.1:2", "dynamodb": "http://127.0.0.1:3"},
 				Region: "us-east-1"},
 			want: "export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:3 AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:2 AWS_ENDPOINT_URL_S3=http://127.0.0.1:1" +
-				" AWS_ENDPOINT_URL_SQS=http://127.0.0.1:1 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+				" AWS_ENDPOINT_URL_SQS=http://127.0.0.1:1 AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
 		},
 		{
 			name: "values a shell would split are quoted",
 			s:    Session{Endpoints: map[string]string{"s3": "http://host/a b"}, Region: "x'y"},
-			want: `export AWS_ENDPOINT_URL='http://host/a b' AWS_ENDPOINT_URL_S3='http://host/a b' AWS_REGION='x'\''y' AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing`,
+			want: `export AWS_ENDPOINT_URL='http://host/a b' AWS_ENDPOINT_URL_S3='http://host/a b' AWS_REGION='x'\''y' AWS_DEFAULT_REGION='x'\''y' AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing`,
 		},
 	}
 	for _, tc := range tests {
