@@ -131,9 +131,12 @@ DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=100 Ma
 demo: $(VENV)/.installed ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) local $(DEMO_FLAGS)
 
+# The aggregator's sample notification names the object the processor writes for
+# the sample Kinesis batch: invoke runs that batch first (--seed) so that it exists.
+SEED ?= $(if $(filter events/sqs-s3-notification.json,$(EVENT)),events/kinesis-sensor-batch.json)
 .PHONY: invoke
-invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) invoke --function $(FUNCTION) --event $(EVENT)
+invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json [SEED=events/kinesis-x.json]
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) invoke --function $(FUNCTION) --event $(EVENT) $(addprefix --seed ,$(SEED))
 
 .PHONY: events
 events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt).

@@ -118,6 +118,12 @@ type costInput struct {
 	Devices     int     `json:"devices"`
 	Compression string  `json:"compression"`
 	Recipe      bool    `json:"recipe"`
+	// TemplateShards is the template's ShardCount when --shards and --on-demand
+	// were not given: the stream is priced with it, or with the shards the rate
+	// needs when that is more.
+	TemplateShards int `json:"template_shards,omitempty"`
+	// Template names the template the defaults came from ("" when flags gave all).
+	Template string `json:"template,omitempty"`
 }
 
 // costEstimate is the answer; money is in dollars per month.
@@ -134,6 +140,7 @@ type costEstimate struct {
 	TotalPerMonth     float64    `json:"total_per_month"`
 	PerMillionRecords float64    `json:"per_million_records"`
 	Warnings          []string   `json:"warnings,omitempty"`
+	Notes             []string   `json:"notes,omitempty"`
 	PricesAsOf        string     `json:"prices_as_of"`
 }
 
@@ -147,17 +154,21 @@ type costItem struct {
 func runCost(_ context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "cost", "", costDescription)
 	in := costInput{}
-	fs.Float64Var(&in.Rate, "rate", 0, "records per second into the stream (required)")
-	fs.Float64Var(&in.RecordBytes, "record-bytes", 0, "payload bytes per record (required)")
-	fs.IntVar(&in.BatchSize, "batch-size", 1000, "BatchSize of the event source mapping (1-10000)")
-	fs.Float64Var(&in.Window, "window", 5, "MaximumBatchingWindowInSeconds (0-300)")
-	fs.IntVar(&in.MemoryMB, "memory", 256, "processor memory in MB (128-10240)")
+	fs.Float64Var(&in.Rate, "rate", defaultCostRate, "records per second into the stream")
+	fs.Float64Var(&in.RecordBytes, "record-bytes", defaultCostRecordBytes, "payload bytes per record (default: a sensor record of `streamlake produce`)")
+	fs.IntVar(&in.BatchSize, "batch-size", 0, "BatchSize of the event source mapping, 1-10000 (default: the template's)")
+	fs.Float64Var(&in.Window, "window", 0, "MaximumBatchingWindowInSeconds, 0-300 (default: the template's)")
+	fs.IntVar(&in.MemoryMB, "memory", 0, "processor memory in MB, 128-10240 (default: the template's)")
 	fs.Float64Var(&in.DurationMs, "duration-ms", 0, "billed duration of one batch in ms (default: modelled, see above)")
-	fs.IntVar(&in.Shards, "shards", 0, "provisioned shards (default: the fewest the rate needs)")
-	fs.BoolVar(&in.OnDemand, "on-demand", false, "price an on-demand stream instead of provisioned shards")
+	fs.IntVar(&in.Shards, "shards", 0, "provisioned shards (default: the template's ShardCount, or the fewest the rate needs when that is more)")
+	fs.BoolVar(&in.OnDemand, "on-demand", false, "price an on-demand stream instead of provisioned shards (default: the template's StreamMode)")
 	fs.BoolVar(&in.Aggregator, "aggregator", false, "add the aggregator's S3 GETs, SQS requests and DynamoDB writes")
 	fs.IntVar(&in.Devices, "devices", 100, "distinct devices in a batch's records (for --aggregator)")
-	fs.StringVar(&in.Compression, "compression", "gzip", "object compression: gzip, zstd or none")
+	fs.StringVar(&in.Compression, "compression", "", "object compression: gzip, zstd or none (default: the template's)")
+	templatePath := fs.String("template", "template.yaml", "SAM template whose settings are the defaults")
+	configEnv := fs.String("config-env", "", "samconfig.toml environment whose parameter_overrides apply (default: default)")
+	var overrides paramOverrides
+	fs.Var(&overrides, "parameter-overrides", "template parameter K=V (repeatable; space-separated pairs accepted)")
 	fs.BoolVar(&in.Recipe, "recipe", false, "estimate the classic Python recipe (batch 100, 5 s window, 256 MB, uncompressed JSON)")
 	asJSON := fs.Bool("json", false, "print the estimate as one JSON object")
 	if done, code := parseFlags(fs, args); done {
@@ -182,6 +193,9 @@ func runCost(_ context.Context, e *env, args []string) int {
 	if set["shards"] && in.OnDemand {
 		return usageError(fs, "--shards and --on-demand are mutually exclusive")
 	}
+	if code, ok := in.templateDefaults(e, fs, set, *templatePath, *configEnv, overrides.values); !ok {
+		return code
+	}
 	if set["duration-ms"] && in.DurationMs <= 0 {
 		return usageError(fs, "--duration-ms must be a number > 0")
 	}
@@ -205,12 +219,53 @@ func runCost(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
+// Defaults of `cost` that are not the template's: a steady 1,000 records/s of
+// the 166-byte sensor records `streamlake produce` writes (their mean size).
+const (
+	defaultCostRate        = 1000
+	defaultCostRecordBytes = 166
+)
+
+// templateDefaults fills the settings no flag gave from the template (see
+// costDefaults). It returns (code, false) after printing a problem.
+func (in *costInput) templateDefaults(e *env, fs *flag.FlagSet, set map[string]bool, templatePath, configEnv string, overrides map[string]string) (int, bool) {
+	needed := !in.Recipe && !(set["batch-size"] && set["window"] && set["memory"] && set["compression"]) || !set["shards"] && !set["on-demand"]
+	if !needed {
+		return exitOK, true
+	}
+	d, err := readCostDefaults(templatePath, configEnv, overrides)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake cost: %v\n", err)
+		return exitFailure, false
+	}
+	in.Template = templatePath
+	if !in.Recipe {
+		if !set["batch-size"] {
+			in.BatchSize = d.BatchSize
+		}
+		if !set["window"] {
+			in.Window = d.Window
+		}
+		if !set["memory"] {
+			in.MemoryMB = d.MemoryMB
+		}
+		if !set["compression"] {
+			in.Compression = d.Compression
+		}
+	}
+	if !set["shards"] && !set["on-demand"] {
+		in.OnDemand = d.OnDemand
+		in.TemplateShards = d.Shards
+	}
+	return exitOK, true
+}
+
 func (in costInput) validate() error {
 	switch {
 	case !(in.Rate > 0) || math.IsInf(in.Rate, 0):
-		return errors.New("--rate is required and must be a number > 0")
+		return errors.New("--rate must be a number > 0")
 	case !(in.RecordBytes >= 1) || in.RecordBytes > 10<<20:
-		return errors.New("--record-bytes is required and must be between 1 and 10485760 (10 MiB)")
+		return errors.New("--record-bytes must be between 1 and 10485760 (10 MiB)")
 	case in.BatchSize < 1 || in.BatchSize > 10000:
 		return errors.New("--batch-size must be between 1 and 10000")
 	case !(in.Window >= 0) || in.Window > 300:
@@ -240,6 +295,12 @@ func estimateCost(in costInput) costEstimate {
 		est.Shards = in.Shards
 		if in.Shards < needed {
 			est.Warnings = append(est.Warnings, fmt.Sprintf("%d shards cannot take %.0f records/s of %.0f bytes: %d needed", in.Shards, in.Rate, b, needed))
+		}
+	case in.TemplateShards > 0:
+		est.Shards = max(in.TemplateShards, needed)
+		if in.TemplateShards < needed {
+			est.Notes = append(est.Notes, fmt.Sprintf("the template's ShardCount %d cannot take %s records/s of %s bytes: priced with the %d shards needed (set ShardCount when deploying)",
+				in.TemplateShards, fmtNum(in.Rate), fmtNum(b), needed))
 		}
 	default:
 		est.Shards = needed
@@ -342,6 +403,9 @@ func printCost(w io.Writer, est costEstimate) {
 		stream = fmt.Sprintf("on-demand (about %d shards)", est.Shards)
 	}
 	fmt.Fprintf(w, "%s at %s records/s of %s bytes, %s\n", what, fmtNum(in.Rate), fmtNum(in.RecordBytes), stream)
+	if in.Template != "" {
+		fmt.Fprintf(w, "settings not given as flags are %s's (with samconfig.toml's parameter_overrides)\n", in.Template)
+	}
 	how := "modelled"
 	if !est.DurationModelled {
 		how = "given"
@@ -354,6 +418,9 @@ func printCost(w io.Writer, est costEstimate) {
 		fmt.Fprintf(w, row, it.Name, fmtNum(it.Quantity), it.Unit, fmt.Sprintf("%.2f", it.PerMonth), fmt.Sprintf("%.4f", it.PerMonth/est.RecordsPerMonth*1e6))
 	}
 	fmt.Fprintf(w, row, "total", "", "", fmt.Sprintf("%.2f", est.TotalPerMonth), fmt.Sprintf("%.4f", est.PerMillionRecords))
+	for _, note := range est.Notes {
+		fmt.Fprintf(w, "\nnote: %s\n", note)
+	}
 	for _, warn := range est.Warnings {
 		fmt.Fprintf(w, "\nwarning: %s\n", warn)
 	}

@@ -3,14 +3,22 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // costJSON runs `cost --json` and decodes its estimate.
+//
+// The figures of the tests below were computed by hand for batches of at most
+// 1,000 records, so unless a test sets --batch-size (or --recipe) it is given
+// as 1000; the template's own defaults are tested by TestCostTemplateDefaults.
 func costJSON(t *testing.T, args ...string) costEstimate {
 	t.Helper()
-	code, stdout, stderr := runCmd(t, false, append([]string{"cost", "--json"}, args...)...)
+	if !slices.Contains(args, "--batch-size") && !slices.Contains(args, "--recipe") {
+		args = append([]string{"--batch-size", "1000"}, args...)
+	}
+	code, stdout, stderr := runCmd(t, false, append([]string{"cost", "--json", "--template", testTemplate}, args...)...)
 	if code != exitOK {
 		t.Fatalf("cost %v exit = %d; want 0; stderr:\n%s", args, code, stderr)
 	}
@@ -20,6 +28,9 @@ func costJSON(t *testing.T, args ...string) costEstimate {
 	}
 	return est
 }
+
+// testTemplate is the project's template, seen from this package's directory.
+const testTemplate = "../../template.yaml"
 
 func near(got, want float64) bool {
 	return math.Abs(got-want) <= 1e-9*math.Max(1, math.Abs(want))
@@ -162,7 +173,7 @@ func TestCostModelledDuration(t *testing.T) {
 		{[]string{"--rate", "1000", "--record-bytes", "166", "--compression", "zstd"}, 1000*1330e-6*1769/256 + 31},
 		{[]string{"--rate", "1000", "--record-bytes", "166", "--recipe"}, 100*13860e-6*1769/256 + 31},
 		// 709 bytes: the line is 709 + 377 = 1,086 bytes, twice the benchmark's 543.
-		{[]string{"--rate", "100", "--record-bytes", "709"}, 500*2*1570e-6*1769/256 + 31},
+		{[]string{"--rate", "100", "--record-bytes", "709", "--shards", "1"}, 500*2*1570e-6*1769/256 + 31},
 	}
 	for _, tc := range tests {
 		est := costJSON(t, tc.args...)
@@ -178,14 +189,14 @@ func TestCostWarnings(t *testing.T) {
 		t.Errorf("warnings = %q; want one saying 5 shards are needed", est.Warnings)
 	}
 	// 1,000 records/s on one shard, batches of 100 every 100 ms, each taking 200 ms.
-	est = costJSON(t, "--rate", "1000", "--record-bytes", "166", "--batch-size", "100", "--duration-ms", "200")
+	est = costJSON(t, "--rate", "1000", "--record-bytes", "166", "--batch-size", "100", "--duration-ms", "200", "--shards", "1")
 	if len(est.Warnings) == 0 || !strings.Contains(est.Warnings[0], "falls behind") {
 		t.Errorf("warnings = %q; want one saying the shard falls behind", est.Warnings)
 	}
 }
 
 func TestCostHumanOutput(t *testing.T) {
-	code, stdout, stderr := runCmd(t, false, "cost", "--rate", "1000", "--record-bytes", "166", "--duration-ms", "40", "--shards", "1")
+	code, stdout, stderr := runCmd(t, false, "cost", "--template", testTemplate, "--batch-size", "1000", "--rate", "1000", "--record-bytes", "166", "--duration-ms", "40", "--shards", "1")
 	if code != exitOK {
 		t.Fatalf("exit = %d; stderr %s", code, stderr)
 	}
@@ -202,10 +213,10 @@ func TestCostBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no rate", []string{"--record-bytes", "166"}, "--rate is required"},
-		{"no record bytes", []string{"--rate", "10"}, "--record-bytes is required"},
-		{"negative rate", []string{"--rate", "-1", "--record-bytes", "166"}, "--rate is required and must be a number > 0"},
-		{"huge record", []string{"--rate", "1", "--record-bytes", "20000000"}, "--record-bytes is required and must be between"},
+		{"zero rate", []string{"--rate", "0"}, "--rate must be a number > 0"},
+		{"zero record bytes", []string{"--record-bytes", "0"}, "--record-bytes must be between"},
+		{"negative rate", []string{"--rate", "-1", "--record-bytes", "166"}, "--rate must be a number > 0"},
+		{"huge record", []string{"--rate", "1", "--record-bytes", "20000000"}, "--record-bytes must be between"},
 		{"batch size 0", []string{"--rate", "1", "--record-bytes", "1", "--batch-size", "0"}, "--batch-size must be between 1 and 10000"},
 		{"batch size too big", []string{"--rate", "1", "--record-bytes", "1", "--batch-size", "10001"}, "--batch-size must be between 1 and 10000"},
 		{"negative window", []string{"--rate", "1", "--record-bytes", "1", "--window", "-1"}, "--window must be between 0 and 300"},
@@ -223,7 +234,7 @@ func TestCostBadFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, stdout, stderr := runCmd(t, false, append([]string{"cost"}, tc.args...)...)
+			code, stdout, stderr := runCmd(t, false, append([]string{"cost", "--template", testTemplate}, tc.args...)...)
 			if code != exitUsage {
 				t.Errorf("cost %v exit = %d; want %d", tc.args, code, exitUsage)
 			}
@@ -241,5 +252,92 @@ func TestCostHelp(t *testing.T) {
 	code, _, stderr := runCmd(t, false, "cost", "--help")
 	if code != exitOK || !strings.Contains(stderr, "--recipe") || !strings.Contains(stderr, "1,769 MB = 1 vCPU") {
 		t.Errorf("cost --help exit = %d, output %q; want 0 and the flags and model", code, stderr)
+	}
+}
+
+// TestCostTemplateDefaults: without flags, cost prices what the template
+// deploys (BatchSize 10000, 5 s window, 256 MB, gzip, ShardCount 2), at 1,000
+// records/s of 166 bytes.
+func TestCostTemplateDefaults(t *testing.T) {
+	est := costJSON(t, "--batch-size", "10000") // the helper's default batch, given as the template's
+	code, stdout, stderr := runCmd(t, false, "cost", "--template", testTemplate, "--json")
+	if code != exitOK {
+		t.Fatalf("cost --json exit %d: %s", code, stderr)
+	}
+	var got costEstimate
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	in := got.Input
+	if in.Rate != 1000 || in.RecordBytes != 166 || in.BatchSize != 10000 || in.Window != 5 || in.MemoryMB != 256 || in.Compression != "gzip" ||
+		in.OnDemand || in.TemplateShards != 2 || got.Shards != 2 {
+		t.Errorf("cost without flags priced %+v with %d shards; want 1000/s of 166 B, batch 10000, window 5, 256 MB, gzip, the template's 2 shards", in, got.Shards)
+	}
+	// Computed by hand: per shard 500 records/s × 5 s = batches of 2,500, 0.4 a
+	// second, 1,051,200 a month; 58.12 ms each (2,500 × 1.57 µs × 1769/256 + 31);
+	// 2 shards × 730 h.
+	want := map[string]float64{
+		"Lambda requests":                             1051200 * 0.20 / 1e6,
+		"Lambda duration":                             1051200 * 0.25 * 0.059 * 0.0000133334,
+		"S3 PUT (one object per batch)":               1051200 * 0.005 / 1000,
+		"S3 storage (one month of a month's objects)": 2.628e9 * 61.8 / 1e9 * 0.023,
+		"Kinesis shard-hours":                         2 * 730 * 0.015,
+		"Kinesis PUT payload units":                   2.628e9 * 0.014 / 1e6,
+	}
+	total := 0.0
+	for _, it := range got.Items {
+		w, ok := want[it.Name]
+		if !ok || !near(it.PerMonth, w) {
+			t.Errorf("%s = $%.9f; want $%.9f", it.Name, it.PerMonth, w)
+		}
+		total += w
+	}
+	if !near(got.TotalPerMonth, total) || math.Abs(got.TotalPerMonth-68.10) > 0.005 {
+		t.Errorf("total = %.4f; want %.4f (the README's $68.10)", got.TotalPerMonth, total)
+	}
+	if est.Input.BatchSize != 10000 {
+		t.Errorf("--batch-size 10000 gave %d", est.Input.BatchSize)
+	}
+
+	// More than the template's shards can take: priced with what the rate needs, and said.
+	est = costJSON(t, "--batch-size", "10000", "--rate", "10000")
+	if est.Shards != 10 || len(est.Notes) != 1 || !strings.Contains(est.Notes[0], "ShardCount 2 cannot take 10000 records/s") {
+		t.Errorf("cost --rate 10000 = %d shards, notes %q; want 10 and a note on ShardCount", est.Shards, est.Notes)
+	}
+	// samconfig.toml's and the command line's parameter overrides apply as for sam deploy.
+	est = costJSON(t, "--batch-size", "10000", "--config-env", "prod")
+	if !est.Input.OnDemand {
+		t.Errorf("cost --config-env prod: on-demand %v; want the prod environment's ON_DEMAND stream", est.Input.OnDemand)
+	}
+	est = costJSON(t, "--batch-size", "10000", "--parameter-overrides", "ProcessorMemorySize=1024 Compression=zstd MaximumBatchingWindowInSeconds=2 ShardCount=4")
+	if in := est.Input; in.MemoryMB != 1024 || in.Compression != "zstd" || in.Window != 2 || est.Shards != 4 {
+		t.Errorf("overrides gave %+v, %d shards; want 1024 MB, zstd, window 2, 4 shards", in, est.Shards)
+	}
+}
+
+func TestCostTemplateErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no template", []string{"cost", "--template", "nope.yaml"}, exitFailure, "read the template's defaults: stat nope.yaml"},
+		{"unknown environment", []string{"cost", "--template", testTemplate, "--config-env", "nope"}, exitFailure, `"nope"`},
+		{"bad override", []string{"cost", "--template", testTemplate, "--parameter-overrides", "BatchSize=0"}, exitFailure, "BatchSize"},
+		{"unknown parameter", []string{"cost", "--template", testTemplate, "--parameter-overrides", "Nope=1"}, exitFailure, "Nope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, false, tc.args...)
+			if code != tc.code || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("%v = exit %d, stdout %q, stderr %q; want %d and %q", tc.args, code, stdout, stderr, tc.code, tc.want)
+			}
+		})
+	}
+	// Every setting given: the template is not needed.
+	code, _, stderr := runCmd(t, false, "cost", "--template", "nope.yaml", "--batch-size", "100", "--window", "1", "--memory", "128", "--compression", "none", "--shards", "1")
+	if code != exitOK {
+		t.Errorf("cost with every setting given and no template = exit %d, %s; want 0", code, stderr)
 	}
 }

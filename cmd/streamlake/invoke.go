@@ -49,6 +49,22 @@ type objectInfo struct {
 	Key     string `json:"key"`
 	Size    int64  `json:"size"`
 	Records int    `json:"records"`
+	etag    string
+}
+
+// listETags adds bucket's current objects to etags ("bucket/key" -> ETag).
+func listETags(ctx context.Context, client *s3.Client, bucket string, etags map[string]string) error {
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list s3://%s: %w", bucket, err)
+		}
+		for _, o := range page.Contents {
+			etags[bucket+"/"+aws.ToString(o.Key)] = aws.ToString(o.ETag)
+		}
+	}
+	return nil
 }
 
 func runInvoke(ctx context.Context, e *env, args []string) int {
@@ -64,6 +80,8 @@ func runInvoke(ctx context.Context, e *env, args []string) int {
 	var overrides paramOverrides
 	fs.Var(&overrides, "parameter-overrides", "template parameter K=V (repeatable; space-separated pairs accepted)")
 	asJSON := fs.Bool("json", false, "print one JSON document instead of text")
+	var seeds stringList
+	fs.Var(&seeds, "seed", "Kinesis event `file` to run through the template's Kinesis function first, so that the objects it writes exist (repeatable; e.g. before an S3 notification event)")
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
@@ -78,9 +96,18 @@ func runInvoke(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "streamlake invoke: %v\n", err)
 		return exitFailure
 	}
+	var seedEvents []seedEvent
+	for _, path := range seeds {
+		b, err := readEvent(path)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "streamlake invoke: --seed: %v\n", err)
+			return exitFailure
+		}
+		seedEvents = append(seedEvents, seedEvent{path: path, event: b})
+	}
 	out, err := invokeOnce(ctx, e, invokeRequest{
 		function: *function, event: event, template: *templatePath, configEnv: *configEnv,
-		envVarsFile: *envVars, overrides: overrides.values,
+		envVarsFile: *envVars, overrides: overrides.values, seeds: seedEvents,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake invoke: %v\n", err)
@@ -120,6 +147,23 @@ type invokeRequest struct {
 	function, template, configEnv, envVarsFile string
 	event                                      []byte
 	overrides                                  map[string]string
+	seeds                                      []seedEvent
+}
+
+// seedEvent is a Kinesis event (--seed) run before the invocation.
+type seedEvent struct {
+	path  string
+	event []byte
+}
+
+// stringList collects a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
 }
 
 func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, error) {
@@ -140,6 +184,12 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 	if err != nil {
 		return nil, err
 	}
+	for _, sd := range req.seeds {
+		if err := seed(ctx, e, lenv, sd); err != nil {
+			return nil, err
+		}
+	}
+	warnMissingObjects(ctx, e, lenv, req.event)
 	binary, err := lenv.Build(ctx, fn)
 	if err != nil {
 		return nil, err
@@ -147,6 +197,16 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 	cfg := lenv.HostConfig(fn, binary, extraEnv, e.stderr)
 	host := lambdahost.New(cfg)
 	start := time.Now().Add(-time.Second)
+	// What a seed wrote is not the invocation's: remember it to leave it out.
+	client := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+	seeded := map[string]string{}
+	if len(req.seeds) > 0 {
+		for _, b := range res.Buckets {
+			if err := listETags(ctx, client, b, seeded); err != nil {
+				return nil, err
+			}
+		}
+	}
 	result, err := host.Invoke(ctx, req.event)
 	host.Close()
 	if err != nil {
@@ -163,7 +223,6 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 	} else {
 		out.Response, _ = json.Marshal(string(result.Payload))
 	}
-	client := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	buckets := make([]string, 0, len(res.Buckets))
 	for _, b := range res.Buckets {
 		buckets = append(buckets, b)
@@ -174,7 +233,12 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 		if err != nil {
 			return nil, err
 		}
-		out.Objects = append(out.Objects, objs...)
+		for _, o := range objs {
+			if seeded[b+"/"+o.Key] != "" && seeded[b+"/"+o.Key] == o.etag {
+				continue
+			}
+			out.Objects = append(out.Objects, o)
+		}
 	}
 	return out, nil
 }
@@ -222,7 +286,7 @@ func objectsSince(ctx context.Context, client *s3.Client, bucket string, since t
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, objectInfo{Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Records: n})
+			out = append(out, objectInfo{Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Records: n, etag: aws.ToString(o.ETag)})
 		}
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/pipeline"
 	"github.com/streamlake/streamlake/internal/sensor"
 )
@@ -24,7 +25,9 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		"produces sensor records and emulates the Kinesis event source mapping with AWS semantics until\n"+
 		"the stream is drained, then prints an accounting of every record read back from the emulator.\n"+
 		"A run that is interrupted resumes from its checkpoints when started again (unless --fresh).\n"+
-		"The emulator stays up after the run so its data can be inspected; --stop stops it.")
+		"The emulator stays up after the run so its data can be inspected: the other commands (summaries,\n"+
+		"redrive, produce) find it, its region and the stack's resources in .local/session.json by\n"+
+		"themselves, and the run prints an export line for the AWS CLI; --stop stops it.")
 	templatePath := fs.String("template", "template.yaml", "SAM template")
 	configEnv := fs.String("config-env", "", "samconfig.toml environment for parameter overrides")
 	var overrides paramOverrides
@@ -84,6 +87,9 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	}
 	if *stop {
 		endpoint, err := pipeline.StopEmulator(dir)
+		if err == nil {
+			err = localrun.Remove(dir)
+		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
 			return exitFailure
@@ -118,6 +124,12 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	if e.isTerminal {
 		fmt.Fprint(e.stderr, "\r\033[K")
 	}
+	if err != nil && ctx.Err() != nil {
+		// Interrupted (Ctrl-C, SIGTERM): one message, not the errors of every
+		// request the cancellation cut short.
+		fmt.Fprintf(e.stderr, "streamlake local: interrupted; the run's state is kept in %s: run `streamlake local` again to resume it (--fresh starts over, --stop stops the emulator)\n", dir)
+		return exitFailure
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
 		return exitFailure
@@ -135,6 +147,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		_ = enc.Encode(rep)
 	} else {
 		printReport(e.stdout, rep)
+		printInspect(e.stdout, dir)
 	}
 	if !rep.OK() {
 		return exitFailure
@@ -156,6 +169,9 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	resumed := ""
 	if r.Resumed {
 		resumed = " (resumed)"
+		if r.Parts > 1 {
+			resumed = fmt.Sprintf(" (resumed; counters and time below total all %d parts of the run)", r.Parts)
+		}
 	}
 	fmt.Fprintf(w, "\nAccounting%s, read back from the emulator at %s\n", resumed, r.Endpoint)
 	rows := []struct {
@@ -215,11 +231,20 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	fmt.Fprintf(w, "Time: %.1fs in all (%.1fs setup incl. %.1fs build, production %.1fs), %.0f records/s end to end\n",
 		r.DurationSeconds, f.SetupSeconds, f.BuildSeconds, f.ProduceSecond, r.RecordsPerSecond)
 	fmt.Fprintf(w, "\n%s\n", verdict)
-	fmt.Fprintf(w, "The emulator is still running: export AWS_ENDPOINT_URL=%s to inspect it (bucket %s, failure queue %s);\n`streamlake local --stop` stops it.\n",
-		r.Endpoint, r.Bucket, r.FailureQueueURL)
 }
 
-var _ = os.Stdout
+// printInspect tells how to look at what the run left in the emulator: the other
+// commands find it by themselves, other tools through the export line.
+func printInspect(w io.Writer, dir string) {
+	ses, err := localrun.Load(dir)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(w, "\nThe emulator is still running (bucket %s, failure queue %s, table %s).\n", ses.Output("OutputBucketName"), ses.Output("FailureQueueUrl"), ses.Output("SummaryTableName"))
+	fmt.Fprintf(w, "`streamlake summaries`, `redrive --dry-run` and `produce` use it without flags; for the AWS CLI and other tools:\n")
+	fmt.Fprintf(w, "  %s\n", ses.ExportLine())
+	fmt.Fprintf(w, "`streamlake local --stop` stops it.\n")
+}
 
 // writeHTMLReport writes the report to path through a temporary file, so that a
 // failed write leaves no half page.

@@ -16,10 +16,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/streamlake/streamlake/internal/kinesisevent"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/sensor"
 )
@@ -46,29 +46,28 @@ const (
 	defaultPoisonCount  = 10
 )
 
-// newKinesisClient builds the Kinesis client of `produce` from the default credential
-// chain (AWS_ENDPOINT_URL included). Tests replace it with a fake.
-var newKinesisClient = func(ctx context.Context, region string) (producer.API, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+// newKinesisClient builds the Kinesis client of `produce`: on the local run ses's
+// emulator when ses is not nil, else from the default credential chain
+// (AWS_ENDPOINT_URL included). Tests replace it with a fake.
+var newKinesisClient = func(ctx context.Context, e *env, ses *localrun.Session, region string) (producer.API, error) {
+	cfg, err := awsConfig(ctx, e, ses, region)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: pass --region, set AWS_REGION, or give the stream as an ARN")
-	}
-	return kinesis.NewFromConfig(cfg), nil
+	return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+		if u := endpointOf(ses, "kinesis"); u != nil {
+			o.BaseEndpoint = u
+		}
+	}), nil
 }
 
 const produceDescription = `Generates seeded, reproducible IoT sensor records (device_id, temperature,
 humidity, timestamp, location, battery_level) and puts them into a Kinesis stream
 with PutRecords: at most 500 records and 5 MiB per call, retrying only the failed
 entries with exponential backoff and full jitter. The partition key is the device ID.
-Credentials and region come from the default AWS chain; AWS_ENDPOINT_URL points it
-at an emulator. A progress line is drawn on stderr when it is a terminal.
+After ` + "`streamlake local`" + ` it puts into that run's stream and emulator unless told
+otherwise (see ` + "`streamlake summaries --help`" + `); else credentials and region come
+from the default AWS chain (AWS_ENDPOINT_URL points it at an emulator). A progress line is drawn on stderr when it is a terminal.
 
 With --events-out FILE nothing is sent: the records are written as a Kinesis Lambda
 event (as delivered by an event source mapping, one shard) for
@@ -141,13 +140,25 @@ func runProduce(ctx context.Context, e *env, args []string) int {
 		return usageError(fs, "--shape: %v", err)
 	}
 	o.shape = sh
+	var ses *localrun.Session
+	if o.eventsOut == "" {
+		var err error
+		if ses, err = localSession(e); err != nil {
+			fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
+			return exitFailure
+		}
+		if ses != nil && o.stream == "" {
+			o.stream = ses.Output("StreamName")
+		}
+	}
 	if code, ok := o.validate(fs, set, start); !ok {
 		return code
 	}
 	if o.eventsOut != "" {
 		return writeEvents(e, o)
 	}
-	return produceToStream(ctx, e, o, set["duration"])
+	noteLocal(e, "produce", ses)
+	return produceToStream(ctx, e, ses, o, set["duration"])
 }
 
 // validate checks the flags together and fills in derived defaults. It returns
@@ -476,14 +487,14 @@ type produceSummary struct {
 }
 
 // produceToStream sends records until --count are done or --duration is over.
-func produceToStream(ctx context.Context, e *env, o produceOptions, byDuration bool) int {
+func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produceOptions, byDuration bool) int {
 	region := o.region
 	if region == "" && strings.HasPrefix(o.stream, "arn:") {
 		if parts := strings.Split(o.stream, ":"); len(parts) > 3 {
 			region = parts[3]
 		}
 	}
-	client, err := newKinesisClient(ctx, region)
+	client, err := newKinesisClient(ctx, e, ses, region)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
 		return exitFailure

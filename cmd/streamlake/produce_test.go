@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/record"
@@ -399,7 +400,7 @@ func (f *fakeKinesis) PutRecords(_ context.Context, in *kinesis.PutRecordsInput,
 func useFake(t *testing.T, f *fakeKinesis) {
 	t.Helper()
 	orig := newKinesisClient
-	newKinesisClient = func(context.Context, string) (producer.API, error) { return f, nil }
+	newKinesisClient = func(context.Context, *env, *localrun.Session, string) (producer.API, error) { return f, nil }
 	t.Cleanup(func() { newKinesisClient = orig })
 }
 

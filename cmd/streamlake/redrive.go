@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/streamlake/streamlake/internal/filter"
 	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/redrive"
 	"github.com/streamlake/streamlake/internal/s3store"
@@ -82,17 +82,10 @@ Exit status: 0 every message read was redriven (or, with --dry-run, could be),
 1 some message could not be (expired, invalid, failed) or an error, 2 bad flags.`
 
 // redriveClients builds the AWS clients of `redrive`; tests replace it.
-var redriveClients = func(ctx context.Context, region string) (redriveAPI, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+var redriveClients = func(ctx context.Context, e *env, ses *localrun.Session, region string) (redriveAPI, error) {
+	cfg, err := awsConfig(ctx, e, ses, region)
 	if err != nil {
-		return redriveAPI{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return redriveAPI{}, errors.New("no AWS region: pass --region or set AWS_REGION")
+		return redriveAPI{}, err
 	}
 	var mu sync.Mutex
 	kin := map[string]*kinesis.Client{}
@@ -105,12 +98,21 @@ var redriveClients = func(ctx context.Context, region string) (redriveAPI, error
 		if c, ok := kin[r]; ok {
 			return c, nil
 		}
-		c := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.Region = r })
+		c := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+			o.Region = r
+			if u := endpointOf(ses, "kinesis"); u != nil {
+				o.BaseEndpoint = u
+			}
+		})
 		kin[r] = c
 		return c, nil
 	}
 	return redriveAPI{
-		queue:   sqs.NewFromConfig(cfg),
+		queue: sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+			if u := endpointOf(ses, "sqs"); u != nil {
+				o.BaseEndpoint = u
+			}
+		}),
 		streams: func(r string) (redrive.StreamAPI, error) { return kinesisFor(r) },
 		producers: func(r string) (producer.API, error) {
 			return kinesisFor(r)
@@ -134,7 +136,10 @@ var redriveClients = func(ctx context.Context, region string) (redriveAPI, error
 		},
 		s3: s3.NewFromConfig(cfg, func(o *s3.Options) {
 			// Emulators serve buckets by path, not by host name.
-			o.UsePathStyle = cfg.BaseEndpoint != nil
+			o.UsePathStyle = cfg.BaseEndpoint != nil || ses != nil
+			if u := endpointOf(ses, "s3"); u != nil {
+				o.BaseEndpoint = u
+			}
 		}),
 	}, nil
 }
@@ -194,6 +199,12 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	ses, err := localSession(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
+		return exitFailure
+	}
+	o.localDefaults(ses)
 	if code, ok := o.validate(fs, set); !ok {
 		return code
 	}
@@ -219,7 +230,8 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 			region = r
 		}
 	}
-	api, err := redriveClients(ctx, region)
+	noteLocal(e, "redrive", ses)
+	api, err := redriveClients(ctx, e, ses, region)
 	if err != nil {
 		return fail(err)
 	}
@@ -276,6 +288,23 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// localDefaults fills what the flags left out from the last local run: the
+// failure queue, the bucket (with --to s3) and, for a replay (--from), the stream.
+func (o *redriveOptions) localDefaults(ses *localrun.Session) {
+	if ses == nil {
+		return
+	}
+	if o.from == "" && o.queue == "" {
+		o.queue = ses.Output("FailureQueueUrl")
+	}
+	if o.to == "s3" && o.bucket == "" {
+		o.bucket = ses.Output("OutputBucketName")
+	}
+	if o.from != "" && o.stream == "" {
+		o.stream = ses.Output("StreamName")
+	}
 }
 
 // validate checks the flags together; it returns (exitUsage, false) after

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -13,10 +12,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/streamlake/streamlake/internal/dynamostore"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
@@ -32,22 +31,26 @@ func init() {
 const summariesTableEnv = "STREAMLAKE_SUMMARY_TABLE"
 
 const summariesDescription = `Prints the hourly summaries the aggregator keeps in DynamoDB for one device
-(--device) or for the whole fleet (--fleet), for the hours from --from to --to
+(--device) or for the whole fleet (--fleet, the default), for the hours from --from to --to
 (inclusive, UTC): per hour the record count, the first and last event time and,
 per numeric field, the average, minimum and maximum. It is one DynamoDB Query on
 the partition with a sort-key range, never a Scan.
 
 --from and --to take an RFC 3339 time (2026-11-21T13:40:00Z), an hour
 (2026-11-21T13) or a day (2026-11-21; as --to it means the day's last hour).
-Defaults: --to now, --from 24 hours before --to.
+Defaults: --to the latest hour that has a summary (now when none has; one more
+Query, reading backwards, one item), --from 24 hours before --to.
 
 --json prints one JSON object:
   {"partition": PK, "from": T, "to": T, "hours": [{"hour": T, "count": N,
    "first": T, "last": T, "fields": {NAME: {"n": N, "sum": X, "avg": X,
    "min": X, "max": X}}}]}
 
-Credentials and region come from the default AWS chain (AWS_ENDPOINT_URL points
-it at an emulator). The table defaults to $` + summariesTableEnv + ` (stack output SummaryTableName).
+After ` + "`streamlake local`" + ` it reads that run's emulator, region and table by
+itself (from .local/session.json; see ` + "`streamlake local --help`" + `). Otherwise
+credentials and region come from the default AWS chain (AWS_ENDPOINT_URL points it
+at another emulator) and the table defaults to $` + summariesTableEnv + ` (stack
+output SummaryTableName). Flags win over both.
 
 Exit status: 0 on success (also when no hour has data), 1 when the query
 fails, 2 for a usage error.`
@@ -55,30 +58,30 @@ fails, 2 for a usage error.`
 // summariesQuery is the part of the store the command uses (tests replace it).
 type summariesQuery interface {
 	Query(ctx context.Context, pk string, from, to time.Time) ([]dynamostore.Item, error)
+	LatestHour(ctx context.Context, pk string) (time.Time, bool, error)
 }
 
-// summariesStore opens the table; a variable so tests can point it elsewhere.
-var summariesStore = func(ctx context.Context, region, table string) (summariesQuery, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+// summariesStore opens the table, on the local run ses's emulator when ses is not
+// nil; a variable so tests can point it elsewhere.
+var summariesStore = func(ctx context.Context, e *env, ses *localrun.Session, region, table string) (summariesQuery, error) {
+	cfg, err := awsConfig(ctx, e, ses, region)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: pass --region or set AWS_REGION")
-	}
-	return dynamostore.New(dynamodb.NewFromConfig(cfg), table), nil
+	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if u := endpointOf(ses, "dynamodb"); u != nil {
+			o.BaseEndpoint = u
+		}
+	})
+	return dynamostore.New(client, table), nil
 }
 
 func runSummaries(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "summaries", "", summariesDescription)
 	device := fs.String("device", "", "device ID whose summaries to print")
-	fleet := fs.Bool("fleet", false, "print the fleet's summaries")
+	fleet := fs.Bool("fleet", false, "print the fleet's summaries (the default without --device)")
 	fromFlag := fs.String("from", "", "first hour (RFC 3339 time, 2006-01-02T15 or 2006-01-02; default: 24 hours before --to)")
-	toFlag := fs.String("to", "", "last hour (same forms; default: now)")
+	toFlag := fs.String("to", "", "last hour (same forms; default: the latest hour with data)")
 	table := fs.String("table", e.getenv(summariesTableEnv), "DynamoDB table of the summaries (default $"+summariesTableEnv+")")
 	region := fs.String("region", "", "AWS region (default: from the AWS configuration)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -88,13 +91,25 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
-	if (*device == "") == !*fleet {
-		return usageError(fs, "give exactly one of --device ID and --fleet")
+	if *device != "" && *fleet {
+		return usageError(fs, "give one of --device ID and --fleet")
+	}
+	ses, err := localSession(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
+		return exitFailure
+	}
+	if *table == "" && ses != nil {
+		*table = ses.Output("SummaryTableName")
 	}
 	if *table == "" {
-		return usageError(fs, "no table: pass --table or set %s", summariesTableEnv)
+		return usageError(fs, "no table: pass --table, set %s, or run `streamlake local` first", summariesTableEnv)
 	}
-	to := time.Now().UTC()
+	pk := summary.FleetPK
+	if *device != "" {
+		pk = summary.DevicePK(*device)
+	}
+	var to, from time.Time
 	if *toFlag != "" {
 		t, err := parseHourFlag(*toFlag, true)
 		if err != nil {
@@ -102,7 +117,6 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		}
 		to = t
 	}
-	from := to.Add(-24 * time.Hour)
 	if *fromFlag != "" {
 		t, err := parseHourFlag(*fromFlag, false)
 		if err != nil {
@@ -110,19 +124,33 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		}
 		from = t
 	}
-	from, to = from.Truncate(time.Hour), to.Truncate(time.Hour)
-	if to.Before(from) {
+	if !to.IsZero() && !from.IsZero() && to.Truncate(time.Hour).Before(from.Truncate(time.Hour)) {
 		return usageError(fs, "--to (%s) is before --from (%s)", to.Format(summary.HourLayout), from.Format(summary.HourLayout))
 	}
-	pk := summary.FleetPK
-	if !*fleet {
-		pk = summary.DevicePK(*device)
-	}
 
-	store, err := summariesStore(ctx, *region, *table)
+	noteLocal(e, "summaries", ses)
+	store, err := summariesStore(ctx, e, ses, *region, *table)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
 		return exitFailure
+	}
+	if to.IsZero() {
+		to = time.Now().UTC()
+		latest, ok, err := store.LatestHour(ctx, pk)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
+			return exitFailure
+		}
+		if ok && (from.IsZero() || !latest.Before(from)) {
+			to = latest
+		}
+	}
+	if from.IsZero() {
+		from = to.Add(-24 * time.Hour)
+	}
+	from, to = from.Truncate(time.Hour), to.Truncate(time.Hour)
+	if to.Before(from) {
+		return usageError(fs, "--to (%s) is before --from (%s)", to.Format(summary.HourLayout), from.Format(summary.HourLayout))
 	}
 	items, err := store.Query(ctx, pk, from, to)
 	if err != nil {

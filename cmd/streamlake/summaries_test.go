@@ -140,8 +140,7 @@ func TestSummariesUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"neither device nor fleet", []string{"--table", "t"}, "exactly one of --device ID and --fleet"},
-		{"both", []string{"--device", "d", "--fleet", "--table", "t"}, "exactly one"},
+		{"both", []string{"--device", "d", "--fleet", "--table", "t"}, "give one of --device ID and --fleet"},
 		{"no table", []string{"--fleet"}, "no table"},
 		{"bad from", []string{"--fleet", "--table", "t", "--from", "yesterday"}, "--from"},
 		{"bad to", []string{"--fleet", "--table", "t", "--to", "2026-13-01"}, "--to"},
@@ -165,8 +164,13 @@ func TestSummariesUsage(t *testing.T) {
 
 func TestSummariesQueryFailure(t *testing.T) {
 	motoserver.ForTest(t)
-	code, _, errOut := runSummariesCLI(t, "--fleet", "--table", "no-such-table-summaries")
-	if code != exitFailure || !strings.Contains(errOut, "query summaries of FLEET") {
+	code, _, errOut := runSummariesCLI(t, "--fleet", "--table", "no-such-table-summaries", "--to", "2026-11-21T13")
+	if code != exitFailure || !strings.Contains(errOut, "query summaries of FLEET") || !strings.Contains(errOut, "ResourceNotFound") {
+		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the query", code, errOut)
+	}
+	// Without --to, the first query looks for the latest hour.
+	code, _, errOut = runSummariesCLI(t, "--fleet", "--table", "no-such-table-summaries")
+	if code != exitFailure || !strings.Contains(errOut, "query the latest summary of FLEET") || !strings.Contains(errOut, "ResourceNotFound") {
 		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the query", code, errOut)
 	}
 }

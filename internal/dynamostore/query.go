@@ -165,3 +165,35 @@ func SortedItems(m map[summary.Key]*summary.Summary) []Item {
 	}
 	return items
 }
+
+// LatestHour returns the latest hour of partition pk that has a summary, and
+// false when it has none. It is one Query that reads the sort key range backwards
+// and stops at the first item.
+func (s *Store) LatestHour(ctx context.Context, pk string) (time.Time, bool, error) {
+	e := newExpr()
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table),
+		KeyConditionExpression: aws.String(e.n(attrPK) + " = " + e.v(str(pk)) + " AND " +
+			e.n(attrSK) + " BETWEEN " + e.v(str(summary.HourSK(time.Time{}))) + " AND " + e.v(str(summary.HourSK(time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC))))),
+		ExpressionAttributeNames:  e.names,
+		ExpressionAttributeValues: e.values,
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(1),
+	}
+	out, err := s.client.Query(ctx, in)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("query the latest summary of %s: %w", pk, err)
+	}
+	if len(out.Items) == 0 {
+		return time.Time{}, false, nil
+	}
+	k, _, err := decodeSummary(out.Items[0], s.ttlAttr)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	h, err := k.Hour()
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return h, true, nil
+}

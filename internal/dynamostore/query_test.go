@@ -60,6 +60,17 @@ func TestQuery(t *testing.T) {
 		t.Errorf("Query with to before from succeeded; want an error")
 	}
 
+	for pk, want := range map[string]string{summary.FleetPK: "2026-11-21T14", summary.DevicePK("sensor-0002"): "2026-11-21T14", summary.DevicePK("nope"): ""} {
+		h, ok, err := h.store.LatestHour(ctx, pk)
+		got := ""
+		if ok {
+			got = h.Format(summary.HourLayout)
+		}
+		if err != nil || got != want {
+			t.Errorf("LatestHour(%s) = %q, %v, %v; want %q", pk, got, ok, err, want)
+		}
+	}
+
 	keys := []summary.Key{summary.FleetKey(at(10)), summary.DeviceKey("nope", at(10))}
 	got, err := h.store.Get(ctx, keys)
 	if err != nil || len(got) != 1 || got[keys[0]] == nil || got[keys[0]].Count != want[keys[0]].Count {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -473,7 +472,7 @@ func startSerialProxy(target string) (*serialProxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator endpoint %q: %w", target, err)
 	}
-	rp := httputil.NewSingleHostReverseProxy(u)
+	rp := newProxy(u)
 	var mu sync.Mutex
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -183,7 +182,7 @@ func startS3FaultProxy(target string, rate float64, rng *lockedRand, counts *fau
 	if err != nil {
 		return nil, fmt.Errorf("emulator endpoint %q: %w", target, err)
 	}
-	rp := httputil.NewSingleHostReverseProxy(u)
+	rp := newProxy(u)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// PutObject: PUT /bucket/key (path-style), which the SDK marks x-id=PutObject.
 		q := r.URL.Query()

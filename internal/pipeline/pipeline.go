@@ -23,6 +23,7 @@ import (
 	"github.com/streamlake/streamlake/internal/filter"
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/samtemplate"
@@ -158,6 +159,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	endpoint := st.Endpoint
+	earlier, err := earlierParts(opts.WorkDir, rep.Resumed)
+	if err != nil {
+		return nil, err
+	}
 	getenv := func(k string) string {
 		if k == "AWS_ENDPOINT_URL" {
 			return endpoint
@@ -177,6 +182,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	resources, err := lenv.CreateResources(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := saveSession(opts.WorkDir, lenv, localrun.SingleEndpoint(endpoint), resources); err != nil {
 		return nil, err
 	}
 	buildStart := time.Now()
@@ -288,6 +296,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	sqsCtx, cancelSQS := context.WithCancel(ctx)
 	defer cancelSQS()
 	waitConsumers := runConsumers(sqsCtx, consumers, up)
+	part := partSources{mapping: mapping, inv: inv, counts: counts, consumers: consumers, rep: rep, started: started}
 	tl := &timeline{}
 	stopProgress := startProgress(opts.Progress, tl, mapping, produced, started)
 	runErr := mapping.RunUntilDrained(ctx, producerDone)
@@ -296,11 +305,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if runErr != nil {
 		cancelSQS()
 		_ = waitConsumers()
-		return nil, fmt.Errorf("event source mapping: %w (state kept in %s: run again to resume)", runErr, opts.WorkDir)
+		return nil, errors.Join(fmt.Errorf("event source mapping: %w (state kept in %s: run again to resume)", runErr, opts.WorkDir),
+			saveParts(opts.WorkDir, earlier.add(part.snapshot())))
 	}
 	up.close()
 	if err := waitConsumers(); err != nil {
-		return nil, fmt.Errorf("%w (state kept in %s: run again to resume)", err, opts.WorkDir)
+		return nil, errors.Join(fmt.Errorf("%w (state kept in %s: run again to resume)", err, opts.WorkDir),
+			saveParts(opts.WorkDir, earlier.add(part.snapshot())))
 	}
 	if produceErr != nil {
 		return nil, produceErr
@@ -375,8 +386,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if elapsed > 0 {
 		rep.RecordsPerSecond = float64(rep.Sent) / elapsed.Seconds()
 	}
+	rep.Parts = 1
+	earlier.addTo(rep)
 	st.Status = statusCompleted
 	if err := saveState(opts.WorkDir, st); err != nil {
+		return nil, err
+	}
+	if err := removeParts(opts.WorkDir); err != nil {
 		return nil, err
 	}
 	return rep, nil

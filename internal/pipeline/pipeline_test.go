@@ -198,6 +198,10 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	if _, err := Run(ctx, opts); err == nil {
 		t.Fatal("interrupted run returned no error")
 	}
+	first, err := loadParts(opts.WorkDir)
+	if err != nil || first.Parts != 1 || first.Producer.Sent == 0 || first.Mapping.Invocations == 0 {
+		t.Fatalf("counters saved by the interrupted part = %+v, %v; want one part with records sent and invocations", first, err)
+	}
 	opts.Progress = nil
 	rep, err := Run(context.Background(), opts)
 	if err != nil {
@@ -205,6 +209,16 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	}
 	if !rep.Resumed {
 		t.Errorf("second run did not resume")
+	}
+	// The report totals both parts: every record was produced once, by one of
+	// them, and the first part's invocations are in the total.
+	if rep.Parts != 2 || rep.Producer.Sent != 8000 || rep.Mapping.Invocations <= first.Mapping.Invocations ||
+		rep.DurationSeconds <= first.DurationSeconds {
+		t.Errorf("resumed report: %d parts, %d records produced, %d invocations (first part %d), %.1fs (first part %.1fs); want 2 parts, 8000 produced and the first part included",
+			rep.Parts, rep.Producer.Sent, rep.Mapping.Invocations, first.Mapping.Invocations, rep.DurationSeconds, first.DurationSeconds)
+	}
+	if _, err := os.Stat(filepath.Join(opts.WorkDir, partsFile)); !os.IsNotExist(err) {
+		t.Errorf("parts file after the run completed: %v; want it removed", err)
 	}
 	checkAccounting(t, rep, 8000)
 	checkSummaries(t, rep)

@@ -52,9 +52,13 @@ type Report struct {
 	DurationSeconds  float64 `json:"duration_seconds"`
 	RecordsPerSecond float64 `json:"records_per_second"`
 	Resumed          bool    `json:"resumed"`
-	Endpoint         string  `json:"endpoint"`
-	Bucket           string  `json:"bucket"`
-	FailureQueueURL  string  `json:"failure_queue_url"`
+	// Parts is the number of parts the report totals: 1 for a run that was never
+	// interrupted, plus one per interrupted part that was resumed (see
+	// partsFile). The counters and the duration cover every part.
+	Parts           int    `json:"parts"`
+	Endpoint        string `json:"endpoint"`
+	Bucket          string `json:"bucket"`
+	FailureQueueURL string `json:"failure_queue_url"`
 
 	Summaries *SummaryReport `json:"summaries,omitempty"`
 	// SQSFunctions describes the functions fed by SQS (the aggregator).

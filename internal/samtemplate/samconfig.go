@@ -41,6 +41,13 @@ func readSAMConfig(path, env, command string, explicit bool) (*samConfig, error)
 		err = toml.Unmarshal(data, &doc)
 	}
 	if err != nil {
+		// go-toml reports where the document is broken; say it the way
+		// compilers do, path:line:column, so that editors can jump there.
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("parse SAM config %s:%d:%d: %w", path, row, col, err)
+		}
 		return nil, fmt.Errorf("parse SAM config %s: %w", path, err)
 	}
 	cfg := &samConfig{overrides: map[string]string{}, sources: map[string]string{}}

@@ -271,7 +271,7 @@ func TestSampleEvent(t *testing.T) {
 		t.Fatalf("body is not an S3 event: %v", err)
 	}
 	r := n.Records[0]
-	wantKey := "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-49656819263421234567890123456789012345678901234567890.ndjson.gz"
+	wantKey := "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-49657148256837120925312649873215874502659812305470881794.ndjson.gz"
 	if r.EventName != "ObjectCreated:Put" || r.S3.Object.URLDecodedKey != wantKey {
 		t.Errorf("notification = %s %s; want ObjectCreated:Put of %s", r.EventName, r.S3.Object.URLDecodedKey, wantKey)
 	}

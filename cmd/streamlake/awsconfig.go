@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/streamlake/streamlake/internal/localrun"
+)
+
+// workDirEnv names the variable that says which local run the commands inspect
+// (the --work-dir of `streamlake local`; default .local in the current directory).
+const workDirEnv = "STREAMLAKE_WORK_DIR"
+
+// localWorkDir is the work directory of the local run the commands inspect.
+func localWorkDir(e *env) string {
+	if d := e.getenv(workDirEnv); d != "" {
+		return d
+	}
+	return ".local"
+}
+
+// localSession decides where the AWS commands (summaries, redrive, produce) go,
+// without touching the network. It returns the last local run's session when
+// they go to its emulator, or nil when they go where the AWS configuration
+// points.
+//
+// The local run is used when its state exists (.local/session.json, written by
+// `streamlake local` and removed by `local --stop`) and the environment does not
+// point elsewhere: no AWS_ENDPOINT_URL (or one the session's emulator serves, as
+// after `eval` of the export line `local` prints), no AWS_PROFILE and no access
+// key other than the emulator's dummy one. A user who has both a local run and
+// an AWS account reaches AWS by setting AWS_PROFILE (or stopping the local run).
+func localSession(e *env) (*localrun.Session, error) {
+	dir := localWorkDir(e)
+	s, err := localrun.Load(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ep := e.getenv("AWS_ENDPOINT_URL"); ep != "" {
+		for _, u := range s.Endpoints {
+			if u == ep {
+				return &s, nil
+			}
+		}
+		return nil, nil
+	}
+	if e.getenv("AWS_PROFILE") != "" {
+		return nil, nil
+	}
+	if k := e.getenv("AWS_ACCESS_KEY_ID"); k != "" && k != localrun.DummyAccessKeyID {
+		return nil, nil
+	}
+	return &s, nil
+}
+
+// awsConfig returns the SDK configuration of a command: the emulator of the local
+// run ses (region from the run unless region is given, dummy credentials), or the
+// default AWS chain when ses is nil. The clients built from it must also take
+// endpointOf(ses, service) when the run's services have different emulators.
+//
+// On the default chain, a missing region or missing credentials are reported at
+// once with what to do, instead of letting the SDK ask the instance metadata
+// service (which answers 403 off EC2).
+func awsConfig(ctx context.Context, e *env, ses *localrun.Session, region string) (aws.Config, error) {
+	if ses != nil {
+		if err := checkEmulator(e, ses); err != nil {
+			return aws.Config{}, err
+		}
+		opts := []func(*config.LoadOptions) error{
+			config.WithRegion(firstNonEmpty(region, ses.Region, "us-east-1")),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localrun.DummyAccessKeyID, localrun.DummySecretAccessKey, "")),
+		}
+		if u := ses.SharedEndpoint(); u != "" {
+			opts = append(opts, config.WithBaseEndpoint(u))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+		}
+		return cfg, nil
+	}
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	hint := fmt.Sprintf("or run `streamlake local` (make demo) first to use its emulator (no local run in %s)", localWorkDir(e))
+	if cfg.Region == "" {
+		return aws.Config{}, fmt.Errorf("no AWS region: pass --region or set AWS_REGION, %s", hint)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
+		return aws.Config{}, fmt.Errorf("no AWS credentials (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), %s: %w", hint, err)
+	}
+	return cfg, nil
+}
+
+// endpointOf returns the URL of the emulator that serves service in the local
+// run ses, or nil (the configuration's endpoint applies).
+func endpointOf(ses *localrun.Session, service string) *string {
+	if ses == nil {
+		return nil
+	}
+	if u := ses.Endpoint(service); u != "" {
+		return aws.String(u)
+	}
+	return nil
+}
+
+// checkEmulator fails with what to do when the local run's emulator does not
+// accept connections (stopped, or the machine restarted).
+func checkEmulator(e *env, ses *localrun.Session) error {
+	for _, raw := range ses.Endpoints {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("local run state %s: endpoint %q is not a URL", localrun.Path(localWorkDir(e)), raw)
+		}
+		c, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
+		if err != nil {
+			dir := localWorkDir(e)
+			return fmt.Errorf("the emulator of the last local run (%s, from %s) does not answer: start it again with `streamlake local`, or remove %s to use AWS",
+				raw, localrun.Path(dir), filepath.Clean(dir))
+		}
+		c.Close()
+	}
+	return nil
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// noteLocal tells on stderr that command works on the local run ses's emulator.
+func noteLocal(e *env, command string, ses *localrun.Session) {
+	if ses == nil {
+		return
+	}
+	where := ses.SharedEndpoint()
+	if where == "" {
+		where = "several endpoints"
+	}
+	fmt.Fprintf(e.stderr, "streamlake %s: using the last local run (stack %s, %s, %s)\n", command, ses.StackName, where, localrun.Path(localWorkDir(e)))
+}
