@@ -65,8 +65,8 @@ func TestEveryEventInvokes(t *testing.T) {
 			}
 		})
 	}
-	if seen != 5 {
-		t.Errorf("%d sample events invoked; want 5", seen)
+	if seen != 7 {
+		t.Errorf("%d sample events invoked; want 7", seen)
 	}
 
 	ctx := context.Background()
