@@ -663,7 +663,8 @@ func produce(ctx context.Context, kin *kinesis.Client, streamARN string, opts Op
 	}
 	p := producer.New(kin, streamARN, popts...)
 	res, err := p.Put(ctx, records)
-	rep.Producer = ProducerReport{Sent: res.Sent, Retries: res.Retries, Failed: res.Failed}
+	// Sent counts the deliveries, which an interrupted Put reports too.
+	rep.Producer = ProducerReport{Sent: produced.get() - int64(have), Retries: res.Retries, Failed: res.Failed}
 	if err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
