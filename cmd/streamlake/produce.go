@@ -115,7 +115,7 @@ func runProduce(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "produce", "", produceDescription)
 	var o produceOptions
 	var start, shape string
-	fs.StringVar(&o.stream, "stream", "", "stream name or ARN (required unless --events-out)")
+	fs.StringVar(&o.stream, "stream", "", "stream name or ARN (default: the last local run's StreamName; required otherwise unless --events-out)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: from the environment, or the stream ARN)")
 	fs.IntVar(&o.count, "count", defaultProduceCount, "number of records (poison: default 10; not with mixed/filtered)")
 	fs.DurationVar(&o.duration, "duration", 0, "produce for this long instead of --count (sensor scenario only)")

@@ -75,8 +75,12 @@ written the same way (--to s3: default prefix replayed/; --to stream: put back
 into the same stream, where the pipeline processes the records again). Running it
 again with the same --from and --until writes the same keys.
 
-Credentials and region come from the default AWS chain (AWS_ENDPOINT_URL points
-it at an emulator); the region defaults to the queue URL's (or the stream ARN's).
+After ` + "`streamlake local`" + ` it works on that run's emulator, failure queue, bucket and
+stream without flags (from .local/session.json; flags win; see
+` + "`streamlake summaries --help`" + `).
+Otherwise credentials and region come from the default AWS chain (AWS_ENDPOINT_URL
+points it at an emulator); the region defaults to the queue URL's (or the stream
+ARN's).
 
 Exit status: 0 every message read was redriven (or, with --dry-run, could be),
 1 some message could not be (expired, invalid, failed) or an error, 2 bad flags.`
@@ -177,13 +181,13 @@ type redriveOptions struct {
 func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "redrive", "", redriveDescription)
 	var o redriveOptions
-	fs.StringVar(&o.queue, "queue", "", "URL of the failure queue (stack output FailureQueueUrl; required unless --from)")
+	fs.StringVar(&o.queue, "queue", "", "URL of the failure queue (stack output FailureQueueUrl; default: the last local run's; required otherwise unless --from)")
 	fs.StringVar(&o.to, "to", "s3", "destination: s3 or stream")
-	fs.StringVar(&o.bucket, "bucket", "", "bucket to write to (required with --to s3; stack output OutputBucketName)")
+	fs.StringVar(&o.bucket, "bucket", "", "bucket to write to (with --to s3; stack output OutputBucketName; default: the last local run's)")
 	fs.StringVar(&o.stream, "stream", "", "with --from: the stream to replay (name or ARN); else with --to stream: the stream to put into (default: each range's source stream)")
 	fs.StringVar(&o.prefix, "prefix", "", "with --to s3: key prefix of the objects (default redriven, or replayed with --from)")
 	fs.StringVar(&o.compression, "compression", string(ingest.Gzip), "with --to s3: gzip, zstd or none")
-	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, or the queue URL's)")
+	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, the queue URL's, or the last local run's)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
 	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "how long a message being redriven stays hidden from other consumers")

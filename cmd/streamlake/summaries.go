@@ -47,10 +47,12 @@ Query, reading backwards, one item), --from 24 hours before --to.
    "min": X, "max": X}}}]}
 
 After ` + "`streamlake local`" + ` it reads that run's emulator, region and table by
-itself (from .local/session.json; see ` + "`streamlake local --help`" + `). Otherwise
-credentials and region come from the default AWS chain (AWS_ENDPOINT_URL points it
-at another emulator) and the table defaults to $` + summariesTableEnv + ` (stack
-output SummaryTableName). Flags win over both.
+itself, with dummy credentials (from .local/session.json, or the session.json in
+$` + workDirEnv + `), unless the environment points elsewhere: AWS_PROFILE, an
+AWS_ACCESS_KEY_ID other than "testing", or an AWS_ENDPOINT_URL the run does not
+serve. Otherwise credentials and region come from the default AWS chain
+(AWS_ENDPOINT_URL points it at another emulator) and the table defaults to
+$` + summariesTableEnv + ` (stack output SummaryTableName). Flags win over both.
 
 Exit status: 0 on success (also when no hour has data), 1 when the query
 fails, 2 for a usage error.`

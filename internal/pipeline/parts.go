@@ -19,8 +19,11 @@ import (
 // the functions, the injected faults and the producer live in the process, so
 // an interrupted part saves them here and the part that completes the run adds
 // them to its report: the report then totals every part. A part killed without
-// a chance to save (kill -9) is missing from these counters, not from the
-// accounting.
+// a chance to save (kill -9), or interrupted before its mappings started or
+// after they finished, is missing from these counters, not from the
+// accounting. The producer's counter counts acknowledged records: a PutRecords
+// call cut short by the interrupt may have stored records that no part counts
+// (the accounting's "sent" does).
 const partsFile = "parts.json"
 
 // partCounters are the counters of one or more parts of a run.

@@ -694,6 +694,8 @@ func produce(ctx context.Context, kin *kinesis.Client, streamARN string, opts Op
 		cut := min(max(opts.ReshardAt-have, 0), len(records))
 		before, after = records[:cut], records[cut:]
 	}
+	// Sent counts the deliveries, which an interrupted Put reports too.
+	defer func() { rep.Producer.Sent = produced.get() - int64(have) }()
 	for i, part := range [][]producer.Record{before, after} {
 		if i == 1 && opts.ReshardAt > 0 {
 			// The reshard happens while the mapping runs, after ReshardAt
@@ -704,7 +706,6 @@ func produce(ctx context.Context, kin *kinesis.Client, streamARN string, opts Op
 			}
 		}
 		res, err := p.Put(ctx, part)
-		rep.Producer.Sent += res.Sent
 		rep.Producer.Retries += res.Retries
 		rep.Producer.Failed += res.Failed
 		if err != nil {

@@ -210,12 +210,16 @@ func TestResumeAfterInterrupt(t *testing.T) {
 	if !rep.Resumed {
 		t.Errorf("second run did not resume")
 	}
-	// The report totals both parts: every record was produced once, by one of
-	// them, and the first part's invocations are in the total.
-	if rep.Parts != 2 || rep.Producer.Sent != 8000 || rep.Mapping.Invocations <= first.Mapping.Invocations ||
+	// The report totals both parts: the first part's counters are in the
+	// totals. The producer counts acknowledged records, and a PutRecords call cut
+	// short by the interrupt may have stored records it never counted (the second
+	// part does not produce them again), so its total is at most the 8000 in the
+	// stream and more than the first part's.
+	if rep.Parts != 2 || rep.Producer.Sent <= first.Producer.Sent || rep.Producer.Sent > 8000 ||
+		rep.Mapping.Invocations <= first.Mapping.Invocations || rep.Function.Invocations <= first.Function.Invocations ||
 		rep.DurationSeconds <= first.DurationSeconds {
-		t.Errorf("resumed report: %d parts, %d records produced, %d invocations (first part %d), %.1fs (first part %.1fs); want 2 parts, 8000 produced and the first part included",
-			rep.Parts, rep.Producer.Sent, rep.Mapping.Invocations, first.Mapping.Invocations, rep.DurationSeconds, first.DurationSeconds)
+		t.Errorf("resumed report: %d parts, %d records produced (first part %d), %d invocations (first part %d), %.1fs (first part %.1fs); want 2 parts and the first part included",
+			rep.Parts, rep.Producer.Sent, first.Producer.Sent, rep.Mapping.Invocations, first.Mapping.Invocations, rep.DurationSeconds, first.DurationSeconds)
 	}
 	if _, err := os.Stat(filepath.Join(opts.WorkDir, partsFile)); !os.IsNotExist(err) {
 		t.Errorf("parts file after the run completed: %v; want it removed", err)
