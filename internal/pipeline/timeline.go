@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/htmlreport"
+	"github.com/streamlake/streamlake/internal/record"
 )
 
 // Sample is the state of a run at one moment; Run takes four a second.
@@ -87,15 +88,14 @@ func readingOf(line []byte) reading {
 		return reading{}
 	}
 	var d struct {
-		Timestamp   any `json:"timestamp"`
-		Temperature any `json:"temperature"`
+		Timestamp   json.RawMessage `json:"timestamp"`
+		Temperature any             `json:"temperature"`
 	}
 	_ = json.Unmarshal(l.Data, &d) // original_data may be any JSON value
 	var r reading
-	if ts, ok := d.Timestamp.(string); ok {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			r.hour = t.UTC().Truncate(time.Hour)
-		}
+	// The event time as the processor and the aggregator read it.
+	if t, ok := record.ParseEventTime(d.Timestamp); ok {
+		r.hour = t.Truncate(time.Hour)
 	}
 	if r.hour.IsZero() {
 		if t, err := time.Parse(time.RFC3339Nano, l.Arrival); err == nil {
