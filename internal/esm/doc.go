@@ -91,6 +91,10 @@
 //     parent again nor a child before its parent. A closed shard ends at a
 //     null NextShardIterator, or, for emulators that never return one, at an
 //     empty caught-up read past its EndingSequenceNumber;
+//   - an enhanced fan-out consumer ARN as EventSourceArn is accepted: the
+//     consumer must be registered and ACTIVE, and the mapping reads the
+//     consumer's stream with GetRecords (the emulator has no SubscribeToShard);
+//     events and on-failure records name the stream's ARN;
 //   - the checkpoint file also remembers where each shard was first read from,
 //     so StartingPosition applies to a shard's first read only, as in AWS.
 //
