@@ -7,6 +7,10 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV := .venv
 VENV_CHECKOV := .venv-checkov
+# The emulator alone (moto server for Kinesis, S3, SQS, DynamoDB): what `make demo`
+# and the integration tests need, without the SAM CLI and checkov.
+VENV_EMULATOR := .venv-emulator
+MOTO_SERVER := $(CURDIR)/$(VENV_EMULATOR)/bin/moto_server
 SAM := $(VENV)/bin/sam
 CFN_LINT := $(VENV)/bin/cfn-lint
 CHECKOV := $(VENV_CHECKOV)/bin/checkov
@@ -22,7 +26,9 @@ export SAM_CLI_TELEMETRY := 0
 LAMBDA_GOENV := CGO_ENABLED=0 GOFLAGS=-tags=lambda.norpc\ -ldflags=-s
 
 # Integration tests fail, not skip, when moto server is missing under `make test`.
-TEST_ENV := STREAMLAKE_REQUIRE_MOTO=1 MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server
+TEST_ENV := STREAMLAKE_REQUIRE_MOTO=1 MOTO_SERVER=$(MOTO_SERVER)
+# What go-test needs besides .venv: the emulator's virtualenv.
+GO_TEST_DEPS := $(VENV_EMULATOR)/.installed
 
 FUNCTION ?= ProcessorFunction
 EVENT ?= events/kinesis-sensor-batch.json
@@ -44,8 +50,18 @@ $(VENV_CHECKOV)/.installed: tools/requirements-checkov.txt
 	$(VENV_CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
 	touch $@
 
+$(VENV_EMULATOR)/.installed: tools/requirements-emulator.txt
+	@echo "==> creating $(VENV_EMULATOR): moto server for the local pipeline (tools/requirements-emulator.txt, about 140 MB)"
+	$(PYTHON) -m venv $(VENV_EMULATOR)
+	$(VENV_EMULATOR)/bin/pip install --disable-pip-version-check -r tools/requirements-emulator.txt \
+	  | grep --line-buffered -E '^(Collecting|Installing|Successfully installed)' | sed -u 's/^/    /'
+	touch $@
+
+.PHONY: venv-emulator
+venv-emulator: $(VENV_EMULATOR)/.installed ## Create the emulator's virtualenv only (moto server; what `make demo` needs).
+
 .PHONY: venv
-venv: $(VENV)/.installed $(VENV_CHECKOV)/.installed ## Create the pinned Python virtualenvs (SAM CLI, cfn-lint, moto, checkov).
+venv: $(VENV)/.installed $(VENV_CHECKOV)/.installed $(VENV_EMULATOR)/.installed ## Create the pinned Python virtualenvs (SAM CLI, cfn-lint, checkov; moto).
 
 .PHONY: deps
 deps: ## Download Go modules.
@@ -86,7 +102,7 @@ template-lint: $(VENV)/.installed
 	$(SAM) validate --lint
 
 .PHONY: go-test
-go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed integration tests included.
+go-test: $(VENV)/.installed $(GO_TEST_DEPS) ## Go tests with the race detector, moto-backed integration tests included.
 	@mkdir -p .local
 	$(GO) build -o .local/bin/testsummary ./tools/testsummary
 	$(TEST_ENV) $(GO) test -race -count=1 -timeout 30m -json ./... | tee .local/go-test.json | .local/bin/testsummary
@@ -107,13 +123,19 @@ build: $(VENV)/.installed ## sam build (Go, arm64, static bootstrap per function
 DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=100 MaximumBatchingWindowInSeconds=1" \
 	--s3-failure-rate 0.05 --crash-rate 0.03 --timeout-rate 0.02 --poison-rate 0.005
 
+# The CLI binary the demo runs (go build prints the modules it downloads).
+STREAMLAKE_BIN := .local/bin/streamlake
+
 .PHONY: demo
-demo: $(VENV)/.installed ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) local $(DEMO_FLAGS)
+demo: $(VENV_EMULATOR)/.installed ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
+	@echo "==> building the streamlake CLI (Go modules are downloaded on first use)"
+	@mkdir -p .local/bin
+	$(GO) build -o $(STREAMLAKE_BIN) ./cmd/streamlake
+	MOTO_SERVER=$(MOTO_SERVER) $(STREAMLAKE_BIN) local $(DEMO_FLAGS)
 
 .PHONY: invoke
-invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) invoke --function $(FUNCTION) --event $(EVENT)
+invoke: $(VENV_EMULATOR)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json
+	MOTO_SERVER=$(MOTO_SERVER) $(CLI) invoke --function $(FUNCTION) --event $(EVENT)
 
 .PHONY: events
 events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt).
@@ -143,8 +165,8 @@ govulncheck:
 	$(GO) run $(GOVULNCHECK) -db $(VULNDB) ./...
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(GO) run ./bench/collect -python $(CURDIR)/$(VENV)/bin/python
+bench: $(VENV)/.installed $(VENV_EMULATOR)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.
+	MOTO_SERVER=$(MOTO_SERVER) $(GO) run ./bench/collect -python $(CURDIR)/$(VENV)/bin/python
 
 # ---------------------------------------------------------------- Serverless Application Repository
 PACKAGE_BUCKET ?=

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,13 +87,19 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	}
 	if e.isTerminal {
 		opts.Progress = func(p pipeline.Progress) {
-			fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  produced %d  polled %d  filtered %d  invocations %d  stored %d  retries %d  errors %d  dropped %d",
-				p.Elapsed.Seconds(), p.Produced, p.Polled, p.Filtered, p.Invocations, p.Succeeded, p.Retries, p.FunctionErrors, p.Dropped)
+			if p.Aggregating {
+				fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  stream drained (stored %d)  aggregator: %d notifications done, %d left, %d summary items",
+					p.Elapsed.Seconds(), p.Succeeded, p.Notifications, p.NotificationsLeft, p.SummaryItems)
+				return
+			}
+			fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  produced %d  polled %d  filtered %d  invocations %d  stored %d  retries %d  errors %d  dropped %d  notifications %d",
+				p.Elapsed.Seconds(), p.Produced, p.Polled, p.Filtered, p.Invocations, p.Succeeded, p.Retries, p.FunctionErrors, p.Dropped, p.Notifications)
 		}
 	} else if !*asJSON {
 		opts.Progress = func(p pipeline.Progress) {
 			if int(p.Elapsed.Seconds())%5 == 0 {
-				fmt.Fprintf(e.stderr, "%5.1fs  produced %d  polled %d  invocations %d  stored %d\n", p.Elapsed.Seconds(), p.Produced, p.Polled, p.Invocations, p.Succeeded)
+				fmt.Fprintf(e.stderr, "%5.1fs  produced %d  polled %d  invocations %d  stored %d  notifications %d done, %d left  summary items %d\n",
+					p.Elapsed.Seconds(), p.Produced, p.Polled, p.Invocations, p.Succeeded, p.Notifications, p.NotificationsLeft, p.SummaryItems)
 			}
 		}
 	}
@@ -185,9 +193,20 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	}
 	fmt.Fprintf(w, "Time: %.1fs in all (%.1fs setup incl. %.1fs build, production %.1fs), %.0f records/s end to end\n",
 		r.DurationSeconds, f.SetupSeconds, f.BuildSeconds, f.ProduceSecond, r.RecordsPerSecond)
+	if line := r.EmulatorSummary(); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	fmt.Fprintf(w, "\n%s\n", verdict)
-	fmt.Fprintf(w, "The emulator is still running: export AWS_ENDPOINT_URL=%s to inspect it (bucket %s, failure queue %s);\n`streamlake local --stop` stops it.\n",
-		r.Endpoint, r.Bucket, r.FailureQueueURL)
+	exports := "AWS_ENDPOINT_URL=" + r.Endpoint
+	if len(r.Endpoints) > 0 {
+		exports = ""
+		for _, svc := range slices.Sorted(maps.Keys(r.Endpoints)) {
+			exports += fmt.Sprintf(" AWS_ENDPOINT_URL_%s=%s", strings.ToUpper(svc), r.Endpoints[svc])
+		}
+		exports = strings.TrimSpace(exports)
+	}
+	fmt.Fprintf(w, "The emulators are still running: export %s to inspect them (bucket %s, failure queue %s);\n`streamlake local --stop` stops them.\n",
+		exports, r.Bucket, r.FailureQueueURL)
 }
 
 var _ = os.Stdout

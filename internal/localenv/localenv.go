@@ -153,12 +153,12 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 	setenvDefault("AWS_REGION", tpl.Region, false)
 	setenvDefault("AWS_ACCESS_KEY_ID", "testing", false)
 	setenvDefault("AWS_SECRET_ACCESS_KEY", "testing", false)
-	// The clients resolve each service's endpoint from AWS_ENDPOINT_URL_<SERVICE>
-	// (set above), which the SDK prefers to the base endpoint.
+	// The clients resolve each service's endpoint from AWS_ENDPOINT_URL_<SERVICE>,
+	// else AWS_ENDPOINT_URL (both set above). Not config.WithBaseEndpoint: an
+	// endpoint given in code wins over the per-service variables
+	// (aws-sdk-go-v2 config v1.33: LoadOptions.GetServiceBaseEndpoint answers it
+	// for every service).
 	loadOpts := []func(*config.LoadOptions) error{config.WithRegion(tpl.Region)}
-	if e.Endpoint != "" {
-		loadOpts = append(loadOpts, config.WithBaseEndpoint(e.Endpoint))
-	}
 	e.AWS, err = config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
 		e.Close()

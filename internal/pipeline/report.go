@@ -53,6 +53,14 @@ type Report struct {
 	RecordsPerSecond float64 `json:"records_per_second"`
 	Resumed          bool    `json:"resumed"`
 	Endpoint         string  `json:"endpoint"`
+	// Endpoints maps each service to the endpoint the run used.
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+	// Emulators describes each emulator process, when it runs through
+	// motoserver's launcher; EmulatorErrors sums their 5xx answers (the
+	// project's fault injection never reaches an emulator, so each is an
+	// emulator failure; a healthy run has none).
+	Emulators      []EmulatorReport `json:"emulators,omitempty"`
+	EmulatorErrors int64            `json:"emulator_errors"`
 	Bucket           string  `json:"bucket"`
 	FailureQueueURL  string  `json:"failure_queue_url"`
 
