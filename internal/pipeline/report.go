@@ -59,10 +59,10 @@ type Report struct {
 	// motoserver's launcher; EmulatorErrors sums their 5xx answers (the
 	// project's fault injection never reaches an emulator, so each is an
 	// emulator failure; a healthy run has none).
-	Emulators      []EmulatorReport `json:"emulators,omitempty"`
-	EmulatorErrors int64            `json:"emulator_errors"`
-	Bucket           string  `json:"bucket"`
-	FailureQueueURL  string  `json:"failure_queue_url"`
+	Emulators       []EmulatorReport `json:"emulators,omitempty"`
+	EmulatorErrors  int64            `json:"emulator_errors"`
+	Bucket          string           `json:"bucket"`
+	FailureQueueURL string           `json:"failure_queue_url"`
 
 	Summaries *SummaryReport `json:"summaries,omitempty"`
 	// SQSFunctions describes the functions fed by SQS (the aggregator).
