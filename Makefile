@@ -168,6 +168,13 @@ govulncheck:
 bench: $(VENV)/.installed $(VENV_EMULATOR)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.
 	MOTO_SERVER=$(MOTO_SERVER) $(GO) run ./bench/collect -python $(CURDIR)/$(VENV)/bin/python
 
+BENCH_LOCAL_COUNTS ?= 10000,100000
+.PHONY: bench-local
+bench-local: $(VENV_EMULATOR)/.installed ## Local pipeline end to end with faults at 10,000 and 100,000 records (records/s, objects/s, emulator CPU share and peak RSS); one JSON line.
+	@mkdir -p .local/bin
+	$(GO) build -o $(STREAMLAKE_BIN) ./cmd/streamlake
+	MOTO_SERVER=$(MOTO_SERVER) $(GO) run ./bench/local -bin $(STREAMLAKE_BIN) -counts $(BENCH_LOCAL_COUNTS)
+
 # ---------------------------------------------------------------- Serverless Application Repository
 PACKAGE_BUCKET ?=
 PACKAGED := .aws-sam/packaged.yaml
