@@ -38,7 +38,15 @@ upstream as it is:
    around the handler's call_action, which also covers serialising the
    response). S3 and SQS are left concurrent: SQS long polls wait inside the
    handler.
-5. Memory: a thread returns freed heap pages to the system (glibc malloc_trim)
+5. DynamoDB parsed every UpdateExpression twice per action of a transaction
+   (once to check the names it uses, once to apply it) and once per UpdateItem,
+   though the aggregator sends the same few expression shapes again and again.
+   The fix memoizes UpdateExpressionParser.make by expression string (bounded,
+   least recently used out). The parsed tree is only read (find_clauses) or
+   deep-copied before anything changes it (the validators copy it first; the
+   executor normalizes the validated copy), so sharing it is safe; an expression
+   that fails to parse raises as before and is not cached.
+6. Memory: a thread returns freed heap pages to the system (glibc malloc_trim)
    after a burst of work, so that an idle emulator holds what its data needs.
 
 The fixes are applied only to moto 5.2.5, whose code they were written against;
@@ -278,6 +286,30 @@ def _shard_get_records(self, last_sequence_id, limit):
 
 _STOCK = {}
 
+UPDATE_EXPRESSION_CACHE_SIZE = 4096
+
+
+def _cached_update_expression_make(stock_make):
+    from collections import OrderedDict
+
+    cache = OrderedDict()
+    lock = threading.Lock()
+
+    def make(cls, expression_str):
+        with lock:
+            ast = cache.get(expression_str)
+            if ast is not None:
+                cache.move_to_end(expression_str)
+                return ast
+        ast = stock_make(expression_str)
+        with lock:
+            cache[expression_str] = ast
+            if len(cache) > UPDATE_EXPRESSION_CACHE_SIZE:
+                cache.popitem(last=False)
+        return ast
+
+    return classmethod(make)
+
 
 def _serialized(method, lock):
     @functools.wraps(method)
@@ -324,6 +356,7 @@ def apply_patches():
         return False
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.dynamodb.responses import DynamoHandler
     from moto.kinesis.models import Shard
     from moto.kinesis.responses import KinesisResponse
@@ -335,6 +368,7 @@ def apply_patches():
     Shard.get_max_sequence_number = _shard_get_max_sequence_number
     Shard.get_sequence_number_at = _shard_get_sequence_number_at
     Shard.get_records = _shard_get_records
+    UpdateExpressionParser.make = _cached_update_expression_make(UpdateExpressionParser.make)
     DynamoHandler.call_action = _serialized(DynamoHandler.call_action, threading.Lock())
     KinesisResponse.call_action = _serialized(BaseResponse.call_action, threading.Lock())
     return True
