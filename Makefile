@@ -123,14 +123,23 @@ build: $(VENV)/.installed ## sam build (Go, arm64, static bootstrap per function
 DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=100 MaximumBatchingWindowInSeconds=1" \
 	--s3-failure-rate 0.05 --crash-rate 0.03 --timeout-rate 0.02 --poison-rate 0.005
 
-# The CLI binary the demo runs (go build prints the modules it downloads).
+# The CLI binary the demo runs. It is built with the flags lambdahost.Build gives the
+# functions (CGO off, -trimpath, the lambda.norpc tag), together with them, so that the
+# packages they share are compiled once and `streamlake local` finds the functions'
+# builds in the Go cache.
 STREAMLAKE_BIN := .local/bin/streamlake
+DEMO_GOENV := CGO_ENABLED=0
+DEMO_GOFLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
+
+.PHONY: demo-build
+demo-build:
+	@echo "==> building the streamlake CLI and the functions (Go modules are downloaded on first use)"
+	@mkdir -p .local/bin
+	$(DEMO_GOENV) $(GO) build $(DEMO_GOFLAGS) -o .local/bin/ ./cmd/streamlake ./functions/processor ./functions/aggregator
 
 .PHONY: demo
-demo: $(VENV_EMULATOR)/.installed ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
-	@echo "==> building the streamlake CLI (Go modules are downloaded on first use)"
-	@mkdir -p .local/bin
-	$(GO) build -o $(STREAMLAKE_BIN) ./cmd/streamlake
+demo: ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
+	@$(MAKE) -j2 $(VENV_EMULATOR)/.installed demo-build
 	MOTO_SERVER=$(MOTO_SERVER) $(STREAMLAKE_BIN) local $(DEMO_FLAGS)
 
 .PHONY: invoke
@@ -170,9 +179,8 @@ bench: $(VENV)/.installed $(VENV_EMULATOR)/.installed ## Benchmarks (processor, 
 
 BENCH_LOCAL_COUNTS ?= 10000,100000
 .PHONY: bench-local
-bench-local: $(VENV_EMULATOR)/.installed ## Local pipeline end to end with faults at 10,000 and 100,000 records (records/s, objects/s, emulator CPU share and peak RSS); one JSON line.
-	@mkdir -p .local/bin
-	$(GO) build -o $(STREAMLAKE_BIN) ./cmd/streamlake
+bench-local: ## Local pipeline end to end with faults at 10,000 and 100,000 records (records/s, objects/s, emulator CPU share and peak RSS); one JSON line.
+	@$(MAKE) -j2 $(VENV_EMULATOR)/.installed demo-build
 	MOTO_SERVER=$(MOTO_SERVER) $(GO) run ./bench/local -bin $(STREAMLAKE_BIN) -counts $(BENCH_LOCAL_COUNTS)
 
 # ---------------------------------------------------------------- Serverless Application Repository
