@@ -7,6 +7,10 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV := .venv
 VENV_CHECKOV := .venv-checkov
+# The emulator alone (moto server for Kinesis, S3, SQS, DynamoDB): what `make demo`
+# and the integration tests need, without the SAM CLI and checkov.
+VENV_EMULATOR := .venv-emulator
+MOTO_SERVER := $(CURDIR)/$(VENV_EMULATOR)/bin/moto_server
 SAM := $(VENV)/bin/sam
 CFN_LINT := $(VENV)/bin/cfn-lint
 CHECKOV := $(VENV_CHECKOV)/bin/checkov
@@ -33,7 +37,9 @@ LAMBDA_GOBUILD = test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set 
 LAMBDA_MAX_BYTES ?= 15000000
 
 # Integration tests fail, not skip, when moto server is missing under `make test`.
-TEST_ENV := STREAMLAKE_REQUIRE_MOTO=1 MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server
+TEST_ENV := STREAMLAKE_REQUIRE_MOTO=1 MOTO_SERVER=$(MOTO_SERVER)
+# What go-test needs besides .venv: the emulator's virtualenv.
+GO_TEST_DEPS := $(VENV_EMULATOR)/.installed
 
 FUNCTION ?= ProcessorFunction
 EVENT ?= events/kinesis-sensor-batch.json
@@ -55,8 +61,18 @@ $(VENV_CHECKOV)/.installed: tools/requirements-checkov.txt
 	$(VENV_CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
 	touch $@
 
+$(VENV_EMULATOR)/.installed: tools/requirements-emulator.txt
+	@echo "==> creating $(VENV_EMULATOR): moto server for the local pipeline (tools/requirements-emulator.txt, about 140 MB)"
+	$(PYTHON) -m venv $(VENV_EMULATOR)
+	$(VENV_EMULATOR)/bin/pip install --disable-pip-version-check -r tools/requirements-emulator.txt \
+	  | grep --line-buffered -E '^(Collecting|Installing|Successfully installed)' | sed -u 's/^/    /'
+	touch $@
+
+.PHONY: venv-emulator
+venv-emulator: $(VENV_EMULATOR)/.installed ## Create the emulator's virtualenv only (moto server; what `make demo` needs).
+
 .PHONY: venv
-venv: $(VENV)/.installed $(VENV_CHECKOV)/.installed ## Create the pinned Python virtualenvs (SAM CLI, cfn-lint, moto, checkov).
+venv: $(VENV)/.installed $(VENV_CHECKOV)/.installed $(VENV_EMULATOR)/.installed ## Create the pinned Python virtualenvs (SAM CLI, cfn-lint, checkov; moto).
 
 .PHONY: deps
 deps: ## Download Go modules.
@@ -97,7 +113,7 @@ template-lint: $(VENV)/.installed
 	$(SAM) validate --lint
 
 .PHONY: go-test
-go-test: $(VENV)/.installed ## Go tests with the race detector, moto-backed integration tests included.
+go-test: $(VENV)/.installed $(GO_TEST_DEPS) ## Go tests with the race detector, moto-backed integration tests included.
 	@mkdir -p .local
 	$(GO) build -o .local/bin/testsummary ./tools/testsummary
 	$(TEST_ENV) $(GO) test -race -count=1 -timeout 30m -json ./... | tee .local/go-test.json | .local/bin/testsummary
@@ -127,16 +143,31 @@ SHAPE ?= sensor
 DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=100 MaximumBatchingWindowInSeconds=1" \
 	--s3-failure-rate 0.05 --crash-rate 0.03 --timeout-rate 0.02 --poison-rate 0.005 --shape $(SHAPE)
 
+# The CLI binary the demo runs. It is built with the flags lambdahost.Build gives the
+# functions (CGO off, -trimpath, the lambda.norpc tag), together with them, so that the
+# packages they share are compiled once and `streamlake local` finds the functions'
+# builds in the Go cache.
+STREAMLAKE_BIN := .local/bin/streamlake
+DEMO_GOENV := CGO_ENABLED=0
+DEMO_GOFLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
+
+.PHONY: demo-build
+demo-build:
+	@echo "==> building the streamlake CLI and the functions (Go modules are downloaded on first use)"
+	@mkdir -p .local/bin
+	$(DEMO_GOENV) $(GO) build $(DEMO_GOFLAGS) -o .local/bin/ ./cmd/streamlake ./functions/processor ./functions/aggregator
+
 .PHONY: demo
-demo: $(VENV)/.installed ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) local $(DEMO_FLAGS)
+demo: ## Run the whole pipeline locally (moto, real functions, ESM emulation) and print the accounting.
+	@$(MAKE) -j2 $(VENV_EMULATOR)/.installed demo-build
+	MOTO_SERVER=$(MOTO_SERVER) $(STREAMLAKE_BIN) local $(DEMO_FLAGS)
 
 # The aggregator's sample notification names the object the processor writes for
 # the sample Kinesis batch: invoke runs that batch first (--seed) so that it exists.
 SEED ?= $(if $(filter events/sqs-s3-notification.json,$(EVENT)),events/kinesis-sensor-batch.json)
 .PHONY: invoke
-invoke: $(VENV)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json [SEED=events/kinesis-x.json]
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(CLI) invoke --function $(FUNCTION) --event $(EVENT) $(addprefix --seed ,$(SEED))
+invoke: $(VENV_EMULATOR)/.installed ## Invoke a function locally without Docker: make invoke FUNCTION=ProcessorFunction EVENT=events/x.json [SEED=events/kinesis-x.json]
+	MOTO_SERVER=$(MOTO_SERVER) $(CLI) invoke --function $(FUNCTION) --event $(EVENT) $(addprefix --seed ,$(SEED))
 
 .PHONY: events
 events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt).
@@ -181,8 +212,14 @@ $(VULNDB_DIR)/index/db.json:
 	rm -rf $(VULNDB_DIR) && mv $(VULNDB_DIR).tmp $(VULNDB_DIR)
 
 .PHONY: bench
-bench: $(VENV)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.
-	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server $(GO) run ./bench/collect -python $(CURDIR)/$(VENV)/bin/python
+bench: $(VENV)/.installed $(VENV_EMULATOR)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.
+	MOTO_SERVER=$(MOTO_SERVER) $(GO) run ./bench/collect -python $(CURDIR)/$(VENV)/bin/python
+
+BENCH_LOCAL_COUNTS ?= 10000,100000
+.PHONY: bench-local
+bench-local: ## Local pipeline end to end with faults at 10,000 and 100,000 records (records/s, objects/s, emulator CPU share and peak RSS); one JSON line.
+	@$(MAKE) -j2 $(VENV_EMULATOR)/.installed demo-build
+	MOTO_SERVER=$(MOTO_SERVER) $(GO) run ./bench/local -bin $(STREAMLAKE_BIN) -counts $(BENCH_LOCAL_COUNTS)
 
 # ---------------------------------------------------------------- Serverless Application Repository
 PACKAGE_BUCKET ?=

@@ -110,13 +110,19 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	}
 	if e.isTerminal {
 		opts.Progress = func(p pipeline.Progress) {
-			fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  produced %d  polled %d  filtered %d  invocations %d  stored %d  retries %d  errors %d  dropped %d",
-				p.Elapsed.Seconds(), p.Produced, p.Polled, p.Filtered, p.Invocations, p.Succeeded, p.Retries, p.FunctionErrors, p.Dropped)
+			if p.Aggregating {
+				fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  stream drained (stored %d)  aggregator: %d notifications done, %d left, %d summary items",
+					p.Elapsed.Seconds(), p.Succeeded, p.Notifications, p.NotificationsLeft, p.SummaryItems)
+				return
+			}
+			fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  produced %d  polled %d  filtered %d  invocations %d  stored %d  retries %d  errors %d  dropped %d  notifications %d",
+				p.Elapsed.Seconds(), p.Produced, p.Polled, p.Filtered, p.Invocations, p.Succeeded, p.Retries, p.FunctionErrors, p.Dropped, p.Notifications)
 		}
 	} else if !*asJSON {
 		opts.Progress = func(p pipeline.Progress) {
 			if int(p.Elapsed.Seconds())%5 == 0 {
-				fmt.Fprintf(e.stderr, "%5.1fs  produced %d  polled %d  invocations %d  stored %d\n", p.Elapsed.Seconds(), p.Produced, p.Polled, p.Invocations, p.Succeeded)
+				fmt.Fprintf(e.stderr, "%5.1fs  produced %d  polled %d  invocations %d  stored %d  notifications %d done, %d left  summary items %d\n",
+					p.Elapsed.Seconds(), p.Produced, p.Polled, p.Invocations, p.Succeeded, p.Notifications, p.NotificationsLeft, p.SummaryItems)
 			}
 		}
 	}
@@ -230,6 +236,9 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	}
 	fmt.Fprintf(w, "Time: %.1fs in all (%.1fs setup incl. %.1fs build, production %.1fs), %.0f records/s end to end\n",
 		r.DurationSeconds, f.SetupSeconds, f.BuildSeconds, f.ProduceSecond, r.RecordsPerSecond)
+	if line := r.EmulatorSummary(); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	fmt.Fprintf(w, "\n%s\n", verdict)
 }
 

@@ -56,8 +56,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
-	// Path-style addressing when an emulator endpoint (AWS_ENDPOINT_URL) is set.
-	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = awsCfg.BaseEndpoint != nil })
+	// Path-style addressing when an emulator endpoint (AWS_ENDPOINT_URL or
+	// AWS_ENDPOINT_URL_S3) is set.
+	pathStyle := awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
 	emf, err := metrics.New(os.Stdout, metrics.ConfigFromEnv(os.Getenv))
 	if err != nil {
 		return err

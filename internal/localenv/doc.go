@@ -1,6 +1,7 @@
 // Package localenv stands up a SAM template on one machine: it resolves
 // template.yaml (with samconfig.toml parameters), points the AWS SDK at an emulator
-// (the AWS_ENDPOINT_URL the user set, or a moto server it starts), creates the
+// (the AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE> the user set, or the moto
+// processes of motoserver.Layout it starts), creates the
 // template's streams, queues, buckets (with their notifications) and tables there,
 // builds the template's Go functions for this machine and describes them for
 // package lambdahost.

@@ -35,8 +35,9 @@ type Options struct {
 	WorkDir string
 	// Getenv reads the caller's environment; nil means os.Getenv.
 	Getenv func(string) string
-	// MotoLog receives the output of a moto server started by Open; nil discards it.
-	MotoLog *os.File
+	// MotoLogDir receives the logs (moto-<process>.log) of the moto servers
+	// started by Open; "" discards them.
+	MotoLogDir string
 }
 
 // Env is a template stood up against an AWS API emulator. Close stops what Open
@@ -46,20 +47,50 @@ type Env struct {
 	Template *samtemplate.Template
 	// AWS is the SDK configuration for the emulator.
 	AWS aws.Config
-	// Endpoint is the emulator's URL.
+	// Endpoint is the emulator's base URL (AWS_ENDPOINT_URL): the user's, or the
+	// S3/SQS process of the emulators Open started, which also answers any other
+	// service a function might call.
 	Endpoint string
-	// StartedMoto is true when Open started a moto server (it is stopped by Close).
+	// Endpoints maps each service of motoserver.Layout to the URL that serves it
+	// (AWS_ENDPOINT_URL_<SERVICE>).
+	Endpoints map[string]string
+	// StartedMoto is true when Open started moto servers (they are stopped by Close).
 	StartedMoto bool
 	// WorkDir is the directory for builds and state.
 	WorkDir string
 
-	moto *motoserver.Server
+	moto *motoserver.Group
 }
 
-// Open loads the template and connects to the emulator: AWS_ENDPOINT_URL when set,
-// else a moto server started on a free loopback port. It sets AWS_ENDPOINT_URL, a
-// region and (when unset) dummy credentials in this process's environment, because
-// the function processes that lambdahost starts inherit them from here.
+// ServiceEndpoint returns the URL that serves service (an SDK service name in
+// lower case, e.g. "kinesis"): its own endpoint, else the base one.
+func (e *Env) ServiceEndpoint(service string) string {
+	if u := e.Endpoints[service]; u != "" {
+		return u
+	}
+	return e.Endpoint
+}
+
+// ResolveEndpoints returns the endpoint of each service of motoserver.Layout that
+// getenv names: AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL; services
+// without either are absent from the map.
+func ResolveEndpoints(getenv func(string) string) map[string]string {
+	out := map[string]string{}
+	base := getenv("AWS_ENDPOINT_URL")
+	for _, svc := range motoserver.Services() {
+		if u := firstNonEmpty(getenv(motoserver.EndpointEnv(svc)), base); u != "" {
+			out[svc] = u
+		}
+	}
+	return out
+}
+
+// Open loads the template and connects to the emulator: each service's
+// AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, when set; else the moto
+// processes of motoserver.Layout, started on free loopback ports. It sets
+// AWS_ENDPOINT_URL, the per-service variables, a region and (when unset) dummy
+// credentials in this process's environment, because the function processes that
+// lambdahost starts inherit them from here.
 func Open(ctx context.Context, opts Options) (*Env, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -95,23 +126,43 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 		e.WorkDir = filepath.Join(filepath.Dir(path), ".local")
 	}
 	e.Endpoint = getenv("AWS_ENDPOINT_URL")
-	if e.Endpoint == "" {
-		srv, err := motoserver.Start(ctx, opts.MotoLog)
+	e.Endpoints = ResolveEndpoints(getenv)
+	if len(e.Endpoints) < len(motoserver.Services()) {
+		g, err := motoserver.StartGroup(ctx, opts.MotoLogDir, false)
 		if err != nil {
-			return nil, fmt.Errorf("start the AWS emulator: %w", err)
+			return nil, fmt.Errorf("start the AWS emulators: %w", err)
 		}
-		e.moto, e.Endpoint, e.StartedMoto = srv, srv.URL, true
+		e.moto, e.StartedMoto = g, true
+		for svc, u := range g.Endpoints {
+			if e.Endpoints[svc] == "" {
+				e.Endpoints[svc] = u
+			}
+		}
+		if e.Endpoint == "" {
+			e.Endpoint = g.Endpoints["s3"]
+		}
 	}
 	setenvDefault := func(k, v string, force bool) {
 		if force || getenv(k) == "" {
 			os.Setenv(k, v)
 		}
 	}
-	setenvDefault("AWS_ENDPOINT_URL", e.Endpoint, true)
+	if e.Endpoint != "" {
+		setenvDefault("AWS_ENDPOINT_URL", e.Endpoint, true)
+	}
+	for svc, u := range e.Endpoints {
+		setenvDefault(motoserver.EndpointEnv(svc), u, true)
+	}
 	setenvDefault("AWS_REGION", tpl.Region, false)
 	setenvDefault("AWS_ACCESS_KEY_ID", "testing", false)
 	setenvDefault("AWS_SECRET_ACCESS_KEY", "testing", false)
-	e.AWS, err = config.LoadDefaultConfig(ctx, config.WithRegion(tpl.Region), config.WithBaseEndpoint(e.Endpoint))
+	// The clients resolve each service's endpoint from AWS_ENDPOINT_URL_<SERVICE>,
+	// else AWS_ENDPOINT_URL (both set above). Not config.WithBaseEndpoint: an
+	// endpoint given in code wins over the per-service variables
+	// (aws-sdk-go-v2 config v1.33: LoadOptions.GetServiceBaseEndpoint answers it
+	// for every service).
+	loadOpts := []func(*config.LoadOptions) error{config.WithRegion(tpl.Region)}
+	e.AWS, err = config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
 		e.Close()
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -119,8 +170,8 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 	return e, nil
 }
 
-// Close stops the moto server Open started, if any. The emulator's state is lost
-// with it.
+// Close stops the moto servers Open started, if any. The emulators' state is lost
+// with them.
 func (e *Env) Close() error {
 	if e.moto != nil {
 		return e.moto.Close()

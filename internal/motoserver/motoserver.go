@@ -1,7 +1,11 @@
 package motoserver
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	_ "embed" // launcher.py
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -39,15 +44,17 @@ func Binary() (string, error) {
 		return p, nil
 	}
 	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, ".venv", "bin", "moto_server")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
+		for _, venv := range []string{".venv-emulator", ".venv"} {
+			p := filepath.Join(root, venv, "bin", "moto_server")
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
 		}
 	}
 	if p, err := exec.LookPath("moto_server"); err == nil {
 		return p, nil
 	}
-	return "", errors.New("moto_server not found: run `make venv` (or set MOTO_SERVER)")
+	return "", errors.New("moto_server not found: run `make venv-emulator` (or set MOTO_SERVER)")
 }
 
 // moduleRoot walks up from the working directory to the directory holding go.mod.
@@ -124,16 +131,94 @@ func Alive(url string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// Kill stops a detached server by its process id (its whole process group).
-func Kill(pid int) error {
-	if pid <= 0 {
-		return fmt.Errorf("invalid pid %d", pid)
+// StopGrace is how long Stop and Close wait after SIGTERM before they send SIGKILL.
+const StopGrace = 5 * time.Second
+
+// Kill stops a detached server by its process id (its whole process group), as
+// Stop does.
+func Kill(pid int) error { return Stop([]int{pid}, StopGrace) }
+
+// Stop ends the process groups led by pids (detached servers, e.g. of an earlier
+// run) and returns once every process of them has exited: SIGTERM, then SIGKILL
+// to the groups still alive after grace. Groups that no longer exist are not an
+// error.
+func Stop(pids []int, grace time.Duration) error {
+	var alive []int
+	for _, pid := range pids {
+		if pid <= 0 {
+			return fmt.Errorf("invalid pid %d", pid)
+		}
+		if err := syscall.Kill(-pid, syscall.SIGTERM); err == nil {
+			alive = append(alive, pid)
+		} else if !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("stop process group %d: %w", pid, err)
+		}
 	}
-	return syscall.Kill(-pid, syscall.SIGTERM)
+	gone := func(deadline time.Time) bool {
+		for time.Now().Before(deadline) {
+			still := alive[:0]
+			for _, pid := range alive {
+				if groupAlive(pid) {
+					still = append(still, pid)
+				}
+			}
+			alive = still
+			if len(alive) == 0 {
+				return true
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return false
+	}
+	if gone(time.Now().Add(grace)) {
+		return nil
+	}
+	for _, pid := range alive {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+	if gone(time.Now().Add(10 * time.Second)) {
+		return nil
+	}
+	return fmt.Errorf("process groups %v still alive after SIGKILL", alive)
+}
+
+// groupAlive reports whether a process of the group led by pid is alive (not a
+// zombie waiting for a parent that is not this process).
+func groupAlive(pid int) bool {
+	if err := syscall.Kill(-pid, 0); err != nil {
+		return false
+	}
+	// A zombie leader still answers kill(2); a detached server's parent is
+	// init, which reaps it, but read its state to be sure.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
+		return false
+	}
+	return true
 }
 
 func start(ctx context.Context, bin string, port int, logw *os.File, detached bool) (*Server, error) {
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	return startCmd(ctx, bin, port, logw, detached, false)
+}
+
+// startCmd starts moto server: through the launcher (launcher.py, with its fixes
+// unless stock) when bin is a Python script, else bin itself.
+func startCmd(ctx context.Context, bin string, port int, logw *os.File, detached, stock bool) (*Server, error) {
+	args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
+	cmd := exec.Command(bin, args...)
+	if python := interpreter(bin); python != "" {
+		launcher, err := launcherPath()
+		if err != nil {
+			return nil, err
+		}
+		cmd = exec.Command(python, append([]string{launcher}, args...)...)
+	}
+	if stock {
+		cmd.Env = append(os.Environ(), "STREAMLAKE_MOTO_STOCK=1")
+	}
 	cmd.Stdout, cmd.Stderr = logw, logw
 	// Its own process group, so that Close also stops any worker it forks; killed
 	// with its parent unless detached.
@@ -199,6 +284,84 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// interpreter returns the Python interpreter of the moto_server script bin (its
+// #! line), or "" when bin is not a Python script.
+func interpreter(bin string) string {
+	f, err := os.Open(bin)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	buf := make([]byte, 512)
+	n, _ := f.Read(buf)
+	line, _, _ := strings.Cut(string(buf[:n]), "\n")
+	if !strings.HasPrefix(line, "#!") {
+		return ""
+	}
+	fields := strings.Fields(strings.TrimPrefix(line, "#!"))
+	if len(fields) == 0 || !strings.Contains(filepath.Base(fields[0]), "python") {
+		return ""
+	}
+	if _, err := os.Stat(fields[0]); err != nil {
+		return ""
+	}
+	return fields[0]
+}
+
+//go:embed launcher.py
+var launcherSource []byte
+
+var (
+	launcherOnce sync.Once
+	launcherFile string
+	launcherErr  error
+)
+
+// launcherPath writes launcher.py into the user's cache directory (once per
+// content) and returns its path.
+func launcherPath() (string, error) {
+	launcherOnce.Do(func() {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		dir = filepath.Join(dir, "streamlake")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			launcherErr = fmt.Errorf("moto launcher: %w", err)
+			return
+		}
+		sum := sha256.Sum256(launcherSource)
+		launcherFile = filepath.Join(dir, fmt.Sprintf("moto_launcher_%x.py", sum[:6]))
+		if b, err := os.ReadFile(launcherFile); err == nil && bytes.Equal(b, launcherSource) {
+			return
+		}
+		tmp, err := os.CreateTemp(dir, "moto_launcher_*.tmp")
+		if err != nil {
+			launcherErr = fmt.Errorf("moto launcher: %w", err)
+			return
+		}
+		_, werr := tmp.Write(launcherSource)
+		cerr := tmp.Close()
+		if err := errors.Join(werr, cerr); err != nil {
+			os.Remove(tmp.Name())
+			launcherErr = fmt.Errorf("moto launcher: %w", err)
+			return
+		}
+		if err := os.Rename(tmp.Name(), launcherFile); err != nil {
+			launcherErr = fmt.Errorf("moto launcher: %w", err)
+		}
+	})
+	return launcherFile, launcherErr
+}
+
+// Patched reports whether the emulator at url runs moto through this package's
+// launcher with its fixes applied (and so answers DynamoDB transactions in
+// isolation).
+func Patched(url string) bool {
+	st, err := ReadStatus(url)
+	return err == nil && st.Patched
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -251,4 +414,37 @@ func StartDetachedBinary(ctx context.Context, bin string, logw *os.File) (*Serve
 		return nil, err
 	}
 	return start(ctx, bin, port, logw, true)
+}
+
+// Status is what an emulator started through the launcher says about itself.
+type Status struct {
+	// Moto is moto's version.
+	Moto string `json:"moto"`
+	// Patched is true when the launcher's fixes are applied.
+	Patched bool `json:"patched"`
+	// PID is the server's process id.
+	PID int `json:"pid"`
+	// Requests counts the requests answered; ServerErrors those answered with a
+	// 5xx status.
+	Requests     int64 `json:"requests"`
+	ServerErrors int64 `json:"server_errors"`
+}
+
+// ReadStatus asks the emulator at url for its Status; it fails for an emulator
+// not started through the launcher.
+func ReadStatus(url string) (Status, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url + "/__streamlake/launcher")
+	if err != nil {
+		return Status{}, fmt.Errorf("emulator status: %w", err)
+	}
+	defer resp.Body.Close()
+	var st Status
+	if resp.StatusCode != http.StatusOK {
+		return Status{}, fmt.Errorf("emulator status: %s answered %d (not started through the streamlake launcher)", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return Status{}, fmt.Errorf("emulator status: %w", err)
+	}
+	return st, nil
 }

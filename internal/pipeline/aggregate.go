@@ -106,7 +106,7 @@ func sqsEvents(t *samtemplate.Template) []samtemplate.Event {
 
 // startSQSConsumers builds every function with an SQS event and prepares one
 // mapping per event, each function under its own host pool, with its DynamoDB
-// requests sent through dynamoURL (see startSerialProxy). The caller closes the
+// requests sent through dynamoURL (see startSerialProxy) when it is not "". The caller closes the
 // returned consumers' pools with closeConsumers.
 func startSQSConsumers(ctx context.Context, lenv *localenv.Env, opts Options, logDir, dynamoURL string, logw io.Writer, sqsClient *sqs.Client) ([]*sqsConsumer, error) {
 	var out []*sqsConsumer
@@ -119,6 +119,7 @@ func startSQSConsumers(ctx context.Context, lenv *localenv.Env, opts Options, lo
 		}
 		binary, ok := binaries[fn.LogicalID]
 		if !ok {
+			fmt.Fprintf(logw, "building %s for this machine\n", fn.LogicalID)
 			if binary, err = lenv.Build(ctx, fn); err != nil {
 				closeConsumers(out)
 				return nil, err
@@ -143,7 +144,11 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 	}
 	// The host pool's processes write to the file until the pool is closed
 	// (closeConsumers).
-	hostCfg := lenv.HostConfig(fn, binary, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": dynamoURL}, &lockedWriter{w: logFile})
+	env := map[string]string{}
+	if dynamoURL != "" {
+		env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoURL
+	}
+	hostCfg := lenv.HostConfig(fn, binary, env, &lockedWriter{w: logFile})
 	if err := hostCfg.Validate(); err != nil {
 		logFile.Close()
 		return nil, err
@@ -450,9 +455,13 @@ func sortedSet(m map[string]bool) []string {
 	return out
 }
 
-// serialProxy forwards requests to the emulator one at a time.
+// serialProxy forwards requests to the emulator one at a time. The pipeline uses
+// it for an emulator that does not isolate transactions: stock moto, e.g. the
+// user's. The moto processes the pipeline starts run through the launcher of
+// package motoserver, which serializes DynamoDB requests inside moto and says so
+// (motoserver.Patched); the proxy is not needed there.
 //
-// moto's DynamoDB TransactWriteItems is not isolated from concurrent requests: it
+// Stock moto's DynamoDB TransactWriteItems is not isolated from concurrent requests: it
 // deep-copies the table, applies the actions one by one and, when one fails
 // (a conflict the aggregator expects and retries), restores the copy, discarding
 // whatever other requests wrote meanwhile; a copy taken while another request
@@ -491,3 +500,90 @@ func startSerialProxy(target string) (*serialProxy, error) {
 }
 
 func (p *serialProxy) close() { _ = p.server.Close() }
+
+// drainProbe reads the aggregator side's progress for the live status line and
+// the timeline: the SQS mappings' counters at every sample, and about once a
+// second the queues' depth and the summaries table's item count.
+type drainProbe struct {
+	ctx       context.Context
+	consumers []*sqsConsumer
+	sqs       *sqs.Client
+	dynamo    *dynamodb.Client
+	table     string // the summaries table, "" without one
+	up        *upstream
+
+	mu   sync.Mutex
+	last AggregatorSample
+}
+
+// AggregatorSample is the aggregator side of a timeline Sample.
+type AggregatorSample struct {
+	// Aggregating is true once the stream is drained.
+	Aggregating bool
+	// Notifications counts notifications processed and deleted.
+	Notifications int64
+	// NotificationsLeft is the queues' approximate depth (visible and in
+	// flight), SummaryItems the summaries table's items (DescribeTable
+	// ItemCount), both read about once a second.
+	NotificationsLeft, SummaryItems int64
+}
+
+func newDrainProbe(ctx context.Context, lenv *localenv.Env, cs []*sqsConsumer, tables map[string]string, client *sqs.Client, up *upstream) *drainProbe {
+	p := &drainProbe{ctx: ctx, consumers: cs, sqs: client, dynamo: dynamodb.NewFromConfig(lenv.AWS), up: up}
+	for _, c := range cs {
+		if len(tables) == 0 {
+			break
+		}
+		if t, err := summaryTable(c.fn, tables); err == nil {
+			p.table = t
+			break
+		}
+	}
+	return p
+}
+
+// sample returns the aggregator's counters, reading the queues and the table
+// when remote is true (else their last values). Read errors keep the last
+// values: the probe only informs.
+func (p *drainProbe) sample(remote bool) AggregatorSample {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var s AggregatorSample
+	select {
+	case <-p.up.done:
+		s.Aggregating = true
+	default:
+	}
+	for _, c := range p.consumers {
+		s.Notifications += c.mapping.Stats().DeletedMessages
+	}
+	s.NotificationsLeft, s.SummaryItems = p.last.NotificationsLeft, p.last.SummaryItems
+	if remote {
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		defer cancel()
+		var left int64
+		ok := true
+		for _, c := range p.consumers {
+			out, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(c.cfg.QueueURL),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+			if err != nil {
+				ok = false
+				break
+			}
+			for _, v := range out.Attributes {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				left += n
+			}
+		}
+		if ok {
+			s.NotificationsLeft = left
+		}
+		if p.table != "" {
+			if out, err := p.dynamo.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.table)}); err == nil {
+				s.SummaryItems = aws.ToInt64(out.Table.ItemCount)
+			}
+		}
+	}
+	p.last = s
+	return s
+}

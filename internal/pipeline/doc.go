@@ -15,5 +15,11 @@
 //
 // A run keeps its state in WorkDir (run.json, checkpoints/): a run that is killed
 // can be started again and resumes from the mappings' checkpoints against the same
-// emulator, which Run starts detached so that it survives the kill.
+// emulators, which Run starts detached so that they survive the kill: the moto
+// processes of motoserver.Layout (S3 and SQS together, Kinesis, DynamoDB), each
+// service reached through its AWS_ENDPOINT_URL_<SERVICE> (run.json's "endpoints";
+// EmulatorEndpoints). StopEmulator stops them and waits for them to exit.
+//
+// The report counts each emulator's 5xx answers (Report.EmulatorErrors): faults are
+// injected in front of the emulators, so every 5xx is an emulator failure.
 package pipeline

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +24,6 @@ import (
 	"github.com/streamlake/streamlake/internal/filter"
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/localenv"
-	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/samtemplate"
@@ -104,6 +104,13 @@ type Progress struct {
 	Produced, Polled, Filtered, Invocations, Succeeded, Dropped int64
 	Retries, FunctionErrors                                     int64
 	Elapsed                                                     time.Duration
+	// Aggregating is true once the stream is drained and the SQS mappings (the
+	// aggregator) drain their queues.
+	Aggregating bool
+	// Notifications counts the notifications the SQS mappings processed and
+	// deleted; NotificationsLeft is the queues' approximate depth (visible and
+	// in flight); SummaryItems the items in the summaries table.
+	Notifications, NotificationsLeft, SummaryItems int64
 }
 
 // Run runs the pipeline and returns its report. On ctx cancellation it returns an
@@ -158,14 +165,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	endpoint := st.Endpoint
 	earlier, err := earlierParts(opts.WorkDir, rep.Resumed)
 	if err != nil {
 		return nil, err
 	}
 	getenv := func(k string) string {
 		if k == "AWS_ENDPOINT_URL" {
-			return endpoint
+			return st.Endpoint
+		}
+		for _, svc := range motoserver.Services() {
+			if k == motoserver.EndpointEnv(svc) {
+				return st.endpoint(svc)
+			}
 		}
 		return opts.Getenv(k)
 	}
@@ -174,7 +185,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer lenv.Close()
-	rep.Endpoint = endpoint
+	rep.Endpoint, rep.Endpoints = st.Endpoint, st.Endpoints
 
 	fn, event, err := kinesisFunction(lenv.Template, opts.Function)
 	if err != nil {
@@ -184,10 +195,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := saveSession(opts.WorkDir, lenv, localrun.SingleEndpoint(endpoint), resources); err != nil {
+	if err := saveSession(opts.WorkDir, lenv, st.serviceEndpoints(), resources); err != nil {
 		return nil, err
 	}
 	buildStart := time.Now()
+	fmt.Fprintf(logw, "building %s for this machine\n", fn.LogicalID)
 	binary, err := lenv.Build(ctx, fn)
 	if err != nil {
 		return nil, err
@@ -207,7 +219,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	counts := &faultCounts{}
 	extraEnv := map[string]string{}
 	if opts.Faults.S3FailureRate > 0 {
-		proxy, err := startS3FaultProxy(endpoint, opts.Faults.S3FailureRate, newLockedRand(opts.Faults.Seed, 1), counts)
+		proxy, err := startS3FaultProxy(st.endpoint("s3"), opts.Faults.S3FailureRate, newLockedRand(opts.Faults.Seed, 1), counts)
 		if err != nil {
 			return nil, err
 		}
@@ -257,13 +269,19 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("event source mapping %s.%s: %w", fn.LogicalID, event.Name, err)
 	}
 	// The functions fed by SQS (the aggregator) run beside it, each with its own
-	// host pool and SQS event source mapping.
-	dynamo, err := startSerialProxy(endpoint)
-	if err != nil {
-		return nil, err
+	// host pool and SQS event source mapping. Their DynamoDB requests go through
+	// a serializing proxy unless the emulator isolates transactions itself (see
+	// startSerialProxy).
+	dynamoURL := ""
+	if !motoserver.Patched(st.endpoint("dynamodb")) {
+		dynamo, err := startSerialProxy(st.endpoint("dynamodb"))
+		if err != nil {
+			return nil, err
+		}
+		defer dynamo.close()
+		dynamoURL = dynamo.url
 	}
-	defer dynamo.close()
-	consumers, err := startSQSConsumers(ctx, lenv, opts, logDir, dynamo.url, logw, sqsClient)
+	consumers, err := startSQSConsumers(ctx, lenv, opts, logDir, dynamoURL, logw, sqsClient)
 	if err != nil {
 		return nil, err
 	}
@@ -298,18 +316,21 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	waitConsumers := runConsumers(sqsCtx, consumers, up)
 	part := partSources{mapping: mapping, inv: inv, counts: counts, consumers: consumers, rep: rep, started: started}
 	tl := &timeline{}
-	stopProgress := startProgress(opts.Progress, tl, mapping, produced, started)
+	probe := newDrainProbe(ctx, lenv, consumers, resources.Tables, sqsClient, up)
+	stopProgress := startProgress(opts.Progress, tl, mapping, produced, probe, started)
 	runErr := mapping.RunUntilDrained(ctx, producerDone)
-	stopProgress()
 	wg.Wait()
 	if runErr != nil {
+		stopProgress()
 		cancelSQS()
 		_ = waitConsumers()
 		return nil, errors.Join(fmt.Errorf("event source mapping: %w (state kept in %s: run again to resume)", runErr, opts.WorkDir),
 			saveParts(opts.WorkDir, earlier.add(part.snapshot())))
 	}
 	up.close()
-	if err := waitConsumers(); err != nil {
+	err = waitConsumers()
+	stopProgress()
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("%w (state kept in %s: run again to resume)", err, opts.WorkDir),
 			saveParts(opts.WorkDir, earlier.add(part.snapshot())))
 	}
@@ -382,6 +403,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep.Injected.CrashesBefore = counts.crashesBefore.Load()
 	rep.Injected.CrashesAfter = counts.crashesAfter.Load()
 	rep.Injected.Timeouts = counts.timeouts.Load()
+	readEmulators(st.Endpoints, rep)
 	rep.DurationSeconds = elapsed.Seconds()
 	if elapsed > 0 {
 		rep.RecordsPerSecond = float64(rep.Sent) / elapsed.Seconds()
@@ -398,9 +420,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// prepareEmulator decides which emulator the run uses: the user's
-// (AWS_ENDPOINT_URL), the one an interrupted run left (resume), or a new detached
-// moto server.
+// prepareEmulator decides which emulators the run uses: the user's (every
+// service's endpoint set through AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE>),
+// the ones an interrupted run left (resume), or new detached moto processes
+// (motoserver.Layout), with the user's per-service endpoints, if any, in place of
+// theirs.
 func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Report) (runState, error) {
 	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
 		return runState{}, err
@@ -410,59 +434,105 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 		return runState{}, err
 	}
 	ckpt := filepath.Join(opts.WorkDir, "checkpoints")
-	if user := opts.Getenv("AWS_ENDPOINT_URL"); user != "" {
-		resume := !opts.Fresh && prev.Status == statusRunning && prev.Endpoint == user
+	user := localenv.ResolveEndpoints(opts.Getenv)
+	if len(user) == len(motoserver.Services()) {
+		base := opts.Getenv("AWS_ENDPOINT_URL")
+		resume := !opts.Fresh && prev.Status == statusRunning && len(prev.pids()) == 0 && prev.Endpoint == base && maps.Equal(prev.Endpoints, user)
 		if !resume {
 			_ = os.RemoveAll(ckpt)
 		}
 		rep.Resumed = resume
-		st := runState{Endpoint: user, Status: statusRunning, Count: opts.Count}
+		st := runState{Endpoint: base, Endpoints: user, Status: statusRunning, Count: opts.Count}
 		return st, saveState(opts.WorkDir, st)
 	}
-	if !opts.Fresh && prev.Status == statusRunning && prev.PID > 0 && motoserver.Alive(prev.Endpoint) {
+	if !opts.Fresh && prev.Status == statusRunning && len(prev.PIDs) > 0 && emulatorsAlive(prev, user) {
 		fmt.Fprintf(logw, "resuming the interrupted run on %s\n", prev.Endpoint)
 		rep.Resumed = true
 		prev.Count = opts.Count
 		return prev, saveState(opts.WorkDir, prev)
 	}
-	if prev.PID > 0 {
-		_ = motoserver.Kill(prev.PID) // the emulator of an earlier run
+	if pids := prev.pids(); len(pids) > 0 {
+		// The emulators of an earlier run.
+		if err := motoserver.Stop(pids, motoserver.StopGrace); err != nil {
+			return runState{}, fmt.Errorf("stop the emulators of the previous run: %w", err)
+		}
 	}
 	_ = os.RemoveAll(ckpt)
-	motoLog, err := os.Create(filepath.Join(opts.WorkDir, "moto.log"))
+	fmt.Fprintf(logw, "starting the emulators (moto: %s)\n", layoutString())
+	g, err := motoserver.StartGroup(ctx, opts.WorkDir, true)
 	if err != nil {
-		return runState{}, err
+		return runState{}, fmt.Errorf("start the AWS emulators: %w", err)
 	}
-	defer motoLog.Close()
-	srv, err := startEmulator(ctx, *opts, motoLog)
-	if err != nil {
-		return runState{}, fmt.Errorf("start the AWS emulator: %w", err)
+	st := runState{Endpoint: g.Endpoints["s3"], Endpoints: g.Endpoints, PIDs: g.PIDs(), Status: statusRunning, Count: opts.Count}
+	for svc, u := range user {
+		st.Endpoints[svc] = u
 	}
-	st := runState{Endpoint: srv.URL, PID: srv.PID(), Status: statusRunning, Count: opts.Count}
 	return st, saveState(opts.WorkDir, st)
 }
 
-// StopEmulator stops the detached emulator a run in workDir left running, if any.
+// emulatorsAlive reports whether every endpoint of st answers and the user's
+// per-service endpoints are still those st uses.
+func emulatorsAlive(st runState, user map[string]string) bool {
+	for svc, u := range user {
+		if st.Endpoints[svc] != u {
+			return false
+		}
+	}
+	for _, svc := range motoserver.Services() {
+		if u := st.endpoint(svc); u == "" || !motoserver.Alive(u) {
+			return false
+		}
+	}
+	return true
+}
+
+// StopEmulator stops the detached emulator processes a run in workDir left
+// running, if any, and returns once they have exited (SIGTERM, then SIGKILL after
+// motoserver.StopGrace). It returns the base endpoint they served.
 func StopEmulator(workDir string) (string, error) {
 	st, err := loadState(workDir)
-	if err != nil || st.PID == 0 {
+	if err != nil {
 		return "", err
 	}
-	if err := motoserver.Kill(st.PID); err != nil {
+	pids := st.pids()
+	if len(pids) == 0 {
+		return "", nil
+	}
+	if err := motoserver.Stop(pids, motoserver.StopGrace); err != nil {
 		return "", err
 	}
-	st.PID, st.Status = 0, statusCompleted
+	st.PIDs, st.PID, st.Status = nil, 0, statusCompleted
 	return st.Endpoint, saveState(workDir, st)
 }
 
-// EmulatorEndpoint returns the endpoint of the emulator the last run in workDir
-// used, if it still answers.
+// EmulatorEndpoint returns the base endpoint (AWS_ENDPOINT_URL) of the emulators
+// the last run in workDir used, if it still answers.
 func EmulatorEndpoint(workDir string) string {
 	st, err := loadState(workDir)
 	if err != nil || st.Endpoint == "" || !motoserver.Alive(st.Endpoint) {
 		return ""
 	}
 	return st.Endpoint
+}
+
+// EmulatorEndpoints returns, for the emulators the last run in workDir used,
+// each service's endpoint URL (keys "kinesis", "dynamodb", "s3", "sqs"; the
+// variables are motoserver.EndpointEnv(service)), or nil when they no longer
+// answer.
+func EmulatorEndpoints(workDir string) map[string]string {
+	st, err := loadState(workDir)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, svc := range motoserver.Services() {
+		u := st.endpoint(svc)
+		if u == "" || !motoserver.Alive(u) {
+			return nil
+		}
+		out[svc] = u
+	}
+	return out
 }
 
 // checkTemplate loads the template as localenv.Open will, and finds the function
@@ -739,9 +809,10 @@ func waitIdle(ctx context.Context, m *esm.KinesisMapping, idle time.Duration, do
 }
 
 // startProgress samples the run into tl four times a second, and at the start and
-// the end, and passes a sample to f about once a second if f is not nil.
-func startProgress(f func(Progress), tl *timeline, m *esm.KinesisMapping, produced *producedCounter, started time.Time) (stop func()) {
-	tl.add(time.Since(started), produced.get(), m.Stats())
+// the end, and passes a sample to f about once a second if f is not nil. It runs
+// until stop is called: through the aggregator's drain too.
+func startProgress(f func(Progress), tl *timeline, m *esm.KinesisMapping, produced *producedCounter, probe *drainProbe, started time.Time) (stop func()) {
+	tl.add(time.Since(started), produced.get(), m.Stats(), probe.sample(false))
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -754,15 +825,23 @@ func startProgress(f func(Progress), tl *timeline, m *esm.KinesisMapping, produc
 			case <-t.C:
 			}
 			s := m.Stats()
-			tl.add(time.Since(started), produced.get(), s)
+			// The queue and the table are read once a second; the mappings'
+			// counters at every sample.
+			a := probe.sample(tick%4 == 0)
+			tl.add(time.Since(started), produced.get(), s, a)
 			if f == nil || tick%4 != 0 {
 				continue
 			}
 			f(Progress{Produced: produced.get(), Polled: s.PolledRecords, Filtered: s.FilteredRecords, Invocations: s.Invocations,
-				Succeeded: s.SucceededRecords, Dropped: s.DroppedRecords, Retries: s.Retries, FunctionErrors: s.FunctionErrors, Elapsed: time.Since(started)})
+				Succeeded: s.SucceededRecords, Dropped: s.DroppedRecords, Retries: s.Retries, FunctionErrors: s.FunctionErrors, Elapsed: time.Since(started),
+				Aggregating: a.Aggregating, Notifications: a.Notifications, NotificationsLeft: a.NotificationsLeft, SummaryItems: a.SummaryItems})
 		}
 	})
-	return func() { close(done); wg.Wait(); tl.add(time.Since(started), produced.get(), m.Stats()) }
+	return func() {
+		close(done)
+		wg.Wait()
+		tl.add(time.Since(started), produced.get(), m.Stats(), probe.sample(true))
+	}
 }
 
 // lockedWriter serializes writes from several environments to one log file.
@@ -775,4 +854,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// layoutString describes motoserver.Layout, e.g. "s3+sqs, kinesis, dynamodb".
+func layoutString() string {
+	var parts []string
+	for _, p := range motoserver.Layout {
+		parts = append(parts, strings.Join(p.Services, "+"))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +23,8 @@ type Sample struct {
 	Produced, Polled, Filtered, Succeeded, Dropped        int64
 	Invocations, FunctionErrors, PartialFailures, Retries int64
 	Shards                                                []ShardSample
+	// Aggregator is the aggregator side (the SQS mappings) at the sample.
+	Aggregator AggregatorSample
 }
 
 // ShardSample is one shard's lag at a Sample.
@@ -51,10 +55,10 @@ type timeline struct {
 	samples []Sample
 }
 
-func (t *timeline) add(elapsed time.Duration, produced int64, s esm.Stats) {
+func (t *timeline) add(elapsed time.Duration, produced int64, s esm.Stats, agg AggregatorSample) {
 	smp := Sample{Elapsed: elapsed, Produced: produced, Polled: s.PolledRecords, Filtered: s.FilteredRecords,
 		Succeeded: s.SucceededRecords, Dropped: s.DroppedRecords, Invocations: s.Invocations,
-		FunctionErrors: s.FunctionErrors, PartialFailures: s.PartialFailures, Retries: s.Retries}
+		FunctionErrors: s.FunctionErrors, PartialFailures: s.PartialFailures, Retries: s.Retries, Aggregator: agg}
 	for _, sh := range s.Shards {
 		smp.Shards = append(smp.Shards, ShardSample{ShardID: sh.ShardID, MillisBehindLatest: sh.MillisBehindLatest, Pending: sh.PendingRecords})
 	}
@@ -191,7 +195,8 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 	}
 
 	// Throughput: rates between consecutive samples.
-	var produced, stored, filtered []htmlreport.Point
+	var produced, stored, filtered, notified []htmlreport.Point
+	var left, items []htmlreport.Point
 	var lagSeries, pendingSeries []htmlreport.Series
 	shardIndex := map[string]int{}
 	for i, s := range r.Timeline {
@@ -207,6 +212,8 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 			lagSeries[j].Points = append(lagSeries[j].Points, htmlreport.Point{X: x, Y: float64(sh.MillisBehindLatest)})
 			pendingSeries[j].Points = append(pendingSeries[j].Points, htmlreport.Point{X: x, Y: float64(sh.Pending)})
 		}
+		left = append(left, htmlreport.Point{X: x, Y: float64(s.Aggregator.NotificationsLeft)})
+		items = append(items, htmlreport.Point{X: x, Y: float64(s.Aggregator.SummaryItems)})
 		if i == 0 {
 			continue
 		}
@@ -224,11 +231,16 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 		produced = append(produced, htmlreport.Point{X: x, Y: float64(s.Produced-prev.Produced) / dt})
 		stored = append(stored, htmlreport.Point{X: x, Y: float64(s.Succeeded-prev.Succeeded) / dt})
 		filtered = append(filtered, htmlreport.Point{X: x, Y: float64(s.Filtered-prev.Filtered) / dt})
+		notified = append(notified, htmlreport.Point{X: x, Y: float64(s.Aggregator.Notifications-prev.Aggregator.Notifications) / dt})
 	}
 	throughput := htmlreport.Section{ID: "throughput", Title: "Throughput",
-		Description: "Records per second (2 s windows; time in seconds since the run started): put into the stream by the producer, done by the function (stored or quarantined, then checkpointed), and dropped by the mapping's FilterCriteria.",
-		Chart: &htmlreport.LineChart{Title: "Throughput (records per second)", XUnit: "s", YUnit: "/s",
-			Series: []htmlreport.Series{{Name: "produced", Points: produced}, {Name: "stored", Points: stored}, {Name: "filtered", Points: filtered}}}}
+		Description: "Records per second (2 s windows; time in seconds since the run started, to the end of the aggregator's drain): put into the stream by the producer, done by the function (stored or quarantined, then checkpointed), and dropped by the mapping's FilterCriteria; and the S3 notifications the aggregator processed per second.",
+		Chart: &htmlreport.LineChart{Title: "Throughput (per second)", XUnit: "s", YUnit: "/s",
+			Series: []htmlreport.Series{{Name: "produced", Points: produced}, {Name: "stored", Points: stored}, {Name: "filtered", Points: filtered}, {Name: "notifications", Points: notified}}}}
+	aggregator := htmlreport.Section{ID: "aggregator", Title: "Aggregator",
+		Description: "The aggregator's queue (notifications visible or in flight, read once a second) and the summary items in DynamoDB, over the whole run: after the stream is drained, the run waits until the queue is empty.",
+		Chart: &htmlreport.LineChart{Title: "Notifications left and summary items", XUnit: "s",
+			Series: []htmlreport.Series{{Name: "notifications left", Points: left}, {Name: "summary items", Points: items}}}}
 	lag := htmlreport.Section{ID: "lag", Title: "Per-shard lag",
 		Description: "Iterator age: how far behind the tip of each shard the mapping's last read was (MillisBehindLatest; Lambda's IteratorAge).",
 		Chart:       &htmlreport.LineChart{Title: "Iterator age per shard (ms)", XUnit: "s", YUnit: "ms", Series: lagSeries}, Half: true}
@@ -292,6 +304,21 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 		p.Figures = append(p.Figures, htmlreport.Figure{Label: "summary mismatches", Value: n(sm.Mismatches), Alert: sm.Mismatches > 0})
 	}
 	p.Sections = []htmlreport.Section{throughput, lag, inflight, failures, hourSection, accounting, shards}
+	if len(r.SQSFunctions) > 0 {
+		p.Sections = slices.Insert(p.Sections, 1, aggregator)
+	}
+	if len(r.Emulators) > 0 {
+		emu := &htmlreport.Table{Columns: []string{"services", "endpoint", "requests", "5xx errors", "peak RSS (MB)", "CPU (s)"},
+			Numeric: map[int]bool{2: true, 3: true, 4: true, 5: true}}
+		for _, e := range r.Emulators {
+			emu.Rows = append(emu.Rows, []string{strings.Join(e.Services, ", "), e.URL, n(int(e.Requests)), n(int(e.ServerErrors)),
+				fmt.Sprintf("%.0f", e.PeakRSSMB), fmt.Sprintf("%.1f", e.CPUSeconds)})
+		}
+		p.Sections = append(p.Sections, htmlreport.Section{ID: "emulators", Title: "Emulators",
+			Description: "The emulator processes (moto through streamlake's launcher): 5xx answers are emulator errors, since injected faults never reach them.",
+			Table:       emu})
+		p.Figures = append(p.Figures, htmlreport.Figure{Label: "emulator errors", Value: n(int(r.EmulatorErrors)), Alert: r.EmulatorErrors > 0})
+	}
 	return p
 }
 

@@ -79,9 +79,28 @@ func TestHTMLReport(t *testing.T) {
 		t.Errorf("last sample = %+v; want 1500 produced and polled, 3 shards", last)
 	}
 	for i := 1; i < len(rep.Timeline); i++ {
-		if rep.Timeline[i].Elapsed < rep.Timeline[i-1].Elapsed || rep.Timeline[i].Succeeded < rep.Timeline[i-1].Succeeded {
+		if rep.Timeline[i].Elapsed < rep.Timeline[i-1].Elapsed || rep.Timeline[i].Succeeded < rep.Timeline[i-1].Succeeded ||
+			rep.Timeline[i].Aggregator.Notifications < rep.Timeline[i-1].Aggregator.Notifications {
 			t.Fatalf("sample %d goes back in time or counts: %+v after %+v", i, rep.Timeline[i], rep.Timeline[i-1])
 		}
+	}
+	// The timeline covers the aggregator's drain: its last sample is taken
+	// after the queue was drained, with every notification processed and the
+	// summaries in the table.
+	if len(rep.SQSFunctions) != 1 {
+		t.Fatalf("SQS functions %+v; want the aggregator", rep.SQSFunctions)
+	}
+	agg := last.Aggregator
+	if !agg.Aggregating || agg.Notifications != rep.SQSFunctions[0].Deleted || agg.NotificationsLeft != 0 || agg.SummaryItems == 0 {
+		t.Errorf("last sample's aggregator side %+v; want the drain finished: %d notifications done, none left, summary items",
+			agg, rep.SQSFunctions[0].Deleted)
+	}
+	if rep.Timeline[0].Aggregator.Aggregating {
+		t.Error("the first sample is already in the aggregator phase")
+	}
+	// Emulators started by the run report themselves, with no 5xx.
+	if len(rep.Emulators) != 1 || rep.EmulatorErrors != 0 || rep.Emulators[0].Requests == 0 || rep.Emulators[0].PeakRSSMB <= 0 {
+		t.Errorf("emulators %+v, %d errors; want the test's moto server, answering without 5xx", rep.Emulators, rep.EmulatorErrors)
 	}
 	records := 0
 	for _, h := range rep.Hourly {
@@ -102,8 +121,8 @@ func TestHTMLReport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Inspect(report) = %v", err)
 	}
-	wantSections := []string{"throughput", "lag", "inflight", "failures", "hourly", "accounting", "shards"}
-	wantCharts := []string{"throughput-chart", "lag-chart", "inflight-chart", "failures-chart", "hourly-chart"}
+	wantSections := []string{"throughput", "aggregator", "lag", "inflight", "failures", "hourly", "accounting", "shards", "emulators"}
+	wantCharts := []string{"throughput-chart", "aggregator-chart", "lag-chart", "inflight-chart", "failures-chart", "hourly-chart"}
 	if d := cmp.Diff(wantSections, out.Sections); d != "" {
 		t.Errorf("sections (-want +got):\n%s", d)
 	}
@@ -148,6 +167,6 @@ func TestHTMLReportOfAFailedRun(t *testing.T) {
 	// A run without samples still renders every chart (saying there is no data).
 	out, err := htmlreport.Inspect(buf.Bytes())
 	if err != nil || len(out.Charts) != 5 || !strings.Contains(buf.String(), "no data") {
-		t.Errorf("Inspect = %+v, %v; want 5 charts, the empty ones saying so", out, err)
+		t.Errorf("Inspect = %+v, %v; want 5 charts (no aggregator), the empty ones saying so", out, err)
 	}
 }

@@ -1,0 +1,438 @@
+"""Run moto server with fixes for its hot spots, applied at start-up.
+
+Usage: python launcher.py [moto_server options, e.g. -H 127.0.0.1 -p 5000]
+
+moto 5.2.5 answers correctly but some of its calls cost time proportional to
+everything the service holds, and some of its state is read and written from
+several request threads at once. This module replaces the methods concerned
+before it runs moto's own server (moto.server.main), without changing any
+response. Each fix is small and self-contained, so that it can be proposed
+upstream as it is:
+
+1. DynamoDB TransactWriteItems (DynamoDBBackend.transact_write_items) took a
+   deep copy of a whole table once per action of the transaction, to restore it
+   if an action fails: 13 copies for an aggregator transaction of 13 actions, so
+   a transaction costs time proportional to the table. The fix keeps a journal
+   of what the transaction touches instead (the prior state of each item it
+   writes and of the item's partition), and restores exactly that on failure:
+   the tables end in the same state (moto sorts what Scan and Query return by
+   key, so a restored item's place in its table's dict is not observable; a
+   partition's own order is restored too). Tables with a stream
+   keep the stock code (their stream shard would need restoring too).
+2. Kinesis Shard.get_max_sequence_number / get_min_sequence_number built the
+   list of all the shard's sequence numbers to take its last / first one, on
+   every PutRecord(s) record: puts slowed down as the shard grew. The fix reads
+   the ends of the ordered dict.
+3. Kinesis Shard.get_records scanned the shard from its first record on every
+   GetRecords call. A shard's sequence numbers are consecutive integers in
+   insertion order (put_record assigns last + 1; resharding rebuilds shards
+   through put_record), so the fix starts at the record after the iterator's
+   position; if a shard ever breaks that invariant, the stock scan runs.
+4. Thread safety: the server runs each request in a thread, while moto's
+   Kinesis and DynamoDB backends are not written for concurrent access
+   ("OrderedDict mutated during iteration" from a GetRecords iterating a shard
+   that a PutRecords extends; a TransactWriteItems interleaved with other writes,
+   not isolated as DynamoDB transactions are, and "dictionary changed size during
+   iteration" from copying a table another request writes). The fix runs the
+   requests of each of these two services one at a time (a lock per service
+   around the handler's call_action, which also covers serialising the
+   response). S3 and SQS are left concurrent: SQS long polls wait inside the
+   handler.
+5. DynamoDB parsed every UpdateExpression twice per action of a transaction
+   (once to check the names it uses, once to apply it) and once per UpdateItem,
+   though the aggregator sends the same few expression shapes again and again.
+   The fix memoizes UpdateExpressionParser.make by expression string (bounded,
+   least recently used out). The parsed tree is only read (find_clauses) or
+   deep-copied before anything changes it (the validators copy it first; the
+   executor normalizes the validated copy), so sharing it is safe; an expression
+   that fails to parse raises as before and is not cached.
+6. Memory: a thread returns freed heap pages to the system (glibc malloc_trim)
+   after a burst of work, so that an idle emulator holds what its data needs.
+
+The fixes are applied only to moto 5.2.5, whose code they were written against;
+with another version the launcher prints a warning and runs moto unpatched.
+Set STREAMLAKE_MOTO_STOCK=1 to run moto unpatched (for comparisons).
+"""
+
+import copy
+import ctypes
+import ctypes.util
+import functools
+import gc
+import os
+import sys
+import threading
+import time
+
+PATCHED_VERSION = "5.2.5"
+
+
+def _journal_transact_write_items(self, transact_items):
+    """DynamoDBBackend.transact_write_items with an undo journal instead of
+    whole-table copies. Identical to moto 5.2.5's method except for the lines
+    marked "journal"."""
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.comparisons import get_filter_expression
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    for item in transact_items:
+        _, op = next(iter(item.items()))
+        table_name = op.get("TableName")
+        if table_name and table_name in self.tables:
+            if self.tables[table_name].stream_shard is not None:
+                # A table with a stream: the stock method restores the stream too.
+                return _STOCK["transact_write_items"](self, transact_items)
+
+    # journal: {(table name, hash key): (table, hash entry existed, partition
+    # before, {range key: item copy before})}. The partition before is a deep copy
+    # of the item for a table without a range key, else a shallow copy of the
+    # range key -> item dict (its order, and the untouched items).
+    journal = {}
+
+    def remember(table_name, key):
+        if table_name not in self.tables:
+            return
+        table = self.tables[table_name]
+        if table.hash_key_attr not in key:
+            return
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_value = None
+        if table.range_key_attr is not None:
+            if table.range_key_attr not in key:
+                return
+            range_value = DynamoType(key[table.range_key_attr])
+        jk = (table_name, hash_value)
+        if jk not in journal:
+            existed = hash_value in table.items
+            before = table.items.get(hash_value)
+            if before is not None:
+                if table.range_key_attr is not None:
+                    before = dict(before)
+                else:
+                    before = copy.deepcopy(before)
+            journal[jk] = (table, existed, before, {})
+        _, _, _, items = journal[jk]
+        if table.range_key_attr is not None and range_value not in items:
+            current = table.items.get(hash_value, {}).get(range_value)
+            items[range_value] = copy.deepcopy(current)
+
+    def rollback():
+        for (_, hash_value), (table, existed, before, items) in journal.items():
+            if not existed:
+                table.items.pop(hash_value, None)
+            elif table.range_key_attr is None:
+                table.items[hash_value] = before
+            else:
+                table.items[hash_value] = {
+                    rv: items[rv] if rv in items else item for rv, item in before.items()
+                }
+
+    target_items = set()
+
+    def check_unicity(table_name, key):
+        item = (str(table_name), str(dict(sorted(key.items()))))
+        if item in target_items:
+            raise MultipleTransactionsException()
+        target_items.add(item)
+
+    errors = []  # [(Code, Message, Item), ..]
+    for item in transact_items:
+        original_item = None
+        # Check transact writes are not performing multiple operations on the same item
+        if len(list(item.keys())) > 1:
+            raise TransactWriteSingleOpException
+
+        try:
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+
+            table_name = op["TableName"]
+            condition_expression = op.get("ConditionExpression")
+            expression_attribute_names = op.get("ExpressionAttributeNames")
+            expression_attribute_values = op.get("ExpressionAttributeValues")
+            return_values_on_condition_check_failure = op.get(
+                "ReturnValuesOnConditionCheckFailure"
+            )
+
+            if op_type == "Put":
+                attrs = op["Item"]
+                table = self.get_table(table_name)
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+
+            check_unicity(table_name, key)
+            remember(table_name, key)  # journal
+
+            current = self.get_item(table_name, key)
+            if condition_expression is not None:
+                condition_op = get_filter_expression(
+                    condition_expression,
+                    expression_attribute_names,
+                    expression_attribute_values,
+                )
+                if not condition_op.expr(current):
+                    if (
+                        return_values_on_condition_check_failure == "ALL_OLD"
+                        and current
+                    ):
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+
+            if op_type == "Put":
+                attrs = op["Item"]
+                self.put_item(
+                    table_name,
+                    attrs,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            elif op_type == "Delete":
+                self.delete_item(
+                    table_name,
+                    key,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            elif op_type == "Update":
+                update_expression = op["UpdateExpression"]
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=update_expression,
+                    condition_expression=condition_expression,
+                    expression_attribute_names=expression_attribute_names,
+                    expression_attribute_values=expression_attribute_values,
+                )
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            # Rollback to the original state, and reraise the error
+            rollback()  # journal
+            raise
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
+        except Exception as e:  # noqa: E722 Do not use bare except
+            # For other exceptions, capture their details
+            errors.append((type(e).__name__, str(e), original_item))
+
+    if any(code is not None for code, _, _ in errors):
+        # Rollback to the original state, and reraise the errors
+        rollback()  # journal
+        raise TransactionCanceledException(errors)
+
+
+def _shard_get_min_sequence_number(self):
+    if self.records:
+        return next(iter(self.records))
+    return 0
+
+
+def _shard_get_max_sequence_number(self):
+    if self.records:
+        return next(reversed(self.records))
+    return 0
+
+
+def _shard_get_sequence_number_at(self, at_timestamp):
+    records = self.records
+    if records and at_timestamp > records[next(iter(records))].created_at:
+        # Past the first record: the stock backwards search, which is cheap for
+        # recent timestamps.
+        r = next(
+            (r for r in reversed(records.values()) if r.created_at < at_timestamp),
+            None,
+        )
+        return r.sequence_number
+    return 0
+
+
+def _shard_get_records(self, last_sequence_id, limit):
+    records = self.records
+    if not records or limit is None or limit < 1:
+        return _STOCK["get_records"](self, last_sequence_id, limit)
+    first = next(iter(records))
+    last = next(reversed(records))
+    if last - first + 1 != len(records):
+        # Not consecutive: the stock scan.
+        return _STOCK["get_records"](self, last_sequence_id, limit)
+    last_sequence_int = int(last_sequence_id)
+    results = []
+    secs_behind_latest = 0
+    very_last_record = records[last]
+    for sequence_number in range(max(last_sequence_int + 1, first), last + 1):
+        record = records[sequence_number]
+        results.append(record)
+        last_sequence_int = sequence_number
+        secs_behind_latest = very_last_record.created_at - record.created_at
+        if len(results) == limit:
+            break
+    millis_behind_latest = int(secs_behind_latest * 1000)
+    return results, last_sequence_int, millis_behind_latest
+
+
+_STOCK = {}
+
+UPDATE_EXPRESSION_CACHE_SIZE = 4096
+
+
+def _cached_update_expression_make(stock_make):
+    from collections import OrderedDict
+
+    cache = OrderedDict()
+    lock = threading.Lock()
+
+    def make(cls, expression_str):
+        with lock:
+            ast = cache.get(expression_str)
+            if ast is not None:
+                cache.move_to_end(expression_str)
+                return ast
+        ast = stock_make(expression_str)
+        with lock:
+            cache[expression_str] = ast
+            if len(cache) > UPDATE_EXPRESSION_CACHE_SIZE:
+                cache.popitem(last=False)
+        return ast
+
+    return classmethod(make)
+
+
+def _serialized(method, lock):
+    @functools.wraps(method)
+    def call_action(self, *args, **kwargs):
+        with lock:
+            return method(self, *args, **kwargs)
+
+    return call_action
+
+
+def _trim_memory_loop(interval):
+    """Return freed heap to the system after work: gc, then malloc_trim(0)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        trim = libc.malloc_trim if libc is not None else None
+    except (OSError, AttributeError):
+        trim = None
+    if trim is None:
+        return
+    last = None
+    while True:
+        time.sleep(interval)
+        # Only after the heap changed since the last trim (the count of gc's
+        # tracked objects is a cheap proxy).
+        n = gc.get_count()
+        if n == last:
+            continue
+        gc.collect()
+        trim(0)
+        last = gc.get_count()
+
+
+def apply_patches():
+    """Apply the fixes to moto's classes; returns False if the installed moto is
+    not the version they were written against."""
+    import moto
+
+    if moto.__version__ != PATCHED_VERSION:
+        print(
+            f"streamlake moto launcher: moto {moto.__version__} is not {PATCHED_VERSION}: running it unpatched",
+            file=sys.stderr,
+        )
+        return False
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.kinesis.models import Shard
+    from moto.kinesis.responses import KinesisResponse
+
+    _STOCK["transact_write_items"] = DynamoDBBackend.transact_write_items
+    _STOCK["get_records"] = Shard.get_records
+    DynamoDBBackend.transact_write_items = _journal_transact_write_items
+    Shard.get_min_sequence_number = _shard_get_min_sequence_number
+    Shard.get_max_sequence_number = _shard_get_max_sequence_number
+    Shard.get_sequence_number_at = _shard_get_sequence_number_at
+    Shard.get_records = _shard_get_records
+    UpdateExpressionParser.make = _cached_update_expression_make(UpdateExpressionParser.make)
+    DynamoHandler.call_action = _serialized(DynamoHandler.call_action, threading.Lock())
+    KinesisResponse.call_action = _serialized(BaseResponse.call_action, threading.Lock())
+    return True
+
+
+STATUS_PATH = "/__streamlake/launcher"
+
+
+def _serve_status(patched):
+    """Answer GET STATUS_PATH with which moto runs, whether the fixes are applied
+    (so that a client can tell a patched emulator, whose DynamoDB transactions are
+    isolated, from another one), the process id, and the number of requests
+    answered and of those answered with a 5xx status (emulator errors: the
+    project's fault injection never reaches the emulator)."""
+    import json
+
+    import moto
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    counts = {"requests": 0, "server_errors": 0}
+    lock = threading.Lock()
+    stock_call = DomainDispatcherApplication.__call__
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == STATUS_PATH:
+            with lock:
+                body = json.dumps(
+                    {"moto": moto.__version__, "patched": patched, "pid": os.getpid(), **counts}
+                ).encode()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+
+        def counting_start_response(status, headers, *args):
+            with lock:
+                counts["requests"] += 1
+                if status[:1] == "5":
+                    counts["server_errors"] += 1
+            return start_response(status, headers, *args)
+
+        try:
+            return stock_call(self, environ, counting_start_response)
+        except BaseException:
+            # Unhandled: the server answers 500.
+            with lock:
+                counts["requests"] += 1
+                counts["server_errors"] += 1
+            raise
+
+    DomainDispatcherApplication.__call__ = __call__
+
+
+def main(argv=None):
+    patched = False
+    if os.environ.get("STREAMLAKE_MOTO_STOCK") != "1":
+        patched = apply_patches()
+    _serve_status(patched)
+    threading.Thread(target=_trim_memory_loop, args=(5.0,), daemon=True).start()
+    from moto.server import main as moto_main
+
+    moto_main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,428 @@
+package motoserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// startPair starts a stock moto server and one through the launcher with its
+// fixes, from the same installation.
+func startPair(t *testing.T) (stock, patched *Server) {
+	t.Helper()
+	bin, err := Binary()
+	if err == nil && interpreter(bin) == "" {
+		err = fmt.Errorf("%s is not a Python script: the launcher cannot run it", bin)
+	}
+	if err != nil {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("moto server: %v", err)
+		}
+		t.Skipf("needs moto server (%v); run `make test`", err)
+	}
+	start := func(stockMode bool) *Server {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := startCmd(context.Background(), bin, port, nil, false, stockMode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	stock, patched = start(true), start(false)
+	if Patched(stock.URL) {
+		t.Fatal("the stock server says it is patched")
+	}
+	if !Patched(patched.URL) {
+		t.Fatal("the launcher did not apply its fixes (is moto the pinned version?)")
+	}
+	return stock, patched
+}
+
+// call sends one JSON-protocol request (Kinesis, DynamoDB) and returns the
+// status and the decoded body.
+func call(t *testing.T, url, service, target string, body any) (int, any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	if service == "kinesis" {
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	}
+	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20261206/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s: %s: %v", target, raw, err)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+// exchange is one request and what a server answered.
+type exchange struct {
+	Target string
+	Status int
+	Body   any
+}
+
+// normalize drops the fields that differ between two servers by time or
+// chance: timestamps, table ids, and how far behind a reader is (wall-clock).
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, val := range x {
+			switch k {
+			case "ApproximateArrivalTimestamp", "MillisBehindLatest", "StreamCreationTimestamp",
+				"CreationDateTime", "TableId", "LastUpdateToPayPerRequestDateTime",
+				"LastIncreaseDateTime", "LastDecreaseDateTime":
+				continue
+			}
+			out[k] = normalize(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = normalize(x[i])
+		}
+		return out
+	}
+	return v
+}
+
+// script is a call sequence; next picks a value of an earlier answer.
+type script func(do func(target string, body any) any)
+
+func runScript(t *testing.T, url, service string, s script) []exchange {
+	var log []exchange
+	s(func(target string, body any) any {
+		status, out := call(t, url, service, target, body)
+		log = append(log, exchange{Target: target, Status: status, Body: normalize(out)})
+		return out
+	})
+	return log
+}
+
+func compareScripts(t *testing.T, service string, s script) {
+	stock, patched := startPair(t)
+	want := runScript(t, stock.URL, service, s)
+	got := runScript(t, patched.URL, service, s)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the patched server answers differently from stock moto (-stock +patched):\n%s", diff)
+	}
+	var errs int
+	for _, e := range want {
+		if e.Status >= 400 {
+			errs++
+		}
+	}
+	if errs == 0 {
+		t.Error("the script exercised no error path")
+	}
+}
+
+func field(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			a, _ := v.([]any)
+			if k >= len(a) {
+				return nil
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+// TestKinesisSameAnswers runs puts, reads from every kind of iterator with
+// several limits, and resharding against stock and patched moto.
+func TestKinesisSameAnswers(t *testing.T) {
+	compareScripts(t, "kinesis", func(do func(string, any) any) {
+		const k = "Kinesis_20131202."
+		do(k+"CreateStream", map[string]any{"StreamName": "s", "ShardCount": 2})
+		// Reads of an empty shard.
+		it := do(k+"GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})
+		do(k+"GetRecords", map[string]any{"ShardIterator": field(it, "ShardIterator"), "Limit": 5})
+		var records []any
+		for i := range 60 {
+			records = append(records, map[string]any{"PartitionKey": fmt.Sprintf("device-%d", i%13), "Data": "eyJ0IjoxfQ=="})
+		}
+		put := do(k+"PutRecords", map[string]any{"StreamName": "s", "Records": records})
+		for i := range 5 {
+			do(k+"PutRecord", map[string]any{"StreamName": "s", "PartitionKey": fmt.Sprintf("p%d", i), "Data": "eA=="})
+		}
+		do(k+"PutRecords", map[string]any{"StreamName": "s", "Records": make([]any, 501)}) // too many
+		do(k+"ListShards", map[string]any{"StreamName": "s"})
+		do(k+"DescribeStream", map[string]any{"StreamName": "s"})
+		seq := field(put, "Records", 7, "SequenceNumber")
+		shard := field(put, "Records", 7, "ShardId")
+		for _, shardID := range []any{"shardId-000000000000", "shardId-000000000001"} {
+			for _, limit := range []any{1, 7, 10000, nil} {
+				body := map[string]any{"StreamName": "s", "ShardId": shardID, "ShardIteratorType": "TRIM_HORIZON"}
+				next := field(do(k+"GetShardIterator", body), "ShardIterator")
+				for range 40 {
+					req := map[string]any{"ShardIterator": next}
+					if limit != nil {
+						req["Limit"] = limit
+					}
+					out := do(k+"GetRecords", req)
+					next = field(out, "NextShardIterator")
+					if n, _ := field(out, "Records").([]any); len(n) == 0 {
+						break
+					}
+				}
+			}
+		}
+		for _, typ := range []string{"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"} {
+			it := do(k+"GetShardIterator", map[string]any{"StreamName": "s", "ShardId": shard, "ShardIteratorType": typ, "StartingSequenceNumber": seq})
+			do(k+"GetRecords", map[string]any{"ShardIterator": field(it, "ShardIterator"), "Limit": 3})
+		}
+		for _, ts := range []float64{0, 4102444800} { // before everything, 2100
+			it := do(k+"GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000001", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": ts})
+			do(k+"GetRecords", map[string]any{"ShardIterator": field(it, "ShardIterator"), "Limit": 4})
+		}
+		it = do(k+"GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000001", "ShardIteratorType": "LATEST"})
+		do(k+"PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "late", "Data": "eQ=="})
+		do(k+"GetRecords", map[string]any{"ShardIterator": field(it, "ShardIterator")})
+		// Resharding moves records through put_record.
+		do(k+"SplitShard", map[string]any{"StreamName": "s", "ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "85070591730234615865843651857942052864"})
+		do(k+"MergeShards", map[string]any{"StreamName": "s", "ShardToMerge": "shardId-000000000002", "AdjacentShardToMerge": "shardId-000000000003"})
+		shards := do(k+"ListShards", map[string]any{"StreamName": "s"})
+		list, _ := field(shards, "Shards").([]any)
+		for i := range list {
+			id := field(list, i, "ShardId")
+			next := field(do(k+"GetShardIterator", map[string]any{"StreamName": "s", "ShardId": id, "ShardIteratorType": "TRIM_HORIZON"}), "ShardIterator")
+			for range 10 {
+				out := do(k+"GetRecords", map[string]any{"ShardIterator": next, "Limit": 9})
+				next = field(out, "NextShardIterator")
+				if n, _ := field(out, "Records").([]any); len(n) == 0 || next == nil {
+					break
+				}
+			}
+		}
+		do(k+"GetRecords", map[string]any{"ShardIterator": "bm9wZTpub3BlOjA=", "Limit": 1}) // unknown stream
+	})
+}
+
+// TestTransactWriteItemsSameAnswers runs successful and cancelled transactions
+// (conditions, new and existing items and partitions, deletes, duplicate
+// targets) against stock and patched moto and compares every answer and the
+// tables' contents and order afterwards.
+func TestTransactWriteItemsSameAnswers(t *testing.T) {
+	compareScripts(t, "dynamodb", func(do func(string, any) any) {
+		const d = "DynamoDB_20120810."
+		s := func(v string) map[string]any { return map[string]any{"S": v} }
+		n := func(v string) map[string]any { return map[string]any{"N": v} }
+		do(d+"CreateTable", map[string]any{"TableName": "r", "BillingMode": "PAY_PER_REQUEST",
+			"KeySchema":            []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}, map[string]any{"AttributeName": "sk", "KeyType": "RANGE"}},
+			"AttributeDefinitions": []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}, map[string]any{"AttributeName": "sk", "AttributeType": "S"}}})
+		do(d+"CreateTable", map[string]any{"TableName": "h", "BillingMode": "PAY_PER_REQUEST",
+			"KeySchema":            []any{map[string]any{"AttributeName": "id", "KeyType": "HASH"}},
+			"AttributeDefinitions": []any{map[string]any{"AttributeName": "id", "AttributeType": "S"}}})
+		for i := range 6 {
+			do(d+"PutItem", map[string]any{"TableName": "r", "Item": map[string]any{"pk": s(fmt.Sprintf("p%d", i%2)), "sk": s(fmt.Sprintf("s%d", i)), "n": n("1"), "tags": map[string]any{"SS": []any{"a"}}}})
+			do(d+"PutItem", map[string]any{"TableName": "h", "Item": map[string]any{"id": s(fmt.Sprintf("i%d", i)), "n": n("1")}})
+		}
+		update := func(table string, key map[string]any, cond string) map[string]any {
+			u := map[string]any{"TableName": table, "Key": key, "UpdateExpression": "ADD n :one SET m = :one",
+				"ExpressionAttributeValues": map[string]any{":one": n("1")}}
+			if cond != "" {
+				u["ConditionExpression"] = cond
+				u["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+			}
+			return map[string]any{"Update": u}
+		}
+		rk := func(pk, sk string) map[string]any { return map[string]any{"pk": s(pk), "sk": s(sk)} }
+		hk := func(id string) map[string]any { return map[string]any{"id": s(id)} }
+		tx := func(items ...any) { do(d+"TransactWriteItems", map[string]any{"TransactItems": items}) }
+		// Succeeds: updates of existing and new items, a put into a new
+		// partition, a delete, a condition check.
+		tx(update("r", rk("p0", "s0"), ""), update("r", rk("p9", "new"), "attribute_not_exists(pk)"),
+			map[string]any{"Put": map[string]any{"TableName": "r", "Item": map[string]any{"pk": s("p1"), "sk": s("s0b"), "v": s("x")}}},
+			map[string]any{"Delete": map[string]any{"TableName": "h", "Key": hk("i2")}},
+			map[string]any{"ConditionCheck": map[string]any{"TableName": "h", "Key": hk("i1"), "ConditionExpression": "n = :one", "ExpressionAttributeValues": map[string]any{":one": n("1")}}})
+		// Cancelled by its last action, after it changed existing items, added
+		// items to existing and new partitions and deleted from both tables.
+		tx(update("r", rk("p0", "s2"), ""), update("r", rk("p0", "zz"), ""), update("r", rk("p7", "a"), ""),
+			map[string]any{"Delete": map[string]any{"TableName": "r", "Key": rk("p1", "s1")}},
+			map[string]any{"Delete": map[string]any{"TableName": "h", "Key": hk("i0")}},
+			map[string]any{"Put": map[string]any{"TableName": "h", "Item": map[string]any{"id": s("i3"), "replaced": s("yes")}}},
+			map[string]any{"Put": map[string]any{"TableName": "h", "Item": map[string]any{"id": s("brand-new")}}},
+			update("h", hk("i4"), "attribute_not_exists(id)"))
+		// Cancelled in the middle (the later actions still run, as in moto).
+		tx(update("r", rk("p0", "s4"), "n = :one"), update("r", rk("p1", "s3"), ""))
+		// A missing table, a duplicate target, a type mismatch.
+		tx(update("missing", rk("a", "b"), ""))
+		tx(update("r", rk("p0", "s0"), ""), update("r", rk("p0", "s0"), ""))
+		tx(update("r", rk("p0", "s0"), ""), map[string]any{"Put": map[string]any{"TableName": "r", "Item": map[string]any{"pk": n("1"), "sk": s("x")}}})
+		tx(update("r", rk("p0", "s0"), ""), map[string]any{"Update": map[string]any{"TableName": "r", "Key": rk("p0", "s5"), "UpdateExpression": "ADD tags :one", "ExpressionAttributeValues": map[string]any{":one": n("1")}}})
+		// What the tables hold, in their order.
+		for _, table := range []string{"r", "h"} {
+			do(d+"Scan", map[string]any{"TableName": table})
+			do(d+"DescribeTable", map[string]any{"TableName": table})
+		}
+		do(d+"Query", map[string]any{"TableName": "r", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": map[string]any{":p": s("p0")}})
+		// A write after the rollbacks.
+		do(d+"PutItem", map[string]any{"TableName": "h", "Item": map[string]any{"id": s("later")}})
+		do(d+"Scan", map[string]any{"TableName": "h"})
+	})
+}
+
+// TestPatchedServerConcurrency hammers the patched server's Kinesis and
+// DynamoDB from several goroutines: no request may fail with a 5xx, and
+// transactions stay isolated (every committed increment counted once).
+func TestPatchedServerConcurrency(t *testing.T) {
+	_, srv := startPair(t)
+	const k, d = "Kinesis_20131202.", "DynamoDB_20120810."
+	status := func(service, target string, body any) (int, any) { return call(t, srv.URL, service, target, body) }
+	if st, _ := status("kinesis", k+"CreateStream", map[string]any{"StreamName": "c", "ShardCount": 1}); st != 200 {
+		t.Fatalf("CreateStream: %d", st)
+	}
+	if st, _ := status("dynamodb", d+"CreateTable", map[string]any{"TableName": "c", "BillingMode": "PAY_PER_REQUEST",
+		"KeySchema":            []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}},
+		"AttributeDefinitions": []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}}}); st != 200 {
+		t.Fatalf("CreateTable: %d", st)
+	}
+	var committed atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var bad []string
+	fail := func(format string, a ...any) { mu.Lock(); bad = append(bad, fmt.Sprintf(format, a...)); mu.Unlock() }
+	for w := range 6 {
+		wg.Go(func() {
+			for i := range 40 {
+				switch w % 3 {
+				case 0:
+					recs := make([]any, 50)
+					for j := range recs {
+						recs[j] = map[string]any{"PartitionKey": fmt.Sprint(j), "Data": "eA=="}
+					}
+					if st, _ := status("kinesis", k+"PutRecords", map[string]any{"StreamName": "c", "Records": recs}); st != 200 {
+						fail("PutRecords: %d", st)
+					}
+				case 1:
+					it := field(mustOK(status("kinesis", k+"GetShardIterator", map[string]any{"StreamName": "c", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})), "ShardIterator")
+					if st, _ := status("kinesis", k+"GetRecords", map[string]any{"ShardIterator": it}); st != 200 {
+						fail("GetRecords: %d", st)
+					}
+				case 2:
+					// Two counters moved together; a transaction fails when
+					// its condition (a version) is stale, as the aggregator's do.
+					items := []any{}
+					for _, pk := range []string{"a", "b", fmt.Sprintf("w%d-%d", w, i)} {
+						items = append(items, map[string]any{"Update": map[string]any{"TableName": "c", "Key": map[string]any{"pk": map[string]any{"S": pk}},
+							"UpdateExpression": "ADD n :one", "ExpressionAttributeValues": map[string]any{":one": map[string]any{"N": "1"}}}})
+					}
+					st, _ := status("dynamodb", d+"TransactWriteItems", map[string]any{"TransactItems": items})
+					switch {
+					case st == 200:
+						committed.Add(1)
+					case st >= 500:
+						fail("TransactWriteItems: %d", st)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, b := range bad {
+		t.Error(b)
+	}
+	for _, pk := range []string{"a", "b"} {
+		_, out := status("dynamodb", d+"GetItem", map[string]any{"TableName": "c", "Key": map[string]any{"pk": map[string]any{"S": pk}}, "ConsistentRead": true})
+		if got, want := field(out, "Item", "n", "N"), fmt.Sprint(committed.Load()); got != want {
+			t.Errorf("counter %s = %v after %s committed transactions", pk, got, want)
+		}
+	}
+	st, err := ReadStatus(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ServerErrors != 0 || st.Requests < 200 {
+		t.Errorf("status %+v: want no server errors after at least 200 requests", st)
+	}
+}
+
+func mustOK(status int, body any) any {
+	if status != 200 {
+		panic(fmt.Sprintf("status %d: %v", status, body))
+	}
+	return body
+}
+
+// TestStatusCountsServerErrors checks that the launcher's status counts the
+// requests and the 5xx answers: moto answers a GetRecords whose shard iterator
+// is not base64 with a 500.
+func TestStatusCountsServerErrors(t *testing.T) {
+	_, srv := startPair(t)
+	before, err := ReadStatus(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(target, body string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", target)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20261206/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := send("Kinesis_20131202.ListStreams", "{}"); st != 200 {
+		t.Fatalf("ListStreams: %d", st)
+	}
+	if st := send("Kinesis_20131202.GetRecords", `{"ShardIterator":"%%%"}`); st != 500 {
+		t.Fatalf("GetRecords with a broken iterator: %d, want moto's 500", st)
+	}
+	after, err := ReadStatus(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Requests - before.Requests; got != 2 {
+		t.Errorf("status counts %d requests, want 2", got)
+	}
+	if got := after.ServerErrors - before.ServerErrors; got != 1 {
+		t.Errorf("status counts %d server errors, want 1", got)
+	}
+	if after.PID <= 0 || after.Moto == "" {
+		t.Errorf("status %+v", after)
+	}
+}
