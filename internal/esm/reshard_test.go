@@ -25,37 +25,20 @@ var (
 	reshardErr  error
 )
 
-// newReshardEnv is newEnv against a moto server of its own whose resharding
-// behaves as Kinesis does (kinesisreshard.MotoCommand); it fails (never skips)
-// under STREAMLAKE_REQUIRE_MOTO.
+// newReshardEnv is newEnv against a moto server of its own started through
+// motoserver's launcher, whose resharding behaves as Kinesis does (the
+// launcher's fix 7); it fails (never skips) under STREAMLAKE_REQUIRE_MOTO.
 func newReshardEnv(t *testing.T) *env {
 	t.Helper()
 	reshardOnce.Do(func() {
-		bin, err := motoserver.Binary()
-		if err != nil {
-			reshardErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "esm-reshard-moto")
-		if err != nil {
-			reshardErr = err
-			return
-		}
-		launcher, err := kinesisreshard.MotoCommand(dir, bin)
-		if err != nil {
-			reshardErr = err
-			return
-		}
-		prev, had := os.LookupEnv("MOTO_SERVER")
-		os.Setenv("MOTO_SERVER", launcher)
 		srv, err := motoserver.Start(context.Background(), nil)
-		if had {
-			os.Setenv("MOTO_SERVER", prev)
-		} else {
-			os.Unsetenv("MOTO_SERVER")
-		}
 		if err != nil {
 			reshardErr = err
+			return
+		}
+		if !motoserver.Patched(srv.URL) {
+			srv.Close()
+			reshardErr = fmt.Errorf("moto server %s is not patched by the launcher (is moto the pinned version?): its resharding is not Kinesis's", srv.URL)
 			return
 		}
 		reshardURL = srv.URL

@@ -7,7 +7,13 @@
 // moto runs through launcher.py, embedded here and written to the user's cache
 // directory, which applies fixes for moto 5.2.5's hot spots and thread-safety
 // problems at start-up without changing any answer (see its docstring; the tests
-// compare stock and patched answers call for call), and answers
+// compare stock and patched answers call for call), makes Kinesis resharding
+// behave as Kinesis Data Streams does (fix 7: moto 5.2.5's SplitShard puts the
+// parent's records again with new sequence numbers, MergeShards copies them
+// into the child, PutRecord(s) may
+// write to a closed parent, GetRecords never ends a closed shard; these answers
+// differ from stock moto on purpose and are tested against Kinesis's documented
+// behaviour in internal/kinesisreshard's tests), and answers
 // /__streamlake/launcher with its status (ReadStatus): whether it is patched, its
 // process id, and how many requests it answered with a 5xx. A hand-written
 // launcher, because the fixes are not in any moto release (5.2.6, the newest,

@@ -6,7 +6,7 @@ moto 5.2.5 answers correctly but some of its calls cost time proportional to
 everything the service holds, and some of its state is read and written from
 several request threads at once. This module replaces the methods concerned
 before it runs moto's own server (moto.server.main), without changing any
-response. Each fix is small and self-contained, so that it can be proposed
+response, except fix 7, which makes resharding behave as Kinesis does. Each fix is small and self-contained, so that it can be proposed
 upstream as it is:
 
 1. DynamoDB TransactWriteItems (DynamoDBBackend.transact_write_items) took a
@@ -25,8 +25,8 @@ upstream as it is:
    the ends of the ordered dict.
 3. Kinesis Shard.get_records scanned the shard from its first record on every
    GetRecords call. A shard's sequence numbers are consecutive integers in
-   insertion order (put_record assigns last + 1; resharding rebuilds shards
-   through put_record), so the fix starts at the record after the iterator's
+   insertion order (put_record assigns last + 1; with fix 7 resharding leaves
+   a parent's dict as it was and starts children empty), so the fix starts at the record after the iterator's
    position; if a shard ever breaks that invariant, the stock scan runs.
 4. Thread safety: the server runs each request in a thread, while moto's
    Kinesis and DynamoDB backends are not written for concurrent access
@@ -48,6 +48,32 @@ upstream as it is:
    that fails to parse raises as before and is not cached.
 6. Memory: a thread returns freed heap pages to the system (glibc malloc_trim)
    after a burst of work, so that an idle emulator holds what its data needs.
+
+7. Kinesis resharding as Kinesis Data Streams does it. Unlike 1-6, this fix
+   changes answers, on purpose: moto 5.2.5 departs from Kinesis in four points,
+   and without the fix a resharded stream holds records twice or loses their
+   order, so no reader, AWS's or this project's, could be exact.
+   a. SplitShard emptied the parent and put its records again through the
+      stream's hash key lookup (new sequence numbers; with c, they land in the
+      closed parent again or, in other layouts, in a child). Kinesis keeps them
+      in the parent as they were, readable until they expire, and the children
+      start empty.
+   b. MergeShards copied both parents' records into the child. Kinesis does not.
+   c. PutRecord(s) looked a hash key up among all shards, closed parents
+      included (and missed a shard's EndingHashKey itself). Kinesis writes only
+      to open shards; a hash key range includes both ends.
+   d. GetRecords on a closed shard read to its end kept returning a
+      NextShardIterator. Kinesis returns none: the reader's cue that the shard
+      ended and its children can be read.
+   Sources: UpdateShardCount / SplitShard / MergeShards / GetRecords API
+   references (https://docs.aws.amazon.com/kinesis/latest/APIReference/) and
+   "Handle data after resharding"
+   (https://docs.aws.amazon.com/streams/latest/dev/kinesis-using-sdk-java-after-resharding.html).
+   The fix restores each shard's records after moto's split/merge (a copy
+   taken before; the parent keeps its dict in the same order, so 2 and 3 still
+   see consecutive sequence numbers, and the min/max of 2 are read from the
+   dict's ends, never cached, so they stay right), empties the new shards, and
+   ends a closed shard at an empty read at or past its last sequence number.
 
 The fixes are applied only to moto 5.2.5, whose code they were written against;
 with another version the launcher prints a warning and runs moto unpatched.
@@ -284,6 +310,63 @@ def _shard_get_records(self, last_sequence_id, limit):
     return results, last_sequence_int, millis_behind_latest
 
 
+def _keep_parent_records(stock):
+    """Stream.split_shard / merge_shards, then every shard that existed before
+    gets its records back and the new shards start empty (fix 7a, 7b)."""
+
+    @functools.wraps(stock)
+    def reshard(self, *args, **kwargs):
+        from collections import OrderedDict
+
+        saved = {sid: OrderedDict(shard.records) for sid, shard in self.shards.items()}
+        stock(self, *args, **kwargs)
+        for sid, shard in self.shards.items():
+            shard.records = saved[sid] if sid in saved else OrderedDict()
+
+    return reshard
+
+
+def _stream_get_shard_for_key(self, partition_key, explicit_hash_key):
+    """Stream.get_shard_for_key among open shards only, hash key ranges
+    inclusive at both ends (fix 7c); the argument checks are moto's."""
+    from moto.kinesis.exceptions import InvalidArgumentError
+    from moto.utilities.utils import md5_hash
+
+    if not isinstance(partition_key, str):
+        raise InvalidArgumentError("partition_key")
+    if len(partition_key) > 256:
+        raise InvalidArgumentError("partition_key")
+    if explicit_hash_key:
+        if not isinstance(explicit_hash_key, str):
+            raise InvalidArgumentError("explicit_hash_key")
+        int_key = int(explicit_hash_key)
+        if int_key >= 2**128:
+            raise InvalidArgumentError("explicit_hash_key")
+    else:
+        int_key = int(md5_hash(partition_key.encode("utf-8")).hexdigest(), 16)
+    for shard in self.shards.values():
+        if shard.is_open and shard.starting_hash <= int_key <= shard.ending_hash:
+            return shard
+    return None
+
+
+def _backend_get_records(self, stream_arn, shard_iterator, limit):
+    """KinesisBackend.get_records: moto's, plus no NextShardIterator for a
+    closed shard read to its end (fix 7d)."""
+    from moto.kinesis.utils import compose_shard_iterator, decompose_shard_iterator
+
+    stream_name, shard_id, last_sequence_id = decompose_shard_iterator(shard_iterator)
+    stream = self.describe_stream(stream_arn=stream_arn, stream_name=stream_name)
+    shard = stream.get_shard(shard_id)
+    records, last_sequence_id, millis_behind_latest = shard.get_records(
+        last_sequence_id, limit
+    )
+    if not shard.is_open and not records and int(last_sequence_id) >= shard.get_max_sequence_number():
+        return None, records, millis_behind_latest
+    next_shard_iterator = compose_shard_iterator(stream_name, shard, last_sequence_id)
+    return next_shard_iterator, records, millis_behind_latest
+
+
 _STOCK = {}
 
 UPDATE_EXPRESSION_CACHE_SIZE = 4096
@@ -358,7 +441,7 @@ def apply_patches():
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.dynamodb.responses import DynamoHandler
-    from moto.kinesis.models import Shard
+    from moto.kinesis.models import KinesisBackend, Shard, Stream
     from moto.kinesis.responses import KinesisResponse
 
     _STOCK["transact_write_items"] = DynamoDBBackend.transact_write_items
@@ -368,6 +451,10 @@ def apply_patches():
     Shard.get_max_sequence_number = _shard_get_max_sequence_number
     Shard.get_sequence_number_at = _shard_get_sequence_number_at
     Shard.get_records = _shard_get_records
+    Stream.split_shard = _keep_parent_records(Stream.split_shard)
+    Stream.merge_shards = _keep_parent_records(Stream.merge_shards)
+    Stream.get_shard_for_key = _stream_get_shard_for_key
+    KinesisBackend.get_records = _backend_get_records
     UpdateExpressionParser.make = _cached_update_expression_make(UpdateExpressionParser.make)
     DynamoHandler.call_action = _serialized(DynamoHandler.call_action, threading.Lock())
     KinesisResponse.call_action = _serialized(BaseResponse.call_action, threading.Lock())

@@ -405,17 +405,6 @@ func ForTest(tb testing.TB) *Server {
 	return shared
 }
 
-// StartDetachedBinary is StartDetached with the moto server executable bin
-// instead of Binary() (for example a launcher that patches moto, see
-// internal/kinesisreshard).
-func StartDetachedBinary(ctx context.Context, bin string, logw *os.File) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	return start(ctx, bin, port, logw, true)
-}
-
 // Status is what an emulator started through the launcher says about itself.
 type Status struct {
 	// Moto is moto's version.

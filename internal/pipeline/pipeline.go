@@ -88,7 +88,9 @@ type Options struct {
 	// (UpdateShardCount, UNIFORM_SCALING) once ReshardAt records are produced,
 	// while the mapping runs; the report then checks per-partition-key order
 	// across the reshard (Report.KeyOrder). The emulator started for such a run
-	// reshards as Kinesis does (internal/kinesisreshard).
+	// reshards as Kinesis does (fix 7 of internal/motoserver's launcher); with
+	// another Kinesis emulator (the user's endpoint, or a moto the launcher
+	// cannot patch) resharding is whatever it does, and the run says so.
 	ReshardAt, ReshardTo int
 
 	// Getenv reads the environment; nil means os.Getenv.
@@ -164,6 +166,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	st, err := prepareEmulator(ctx, &opts, logw, rep)
 	if err != nil {
 		return nil, err
+	}
+	if opts.ReshardAt > 0 && !motoserver.Patched(st.endpoint("kinesis")) {
+		fmt.Fprintf(logw, "warning: the Kinesis emulator %s is not moto patched by streamlake's launcher: it may not reshard as Kinesis does (records put again or copied at a split or merge, closed shards never ending)\n", st.endpoint("kinesis"))
 	}
 	earlier, err := earlierParts(opts.WorkDir, rep.Resumed)
 	if err != nil {

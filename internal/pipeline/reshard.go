@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/kinesisreshard"
-	"github.com/streamlake/streamlake/internal/motoserver"
 )
 
 // KeyOrderReport is the per-partition-key order check of a run that resharded
@@ -54,24 +51,6 @@ func checkReshard(opts Options) error {
 		return fmt.Errorf("reshard: --reshard-at %d must be below --count %d", opts.ReshardAt, opts.Count)
 	}
 	return nil
-}
-
-// startEmulator starts the run's detached moto server: moto_server itself, or,
-// for a run that reshards, moto with Kinesis resharding as AWS does it
-// (kinesisreshard.MotoCommand).
-func startEmulator(ctx context.Context, opts Options, logw *os.File) (*motoserver.Server, error) {
-	if opts.ReshardAt == 0 {
-		return motoserver.StartDetached(ctx, logw)
-	}
-	bin, err := motoserver.Binary()
-	if err != nil {
-		return nil, err
-	}
-	launcher, err := kinesisreshard.MotoCommand(filepath.Join(opts.WorkDir, "moto"), bin)
-	if err != nil {
-		return nil, err
-	}
-	return motoserver.StartDetachedBinary(ctx, launcher, logw)
 }
 
 // reshardOnce scales the stream to target open shards unless it has them.
