@@ -23,6 +23,7 @@ type Call struct {
 	Operation string // e.g. "PutObject"; for a field, "<Type>.<Field>"
 }
 
+// String returns "service:Operation", e.g. "s3:PutObject".
 func (c Call) String() string { return c.Service + ":" + c.Operation }
 
 // scanner finds the calls reachable from a main package. Reachability is computed
