@@ -234,6 +234,7 @@ PACKAGED := .aws-sam/packaged.yaml
 .PHONY: iam-check
 iam-check: ## Check each function's role against the AWS calls its code makes: all granted, nothing more.
 	$(GO) run ./tools/iamcheck -template template.yaml
+	$(GO) run ./tools/iamcheck -template template.yaml -parameter-overrides StreamConsumer=efo
 
 .PHONY: sar-check
 sar-check: ## Check template.yaml against the Serverless Application Repository's rules; list the capabilities it needs.

@@ -18,14 +18,19 @@
 //   - adds what Lambda itself needs for the function: its log group
 //     (logs:CreateLogStream, logs:PutLogEvents), X-Ray with Tracing: Active, the
 //     event source mappings' reads (Kinesis: DescribeStream, DescribeStreamSummary,
-//     GetRecords, GetShardIterator, ListShards, and SubscribeToShard on the stream's
-//     consumers, which a mapping on an AWS::Kinesis::StreamConsumer (enhanced
-//     fan-out) needs and any other mapping may be granted; SQS: ReceiveMessage,
+//     GetRecords, GetShardIterator, ListShards; a mapping on an
+//     AWS::Kinesis::StreamConsumer (enhanced fan-out) also SubscribeToShard and
+//     DescribeStreamConsumer on that consumer, and any other mapping may be granted
+//     SubscribeToShard on the stream's consumers; SQS: ReceiveMessage,
 //     DeleteMessage, GetQueueAttributes) and sqs:SendMessage to an on-failure
 //     destination;
 //   - compares that with the Allow statements of the role's inline policies, action
 //     by action and resource by resource: a need not granted is an error, and so is a
 //     grant nothing needs (SubscribeToShard excepted, as above).
+//
+// The template is resolved with its parameters' defaults, or with the values of
+// -parameter-overrides: `make iam-check` checks the defaults and StreamConsumer=efo,
+// the one parameter that changes what a role must grant.
 //
 // Resources are compared symbolically: the template is resolved with each Ref and
 // Fn::GetAtt kept as a token ({{GetAtt:OutputBucket.Arn}}), so a grant on another

@@ -25,6 +25,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	tplPath := fs.String("template", "template.yaml", "SAM template; its directory is the module root with the Makefile")
 	verbose := fs.Bool("v", false, "list each function's calls and needs")
+	overrides := fs.String("parameter-overrides", "", "template parameter values to check the roles under, as sam takes them (e.g. \"StreamConsumer=efo\"); the defaults otherwise")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -35,8 +36,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "iamcheck: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	ov, err := samtemplate.ParseParameterOverrides(*overrides)
+	if err != nil {
+		fmt.Fprintf(stderr, "iamcheck: --parameter-overrides: %v\n", err)
+		return 2
+	}
 	dir := filepath.Dir(*tplPath)
-	reports, err := checkTemplate(*tplPath, dir, func(logicalID string) (string, error) { return makePackage(dir, logicalID) })
+	reports, err := checkTemplate(*tplPath, dir, ov, func(logicalID string) (string, error) { return makePackage(dir, logicalID) })
 	if err != nil {
 		fmt.Fprintf(stderr, "iamcheck: %v\n", err)
 		return 1
@@ -125,10 +131,11 @@ func refOf(v any) (string, bool) {
 
 func arnOf(id string) string { return "{{GetAtt:" + id + ".Arn}}" }
 
-// checkTemplate checks every function of the template at path; pkgOf names each
-// function's main package (a pattern relative to moduleDir).
-func checkTemplate(path, moduleDir string, pkgOf func(logicalID string) (string, error)) ([]*report, error) {
-	tpl, err := samtemplate.Load(path, samtemplate.Options{Resolver: tokenResolver{}})
+// checkTemplate checks every function of the template at path with the parameter
+// values overrides (nil: the defaults); pkgOf names each function's main package
+// (a pattern relative to moduleDir).
+func checkTemplate(path, moduleDir string, overrides map[string]string, pkgOf func(logicalID string) (string, error)) ([]*report, error) {
+	tpl, err := samtemplate.Load(path, samtemplate.Options{Resolver: tokenResolver{}, Overrides: overrides})
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -219,8 +226,9 @@ func checkFunction(tpl *samtemplate.Template, fn samtemplate.Function, r *report
 				problem("event %s: Stream %v is not a reference to the template's stream", name, ep["Stream"])
 				continue
 			}
-			efo := false
+			efo, consumer := false, ""
 			if c := tpl.Resources[id]; c.Type == "AWS::Kinesis::StreamConsumer" {
+				consumer, _ = ep["Stream"].(string)
 				// An enhanced fan-out mapping reads through the consumer of its stream.
 				sid, ok := refOf(c.Properties["StreamARN"])
 				if !ok {
@@ -233,7 +241,10 @@ func checkFunction(tpl *samtemplate.Template, fn samtemplate.Function, r *report
 				addNeed(a, arnOf(id), why)
 			}
 			if efo {
-				addNeed("kinesis:SubscribeToShard", arnOf(id)+"/consumer/*", why+" (enhanced fan-out)")
+				// Lambda subscribes to each shard through the consumer and reads the
+				// consumer's state (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#services-kinesis-configure).
+				addNeed("kinesis:SubscribeToShard", consumer, why+" (enhanced fan-out)")
+				addNeed("kinesis:DescribeStreamConsumer", consumer, why+" (enhanced fan-out)")
 			} else {
 				optional[grant{"kinesis:SubscribeToShard", arnOf(id) + "/consumer/*"}] = true
 			}

@@ -42,7 +42,7 @@ func TestScanErrors(t *testing.T) {
 
 // TestRepository is the check make test runs (make iam-check), as a test.
 func TestRepository(t *testing.T) {
-	reports, err := checkTemplate(filepath.Join(moduleDir, "template.yaml"), moduleDir, repoPackage)
+	reports, err := checkTemplate(filepath.Join(moduleDir, "template.yaml"), moduleDir, nil, repoPackage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +65,12 @@ func TestRepository(t *testing.T) {
 // one after it (oldNew holds pairs) to a temporary directory and checks it.
 func mutated(t *testing.T, oldNew ...string) string {
 	t.Helper()
+	return mutatedWith(t, nil, oldNew...)
+}
+
+// mutatedWith is mutated with template parameter overrides.
+func mutatedWith(t *testing.T, overrides map[string]string, oldNew ...string) string {
+	t.Helper()
 	src, err := os.ReadFile(filepath.Join(moduleDir, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +85,7 @@ func mutated(t *testing.T, oldNew ...string) string {
 	if err := os.WriteFile(path, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reports, err := checkTemplate(path, moduleDir, repoPackage)
+	reports, err := checkTemplate(path, moduleDir, overrides, repoPackage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,22 +170,22 @@ func TestWildcardMatch(t *testing.T) {
 	}
 }
 
-// TestEnhancedFanOut: a mapping on a stream consumer needs SubscribeToShard on the
-// stream's consumers besides the stream reads.
+// TestEnhancedFanOut: with StreamConsumer=efo the mapping reads through the
+// stream consumer and needs SubscribeToShard and DescribeStreamConsumer on it,
+// besides the stream reads; the template's conditional statement grants them.
 func TestEnhancedFanOut(t *testing.T) {
-	toConsumer := []string{
-		"            Stream: !GetAtt Stream.Arn\n", "            Stream: !GetAtt StreamConsumer.ConsumerARN\n",
-		"  SummaryTable:\n    Type: AWS::DynamoDB::Table\n",
-		"  StreamConsumer:\n    Type: AWS::Kinesis::StreamConsumer\n    Properties:\n      ConsumerName: processor\n      StreamARN: !GetAtt Stream.Arn\n\n  SummaryTable:\n    Type: AWS::DynamoDB::Table\n",
-	}
-	out := mutated(t, toConsumer...)
+	efo := map[string]string{"StreamConsumer": "efo"}
+	out := mutatedWith(t, efo)
 	if !strings.Contains(out, "iamcheck: ProcessorFunction (./functions/processor, role ProcessorRole): ") || strings.Contains(out, "ProcessorFunction: ") {
-		t.Errorf("check with an enhanced fan-out mapping:\n%s\nwant ProcessorFunction to pass", out)
+		t.Errorf("check with StreamConsumer=efo:\n%s\nwant ProcessorFunction to pass", out)
 	}
-	noSubscribe := append(toConsumer, "                Action: kinesis:SubscribeToShard\n", "                Action: kinesis:DescribeStream\n")
-	out = mutated(t, noSubscribe...)
-	want := "ProcessorFunction: needs kinesis:SubscribeToShard on {{GetAtt:Stream.Arn}}/consumer/* (event source mapping Stream (enhanced fan-out)); role ProcessorRole does not grant it"
+	out = mutatedWith(t, efo, "                    - kinesis:SubscribeToShard\n", "")
+	want := "ProcessorFunction: needs kinesis:SubscribeToShard on {{GetAtt:ProcessorConsumer.ConsumerARN}} (event source mapping Stream (enhanced fan-out)); role ProcessorRole does not grant it"
 	if !strings.Contains(out, want) {
 		t.Errorf("check without SubscribeToShard:\n%s\nwant it to contain %q", out, want)
+	}
+	// Without the consumer, the statement is gone and so is the need.
+	if out := mutatedWith(t, nil); strings.Contains(out, "ProcessorFunction: ") {
+		t.Errorf("check with the defaults:\n%s\nwant ProcessorFunction to pass", out)
 	}
 }
