@@ -172,12 +172,13 @@ func (a *Aggregator) Handle(ctx context.Context, ev events.SQSEvent) (events.SQS
 	errs := make([]error, len(order))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, a.concurrency)
+	gate := newKeyGate()
 	for i, r := range order {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = a.Object(work, r.bucket, r.key)
+			errs[i] = a.object(work, r.bucket, r.key, gate)
 		}()
 	}
 	wg.Wait()
@@ -257,6 +258,12 @@ func (a *Aggregator) parseMessage(ctx context.Context, m events.SQSMessage) ([]o
 // summaries end with the contribution of the latest version. A missing object is
 // logged and skipped (its applied contribution, if any, stays).
 func (a *Aggregator) Object(ctx context.Context, bucket, key string) error {
+	return a.object(ctx, bucket, key, nil)
+}
+
+// object is Object; with a gate, the store applies the contribution only while no
+// other object of the batch is applying one with a summary key in common.
+func (a *Aggregator) object(ctx context.Context, bucket, key string, gate *keyGate) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("object %s: %w", key, err)
 	}
@@ -273,7 +280,13 @@ func (a *Aggregator) Object(ctx context.Context, bucket, key string) error {
 		if err != nil {
 			return fmt.Errorf("etag %s: %w", obj.ETag, err)
 		}
+		if gate != nil {
+			gate.enter(c.Summaries)
+		}
 		res, err := a.store.Apply(ctx, key, obj.ETag, c)
+		if gate != nil {
+			gate.leave(c.Summaries)
+		}
 		if err != nil {
 			return fmt.Errorf("apply object %s (etag %s): %w", key, obj.ETag, err)
 		}
