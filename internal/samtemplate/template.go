@@ -723,3 +723,20 @@ func sortedResourceIDs(m map[string]Resource) []string {
 	sort.Strings(ids)
 	return ids
 }
+
+// Lookup returns the value at the dot-separated path of nested maps in a resolved
+// template value, for example Lookup(fn.Properties, "Environment.Variables").
+// It reports false when a step is missing or is not a map.
+func Lookup(m map[string]any, path string) (any, bool) {
+	var v any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = mm[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}

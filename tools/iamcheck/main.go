@@ -198,7 +198,7 @@ func checkFunction(tpl *samtemplate.Template, fn samtemplate.Function, r *report
 	}
 
 	// What Lambda needs for the function itself.
-	if lg, ok := lookup(props, "LoggingConfig.LogGroup"); ok {
+	if lg, ok := samtemplate.Lookup(props, "LoggingConfig.LogGroup"); ok {
 		if id, ok := refOf(lg); ok {
 			addNeed("logs:CreateLogStream", arnOf(id), "function logs")
 			addNeed("logs:PutLogEvents", arnOf(id), "function logs")
@@ -260,7 +260,7 @@ func checkFunction(tpl *samtemplate.Template, fn samtemplate.Function, r *report
 		default:
 			problem("event %s: type %s is not supported by this check", name, typ)
 		}
-		if dest, ok := lookup(ep, "DestinationConfig.OnFailure.Destination"); ok {
+		if dest, ok := samtemplate.Lookup(ep, "DestinationConfig.OnFailure.Destination"); ok {
 			id, ok := refOf(dest)
 			if !ok {
 				problem("event %s: on-failure destination %v is not a reference to the template's queue", name, dest)
@@ -332,7 +332,7 @@ func wildcardMatch(pattern, s string) bool {
 // <bucket ARN>/* without one).
 func resourcesOf(tpl *samtemplate.Template, props map[string]any) map[kind][]string {
 	out := map[kind][]string{}
-	env, _ := lookup(props, "Environment.Variables")
+	env, _ := samtemplate.Lookup(props, "Environment.Variables")
 	vars, _ := env.(map[string]any)
 	var prefixes []string
 	buckets := map[string]bool{}
@@ -361,10 +361,10 @@ func resourcesOf(tpl *samtemplate.Template, props map[string]any) map[kind][]str
 	// Buckets that notify a queue the function consumes.
 	events, _ := props["Events"].(map[string]any)
 	for _, ev := range events {
-		if t, _ := lookup(asMap(ev), "Type"); t != "SQS" {
+		if t, _ := samtemplate.Lookup(asMap(ev), "Type"); t != "SQS" {
 			continue
 		}
-		q, _ := lookup(asMap(ev), "Properties.Queue")
+		q, _ := samtemplate.Lookup(asMap(ev), "Properties.Queue")
 		qid, ok := refOf(q)
 		if !ok {
 			continue
@@ -373,10 +373,10 @@ func resourcesOf(tpl *samtemplate.Template, props map[string]any) map[kind][]str
 			if res.Type != "AWS::S3::Bucket" {
 				continue
 			}
-			qc, _ := lookup(res.Properties, "NotificationConfiguration.QueueConfigurations")
+			qc, _ := samtemplate.Lookup(res.Properties, "NotificationConfiguration.QueueConfigurations")
 			list, _ := qc.([]any)
 			for _, c := range list {
-				if dest, _ := lookup(asMap(c), "Queue"); dest == arnOf(qid) {
+				if dest, _ := samtemplate.Lookup(asMap(c), "Queue"); dest == arnOf(qid) {
 					buckets[id] = true
 				}
 			}
@@ -416,7 +416,7 @@ func grantsOf(tpl *samtemplate.Template, roleID string) ([]grant, error) {
 	var out []grant
 	policies, _ := role.Properties["Policies"].([]any)
 	for i, p := range policies {
-		stmts, _ := lookup(asMap(p), "PolicyDocument.Statement")
+		stmts, _ := samtemplate.Lookup(asMap(p), "PolicyDocument.Statement")
 		list, ok := stmts.([]any)
 		if !ok {
 			list = []any{stmts}
@@ -465,21 +465,6 @@ func strings1(v any) []string {
 }
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
-
-// lookup returns the value at the dot-separated path of nested maps.
-func lookup(m map[string]any, path string) (any, bool) {
-	var v any = m
-	for _, k := range strings.Split(path, ".") {
-		mm, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = mm[k]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
-}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/streamlake/streamlake/internal/samtemplate"
 )
 
 // droppedAlarmProblems checks what the alarm on DroppedEventCount tells the reader.
@@ -27,10 +29,10 @@ func droppedAlarmProblems(text string) []string {
 
 func TestDroppedRecordsAlarmText(t *testing.T) {
 	doc := loadDoc(t, repoTemplate)
-	if m, _ := lookup(doc, "Resources.DroppedRecordsAlarm.Properties.MetricName"); m != "DroppedEventCount" {
+	if m, _ := samtemplate.Lookup(doc, "Resources.DroppedRecordsAlarm.Properties.MetricName"); m != "DroppedEventCount" {
 		t.Fatalf("DroppedRecordsAlarm metric = %v; want DroppedEventCount", m)
 	}
-	desc, _ := lookup(doc, "Resources.DroppedRecordsAlarm.Properties.AlarmDescription")
+	desc, _ := samtemplate.Lookup(doc, "Resources.DroppedRecordsAlarm.Properties.AlarmDescription")
 	for _, p := range droppedAlarmProblems(desc.(string)) {
 		t.Errorf("DroppedRecordsAlarm description %s", p)
 	}

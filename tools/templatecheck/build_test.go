@@ -19,22 +19,22 @@ import (
 func buildProblems(doc map[string]any, dryRun func(target string) (string, error)) []string {
 	var out []string
 	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
-	arch, _ := lookup(doc, "Globals.Function.Architectures")
+	arch, _ := samtemplate.Lookup(doc, "Globals.Function.Architectures")
 	resources, _ := doc["Resources"].(map[string]any)
 	n := 0
 	for id, r := range resources {
-		if t, _ := lookup(asMap(r), "Type"); t != "AWS::Serverless::Function" {
+		if t, _ := samtemplate.Lookup(asMap(r), "Type"); t != "AWS::Serverless::Function" {
 			continue
 		}
 		n++
-		if bm, _ := lookup(asMap(r), "Metadata.BuildMethod"); bm != "makefile" {
+		if bm, _ := samtemplate.Lookup(asMap(r), "Metadata.BuildMethod"); bm != "makefile" {
 			add("%s: Metadata.BuildMethod = %v; want makefile (sam build must run the Makefile's build-%s)", id, bm, id)
 		}
-		if cu, _ := lookup(asMap(r), "Properties.CodeUri"); cu != "." {
+		if cu, _ := samtemplate.Lookup(asMap(r), "Properties.CodeUri"); cu != "." {
 			add("%s: CodeUri = %v; want . (the module root: go.mod and internal/ are needed, and sam sync --watch watches CodeUri)", id, cu)
 		}
 		a := arch
-		if v, ok := lookup(asMap(r), "Properties.Architectures"); ok {
+		if v, ok := samtemplate.Lookup(asMap(r), "Properties.Architectures"); ok {
 			a = v
 		}
 		if fmt.Sprint(a) != "[arm64]" {

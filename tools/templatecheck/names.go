@@ -52,7 +52,7 @@ func nameProblems(tpl *samtemplate.Template) []string {
 			if r.Type != l.resourceType {
 				continue
 			}
-			v, ok := lookup(r.Properties, l.path)
+			v, ok := samtemplate.Lookup(r.Properties, l.path)
 			if !ok {
 				continue
 			}
@@ -69,19 +69,4 @@ func nameProblems(tpl *samtemplate.Template) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// lookup returns the value at the dot-separated path of nested maps.
-func lookup(m map[string]any, path string) (any, bool) {
-	var v any = m
-	for _, k := range strings.Split(path, ".") {
-		mm, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if v, ok = mm[k]; !ok {
-			return nil, false
-		}
-	}
-	return v, true
 }

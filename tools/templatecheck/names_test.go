@@ -31,7 +31,7 @@ func TestNamesFitForTheLongestStackName(t *testing.T) {
 	checked := 0
 	for _, r := range tpl.Resources {
 		for _, l := range nameLimits {
-			if _, ok := lookup(r.Properties, l.path); ok && r.Type == l.resourceType {
+			if _, ok := samtemplate.Lookup(r.Properties, l.path); ok && r.Type == l.resourceType {
 				checked++
 			}
 		}

@@ -34,7 +34,7 @@ func parameterPattern(t *testing.T, path, name string) *regexp.Regexp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := lookup(doc, "Parameters."+name+".AllowedPattern")
+	p, ok := samtemplate.Lookup(doc, "Parameters."+name+".AllowedPattern")
 	if !ok {
 		t.Fatalf("%s: Parameters.%s has no AllowedPattern", path, name)
 	}

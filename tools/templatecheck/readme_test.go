@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/streamlake/streamlake/internal/samtemplate"
 )
 
 const repoREADME = "../../README.md"
@@ -21,7 +23,7 @@ func retainedProblems(doc map[string]any, readme string) []string {
 	resources, _ := doc["Resources"].(map[string]any)
 	var out []string
 	for id, r := range resources {
-		if p, _ := lookup(asMap(r), "DeletionPolicy"); p == "Retain" && !strings.Contains(section, "**"+id+"**") {
+		if p, _ := samtemplate.Lookup(asMap(r), "DeletionPolicy"); p == "Retain" && !strings.Contains(section, "**"+id+"**") {
 			out = append(out, fmt.Sprintf("%s has DeletionPolicy Retain but the README's \"Deleting the stack\" does not name it (**%s**)", id, id))
 		}
 	}

@@ -33,7 +33,7 @@ func samconfigProblems(doc map[string]any) []string {
 			continue
 		}
 		envs++
-		get := func(cmd, key string) (any, bool) { return lookup(asMap(sec), cmd+".parameters."+key) }
+		get := func(cmd, key string) (any, bool) { return samtemplate.Lookup(asMap(sec), cmd+".parameters."+key) }
 		for _, key := range []string{"stack_name", "region"} {
 			if v, ok := get("global", key); !ok || v == "" {
 				add("[%s.global.parameters] has no %s", env, key)
@@ -90,7 +90,7 @@ func TestSAMConfig(t *testing.T) {
 	if p := samconfigProblems(doc); len(p) > 0 {
 		t.Errorf("%s:\n%s", repoSAMConfig, strings.Join(p, "\n"))
 	}
-	if v, _ := lookup(doc, "default.deploy.parameters.confirm_changeset"); v != true {
+	if v, _ := samtemplate.Lookup(doc, "default.deploy.parameters.confirm_changeset"); v != true {
 		t.Errorf("default environment confirm_changeset = %v; want true (a person deploys with it)", v)
 	}
 	// Every environment's parameter_overrides name parameters of the template with
