@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/google/renameio/v2"
 )
 
 // FileName is the session file's name inside a run's work directory.
@@ -144,11 +146,7 @@ func Save(dir string, s Session) error {
 	if err != nil {
 		return fmt.Errorf("save local run state: %w", err)
 	}
-	tmp := Path(dir) + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("save local run state: %w", err)
-	}
-	if err := os.Rename(tmp, Path(dir)); err != nil {
+	if err := renameio.WriteFile(Path(dir), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("save local run state: %w", err)
 	}
 	return nil
