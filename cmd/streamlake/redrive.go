@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/streamlake/streamlake/internal/filter"
-	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/localrun"
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/redrive"
 	"github.com/streamlake/streamlake/internal/s3store"
@@ -186,7 +186,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.bucket, "bucket", "", "bucket to write to (with --to s3; stack output OutputBucketName; default: the last local run's)")
 	fs.StringVar(&o.stream, "stream", "", "with --from: the stream to replay (name or ARN); else with --to stream: the stream to put into (default: each range's source stream)")
 	fs.StringVar(&o.prefix, "prefix", "", "with --to s3: key prefix of the objects (default redriven, or replayed with --from)")
-	fs.StringVar(&o.compression, "compression", string(ingest.Gzip), "with --to s3: gzip, zstd or none")
+	fs.StringVar(&o.compression, "compression", string(ndjson.Gzip), "with --to s3: gzip, zstd or none")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, the queue URL's, or the last local run's)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
@@ -248,7 +248,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	}
 	if o.to == "s3" {
 		sw, err := redrive.ToS3(s3store.New(api.s3, o.bucket), redrive.S3Config{
-			Bucket: o.bucket, Prefix: o.prefix, Compression: ingest.Compression(o.compression)})
+			Bucket: o.bucket, Prefix: o.prefix, Compression: ndjson.Compression(o.compression)})
 		if err != nil {
 			return fail(err)
 		}
@@ -341,7 +341,7 @@ func (o *redriveOptions) validate(fs *flag.FlagSet, set map[string]bool) (int, b
 		if set["stream"] {
 			return bad("--stream applies to --to stream only")
 		}
-		if _, err := ingest.ParseCompression(o.compression); err != nil {
+		if _, err := ndjson.ParseCompression(o.compression); err != nil {
 			return bad("--compression: %v", err)
 		}
 		if set["prefix"] && strings.Trim(o.prefix, "/") == "" {
@@ -388,7 +388,7 @@ func (o *redriveOptions) validateReplay(fs *flag.FlagSet, set map[string]bool) (
 		if o.bucket == "" {
 			return bad("--to s3 needs --bucket (the stack output OutputBucketName)")
 		}
-		if _, err := ingest.ParseCompression(o.compression); err != nil {
+		if _, err := ndjson.ParseCompression(o.compression); err != nil {
 			return bad("--compression: %v", err)
 		}
 		if set["prefix"] && strings.Trim(o.prefix, "/") == "" {

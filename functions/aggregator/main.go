@@ -21,10 +21,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/streamlake/streamlake/internal/dynamostore"
 	"github.com/streamlake/streamlake/internal/metrics"
+	"github.com/streamlake/streamlake/internal/s3store"
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
@@ -56,16 +56,12 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
-	// Path-style addressing when an emulator endpoint (AWS_ENDPOINT_URL or
-	// AWS_ENDPOINT_URL_S3) is set.
-	pathStyle := awsCfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-	s3Client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
 	emf, err := metrics.New(os.Stdout, metrics.ConfigFromEnv(os.Getenv))
 	if err != nil {
 		return err
 	}
 	logger := lambdacontext.NewLogger()
-	agg, err := summary.NewAggregator(dynamostore.NewS3Objects(s3Client),
+	agg, err := summary.NewAggregator(s3store.NewReader(s3store.NewClient(awsCfg)),
 		meteredStore{dynamostore.New(dynamodb.NewFromConfig(awsCfg), table, storeOpts...)},
 		cfg, append(aggOpts, summary.WithLogger(logger))...)
 	if err != nil {

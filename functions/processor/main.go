@@ -32,10 +32,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/metrics"
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/s3store"
 )
 
@@ -52,9 +52,9 @@ func run(ctx context.Context) error {
 	if bucket == "" {
 		return errors.New("BUCKET_NAME is not set")
 	}
-	compression := ingest.Gzip
+	compression := ndjson.Gzip
 	if v := os.Getenv("COMPRESSION"); v != "" {
-		c, err := ingest.ParseCompression(v)
+		c, err := ndjson.ParseCompression(v)
 		if err != nil {
 			return fmt.Errorf("COMPRESSION: %w", err)
 		}
@@ -69,7 +69,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	logger := lambdacontext.NewLogger()
-	p, err := ingest.New(s3store.New(s3.NewFromConfig(awsCfg), bucket), ingest.Config{
+	p, err := ingest.New(s3store.New(s3store.NewClient(awsCfg), bucket), ingest.Config{
 		ProcessedPrefix:  os.Getenv("PROCESSED_PREFIX"),
 		QuarantinePrefix: os.Getenv("QUARANTINE_PREFIX"),
 		Compression:      compression,

@@ -1,7 +1,7 @@
 // Package dynamostore is the aggregator's adapter to AWS: a summary.Store on one
 // DynamoDB table, which applies each object's contribution to the hourly
-// summaries with an exactly-once effect, the queries the CLI and reports use, and
-// S3Objects, the summary.ObjectSource over Amazon S3.
+// summaries with an exactly-once effect, and the queries the CLI and reports use.
+// The objects it summarizes are read by package s3store.
 //
 // # Table layout (pk, sk: strings)
 //

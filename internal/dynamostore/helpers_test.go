@@ -22,6 +22,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/streamlake/streamlake/internal/dynamostore"
+	"github.com/streamlake/streamlake/internal/s3store"
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
@@ -163,7 +164,7 @@ func (e *env) harness(tb testing.TB, wrap func(dynamostore.API) dynamostore.API,
 		api = wrap(cc)
 	}
 	store := dynamostore.New(api, e.table, opts...)
-	agg, err := summary.NewAggregator(dynamostore.NewS3Objects(e.s3), store, summary.Config{},
+	agg, err := summary.NewAggregator(s3store.NewReader(e.s3), store, summary.Config{},
 		summary.WithPrefix(prefix), summary.WithLogger(testLogger(tb)))
 	if err != nil {
 		tb.Fatal(err)

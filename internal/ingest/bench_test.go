@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/streamlake/streamlake/bench/benchdata"
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
@@ -32,7 +33,7 @@ func (s *discardSink) Put(_ context.Context, obj Object) error {
 
 var benchBatchSizes = []int{100, 1000, 10000}
 
-var benchCompressions = []Compression{Gzip, Zstd, None}
+var benchCompressions = []ndjson.Compression{ndjson.Gzip, ndjson.Zstd, ndjson.None}
 
 // benchmarkHandle runs one batch of n sensor records per iteration through
 // handle and reports, besides the payload throughput (b.SetBytes counts the
@@ -42,7 +43,7 @@ var benchCompressions = []Compression{Gzip, Zstd, None}
 // load on the machine, unlike wall time). It counts allocations with
 // runtime.MemStats because the per-batch figure that b.ReportAllocs gives hides
 // the per-record one the target is about.
-func benchmarkHandle(b *testing.B, n int, c Compression, handle func(p *Processor, ev *events.KinesisEvent, raw []byte) error) {
+func benchmarkHandle(b *testing.B, n int, c ndjson.Compression, handle func(p *Processor, ev *events.KinesisEvent, raw []byte) error) {
 	ev, err := benchdata.SensorEvent(n)
 	if err != nil {
 		b.Fatal(err)
@@ -188,7 +189,7 @@ func BenchmarkDecodeEvent(b *testing.B) {
 func processedLines(b *testing.B, ev *events.KinesisEvent) []byte {
 	b.Helper()
 	sink := &captureSink{}
-	p, err := New(sink, Config{Compression: None, Now: func() time.Time { return benchdata.Start.Add(time.Minute) }})
+	p, err := New(sink, Config{Compression: ndjson.None, Now: func() time.Time { return benchdata.Start.Add(time.Minute) }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func (s *captureSink) Put(_ context.Context, obj Object) error {
 // BenchmarkLambdaHandler does, so the two MB/s compare directly; line-MB/s is
 // the rate in bytes of lines.
 func BenchmarkCompressLines(b *testing.B) {
-	for _, c := range []Compression{Gzip, Zstd} {
+	for _, c := range []ndjson.Compression{ndjson.Gzip, ndjson.Zstd} {
 		for _, n := range benchBatchSizes {
 			b.Run(fmt.Sprintf("%s/%d", c, n), func(b *testing.B) {
 				ev, err := benchdata.SensorEvent(n)
@@ -219,16 +220,16 @@ func BenchmarkCompressLines(b *testing.B) {
 					b.Fatal(err)
 				}
 				lines := processedLines(b, &ev)
-				enc := newEncoder(c)
+				enc := ndjson.NewEncoder(c)
 				b.SetBytes(int64(benchdata.PayloadBytes(&ev)))
 				b.ReportAllocs()
 				cpu := processCPU()
 				for b.Loop() {
-					enc.reset()
-					if err := enc.write(lines); err != nil {
+					enc.Reset()
+					if err := enc.Write(lines); err != nil {
 						b.Fatal(err)
 					}
-					if _, err := enc.finish(); err != nil {
+					if _, err := enc.Finish(); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -331,11 +332,11 @@ func BenchmarkSteps(b *testing.B) {
 		})
 	})
 	b.Run("gzip", func(b *testing.B) {
-		enc := newEncoder(Gzip)
+		enc := ndjson.NewEncoder(ndjson.Gzip)
 		perRecord(b, func() {
-			enc.reset()
-			_ = enc.write(lines)
-			_, _ = enc.finish()
+			enc.Reset()
+			_ = enc.Write(lines)
+			_, _ = enc.Finish()
 		})
 	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
@@ -39,18 +40,12 @@ const (
 	MetaLastSequenceNumber  = "last-sequence-number"
 )
 
-// Default prefixes.
-const (
-	DefaultProcessedPrefix  = "processed"
-	DefaultQuarantinePrefix = "quarantine"
-)
-
 // Config configures a Processor. The zero value is valid: default prefixes, gzip,
 // ValidateEventTime, time.Now, slog.Default.
 type Config struct {
 	ProcessedPrefix  string
 	QuarantinePrefix string
-	Compression      Compression
+	Compression      ndjson.Compression
 	Transform        Transform
 	// Now returns the processing time stamped on every line of a batch.
 	Now func() time.Time
@@ -108,18 +103,18 @@ func New(sink Sink, cfg Config) (*Processor, error) {
 		return nil, errors.New("ingest: nil sink")
 	}
 	if cfg.ProcessedPrefix == "" {
-		cfg.ProcessedPrefix = DefaultProcessedPrefix
+		cfg.ProcessedPrefix = ndjson.DefaultProcessedPrefix
 	}
 	if cfg.QuarantinePrefix == "" {
-		cfg.QuarantinePrefix = DefaultQuarantinePrefix
+		cfg.QuarantinePrefix = ndjson.DefaultQuarantinePrefix
 	}
 	if strings.Trim(cfg.ProcessedPrefix, "/") == strings.Trim(cfg.QuarantinePrefix, "/") {
 		return nil, fmt.Errorf("ingest: processed and quarantine prefixes must differ, both are %q", cfg.ProcessedPrefix)
 	}
 	if cfg.Compression == "" {
-		cfg.Compression = Gzip
+		cfg.Compression = ndjson.Gzip
 	}
-	if _, err := ParseCompression(string(cfg.Compression)); err != nil {
+	if _, err := ndjson.ParseCompression(string(cfg.Compression)); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	if cfg.Transform == nil {
@@ -132,20 +127,20 @@ func New(sink Sink, cfg Config) (*Processor, error) {
 		cfg.Logger = slog.Default()
 	}
 	p := &Processor{sink: sink, cfg: cfg}
-	p.pool.New = func() any { return &batchState{enc: newEncoder(cfg.Compression)} }
+	p.pool.New = func() any { return &batchState{enc: ndjson.NewEncoder(cfg.Compression)} }
 	return p, nil
 }
 
 // batchState is the reusable scratch space of one batch.
 type batchState struct {
-	enc     *encoder
+	enc     *ndjson.Encoder
 	payload []byte
 	line    []byte
 	meta    record.Meta
 	rec     Record
 	// qenc holds the batch's quarantined lines; it is made on first use, since
 	// most batches quarantine nothing.
-	qenc *encoder
+	qenc *ndjson.Encoder
 	q    quarantine
 }
 
@@ -233,7 +228,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 
 	st := p.pool.Get().(*batchState)
 	defer p.pool.Put(st)
-	st.enc.reset()
+	st.enc.Reset()
 	st.q = quarantine{}
 	processedAt := p.cfg.Now().UTC().Format(record.TimeLayout)
 	first := &ev.Records[0].Kinesis
@@ -260,18 +255,18 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 			continue
 		}
 		st.line = record.AppendLine(st.line[:0], out, &st.meta, processedAt, "")
-		if err := st.enc.write(st.line); err != nil {
+		if err := st.enc.Write(st.line); err != nil {
 			return failAt(resp, first.SequenceNumber), nil
 		}
 		lines++
 	}
 
-	body, err := st.enc.finish()
+	body, err := st.enc.Finish()
 	if err != nil {
 		p.cfg.Logger.ErrorContext(ctx, "encode batch", "shardId", shardID, "error", err)
 		return failAt(resp, first.SequenceNumber), nil
 	}
-	key := ObjectKey(p.cfg.ProcessedPrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, p.cfg.Compression)
+	key := ndjson.ObjectKey(p.cfg.ProcessedPrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, p.cfg.Compression)
 	// The processed object is written even when every record was quarantined (it is
 	// then empty): a retry that starts at this batch's first record must overwrite
 	// whatever an earlier attempt stored under the same key.
@@ -292,7 +287,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	}
 	stats.stored(lines, 0, len(body))
 	if st.q.count > 0 {
-		key := ObjectKey(p.cfg.QuarantinePrefix, st.q.arrival, shardID, st.q.first, p.cfg.Compression)
+		key := ndjson.ObjectKey(p.cfg.QuarantinePrefix, st.q.arrival, shardID, st.q.first, p.cfg.Compression)
 		n, err := p.putQuarantine(ctx, st, key)
 		if err != nil {
 			p.cfg.Logger.ErrorContext(ctx, "store quarantined records", "objectKey", key, "shardId", shardID,
@@ -309,15 +304,15 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 func (p *Processor) addQuarantine(st *batchState, processedAt string, reason error) error {
 	if st.q.count == 0 {
 		if st.qenc == nil {
-			st.qenc = newEncoder(p.cfg.Compression)
+			st.qenc = ndjson.NewEncoder(p.cfg.Compression)
 		}
-		st.qenc.reset()
+		st.qenc.Reset()
 		st.q.first, st.q.arrival = st.meta.SequenceNumber, st.meta.ArrivalTime
 	}
 	st.q.count++
 	st.q.last = st.meta.SequenceNumber
 	st.line = record.AppendLine(st.line[:0], st.payload, &st.meta, processedAt, reason.Error())
-	return st.qenc.write(st.line)
+	return st.qenc.Write(st.line)
 }
 
 func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) {
@@ -334,7 +329,7 @@ func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) 
 
 // putQuarantine stores the batch's quarantine object under key and returns its size.
 func (p *Processor) putQuarantine(ctx context.Context, st *batchState, key string) (int, error) {
-	body, err := st.qenc.finish()
+	body, err := st.qenc.Finish()
 	if err != nil {
 		return 0, err
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/streamlake/streamlake/internal/ndjson"
 )
 
 // memSink is an in-memory Sink that can fail on command.
@@ -79,17 +81,17 @@ func sensor(i int, ts string) []byte {
 	return fmt.Appendf(nil, `{"device_id":"sensor-%04d","temperature":2%d.5,"timestamp":%q}`, i%3, i%10, ts)
 }
 
-func decodeLines(t *testing.T, c Compression, body []byte) []map[string]any {
+func decodeLines(t *testing.T, c ndjson.Compression, body []byte) []map[string]any {
 	t.Helper()
 	var r io.Reader = bytes.NewReader(body)
 	switch c {
-	case Gzip:
+	case ndjson.Gzip:
 		zr, err := gzip.NewReader(r)
 		if err != nil {
 			t.Fatalf("gunzip: %v", err)
 		}
 		r = zr
-	case Zstd:
+	case ndjson.Zstd:
 		zr, err := zstd.NewReader(r)
 		if err != nil {
 			t.Fatalf("zstd: %v", err)
@@ -113,7 +115,7 @@ func decodeLines(t *testing.T, c Compression, body []byte) []map[string]any {
 	return out
 }
 
-func newTestProcessor(t *testing.T, sink Sink, c Compression) *Processor {
+func newTestProcessor(t *testing.T, sink Sink, c ndjson.Compression) *Processor {
 	t.Helper()
 	p, err := New(sink, Config{Compression: c, Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -123,7 +125,7 @@ func newTestProcessor(t *testing.T, sink Sink, c Compression) *Processor {
 }
 
 func TestHandleWritesOneObjectPerBatch(t *testing.T) {
-	for _, c := range []Compression{Gzip, Zstd, None} {
+	for _, c := range []ndjson.Compression{ndjson.Gzip, ndjson.Zstd, ndjson.None} {
 		t.Run(string(c), func(t *testing.T) {
 			sink := newMemSink()
 			p := newTestProcessor(t, sink, c)
@@ -194,7 +196,7 @@ func keys(s *memSink) []string {
 
 func TestHandleSameBatchTwiceOverwritesOneKey(t *testing.T) {
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, Gzip)
+	p := newTestProcessor(t, sink, ndjson.Gzip)
 	ev := kinesisEvent(sensor(1, "2026-11-21T13:40:00Z"), sensor(2, "2026-11-21T13:40:01Z"))
 	for i := 0; i < 2; i++ {
 		if _, err := p.Handle(context.Background(), ev); err != nil {
@@ -208,7 +210,7 @@ func TestHandleSameBatchTwiceOverwritesOneKey(t *testing.T) {
 
 func TestHandleMixedPayloads(t *testing.T) {
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, Gzip)
+	p := newTestProcessor(t, sink, ndjson.Gzip)
 	binary := []byte{0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x01}
 	ev := kinesisEvent(
 		[]byte(`{"z":1,"a":2}`),
@@ -246,7 +248,7 @@ func TestHandleMixedPayloads(t *testing.T) {
 
 func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, Gzip)
+	p := newTestProcessor(t, sink, ndjson.Gzip)
 	ev := kinesisEvent(
 		sensor(0, "2026-11-21T13:40:00Z"),
 		sensor(1, "yesterday"),
@@ -266,7 +268,7 @@ func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 	}
 	processed := sink.objects["processed/year=2026/month=11/day=21/hour=13/"+shard+"-"+ev.Records[0].Kinesis.SequenceNumber+".ndjson.gz"]
 	var gotSeq []any
-	for _, l := range decodeLines(t, Gzip, processed.Body) {
+	for _, l := range decodeLines(t, ndjson.Gzip, processed.Body) {
 		gotSeq = append(gotSeq, l["sequence_number"])
 	}
 	wantSeq := []any{ev.Records[0].Kinesis.SequenceNumber, ev.Records[3].Kinesis.SequenceNumber,
@@ -275,7 +277,7 @@ func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 		t.Errorf("processed records (-want +got):\n%s", diff)
 	}
 	first, last := ev.Records[1].Kinesis, ev.Records[7].Kinesis
-	key := ObjectKey("quarantine", first.ApproximateArrivalTimestamp.Time, shard, first.SequenceNumber, Gzip)
+	key := ndjson.ObjectKey("quarantine", first.ApproximateArrivalTimestamp.Time, shard, first.SequenceNumber, ndjson.Gzip)
 	obj, ok := sink.objects[key]
 	if !ok {
 		t.Fatalf("quarantine object %s missing: %v", key, keys(sink))
@@ -292,7 +294,7 @@ func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 		{2, `timestamp is a boolean, want a date-time string or epoch seconds or milliseconds`},
 		{7, `timestamp is a number out of range, want a date-time string or epoch seconds or milliseconds`},
 	}
-	lines := decodeLines(t, Gzip, obj.Body)
+	lines := decodeLines(t, ndjson.Gzip, obj.Body)
 	if len(lines) != len(tests) {
 		t.Fatalf("quarantine lines = %v; want %d", lines, len(tests))
 	}
@@ -314,7 +316,7 @@ func TestHandleQuarantineFloodIsOneObject(t *testing.T) {
 	}
 	ev := kinesisEvent(payloads...)
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, Gzip)
+	p := newTestProcessor(t, sink, ndjson.Gzip)
 	resp, err := p.Handle(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %v, %v; want success", resp, err)
@@ -323,8 +325,8 @@ func TestHandleQuarantineFloodIsOneObject(t *testing.T) {
 		t.Fatalf("%d PUTs, objects %d; want 2 (processed + quarantine)", sink.puts, len(sink.objects))
 	}
 	r0 := ev.Records[0].Kinesis
-	obj := sink.objects[ObjectKey("quarantine", r0.ApproximateArrivalTimestamp.Time, shard, r0.SequenceNumber, Gzip)]
-	lines := decodeLines(t, Gzip, obj.Body)
+	obj := sink.objects[ndjson.ObjectKey("quarantine", r0.ApproximateArrivalTimestamp.Time, shard, r0.SequenceNumber, ndjson.Gzip)]
+	lines := decodeLines(t, ndjson.Gzip, obj.Body)
 	if len(lines) != n || obj.Metadata[MetaRecordCount] != fmt.Sprint(n) || obj.Metadata[MetaLastSequenceNumber] != ev.Records[n-1].Kinesis.SequenceNumber {
 		t.Fatalf("quarantine object: %d lines, metadata %v; want %d", len(lines), obj.Metadata, n)
 	}
@@ -357,7 +359,7 @@ func TestQuarantineRetriesOverwrite(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := newMemSink()
-			p := newTestProcessor(t, sink, Gzip)
+			p := newTestProcessor(t, sink, ndjson.Gzip)
 			for _, a := range tc.attempts {
 				if resp, err := p.Handle(context.Background(), a); err != nil || len(resp.BatchItemFailures) != 0 {
 					t.Fatalf("Handle = %v, %v", resp, err)
@@ -366,7 +368,7 @@ func TestQuarantineRetriesOverwrite(t *testing.T) {
 			seen := map[any]int{}
 			for k, o := range sink.objects {
 				if strings.HasPrefix(k, "quarantine/") {
-					for _, l := range decodeLines(t, Gzip, o.Body) {
+					for _, l := range decodeLines(t, ndjson.Gzip, o.Body) {
 						seen[l["sequence_number"]]++
 					}
 				}
@@ -384,7 +386,7 @@ func TestQuarantineRetriesOverwrite(t *testing.T) {
 
 func TestHandleAllQuarantinedStillWritesProcessedObject(t *testing.T) {
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, Gzip)
+	p := newTestProcessor(t, sink, ndjson.Gzip)
 	ev := kinesisEvent(sensor(0, "never"))
 	if _, err := p.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
@@ -394,7 +396,7 @@ func TestHandleAllQuarantinedStillWritesProcessedObject(t *testing.T) {
 	if !ok {
 		t.Fatalf("empty processed object not written: %v", keys(sink))
 	}
-	if n := len(decodeLines(t, Gzip, obj.Body)); n != 0 || obj.Metadata[MetaRecordCount] != "0" {
+	if n := len(decodeLines(t, ndjson.Gzip, obj.Body)); n != 0 || obj.Metadata[MetaRecordCount] != "0" {
 		t.Errorf("processed object has %d lines, metadata %v; want 0", n, obj.Metadata)
 	}
 }
@@ -422,7 +424,7 @@ func TestHandleStorageFailureReportsFirstUnstoredRecord(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := newMemSink()
 			sink.failIf = tc.failIf
-			p := newTestProcessor(t, sink, Gzip)
+			p := newTestProcessor(t, sink, ndjson.Gzip)
 			ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "bad"), sensor(2, "2026-11-21T13:40:02Z"))
 			resp, err := p.Handle(context.Background(), ev)
 			if err != nil {
@@ -446,7 +448,7 @@ func TestHandleStorageFailureReportsFirstUnstoredRecord(t *testing.T) {
 
 func TestHandleJSONRejectsNonKinesisEvents(t *testing.T) {
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, Gzip)
+	p := newTestProcessor(t, sink, ndjson.Gzip)
 	good := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"))
 	mutate := func(f func(r *events.KinesisEventRecord)) string {
 		ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "2026-11-21T13:40:00Z"))
@@ -490,7 +492,7 @@ func TestHandleJSONRejectsNonKinesisEvents(t *testing.T) {
 // JSON contract (what Lambda sends and receives) is what is tested.
 func TestLambdaHandlerContract(t *testing.T) {
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, Gzip)
+	p := newTestProcessor(t, sink, ndjson.Gzip)
 	h := lambda.NewHandler(p.HandleJSON)
 	ev, _ := json.Marshal(kinesisEvent(sensor(0, "2026-11-21T13:40:00Z")))
 	out, err := h.Invoke(context.Background(), ev)
@@ -528,7 +530,7 @@ func TestNewValidatesConfig(t *testing.T) {
 // the key must say .987, not the .986 that float decoding truncates to.
 func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
 	sink := newMemSink()
-	p := newTestProcessor(t, sink, None)
+	p := newTestProcessor(t, sink, ndjson.None)
 	ev := `{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"1","sequenceNumber":"49590338271490256608559692538361571095921575989136588898",` +
 		`"data":"e30=","approximateArrivalTimestamp":1545084650.987},"eventSource":"aws:kinesis","eventVersion":"1.0",` +
 		`"eventID":"shardId-000000000006:49590338271490256608559692538361571095921575989136588898","eventName":"aws:kinesis:record",` +
@@ -537,7 +539,7 @@ func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range sink.objects {
-		lines := decodeLines(t, None, o.Body)
+		lines := decodeLines(t, ndjson.None, o.Body)
 		if got := lines[0]["approximate_arrival_timestamp"]; got != "2018-12-17T22:10:50.987Z" {
 			t.Errorf("approximate_arrival_timestamp = %v; want 2018-12-17T22:10:50.987Z", got)
 		}

@@ -1,4 +1,4 @@
-package ingest
+package ndjson
 
 import (
 	"bytes"
@@ -9,55 +9,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Compression is the output encoding of objects. The zero value is not valid; use
-// ParseCompression or a constant.
-type Compression string
-
-// Supported compressions.
-const (
-	Gzip Compression = "gzip"
-	Zstd Compression = "zstd"
-	None Compression = "none"
-)
-
-// ParseCompression returns the Compression named s.
-func ParseCompression(s string) (Compression, error) {
-	switch c := Compression(s); c {
-	case Gzip, Zstd, None:
-		return c, nil
-	}
-	return "", fmt.Errorf("unknown compression %q: want gzip, zstd or none", s)
-}
-
-// Extension is the object key suffix for c.
-func (c Compression) Extension() string {
-	switch c {
-	case Gzip:
-		return ".ndjson.gz"
-	case Zstd:
-		return ".ndjson.zst"
-	}
-	return ".ndjson"
-}
-
-// ContentType is the object's Content-Type for c.
-func (c Compression) ContentType() string {
-	switch c {
-	case Gzip:
-		return "application/gzip"
-	case Zstd:
-		return "application/zstd"
-	}
-	return "application/x-ndjson"
-}
-
 // gzipLevel trades a little ratio for speed: level 1 of klauspost/compress still
 // stores a sensor line in well under 100 bytes (see `make bench`).
 const gzipLevel = gzip.BestSpeed
 
-// encoder compresses a stream of lines into a reusable buffer. One encoder serves
-// one batch at a time; encoders are pooled by the Processor.
-type encoder struct {
+// Encoder compresses a stream of lines into a reusable buffer, one object at a
+// time: Reset, Write the lines, Finish. It is not safe for concurrent use; keep
+// one per goroutine (the processor pools them), since building a compressor
+// costs far more than resetting one.
+type Encoder struct {
 	c   Compression
 	out bytes.Buffer
 	gz  *gzip.Writer
@@ -65,8 +25,10 @@ type encoder struct {
 	w   io.Writer
 }
 
-func newEncoder(c Compression) *encoder {
-	e := &encoder{c: c}
+// NewEncoder returns an Encoder for c (an unknown c writes plain lines, as None).
+// Call Reset before the first object.
+func NewEncoder(c Compression) *Encoder {
+	e := &Encoder{c: c}
 	switch c {
 	case Gzip:
 		e.gz, _ = gzip.NewWriterLevel(&e.out, gzipLevel) // the level is a valid constant
@@ -77,8 +39,8 @@ func newEncoder(c Compression) *encoder {
 	return e
 }
 
-// reset starts a new object.
-func (e *encoder) reset() {
+// Reset starts a new object, dropping what the previous one wrote.
+func (e *Encoder) Reset() {
 	e.out.Reset()
 	switch e.c {
 	case Gzip:
@@ -92,14 +54,15 @@ func (e *encoder) reset() {
 	}
 }
 
-func (e *encoder) write(p []byte) error {
+// Write adds p, one or more whole lines each ending in a newline, to the object.
+func (e *Encoder) Write(p []byte) error {
 	_, err := e.w.Write(p)
 	return err
 }
 
-// finish flushes the compressor and returns the object body, which aliases the
-// encoder's buffer until the next reset.
-func (e *encoder) finish() ([]byte, error) {
+// Finish flushes the compressor and returns the object body, which aliases the
+// Encoder's buffer until the next Reset.
+func (e *Encoder) Finish() ([]byte, error) {
 	var err error
 	switch e.c {
 	case Gzip:

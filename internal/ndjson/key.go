@@ -1,9 +1,22 @@
-package ingest
+package ndjson
 
 import (
 	"strings"
 	"time"
 )
+
+// Default key prefixes of the processor's objects.
+const (
+	DefaultProcessedPrefix  = "processed"
+	DefaultQuarantinePrefix = "quarantine"
+)
+
+// QuarantinePrefixFor is where a writer with a prefix of its own (redrive,
+// replay) stores the records its transform rejects: beside prefix, never under
+// it, so that a reader of prefix sees only processed records.
+func QuarantinePrefixFor(prefix string) string {
+	return strings.TrimSuffix(prefix, "/") + "-quarantine"
+}
 
 // ObjectKey returns the deterministic, Hive-partitioned key of an object:
 //

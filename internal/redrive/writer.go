@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/producer"
 )
 
@@ -49,7 +50,7 @@ type S3Config struct {
 	// Prefix + "-quarantine".
 	QuarantinePrefix string
 	// Compression of the objects; "" means gzip.
-	Compression ingest.Compression
+	Compression ndjson.Compression
 	// Transform is the processor's business logic; nil means ingest's default. Use
 	// the same one as the processor function, so redriven records are shaped alike.
 	Transform ingest.Transform
@@ -80,10 +81,10 @@ func ToS3(sink ingest.Sink, cfg S3Config) (*S3Writer, error) {
 		return nil, errors.New("redrive: the prefix must not be empty")
 	}
 	if cfg.QuarantinePrefix == "" {
-		cfg.QuarantinePrefix = cfg.Prefix + "-quarantine"
+		cfg.QuarantinePrefix = ndjson.QuarantinePrefixFor(cfg.Prefix)
 	}
 	if cfg.Compression == "" {
-		cfg.Compression = ingest.Gzip
+		cfg.Compression = ndjson.Gzip
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

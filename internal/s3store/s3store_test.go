@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -64,5 +65,40 @@ func TestPutWrapsErrors(t *testing.T) {
 	err := New(failingClient{cause}, "b").Put(context.Background(), ingest.Object{Key: "k"})
 	if !errors.Is(err, cause) {
 		t.Errorf("Put error = %v; want it to wrap %v", err, cause)
+	}
+}
+
+func TestNewClientAddressing(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_ENDPOINT_URL_S3", "")
+	for _, tc := range []struct {
+		name, global, s3 string
+		wantPathStyle    bool
+	}{
+		{"AWS", "", "", false},
+		{"AWS_ENDPOINT_URL", "http://127.0.0.1:5000", "", true},
+		{"AWS_ENDPOINT_URL_S3", "", "http://127.0.0.1:5001", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.global != "" {
+				t.Setenv("AWS_ENDPOINT_URL", tc.global)
+			} else {
+				os.Unsetenv("AWS_ENDPOINT_URL")
+			}
+			if tc.s3 != "" {
+				t.Setenv("AWS_ENDPOINT_URL_S3", tc.s3)
+			} else {
+				os.Unsetenv("AWS_ENDPOINT_URL_S3")
+			}
+			cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := NewClient(cfg).Options()
+			if o.UsePathStyle != tc.wantPathStyle {
+				t.Errorf("NewClient with %s: UsePathStyle = %v; want %v (BaseEndpoint %v)", tc.name, o.UsePathStyle, tc.wantPathStyle, aws.ToString(o.BaseEndpoint))
+			}
+		})
 	}
 }

@@ -139,7 +139,7 @@ func invoke(t *testing.T, a *Aggregator, ev events.SQSEvent) []string {
 func TestHandleReportsOnlyFailedMessages(t *testing.T) {
 	src := &fakeSource{}
 	key := "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-1.ndjson"
-	src.put(key, "e1", ndjson(randomRecordsN(5)))
+	src.put(key, "e1", ndBody(randomRecordsN(5)))
 	src.put("processed/bad.ndjson.gz", "e2", []byte("not gzip"))
 	store := &fakeStore{}
 	a := newTestAggregator(t, src, store)
@@ -181,7 +181,7 @@ func TestHandleStoreAndSourceErrors(t *testing.T) {
 		{"both fine", &fakeSource{}, &fakeStore{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.src.put(key, "e1", ndjson(randomRecordsN(3)))
+			tc.src.put(key, "e1", ndBody(randomRecordsN(3)))
 			a := newTestAggregator(t, tc.src, tc.store)
 			got := invoke(t, a, events.SQSEvent{Records: []events.SQSMessage{sqsMessage("m1", s3Body("b", key, "e1", "ObjectCreated:Put"))}})
 			if (len(got) == 1) != tc.failed {
@@ -197,12 +197,12 @@ func TestHandleStoreAndSourceErrors(t *testing.T) {
 func TestObjectFollowsOverwrites(t *testing.T) {
 	src := &fakeSource{}
 	key := "processed/a.ndjson"
-	src.put(key, "v1", ndjson(randomRecordsN(3)))
+	src.put(key, "v1", ndBody(randomRecordsN(3)))
 	overwrites := 0
 	src.onGet = func(string) {
 		if overwrites < 2 {
 			overwrites++
-			src.put(key, fmt.Sprintf("v%d", overwrites+1), ndjson(randomRecordsN(3+overwrites)))
+			src.put(key, fmt.Sprintf("v%d", overwrites+1), ndBody(randomRecordsN(3+overwrites)))
 		}
 	}
 	store := &fakeStore{}
@@ -216,8 +216,8 @@ func TestObjectFollowsOverwrites(t *testing.T) {
 
 	// An object that never stops changing is given up on (SQS retries later).
 	key2 := "processed/b.ndjson"
-	src.put(key2, "w0", ndjson(randomRecordsN(2)))
-	src.onGet = func(string) { overwrites++; src.put(key2, fmt.Sprintf("w%d", overwrites), ndjson(randomRecordsN(2))) }
+	src.put(key2, "w0", ndBody(randomRecordsN(2)))
+	src.onGet = func(string) { overwrites++; src.put(key2, fmt.Sprintf("w%d", overwrites), ndBody(randomRecordsN(2))) }
 	if err := a.Object(context.Background(), "b", key2); err == nil || !strings.Contains(err.Error(), "giving up") {
 		t.Errorf("Object(ever-changing) = %v; want a giving-up error", err)
 	}
@@ -289,7 +289,7 @@ func TestSampleEvent(t *testing.T) {
 	assertJSONEqual(t, []byte(ev.Records[0].Body), body)
 
 	src := &fakeSource{}
-	src.put(wantKey, r.S3.Object.ETag, gzipped(ndjson(randomRecordsN(4))))
+	src.put(wantKey, r.S3.Object.ETag, gzipped(ndBody(randomRecordsN(4))))
 	store := &fakeStore{}
 	a := newTestAggregator(t, src, store)
 	if got := invoke(t, a, ev); len(got) != 0 {

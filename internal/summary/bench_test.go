@@ -10,7 +10,7 @@ import (
 // hours; bytes/s are of the decompressed NDJSON.
 func BenchmarkParseObject(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	plain := ndjson(randomRecords(r, 1000, 100, 2))
+	plain := ndBody(randomRecords(r, 1000, 100, 2))
 	body := gzipped(plain)
 	b.SetBytes(int64(len(plain)))
 	b.ReportAllocs()

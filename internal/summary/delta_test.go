@@ -10,7 +10,7 @@ import (
 
 func parse(t *testing.T, recs []testRecord) *Contribution {
 	t.Helper()
-	c, err := Config{}.ParseObject("k.ndjson", ndjson(recs))
+	c, err := Config{}.ParseObject("k.ndjson", ndBody(recs))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func FuzzParseObject(f *testing.F) {
 		cfg := Config{}
 		c, err := cfg.ParseObject("processed/x.ndjson", body)
 		if err != nil {
-			t.Fatalf("ParseObject(plain) = %v; only lines over MaxLineBytes may fail", err)
+			t.Fatalf("ParseObject(plain) = %v; only lines over ndjson.MaxLineBytes may fail", err)
 		}
 		nonBlank := int64(0)
 		for _, l := range bytes.Split(body, []byte("\n")) {

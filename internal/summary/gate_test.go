@@ -59,7 +59,7 @@ func TestBatchAppliesObjectsWithSharedKeysOneAtATime(t *testing.T) {
 	for i, hour := range []int{10, 10, 10, 12, 12, 12} {
 		key := fmt.Sprintf("processed/year=2026/month=11/day=21/hour=%02d/shardId-00000000000%d-1.ndjson", hour, i)
 		at := time.Date(2026, 11, 21, hour, i, 0, 0, time.UTC)
-		src.put(key, "e", ndjson([]testRecord{{device: fmt.Sprintf("sensor-%04d", i), at: at, temp: "21.5"}}))
+		src.put(key, "e", ndBody([]testRecord{{device: fmt.Sprintf("sensor-%04d", i), at: at, temp: "21.5"}}))
 		msgs = append(msgs, sqsMessage(fmt.Sprint(i), s3Body("b", key, "e", "ObjectCreated:Put")))
 	}
 	store := &overlapStore{busy: map[Key]string{}}

@@ -49,8 +49,8 @@ func randomRecords(r *rand.Rand, n, devices, hours int) []testRecord {
 	return out
 }
 
-// ndjson renders records as a plain object body.
-func ndjson(recs []testRecord) []byte {
+// ndBody renders records as a plain object body.
+func ndBody(recs []testRecord) []byte {
 	var b bytes.Buffer
 	for i, r := range recs {
 		b.WriteString(r.line(i + 1))

@@ -8,50 +8,20 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
-
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
-// MaxLineBytes bounds one NDJSON line. A Kinesis record holds at most 10 MiB, which
-// base64 and the line's metadata grow by about a third.
-const MaxLineBytes = 16 << 20
-
-// ErrUnsupportedObject is returned for an object whose key has none of the
-// extensions the processor writes (.ndjson.gz, .ndjson.zst, .ndjson).
-var ErrUnsupportedObject = errors.New("unsupported object: want a .ndjson.gz, .ndjson.zst or .ndjson key")
-
 // ParseObject decodes one processed object (gzip, zstd or plain by the key's
-// extension) and aggregates its records. A body that cannot be decompressed is an
-// error; bad lines are not: they are counted in Stats.
+// extension, see package ndjson) and aggregates its records. A body that cannot be
+// decompressed is an error (ndjson.ErrUnsupportedObject for a key of no known
+// extension); bad lines are not: they are counted in Stats.
 func (c Config) ParseObject(key string, body []byte) (*Contribution, error) {
-	var r io.Reader
-	switch {
-	case strings.HasSuffix(key, ".ndjson.gz"):
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil, fmt.Errorf("object %s: not gzip: %w", key, err)
-		}
-		defer zr.Close()
-		r = zr
-	case strings.HasSuffix(key, ".ndjson.zst"):
-		dec, err := zstdDecoder()
-		if err != nil {
-			return nil, err
-		}
-		out, err := dec.DecodeAll(body, nil)
-		if err != nil {
-			return nil, fmt.Errorf("object %s: not zstd: %w", key, err)
-		}
-		r = bytes.NewReader(out)
-	case strings.HasSuffix(key, ".ndjson"):
-		r = bytes.NewReader(body)
-	default:
-		return nil, fmt.Errorf("object %s: %w", key, ErrUnsupportedObject)
+	r, err := ndjson.NewReader(key, body)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", key, err)
 	}
 	contrib, err := c.Parse(r)
 	if err != nil {
@@ -60,35 +30,17 @@ func (c Config) ParseObject(key string, body []byte) (*Contribution, error) {
 	return contrib, nil
 }
 
-var (
-	zstdOnce sync.Once
-	zstdDec  *zstd.Decoder
-	zstdErr  error
-)
-
-// zstdDecoder returns a shared decoder; DecodeAll is safe for concurrent use.
-func zstdDecoder() (*zstd.Decoder, error) {
-	zstdOnce.Do(func() {
-		zstdDec, zstdErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
-		if zstdErr != nil {
-			zstdErr = fmt.Errorf("zstd decoder: %w", zstdErr)
-		}
-	})
-	return zstdDec, zstdErr
-}
-
 // Parse aggregates the NDJSON lines read from r (already decompressed). It fails
-// only when r fails or a line exceeds MaxLineBytes.
+// only when r fails or a line exceeds ndjson.MaxLineBytes.
 func (c Config) Parse(r io.Reader) (*Contribution, error) {
 	p := newParser(c.withDefaults())
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
+	sc := ndjson.NewScanner(r)
 	for sc.Scan() {
 		p.line(sc.Bytes())
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("line %d longer than %d bytes: %w", p.stats.Lines+1, MaxLineBytes, err)
+			return nil, fmt.Errorf("line %d longer than %d bytes: %w", p.stats.Lines+1, ndjson.MaxLineBytes, err)
 		}
 		return nil, fmt.Errorf("read line %d: %w", p.stats.Lines+1, err)
 	}

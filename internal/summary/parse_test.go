@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/streamlake/streamlake/internal/ndjson"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
@@ -178,8 +180,8 @@ func TestParseObjectCompression(t *testing.T) {
 			t.Errorf("%s: ParseObject(%s) = %v; want an error naming the key and containing %q", tc.name, tc.key, err, tc.wantErr)
 		}
 	}
-	if _, err := (Config{}).ParseObject("x.csv", nil); !errors.Is(err, ErrUnsupportedObject) {
-		t.Errorf("ParseObject(x.csv) = %v; want ErrUnsupportedObject", err)
+	if _, err := (Config{}).ParseObject("x.csv", nil); !errors.Is(err, ndjson.ErrUnsupportedObject) {
+		t.Errorf("ParseObject(x.csv) = %v; want ndjson.ErrUnsupportedObject", err)
 	}
 }
 
@@ -188,7 +190,7 @@ func TestParseEmptyAndLongLines(t *testing.T) {
 	if err != nil || len(c.Summaries) != 0 || c.Stats.Lines != 0 {
 		t.Errorf("ParseObject(empty) = %+v, %v; want an empty contribution", c, err)
 	}
-	long := strings.Repeat("x", MaxLineBytes+1)
+	long := strings.Repeat("x", ndjson.MaxLineBytes+1)
 	if _, err := (Config{}).Parse(strings.NewReader(long)); err == nil || !strings.Contains(err.Error(), "longer than") {
 		t.Errorf("Parse(line over MaxLineBytes) = %v; want a line-too-long error", err)
 	}

@@ -12,8 +12,8 @@ func TestFromObjectsAndCompare(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	recs := randomRecords(r, 300, 8, 3)
 	objs := []Object{
-		{Key: "processed/a.ndjson.gz", Body: gzipped(ndjson(recs[:100]))},
-		{Key: "processed/b.ndjson", Body: ndjson(recs[100:])},
+		{Key: "processed/a.ndjson.gz", Body: gzipped(ndBody(recs[:100]))},
+		{Key: "processed/b.ndjson", Body: ndBody(recs[100:])},
 	}
 	got, stats, err := FromObjects(Config{}, objs)
 	if err != nil {

@@ -1,4 +1,4 @@
-package dynamostore
+package s3store
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
-// s3API is the part of *s3.Client that S3Objects calls.
-type s3API interface {
+// getObjectAPI is the part of *s3.Client that Reader calls.
+type getObjectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
@@ -24,19 +24,18 @@ type s3API interface {
 // MaxObjectBytes bounds the compressed size of an object the aggregator reads.
 const MaxObjectBytes = 256 << 20
 
-// S3Objects is the aggregator's summary.ObjectSource over Amazon S3 (GetObject and
-// HeadObject, which the s3:GetObject permission covers). It lives next to the
-// DynamoDB store because the aggregator is their only user. It is safe for
-// concurrent use if its client is (an *s3.Client is).
-type S3Objects struct {
-	client s3API
+// Reader is the aggregator's summary.ObjectSource over Amazon S3 (GetObject and
+// HeadObject, which the s3:GetObject permission covers). It reads any bucket its
+// client may. It is safe for concurrent use if its client is (an *s3.Client is).
+type Reader struct {
+	client getObjectAPI
 }
 
-// NewS3Objects returns an ObjectSource reading through client.
-func NewS3Objects(client s3API) *S3Objects { return &S3Objects{client: client} }
+// NewReader returns a Reader reading through client.
+func NewReader(client getObjectAPI) *Reader { return &Reader{client: client} }
 
 // GetObject implements summary.ObjectSource. A missing key is summary.ErrNotFound.
-func (o *S3Objects) GetObject(ctx context.Context, bucket, key string) (*summary.Object, error) {
+func (o *Reader) GetObject(ctx context.Context, bucket, key string) (*summary.Object, error) {
 	out, err := o.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)},
 		func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	if err != nil {
@@ -63,7 +62,7 @@ func (o *S3Objects) GetObject(ctx context.Context, bucket, key string) (*summary
 }
 
 // ObjectETag implements summary.ObjectSource with HeadObject.
-func (o *S3Objects) ObjectETag(ctx context.Context, bucket, key string) (string, error) {
+func (o *Reader) ObjectETag(ctx context.Context, bucket, key string) (string, error) {
 	// A HEAD response has no body to validate a checksum against.
 	out, err := o.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)},
 		func(o *s3.Options) { o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired })
