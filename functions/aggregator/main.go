@@ -28,27 +28,40 @@ import (
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
+// settings is the function's configuration.
+type settings struct {
+	table   string
+	summary summary.Config
+	agg     []summary.Option
+	store   []dynamostore.Option
+	metrics metrics.Config
+}
+
+// settingsFromEnv reads the configuration from the environment variables above.
+func settingsFromEnv(getenv func(string) string) (c settings, err error) {
+	if c.table = getenv("TABLE_NAME"); c.table == "" {
+		return c, errors.New("TABLE_NAME is not set")
+	}
+	if c.summary, err = summary.ConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.agg, err = summary.OptionsFromEnv(getenv); err != nil {
+		return c, err
+	}
+	c.store, err = dynamostore.OptionsFromEnv(getenv)
+	c.metrics = metrics.ConfigFromEnv(getenv)
+	return c, err
+}
+
 func main() {
-	if err := run(context.Background()); err != nil {
+	if err := run(context.Background(), os.Getenv); err != nil {
 		fmt.Fprintf(os.Stderr, "aggregator: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		return errors.New("TABLE_NAME is not set")
-	}
-	cfg, err := summary.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	aggOpts, err := summary.OptionsFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	storeOpts, err := dynamostore.OptionsFromEnv(os.Getenv)
+func run(ctx context.Context, getenv func(string) string) error {
+	cfg, err := settingsFromEnv(getenv)
 	if err != nil {
 		return err
 	}
@@ -56,18 +69,19 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
-	emf, err := metrics.New(os.Stdout, metrics.ConfigFromEnv(os.Getenv))
+	emf, err := metrics.New(os.Stdout, cfg.metrics)
 	if err != nil {
 		return err
 	}
 	logger := lambdacontext.NewLogger()
 	agg, err := summary.NewAggregator(s3store.NewReader(s3store.NewClient(awsCfg)),
-		meteredStore{dynamostore.New(dynamodb.NewFromConfig(awsCfg), table, storeOpts...)},
-		cfg, append(aggOpts, summary.WithLogger(logger))...)
+		dynamostore.New(dynamodb.NewFromConfig(awsCfg), cfg.table, cfg.store...), cfg.summary,
+		append(cfg.agg, summary.WithLogger(logger), summary.WithObserve(func(ctx context.Context, s summary.BatchStats) {
+			emf.EmitOrLog(ctx, logger, batchMetrics(s))
+		}))...)
 	if err != nil {
 		return err
 	}
-	// One metric line per invocation (see metrics.go).
-	lambda.Start(metered(agg.Handle, emf, logger))
+	lambda.Start(agg.Handle)
 	return nil
 }

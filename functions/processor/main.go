@@ -39,43 +39,58 @@ import (
 	"github.com/streamlake/streamlake/internal/s3store"
 )
 
+// settings is the function's configuration.
+type settings struct {
+	bucket  string
+	ingest  ingest.Config // prefixes and compression
+	metrics metrics.Config
+}
+
+// settingsFromEnv reads the configuration from the environment variables above.
+func settingsFromEnv(getenv func(string) string) (settings, error) {
+	c := settings{
+		bucket:  getenv("BUCKET_NAME"),
+		ingest:  ingest.Config{ProcessedPrefix: getenv("PROCESSED_PREFIX"), QuarantinePrefix: getenv("QUARANTINE_PREFIX"), Compression: ndjson.Gzip},
+		metrics: metrics.ConfigFromEnv(getenv),
+	}
+	if c.bucket == "" {
+		return c, errors.New("BUCKET_NAME is not set")
+	}
+	if v := getenv("COMPRESSION"); v != "" {
+		comp, err := ndjson.ParseCompression(v)
+		if err != nil {
+			return c, fmt.Errorf("COMPRESSION: %w", err)
+		}
+		c.ingest.Compression = comp
+	}
+	return c, nil
+}
+
 func main() {
-	if err := run(context.Background()); err != nil {
+	if err := run(context.Background(), os.Getenv); err != nil {
 		fmt.Fprintf(os.Stderr, "processor: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
-	setMemoryLimit(os.Getenv)
-	bucket := os.Getenv("BUCKET_NAME")
-	if bucket == "" {
-		return errors.New("BUCKET_NAME is not set")
-	}
-	compression := ndjson.Gzip
-	if v := os.Getenv("COMPRESSION"); v != "" {
-		c, err := ndjson.ParseCompression(v)
-		if err != nil {
-			return fmt.Errorf("COMPRESSION: %w", err)
-		}
-		compression = c
+func run(ctx context.Context, getenv func(string) string) error {
+	setMemoryLimit(getenv)
+	cfg, err := settingsFromEnv(getenv)
+	if err != nil {
+		return err
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("load AWS config: %w", err)
 	}
-	emf, err := metrics.New(os.Stdout, metrics.ConfigFromEnv(os.Getenv))
+	emf, err := metrics.New(os.Stdout, cfg.metrics)
 	if err != nil {
 		return err
 	}
 	logger := lambdacontext.NewLogger()
-	p, err := ingest.New(s3store.New(s3store.NewClient(awsCfg), bucket), ingest.Config{
-		ProcessedPrefix:  os.Getenv("PROCESSED_PREFIX"),
-		QuarantinePrefix: os.Getenv("QUARANTINE_PREFIX"),
-		Compression:      compression,
-		Logger:           logger,
-		Observe:          func(ctx context.Context, s ingest.BatchStats) { emit(ctx, emf, logger, batchMetrics(s)) },
-	})
+	cfg.ingest.Logger = logger
+	cfg.ingest.Observe = func(ctx context.Context, s ingest.BatchStats) { emf.EmitOrLog(ctx, logger, batchMetrics(s)) }
+	p, err := ingest.New(s3store.New(s3store.NewClient(awsCfg), cfg.bucket), cfg.ingest)
 	if err != nil {
 		return err
 	}

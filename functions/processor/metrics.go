@@ -18,25 +18,17 @@ func batchMetrics(b ingest.BatchStats) *metrics.Set {
 	s.AddMetric(metrics.BytesIn, float64(b.BytesIn))
 	s.AddMetric(metrics.BytesOut, float64(b.BytesOut))
 	s.AddMetric(metrics.ObjectsWritten, float64(b.Objects))
-	s.AddMetric(metrics.BatchDuration, milliseconds(b.Duration.Microseconds()))
+	s.AddMetric(metrics.BatchDuration, metrics.InMilliseconds(b.Duration))
 	failed := 0.0
 	if b.Failed {
 		failed = 1
 	}
 	s.AddMetric(metrics.BatchFailures, failed)
 	if !b.FirstArrival.IsZero() {
-		s.AddMetric(metrics.OldestRecordAge, milliseconds(max(b.Start.Sub(b.FirstArrival).Microseconds(), 0)))
+		s.AddMetric(metrics.OldestRecordAge, metrics.InMilliseconds(max(b.Start.Sub(b.FirstArrival), 0)))
 		s.Property("shardId", b.ShardID)
 	}
 	return &s
-}
-
-func milliseconds(us int64) float64 { return float64(us) / 1000 }
-
-func emit(ctx context.Context, w *metrics.Writer, logger *slog.Logger, s *metrics.Set) {
-	if err := w.Emit(ctx, s); err != nil {
-		logger.ErrorContext(ctx, "emit metrics", "error", err)
-	}
 }
 
 // metered is the function's handler: the processor's raw-event handler, plus the
@@ -57,7 +49,7 @@ func (h metered) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		}
 		var s metrics.Set
 		s.AddMetric(m, 1)
-		emit(ctx, h.emf, h.logger, &s)
+		h.emf.EmitOrLog(ctx, h.logger, &s)
 	}
 	return out, err
 }

@@ -88,6 +88,46 @@ type Aggregator struct {
 	logger      *slog.Logger
 	concurrency int
 	maxRounds   int
+	observe     func(context.Context, BatchStats)
+}
+
+// BatchStats is what Handle did with one SQS batch.
+type BatchStats struct {
+	// Messages is the number of messages in the batch; Failed is the number
+	// reported in batchItemFailures (all of them when Handle returns an error).
+	Messages, Failed int
+	// Objects counts the object versions whose contribution was applied, and
+	// Duplicates those whose contribution was already applied (their lines are
+	// not counted again). Items is the number of summary items changed.
+	Objects, Duplicates, Items int
+	// Lines sums the line statistics of the applied object versions.
+	Lines Stats
+	// Start is when Handle began the batch; Duration is how long it took.
+	Start    time.Time
+	Duration time.Duration
+}
+
+// batchTally collects a batch's BatchStats from the goroutines aggregating its
+// objects.
+type batchTally struct {
+	mu sync.Mutex
+	s  BatchStats
+}
+
+// applied counts one successful Store.Apply.
+func (t *batchTally) applied(c *Contribution, res ApplyResult) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if res.Duplicate {
+		t.s.Duplicates++
+		return
+	}
+	t.s.Objects++
+	t.s.Items += res.Changes
+	t.s.Lines.Add(c.Stats)
 }
 
 // Option configures an Aggregator.
@@ -97,6 +137,20 @@ type Option func(*Aggregator)
 // under prefix + "/". The default "" accepts every key.
 func WithPrefix(prefix string) Option {
 	return func(a *Aggregator) { a.prefix = strings.TrimSuffix(prefix, "/") }
+}
+
+// WithObserve makes Handle call observe once per invocation, on its goroutine,
+// before it returns, with what the batch did (for metrics), also when Handle
+// returns an error. Objects aggregated through Aggregator.Object are not observed.
+//
+// This is the metering style of both functions (ingest.Config.Observe is the
+// processor's): the handler reports a value once it is done, and the function
+// turns it into its metric line. Counting through a wrapper of the Store that
+// finds a tally in the context would pass a value through context.Context as an
+// out-parameter, invisible in any signature, and count nothing when a caller
+// forgets to put the tally there.
+func WithObserve(observe func(ctx context.Context, s BatchStats)) Option {
+	return func(a *Aggregator) { a.observe = observe }
 }
 
 // WithLogger sets the logger (default slog.Default()).
@@ -138,6 +192,21 @@ type objectRef struct{ bucket, key string }
 //
 // See https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html.
 func (a *Aggregator) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	if a.observe == nil {
+		return a.handle(ctx, ev, nil)
+	}
+	t := &batchTally{s: BatchStats{Messages: len(ev.Records), Start: time.Now()}}
+	resp, err := a.handle(ctx, ev, t) // returns once every object's goroutine is done
+	t.s.Duration = time.Since(t.s.Start)
+	t.s.Failed = len(resp.BatchItemFailures)
+	if err != nil {
+		t.s.Failed = len(ev.Records)
+	}
+	a.observe(ctx, t.s)
+	return resp, err
+}
+
+func (a *Aggregator) handle(ctx context.Context, ev events.SQSEvent, tally *batchTally) (events.SQSEventResponse, error) {
 	if len(ev.Records) == 0 {
 		return events.SQSEventResponse{}, errors.New("aggregator: event has no SQS Records: not an SQS event")
 	}
@@ -178,7 +247,7 @@ func (a *Aggregator) Handle(ctx context.Context, ev events.SQSEvent) (events.SQS
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = a.object(work, r.bucket, r.key, gate)
+			errs[i] = a.object(work, r.bucket, r.key, gate, tally)
 		}()
 	}
 	wg.Wait()
@@ -258,12 +327,13 @@ func (a *Aggregator) parseMessage(ctx context.Context, m events.SQSMessage) ([]o
 // summaries end with the contribution of the latest version. A missing object is
 // logged and skipped (its applied contribution, if any, stays).
 func (a *Aggregator) Object(ctx context.Context, bucket, key string) error {
-	return a.object(ctx, bucket, key, nil)
+	return a.object(ctx, bucket, key, nil, nil)
 }
 
 // object is Object; with a gate, the store applies the contribution only while no
-// other object of the batch is applying one with a summary key in common.
-func (a *Aggregator) object(ctx context.Context, bucket, key string, gate *keyGate) error {
+// other object of the batch is applying one with a summary key in common; with a
+// tally, each contribution applied is counted in it.
+func (a *Aggregator) object(ctx context.Context, bucket, key string, gate *keyGate, tally *batchTally) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("object %s: %w", key, err)
 	}
@@ -291,6 +361,7 @@ func (a *Aggregator) object(ctx context.Context, bucket, key string, gate *keyGa
 			return fmt.Errorf("apply object %s (etag %s): %w", key, obj.ETag, err)
 		}
 		a.log(ctx, obj, c, res, round)
+		tally.applied(c, res)
 		if res.Duplicate && res.Resumed == 0 {
 			return nil
 		}

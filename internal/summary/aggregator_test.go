@@ -313,3 +313,57 @@ func assertJSONEqual(t *testing.T, want, got []byte) {
 		t.Errorf("JSON round trip (-want +got):\n%s", diff)
 	}
 }
+
+func TestHandleObserve(t *testing.T) {
+	src := &fakeSource{}
+	good := "processed/a.ndjson"
+	body := string(ndBody(randomRecordsN(5))) + "not json\n"
+	src.put(good, "e1", []byte(body))
+	src.put("processed/b.ndjson.gz", "e2", []byte("not gzip"))
+	store := &fakeStore{applied: map[string]string{"processed/c.ndjson": "e3"}}
+	src.put("processed/c.ndjson", "e3", ndBody(randomRecordsN(2)))
+	var got []BatchStats
+	a, err := NewAggregator(src, store, Config{}, WithPrefix("processed/"), WithLogger(slog.New(slog.DiscardHandler)),
+		WithObserve(func(_ context.Context, s BatchStats) { got = append(got, s) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Config{}.ParseObject(good, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		sqsMessage("ok", s3Body("b", good, "e1", "ObjectCreated:Put")),
+		sqsMessage("corrupt", s3Body("b", "processed/b.ndjson.gz", "e2", "ObjectCreated:Put")),
+		sqsMessage("dup", s3Body("b", "processed/c.ndjson", "e3", "ObjectCreated:Put")),
+	}}
+	if _, err := a.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Handle(context.Background(), events.SQSEvent{}); err == nil {
+		t.Fatal("Handle(no records) succeeded; want a function error")
+	}
+	// Object is not a batch: nothing is observed.
+	if err := a.Object(context.Background(), "b", "processed/c.ndjson"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("observed %d batches; want 2 (one per Handle)", len(got))
+	}
+	if got[0].Start.IsZero() || got[0].Duration <= 0 || got[1].Start.IsZero() {
+		t.Errorf("observed Start, Duration = %v, %v; want the batch's", got[0].Start, got[0].Duration)
+	}
+	for i := range got {
+		got[i].Start, got[i].Duration = time.Time{}, 0
+	}
+	wantStats := []BatchStats{
+		{Messages: 3, Failed: 1, Objects: 1, Duplicates: 1, Items: len(want.Summaries), Lines: want.Stats},
+		{},
+	}
+	if want.Stats.Malformed != 1 || want.Stats.Records != 5 {
+		t.Fatalf("test object stats = %+v; want 5 records and 1 malformed line", want.Stats)
+	}
+	if diff := cmp.Diff(wantStats, got); diff != "" {
+		t.Errorf("observed stats (-want +got):\n%s", diff)
+	}
+}
