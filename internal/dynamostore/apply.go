@@ -131,24 +131,15 @@ func (s *Store) readBlob(ctx context.Context, objectKey string, rev int64, parts
 		keys[i] = keyAttrs(blobKey(objectKey, rev, i))
 	}
 	got := map[string][]byte{}
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, s.backoff(attempt)); err != nil {
-				return nil, err
-			}
+	err := s.batchGet(ctx, "contribution of "+objectKey, keys, types.KeysAndAttributes{}, func(item map[string]types.AttributeValue) error {
+		sk, _ := getString(item, attrSK)
+		if b, ok := item[attrData].(*types.AttributeValueMemberB); ok {
+			got[sk] = b.Value
 		}
-		resp, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fmt.Errorf("read contribution of %s: %w", objectKey, err)
-		}
-		for _, item := range resp.Responses[s.table] {
-			sk, _ := getString(item, attrSK)
-			if b, ok := item[attrData].(*types.AttributeValueMemberB); ok {
-				got[sk] = b.Value
-			}
-		}
-		req = resp.UnprocessedKeys
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var blob []byte
 	for i := 0; i < parts; i++ {
@@ -474,30 +465,15 @@ func (s *Store) readExtremes(ctx context.Context, changes []summary.Change) (map
 	for _, ch := range changes {
 		keys = append(keys, keyAttrs(ch.Key))
 	}
-	for len(keys) > 0 {
-		n := min(100, len(keys))
-		req := map[string]types.KeysAndAttributes{s.table: {
-			Keys: keys[:n], ConsistentRead: aws.Bool(true),
-			ProjectionExpression: aws.String(strings.Join(proj, ", ")), ExpressionAttributeNames: e.names,
-		}}
-		keys = keys[n:]
-		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt > 0 {
-				if err := sleep(ctx, s.backoff(attempt)); err != nil {
-					return nil, err
-				}
-			}
-			resp, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("read summaries: %w", err)
-			}
-			for _, item := range resp.Responses[s.table] {
-				pk, _ := getString(item, attrPK)
-				sk, _ := getString(item, attrSK)
-				out[summary.Key{PK: pk, SK: sk}] = item
-			}
-			req = resp.UnprocessedKeys
-		}
+	ka := types.KeysAndAttributes{ProjectionExpression: aws.String(strings.Join(proj, ", ")), ExpressionAttributeNames: e.names}
+	err := s.batchGet(ctx, "summaries", keys, ka, func(item map[string]types.AttributeValue) error {
+		pk, _ := getString(item, attrPK)
+		sk, _ := getString(item, attrSK)
+		out[summary.Key{PK: pk, SK: sk}] = item
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -61,36 +61,60 @@ func (s *Store) Query(ctx context.Context, pk string, from, to time.Time) ([]Ite
 // keys without an item are absent from the result.
 func (s *Store) Get(ctx context.Context, keys []summary.Key) (map[summary.Key]*summary.Summary, error) {
 	out := map[summary.Key]*summary.Summary{}
-	keys = slices.Clone(keys)
-	for len(keys) > 0 {
-		n := min(100, len(keys))
-		batch := make([]map[string]types.AttributeValue, 0, n)
-		for _, k := range keys[:n] {
-			batch = append(batch, keyAttrs(k))
+	batch := make([]map[string]types.AttributeValue, 0, len(keys))
+	for _, k := range keys {
+		batch = append(batch, keyAttrs(k))
+	}
+	err := s.batchGet(ctx, "summaries", batch, types.KeysAndAttributes{}, func(raw map[string]types.AttributeValue) error {
+		k, sum, err := decodeSummary(raw, s.ttlAttr)
+		if err != nil {
+			return err
 		}
-		keys = keys[n:]
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: batch, ConsistentRead: aws.Bool(true)}}
+		out[k] = sum
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// maxBatchGetKeys is the most keys one BatchGetItem call may ask for.
+const maxBatchGetKeys = 100
+
+// batchGet reads the items with keys by consistent BatchGetItem calls of at most
+// maxBatchGetKeys keys each, with ka's projection, and calls each for every
+// item found (in no particular order); keys without an item are skipped. It
+// asks again, with backoff, for the keys DynamoDB returns as UnprocessedKeys (a
+// batch over 16 MB or throttled); what names what is read in errors. An error
+// from each stops the reads and is returned as is.
+//
+// See https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html.
+func (s *Store) batchGet(ctx context.Context, what string, keys []map[string]types.AttributeValue, ka types.KeysAndAttributes, each func(item map[string]types.AttributeValue) error) error {
+	ka.ConsistentRead = aws.Bool(true)
+	for len(keys) > 0 {
+		n := min(maxBatchGetKeys, len(keys))
+		ka.Keys, keys = keys[:n], keys[n:]
+		req := map[string]types.KeysAndAttributes{s.table: ka}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := sleep(ctx, s.backoff(attempt)); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			resp, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, fmt.Errorf("read summaries: %w", err)
+				return fmt.Errorf("read %s: %w", what, err)
 			}
-			for _, raw := range resp.Responses[s.table] {
-				k, sum, err := decodeSummary(raw, s.ttlAttr)
-				if err != nil {
-					return nil, err
+			for _, item := range resp.Responses[s.table] {
+				if err := each(item); err != nil {
+					return err
 				}
-				out[k] = sum
 			}
 			req = resp.UnprocessedKeys
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // ScanSummaries reads every summary item of the table (device and fleet hours;
