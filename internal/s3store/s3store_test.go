@@ -16,18 +16,25 @@ import (
 	"github.com/streamlake/streamlake/internal/motoserver"
 )
 
-func TestPutAgainstMoto(t *testing.T) {
+// motoBucket starts moto server (or fails, under make test) and creates bucket.
+func motoBucket(t *testing.T, bucket string) *s3.Client {
+	t.Helper()
 	motoserver.ForTest(t)
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := s3.NewFromConfig(cfg)
-	bucket := "s3store-test-bucket"
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	client := NewClient(cfg)
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
+	return client
+}
+
+func TestPutAgainstMoto(t *testing.T) {
+	ctx := context.Background()
+	bucket := "s3store-test-bucket"
+	client := motoBucket(t, bucket)
 	store := New(client, bucket)
 	obj := ingest.Object{
 		Key:         "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-1.ndjson",
