@@ -9,6 +9,9 @@
 // METRICS_NAMESPACE, SERVICE_NAME (package metrics: one Embedded Metric Format line
 // per invocation with the objects, records and summary items aggregated, the
 // duplicates skipped and the records with missing or unusable fields).
+//
+// Metering: summary.WithObserve hands each batch's summary.BatchStats to the
+// metric line, as ingest.Config.Observe does in the processor.
 package main
 
 import (

@@ -7,6 +7,9 @@
 // package metrics). The Go soft memory limit follows the function's memory
 // (memlimit.go) unless GOMEMLIMIT is set.
 //
+// Metering: ingest.Config.Observe hands each batch's ingest.BatchStats to the
+// metric line, as summary.WithObserve does in the aggregator (which says why).
+//
 // Telemetry: logs are JSON through lambdacontext.NewLogger (requestId on every
 // line); every invocation prints one CloudWatch Embedded Metric Format line
 // (records received, written and quarantined, bytes in and out, objects written,
@@ -47,21 +50,16 @@ type settings struct {
 }
 
 // settingsFromEnv reads the configuration from the environment variables above.
-func settingsFromEnv(getenv func(string) string) (settings, error) {
-	c := settings{
-		bucket:  getenv("BUCKET_NAME"),
-		ingest:  ingest.Config{ProcessedPrefix: getenv("PROCESSED_PREFIX"), QuarantinePrefix: getenv("QUARANTINE_PREFIX"), Compression: ndjson.Gzip},
-		metrics: metrics.ConfigFromEnv(getenv),
-	}
+func settingsFromEnv(getenv func(string) string) (c settings, err error) {
+	c.bucket, c.metrics = getenv("BUCKET_NAME"), metrics.ConfigFromEnv(getenv)
+	c.ingest = ingest.Config{ProcessedPrefix: getenv("PROCESSED_PREFIX"), QuarantinePrefix: getenv("QUARANTINE_PREFIX"), Compression: ndjson.Gzip}
 	if c.bucket == "" {
 		return c, errors.New("BUCKET_NAME is not set")
 	}
 	if v := getenv("COMPRESSION"); v != "" {
-		comp, err := ndjson.ParseCompression(v)
-		if err != nil {
+		if c.ingest.Compression, err = ndjson.ParseCompression(v); err != nil {
 			return c, fmt.Errorf("COMPRESSION: %w", err)
 		}
-		c.ingest.Compression = comp
 	}
 	return c, nil
 }
