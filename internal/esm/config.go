@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // Starting positions for StartingPosition [S1, S7].
@@ -31,7 +33,7 @@ const (
 	DefaultPollInterval        = time.Second
 	DefaultDiscoveryInterval   = 5 * time.Second
 	DefaultRetryBackoff        = 100 * time.Millisecond
-	DefaultRecordAgeCondition  = ConditionRecordAgeExceeded
+	DefaultRecordAgeCondition  = onfailure.ConditionRecordAgeExceeded
 	getRecordsMaxLimit         = 10000 // GetRecords returns at most 10,000 records [S8]
 	minBufferedRecordsPerShard = 1000
 	getRecordsTimeout          = 30 * time.Second

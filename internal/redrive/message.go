@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
@@ -32,12 +32,12 @@ type InvalidMessageError struct{ Reason string }
 func (e *InvalidMessageError) Error() string { return "not a Kinesis on-failure record: " + e.Reason }
 
 // ParseMessage decodes an SQS message body holding a Kinesis on-failure record
-// (AWS's exact shape, esm.OnFailureRecord), or an SNS notification wrapping one (an
+// (AWS's exact shape, onfailure.Record), or an SNS notification wrapping one (an
 // SNS on-failure destination subscribed to a queue without raw message delivery),
 // and returns the range it names. Every problem is an *InvalidMessageError.
-func ParseMessage(body string) (esm.OnFailureRecord, Range, error) {
-	invalid := func(format string, a ...any) (esm.OnFailureRecord, Range, error) {
-		return esm.OnFailureRecord{}, Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
+func ParseMessage(body string) (onfailure.Record, Range, error) {
+	invalid := func(format string, a ...any) (onfailure.Record, Range, error) {
+		return onfailure.Record{}, Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
 	}
 	var probe struct {
 		Type             string           `json:"Type"`
@@ -66,19 +66,19 @@ func ParseMessage(body string) (esm.OnFailureRecord, Range, error) {
 	case probe.KinesisBatchInfo == nil:
 		return invalid("no KinesisBatchInfo")
 	}
-	var rec esm.OnFailureRecord
+	var rec onfailure.Record
 	if err := json.Unmarshal([]byte(trimmed), &rec); err != nil {
 		return invalid("decode: %v", err)
 	}
 	rng, err := rangeOf(rec.KinesisBatchInfo)
 	if err != nil {
-		return esm.OnFailureRecord{}, Range{}, err
+		return onfailure.Record{}, Range{}, err
 	}
 	return rec, rng, nil
 }
 
 // rangeOf validates a KinesisBatchInfo.
-func rangeOf(b esm.KinesisBatchInfo) (Range, error) {
+func rangeOf(b onfailure.KinesisBatchInfo) (Range, error) {
 	invalid := func(format string, a ...any) (Range, error) {
 		return Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
 	}
