@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,7 +211,7 @@ func (m *KinesisMapping) addShards(listed []shardInfo, child bool) {
 		}
 		m.waiting[info.id] = info
 	}
-	for _, id := range sortedKeys(m.waiting) {
+	for _, id := range slices.Sorted(maps.Keys(m.waiting)) {
 		info := m.waiting[id]
 		if !m.parentFinishedLocked(info.parent) || !m.parentFinishedLocked(info.adjacentParent) {
 			continue
@@ -279,34 +281,11 @@ func (m *KinesisMapping) discover(ctx context.Context) {
 // and Run's error if Run fails. A shard blocked by a failing batch with infinite
 // retries never drains, as with AWS.
 func (m *KinesisMapping) RunUntilDrained(ctx context.Context, producerDone <-chan struct{}) error {
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- m.Run(runCtx) }()
-	stopped := func(err error) error {
-		return cmp.Or(err, ctx.Err(), errors.New("esm: mapping stopped before the stream was drained"))
-	}
-	if producerDone != nil {
-		select {
-		case err := <-errc:
-			return stopped(err)
-		case <-producerDone:
-		}
-	}
-	epoch := m.drainEpoch.Add(1)
-	tick := time.NewTicker(min(max(m.s.pollInterval/2, time.Millisecond), 100*time.Millisecond))
-	defer tick.Stop()
-	for {
-		if m.drained(epoch) {
-			cancel()
-			return <-errc
-		}
-		select {
-		case err := <-errc:
-			return stopped(err)
-		case <-tick.C:
-		}
-	}
+	period := min(max(m.s.pollInterval/2, time.Millisecond), 100*time.Millisecond)
+	return runUntilDrained(ctx, producerDone, "stream", period, m.Run, func() func(context.Context) bool {
+		epoch := m.drainEpoch.Add(1)
+		return func(context.Context) bool { return m.drained(epoch) }
+	})
 }
 
 // drained reports whether every shard of the running mapping caught up after
