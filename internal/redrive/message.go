@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/record"
 )
@@ -105,17 +107,16 @@ func rangeOf(b onfailure.KinesisBatchInfo) (Range, error) {
 }
 
 // parseStreamARN returns the region and name of a Kinesis stream ARN
-// (arn:<partition>:kinesis:<region>:<account>:stream/<name>).
-func parseStreamARN(arn string) (region, name string, err error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "kinesis" || parts[3] == "" || parts[4] == "" {
-		return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(arn, 120))
+// (arn:<partition>:kinesis:<region>:<account>:stream/<name>), parsed with the
+// SDK's ARN parser.
+func parseStreamARN(s string) (region, name string, err error) {
+	a, err := arn.Parse(s)
+	if err == nil && a.Partition != "" && a.Service == "kinesis" && a.Region != "" && a.AccountID != "" {
+		if name, ok := strings.CutPrefix(a.Resource, "stream/"); ok && name != "" && !strings.Contains(name, "/") {
+			return a.Region, name, nil
+		}
 	}
-	name, ok := strings.CutPrefix(parts[5], "stream/")
-	if !ok || name == "" || strings.Contains(name, "/") {
-		return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(arn, 120))
-	}
-	return parts[3], name, nil
+	return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(s, 120))
 }
 
 func abbreviate(s string, n int) string {
