@@ -86,12 +86,16 @@ func New(cfg Config, kin KinesisAPI, sqs SQSAPI, inv Invoker) (*KinesisMapping, 
 	case s.destination != nil && sqs == nil:
 		return nil, errors.New("esm: an SQS client is required with an on-failure destination")
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log = log.With("streamArn", cfg.StreamARN, "functionArn", cfg.FunctionARN)
+	log := mappingLogger(cfg.Logger, "streamArn", cfg.StreamARN, "functionArn", cfg.FunctionARN)
 	return &KinesisMapping{s: s, now: now, kin: kin, sqs: sqs, inv: inv, log: log}, nil
+}
+
+// mappingLogger returns l (nil discards) with a mapping's attributes.
+func mappingLogger(l *slog.Logger, attrs ...any) *slog.Logger {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	return l.With(attrs...)
 }
 
 // Run polls every shard of the stream and invokes the function until ctx is

@@ -72,11 +72,7 @@ func NewSQS(cfg SQSConfig, api SQSReceiveAPI, inv Invoker) (*SQSMapping, error) 
 	case inv == nil:
 		return nil, errors.New("esm: an Invoker is required")
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log = log.With("queueArn", cfg.QueueARN, "functionArn", cfg.FunctionARN)
+	log := mappingLogger(cfg.Logger, "queueArn", cfg.QueueARN, "functionArn", cfg.FunctionARN)
 	return &SQSMapping{s: s, api: api, inv: inv, log: log, receipts: &receiptFile{path: cfg.ReceiptFile, queueARN: cfg.QueueARN, held: map[string]bool{}}}, nil
 }
 
