@@ -47,7 +47,7 @@ type KinesisMapping struct {
 	shards  []*shard             // started in the current or last run
 	known   map[string]shardInfo // every shard listed, by id
 	waiting map[string]shardInfo // listed shards not started yet: a parent is unfinished
-	run     *runState            // of the current run, nil between runs
+	run     *group               // of the current run, nil between runs; shards discovered while running join it
 	ready   bool                 // the first shards of the current run are started
 }
 
@@ -56,14 +56,6 @@ type shardInfo struct {
 	id, parent, adjacentParent string
 	// endSeq is the shard's EndingSequenceNumber, "" while it is open.
 	endSeq string
-}
-
-// runState is what a running Run shares with the goroutines it starts, so that
-// shards discovered while running join the same run.
-type runState struct {
-	ctx  context.Context
-	wg   *sync.WaitGroup
-	fail func(error)
 }
 
 // New validates cfg as CreateEventSourceMapping would [S1, S7] and returns a
@@ -142,38 +134,28 @@ func (m *KinesisMapping) Run(ctx context.Context) error {
 	// they are read from their start, not from StartingPosition.
 	resumed := !store.empty()
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		failOnce sync.Once
-		firstErr error
-	)
-	fail := func(err error) {
-		if err == nil || runCtx.Err() != nil {
-			return
-		}
-		failOnce.Do(func() { firstErr = err; cancel() })
-	}
-	wg.Go(func() {
-		store.run(runCtx, func(err error) {
+	g := newGroup(ctx)
+	defer g.cancel()
+	g.start(func(ctx context.Context) error {
+		store.run(ctx, func(err error) {
 			m.ctr.checkpointWriteErrors.Add(1)
 			m.log.Warn("checkpoint write failed; will retry", "error", err)
 		})
+		return nil
 	})
 	m.mu.Lock()
 	m.shards, m.known, m.waiting = nil, map[string]shardInfo{}, map[string]shardInfo{}
-	m.run = &runState{ctx: runCtx, wg: &wg, fail: fail}
+	m.run = g
 	m.mu.Unlock()
 	m.addShards(listed, resumed)
-	wg.Go(func() { m.discoverLoop(runCtx) })
+	g.start(func(ctx context.Context) error { m.discoverLoop(ctx); return nil })
 	m.mu.Lock()
 	m.ready = true
 	n := len(m.shards)
 	m.mu.Unlock()
 	m.log.Info("event source mapping started", "shards", n)
 
-	wg.Wait()
+	firstErr := g.wait()
 	m.mu.Lock()
 	m.run = nil
 	m.mu.Unlock()
@@ -246,10 +228,9 @@ func (m *KinesisMapping) parentFinishedLocked(id string) bool {
 
 // startLocked starts the reader and lanes of sh in the current run.
 func (m *KinesisMapping) startLocked(sh *shard) {
-	r := m.run
-	r.wg.Go(func() { r.fail(sh.read(r.ctx)) })
+	m.run.start(sh.read)
 	for _, l := range sh.lanes {
-		r.wg.Go(func() { r.fail(l.run(r.ctx)) })
+		m.run.start(l.run)
 	}
 }
 

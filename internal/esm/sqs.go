@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -99,23 +98,14 @@ func (m *SQSMapping) Run(ctx context.Context) error {
 		return err
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		failOnce sync.Once
-		firstErr error
-	)
+	g := newGroup(ctx)
+	defer g.cancel()
 	for range m.s.pollers {
-		wg.Go(func() {
-			if err := m.poll(runCtx); err != nil && runCtx.Err() == nil {
-				failOnce.Do(func() { firstErr = err; cancel() })
-			}
-		})
+		g.start(m.poll)
 	}
 	m.ready.Store(true)
 	m.log.Info("event source mapping started", "pollers", m.s.pollers, "visibilityTimeout", m.visibility.Load())
-	wg.Wait()
+	firstErr := g.wait()
 	m.ready.Store(false)
 	return firstErr
 }
