@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/redrive"
 )
@@ -122,7 +122,7 @@ func TestRedriveCommand(t *testing.T) {
 		t.Fatalf("read back: %v", err)
 	}
 	send := func(start, end string) {
-		body, _ := json.Marshal(esm.OnFailureRecord{Version: "1.0", KinesisBatchInfo: esm.KinesisBatchInfo{
+		body, _ := json.Marshal(onfailure.Record{Version: "1.0", KinesisBatchInfo: onfailure.KinesisBatchInfo{
 			ShardID: "shardId-000000000000", StartSequenceNumber: start, EndSequenceNumber: end, BatchSize: 3, StreamARN: arn}})
 		if _, err := sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(body))}); err != nil {
 			t.Fatal(err)

@@ -139,3 +139,31 @@ func BenchmarkDrainMoto(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkReceiptFileUpdate measures one ReceiptFile rewrite as an SQS
+// mapping does it after every receive and every settled batch: 10 messages
+// held, then released, with 100 other handles in the file.
+func BenchmarkReceiptFileUpdate(b *testing.B) {
+	f := &receiptFile{path: b.TempDir() + "/receipts.json", queueARN: "arn:aws:sqs:us-east-1:123456789012:q", held: map[string]bool{}}
+	other := make([]*sqsMessage, 100)
+	for i := range other {
+		other[i] = &sqsMessage{receipt: fmt.Sprintf("other-%03d-%s", i, strings.Repeat("r", 100))}
+	}
+	if err := f.update(other, true); err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]*sqsMessage, 10)
+	for i := range batch {
+		batch[i] = &sqsMessage{receipt: fmt.Sprintf("batch-%03d-%s", i, strings.Repeat("r", 100))}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := f.update(batch, true); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.update(batch, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(2, "writes/op")
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/streamlake/streamlake/internal/lambdahost"
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // The failfn binary is built once per test binary, on first use, into a
@@ -336,12 +337,12 @@ func TestBinaryBisectIsolatesPoisonRecord(t *testing.T) {
 	}
 	r := ofr[0]
 	invs := fn.invocations()
-	wantRC := OnFailureRequestContext{RequestID: invs[5].RequestID, FunctionARN: testFunctionARN,
-		Condition: ConditionRetryAttemptsExhausted, ApproximateInvokeCount: 2}
+	wantRC := onfailure.RequestContext{RequestID: invs[5].RequestID, FunctionARN: testFunctionARN,
+		Condition: onfailure.ConditionRetryAttemptsExhausted, ApproximateInvokeCount: 2}
 	if diff := cmp.Diff(wantRC, r.RequestContext); diff != "" {
 		t.Errorf("requestContext (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new(FunctionErrorUnhandled)}, r.ResponseContext); diff != "" {
+	if diff := cmp.Diff(onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new(onfailure.FunctionErrorUnhandled)}, r.ResponseContext); diff != "" {
 		t.Errorf("responseContext (-want +got):\n%s", diff)
 	}
 	info := r.KinesisBatchInfo
@@ -389,22 +390,22 @@ func TestBinaryRetriesExhausted(t *testing.T) {
 	}
 	r := ofr[0]
 	arrival := e.arrivals(arn, shards[0])
-	want := OnFailureRecord{
-		RequestContext: OnFailureRequestContext{
+	want := onfailure.Record{
+		RequestContext: onfailure.RequestContext{
 			RequestID:              fn.invocations()[2].RequestID, // the last invocation of the batch
 			FunctionARN:            testFunctionARN,
-			Condition:              ConditionRetryAttemptsExhausted,
+			Condition:              onfailure.ConditionRetryAttemptsExhausted,
 			ApproximateInvokeCount: 3, // 1 + MaximumRetryAttempts
 		},
-		ResponseContext: OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new(FunctionErrorUnhandled)},
+		ResponseContext: onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new(onfailure.FunctionErrorUnhandled)},
 		Version:         "1.0",
 		Timestamp:       r.Timestamp,
-		KinesisBatchInfo: KinesisBatchInfo{
+		KinesisBatchInfo: onfailure.KinesisBatchInfo{
 			ShardID:                         shards[0],
 			StartSequenceNumber:             bad[0],
 			EndSequenceNumber:               bad[4],
-			ApproximateArrivalOfFirstRecord: isoMillis(arrival[bad[0]].Truncate(time.Millisecond)),
-			ApproximateArrivalOfLastRecord:  isoMillis(arrival[bad[4]].Truncate(time.Millisecond)),
+			ApproximateArrivalOfFirstRecord: onfailure.Time(arrival[bad[0]].Truncate(time.Millisecond)),
+			ApproximateArrivalOfLastRecord:  onfailure.Time(arrival[bad[4]].Truncate(time.Millisecond)),
 			BatchSize:                       5,
 			StreamARN:                       arn,
 		},
@@ -621,8 +622,8 @@ func TestBinaryCrashAndTimeout(t *testing.T) {
 			}
 			for i, r := range ofr {
 				seq := all[tc.wantDLQ[i]]
-				if r.RequestContext.Condition != ConditionRetryAttemptsExhausted || r.RequestContext.ApproximateInvokeCount != 1+tc.retries ||
-					r.ResponseContext.FunctionError == nil || *r.ResponseContext.FunctionError != FunctionErrorUnhandled {
+				if r.RequestContext.Condition != onfailure.ConditionRetryAttemptsExhausted || r.RequestContext.ApproximateInvokeCount != 1+tc.retries ||
+					r.ResponseContext.FunctionError == nil || *r.ResponseContext.FunctionError != onfailure.FunctionErrorUnhandled {
 					t.Errorf("on-failure record = %+v; want RetryAttemptsExhausted after %d invocations, Unhandled", r, 1+tc.retries)
 				}
 				info := r.KinesisBatchInfo

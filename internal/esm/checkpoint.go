@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // checkpointVersion is the format version of checkpoint files.
@@ -226,36 +228,10 @@ func (s *checkpointStore) flush() error {
 	if err != nil {
 		return fmt.Errorf("encode checkpoints: %w", err)
 	}
-	if err := writeFileAtomic(s.path, append(b, '\n')); err != nil {
-		return err
+	if err := writeFileAtomic(s.path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write checkpoint file %s: %w", s.path, err)
 	}
 	s.written = changes
-	return nil
-}
-
-// writeFileAtomic replaces path with data so that readers (and a restart after a
-// crash) see either the old or the new content, never a torn file.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write checkpoint file: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write checkpoint file %s: %w", path, werr)
-	}
 	return nil
 }
 
@@ -334,4 +310,12 @@ func (t *tracker) state() (checkpoint, lastRead string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.checkpoint, t.lastRead
+}
+
+// writeFileAtomic replaces path with data so that readers (and a restart after a
+// crash) see either the old or the new content, never a torn file: renameio
+// writes a temporary file in path's directory, fsyncs it and renames it over
+// path. perm applies to a new file; an existing file keeps its permissions.
+func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	return renameio.WriteFile(path, data, perm, renameio.WithTempDir(filepath.Dir(path)))
 }

@@ -1,11 +1,11 @@
 package esm
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // Starting positions for StartingPosition [S1, S7].
@@ -31,7 +31,7 @@ const (
 	DefaultPollInterval        = time.Second
 	DefaultDiscoveryInterval   = 5 * time.Second
 	DefaultRetryBackoff        = 100 * time.Millisecond
-	DefaultRecordAgeCondition  = ConditionRecordAgeExceeded
+	DefaultRecordAgeCondition  = onfailure.ConditionRecordAgeExceeded
 	getRecordsMaxLimit         = 10000 // GetRecords returns at most 10,000 records [S8]
 	minBufferedRecordsPerShard = 1000
 	getRecordsTimeout          = 30 * time.Second
@@ -162,186 +162,121 @@ type settings struct {
 	destination               *OnFailureDestination
 }
 
-// arn is a parsed Amazon Resource Name.
-type arn struct {
-	partition, service, region, account, resource string
-}
-
-func parseARN(s string) (arn, error) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" || parts[5] == "" {
-		return arn{}, fmt.Errorf("%q is not an ARN (arn:partition:service:region:account:resource)", s)
-	}
-	return arn{partition: parts[1], service: parts[2], region: parts[3], account: parts[4], resource: parts[5]}, nil
-}
-
 // validate checks cfg as CreateEventSourceMapping would [S1, S7] and applies the
 // defaults. All problems are reported together.
 func (cfg Config) validate(now time.Time) (settings, error) {
 	s := settings{Config: cfg}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var p problems
 
-	if cfg.FunctionARN == "" {
-		bad("FunctionARN is required")
-	} else if a, err := parseARN(cfg.FunctionARN); err != nil {
-		bad("FunctionARN: %v", err)
-	} else if a.service != "lambda" || !strings.HasPrefix(a.resource, "function:") {
-		bad("FunctionARN %q is not a Lambda function ARN", cfg.FunctionARN)
-	}
+	p.functionARN(cfg.FunctionARN)
 
 	var streamRegion string
-	if cfg.StreamARN == "" {
-		bad("StreamARN is required")
-	} else if a, err := parseARN(cfg.StreamARN); err != nil {
-		bad("StreamARN: %v", err)
-	} else if a.service != "kinesis" || !strings.HasPrefix(a.resource, "stream/") || len(a.resource) == len("stream/") {
-		bad("StreamARN %q is not a Kinesis stream ARN (arn:aws:kinesis:region:account:stream/name)", cfg.StreamARN)
-	} else if stream, consumer, ok := strings.Cut(cfg.StreamARN, "/consumer/"); ok {
+	a, ok := p.requiredARN("StreamARN", cfg.StreamARN)
+	stream, consumer, isConsumer := strings.Cut(cfg.StreamARN, "/consumer/")
+	switch {
+	case !ok:
+	case a.Service != "kinesis" || !strings.HasPrefix(a.Resource, "stream/") || len(a.Resource) == len("stream/"):
+		p.add("StreamARN %q is not a Kinesis stream ARN (arn:aws:kinesis:region:account:stream/name)", cfg.StreamARN)
+	case isConsumer:
 		name, _, _ := strings.Cut(consumer, ":")
-		if name == "" || strings.Contains(name, "/") || stream == "arn:"+a.partition+":kinesis:"+a.region+":"+a.account+":stream/" {
-			bad("StreamARN %q is not an enhanced fan-out consumer ARN (<stream ARN>/consumer/<name>:<timestamp>)", cfg.StreamARN)
+		if name == "" || strings.Contains(name, "/") || stream == "arn:"+a.Partition+":kinesis:"+a.Region+":"+a.AccountID+":stream/" {
+			p.add("StreamARN %q is not an enhanced fan-out consumer ARN (<stream ARN>/consumer/<name>:<timestamp>)", cfg.StreamARN)
 		} else {
 			s.ConsumerARN, s.consumerName, s.StreamARN = cfg.StreamARN, name, stream
-			streamRegion = a.region
+			streamRegion = a.Region
 		}
-	} else {
-		streamRegion = a.region
+	default:
+		streamRegion = a.Region
 	}
-	s.region = cfg.Region
-	if s.region == "" {
-		s.region = streamRegion
-	} else if streamRegion != "" && streamRegion != cfg.Region {
-		bad("Region %q differs from the stream's region %q", cfg.Region, streamRegion)
-	}
+	s.region = p.region(cfg.Region, streamRegion, "stream")
 
 	switch cfg.StartingPosition {
 	case StartingPositionTrimHorizon, StartingPositionLatest:
 		if !cfg.StartingPositionTimestamp.IsZero() {
-			bad("StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP")
+			p.add("StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP")
 		}
 	case StartingPositionAtTimestamp:
 		if cfg.StartingPositionTimestamp.IsZero() {
-			bad("StartingPosition AT_TIMESTAMP needs StartingPositionTimestamp")
+			p.add("StartingPosition AT_TIMESTAMP needs StartingPositionTimestamp")
 		} else if cfg.StartingPositionTimestamp.After(now) {
-			bad("StartingPositionTimestamp %s is in the future", cfg.StartingPositionTimestamp.UTC().Format(time.RFC3339))
+			p.add("StartingPositionTimestamp %s is in the future", cfg.StartingPositionTimestamp.UTC().Format(time.RFC3339))
 		}
 	case "":
-		bad("StartingPosition is required (TRIM_HORIZON, LATEST or AT_TIMESTAMP)")
+		p.add("StartingPosition is required (TRIM_HORIZON, LATEST or AT_TIMESTAMP)")
 	default:
-		bad("StartingPosition %q is not TRIM_HORIZON, LATEST or AT_TIMESTAMP", cfg.StartingPosition)
+		p.add("StartingPosition %q is not TRIM_HORIZON, LATEST or AT_TIMESTAMP", cfg.StartingPosition)
 	}
 
-	s.batchSize = cfg.BatchSize
-	if s.batchSize == 0 {
-		s.batchSize = DefaultBatchSize
-	}
-	if s.batchSize < 1 || s.batchSize > MaxBatchSize {
-		bad("BatchSize %d is outside 1–%d", cfg.BatchSize, MaxBatchSize)
-	}
-	if w := cfg.MaximumBatchingWindowInSeconds; w < 0 || w > MaxBatchingWindowInSeconds {
-		bad("MaximumBatchingWindowInSeconds %d is outside 0–%d", w, MaxBatchingWindowInSeconds)
-	}
-	s.window = time.Duration(cfg.MaximumBatchingWindowInSeconds) * time.Second
+	s.batchSize = p.batchSize(cfg.BatchSize, DefaultBatchSize, MaxBatchSize)
+	s.window, _ = p.window(cfg.MaximumBatchingWindowInSeconds)
 	s.parallelization = cfg.ParallelizationFactor
 	if s.parallelization == 0 {
 		s.parallelization = 1
 	}
 	if s.parallelization < 1 || s.parallelization > MaxParallelizationFactor {
-		bad("ParallelizationFactor %d is outside 1–%d", cfg.ParallelizationFactor, MaxParallelizationFactor)
+		p.add("ParallelizationFactor %d is outside 1–%d", cfg.ParallelizationFactor, MaxParallelizationFactor)
 	}
 
 	s.maxRetries = infinite
-	if p := cfg.MaximumRetryAttempts; p != nil {
+	if n := cfg.MaximumRetryAttempts; n != nil {
 		switch {
-		case *p == -1 || *p == MaxRetryAttempts:
+		case *n == -1 || *n == MaxRetryAttempts:
 			s.maxRetries = infinite
-		case *p >= 0 && *p < MaxRetryAttempts:
-			s.maxRetries = *p
+		case *n >= 0 && *n < MaxRetryAttempts:
+			s.maxRetries = *n
 		default:
-			bad("MaximumRetryAttempts %d is outside -1–%d", *p, MaxRetryAttempts)
+			p.add("MaximumRetryAttempts %d is outside -1–%d", *n, MaxRetryAttempts)
 		}
 	}
-	if p := cfg.MaximumRecordAgeInSeconds; p != nil {
+	if n := cfg.MaximumRecordAgeInSeconds; n != nil {
 		switch {
-		case *p == -1:
-		case *p >= MinRecordAgeInSeconds && *p <= MaxRecordAgeInSeconds:
-			s.maxAge = time.Duration(*p) * time.Second
-		case *p >= 0 && *p < MinRecordAgeInSeconds:
-			bad("MaximumRecordAgeInSeconds %d is too small: the minimum valid value is %ds (or -1 for no limit)", *p, MinRecordAgeInSeconds)
+		case *n == -1:
+		case *n >= MinRecordAgeInSeconds && *n <= MaxRecordAgeInSeconds:
+			s.maxAge = time.Duration(*n) * time.Second
+		case *n >= 0 && *n < MinRecordAgeInSeconds:
+			p.add("MaximumRecordAgeInSeconds %d is too small: the minimum valid value is %ds (or -1 for no limit)", *n, MinRecordAgeInSeconds)
 		default:
-			bad("MaximumRecordAgeInSeconds %d is outside -1 or %d–%d", *p, MinRecordAgeInSeconds, MaxRecordAgeInSeconds)
+			p.add("MaximumRecordAgeInSeconds %d is outside -1 or %d–%d", *n, MinRecordAgeInSeconds, MaxRecordAgeInSeconds)
 		}
 	}
 
-	if len(cfg.FunctionResponseTypes) > 1 {
-		bad("FunctionResponseTypes has %d entries; at most 1 (ReportBatchItemFailures) is allowed", len(cfg.FunctionResponseTypes))
-	}
-	for _, t := range cfg.FunctionResponseTypes {
-		if t != ReportBatchItemFailures {
-			bad("FunctionResponseTypes value %q is not ReportBatchItemFailures", t)
-		} else {
-			s.reportFailures = true
-		}
-	}
+	s.reportFailures = p.reportFailures(cfg.FunctionResponseTypes)
 
 	if d := cfg.DestinationConfig.OnFailure; d != nil {
 		switch a, err := parseARN(d.Destination); {
 		case d.Destination == "":
-			bad("DestinationConfig.OnFailure.Destination is empty; leave OnFailure nil for no destination")
+			p.add("DestinationConfig.OnFailure.Destination is empty; leave OnFailure nil for no destination")
 		case err != nil:
-			bad("DestinationConfig.OnFailure.Destination: %v", err)
-		case a.service != "sqs":
-			bad("DestinationConfig.OnFailure.Destination %q: only SQS on-failure destinations are emulated", d.Destination)
+			p.add("DestinationConfig.OnFailure.Destination: %v", err)
+		case a.Service != "sqs":
+			p.add("DestinationConfig.OnFailure.Destination %q: only SQS on-failure destinations are emulated", d.Destination)
 		case d.QueueURL == "":
-			bad("DestinationConfig.OnFailure.QueueURL is required with an SQS destination")
+			p.add("DestinationConfig.OnFailure.QueueURL is required with an SQS destination")
 		default:
 			s.destination = d
 		}
 	}
 
 	if cfg.InvokeIdentityArn == "" {
-		bad("InvokeIdentityArn (the function's execution role ARN) is required")
+		p.add("InvokeIdentityArn (the function's execution role ARN) is required")
 	} else if a, err := parseARN(cfg.InvokeIdentityArn); err != nil {
-		bad("InvokeIdentityArn: %v", err)
-	} else if a.service != "iam" {
-		bad("InvokeIdentityArn %q is not an IAM role ARN", cfg.InvokeIdentityArn)
+		p.add("InvokeIdentityArn: %v", err)
+	} else if a.Service != "iam" {
+		p.add("InvokeIdentityArn %q is not an IAM role ARN", cfg.InvokeIdentityArn)
 	}
 
-	s.pollInterval = orDefault(cfg.PollInterval, DefaultPollInterval)
-	if cfg.PollInterval < 0 {
-		bad("PollInterval %s is negative", cfg.PollInterval)
-	}
-	s.discoveryInterval = orDefault(cfg.DiscoveryInterval, DefaultDiscoveryInterval)
-	if cfg.DiscoveryInterval < 0 {
-		bad("DiscoveryInterval %s is negative", cfg.DiscoveryInterval)
-	}
-	s.retryBackoff = orDefault(cfg.RetryBackoff, DefaultRetryBackoff)
-	if cfg.RetryBackoff < 0 {
-		bad("RetryBackoff %s is negative", cfg.RetryBackoff)
-	}
-	s.maxPayload = cfg.MaxPayloadBytes
-	if s.maxPayload == 0 {
-		s.maxPayload = DefaultMaxPayloadBytes
-	}
-	if s.maxPayload < 0 {
-		bad("MaxPayloadBytes %d is negative", cfg.MaxPayloadBytes)
-	}
+	s.pollInterval = p.duration("PollInterval", cfg.PollInterval, DefaultPollInterval)
+	s.discoveryInterval = p.duration("DiscoveryInterval", cfg.DiscoveryInterval, DefaultDiscoveryInterval)
+	s.retryBackoff = p.duration("RetryBackoff", cfg.RetryBackoff, DefaultRetryBackoff)
+	s.maxPayload = p.maxPayload(cfg.MaxPayloadBytes)
 	s.ageCondition = cfg.RecordAgeCondition
 	if s.ageCondition == "" {
 		s.ageCondition = DefaultRecordAgeCondition
 	}
-	if len(errs) > 0 {
-		return settings{}, fmt.Errorf("invalid Kinesis event source mapping: %w", errors.Join(errs...))
+	if err := p.err("Kinesis"); err != nil {
+		return settings{}, err
 	}
 	return s, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // StreamARNOf returns the stream ARN of an EventSourceArn: the ARN itself for

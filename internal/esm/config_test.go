@@ -60,6 +60,30 @@ func TestConfigValidate(t *testing.T) {
 			c.StartingPosition, c.StartingPositionTimestamp = StartingPositionAtTimestamp, now.Add(-time.Hour)
 		}},
 		{name: "latest", edit: func(c *Config) { c.StartingPosition = StartingPositionLatest }},
+		{name: "aws-cn partition", edit: func(c *Config) {
+			c.FunctionARN = "arn:aws-cn:lambda:cn-north-1:123456789012:function:processor"
+			c.StreamARN = "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/s"
+			c.InvokeIdentityArn = "arn:aws-cn:iam::123456789012:role/r"
+		}, check: func(t *testing.T, s settings) {
+			if s.region != "cn-north-1" || s.StreamARN != "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/s" {
+				t.Errorf("region %q, stream %q; want cn-north-1 and the aws-cn stream", s.region, s.StreamARN)
+			}
+		}},
+		{name: "aws-us-gov consumer", edit: func(c *Config) {
+			c.StreamARN = "arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/s/consumer/c:1700000000"
+		}, check: func(t *testing.T, s settings) {
+			if s.region != "us-gov-west-1" || s.StreamARN != "arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/s" || s.consumerName != "c" {
+				t.Errorf("region %q, stream %q, consumer %q; want us-gov-west-1, the stream, c", s.region, s.StreamARN, s.consumerName)
+			}
+		}},
+		{name: "stream without partition", edit: func(c *Config) { c.StreamARN = "arn::kinesis:us-east-1:1:stream/s" }, wantErr: "is not an ARN"},
+		{name: "stream too few sections", edit: func(c *Config) { c.StreamARN = "arn:aws:kinesis:us-east-1:stream/s" }, wantErr: "is not an ARN"},
+		{name: "stream without stream/", edit: func(c *Config) { c.StreamARN = "arn:aws:kinesis:us-east-1:1:s" }, wantErr: "not a Kinesis stream ARN"},
+		{name: "stream without name", edit: func(c *Config) { c.StreamARN = "arn:aws:kinesis:us-east-1:1:stream/" }, wantErr: "not a Kinesis stream ARN"},
+		{name: "function without function:", edit: func(c *Config) { c.FunctionARN = "arn:aws:lambda:us-east-1:1:layer:x" }, wantErr: "not a Lambda function ARN"},
+		{name: "destination not an ARN", edit: func(c *Config) {
+			c.DestinationConfig.OnFailure = &OnFailureDestination{Destination: "q", QueueURL: "http://q"}
+		}, wantErr: "DestinationConfig.OnFailure.Destination: \"q\" is not an ARN"},
 		{name: "sqs destination", edit: func(c *Config) {
 			c.DestinationConfig.OnFailure = &OnFailureDestination{Destination: "arn:aws:sqs:us-east-1:123456789012:q", QueueURL: "http://q"}
 		}},

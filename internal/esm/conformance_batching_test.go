@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // TestConformanceBatchSize: at most BatchSize records per invocation, in order
@@ -209,9 +211,9 @@ func TestConformanceOversizedRecord(t *testing.T) {
 	}
 	r := ofr[0]
 	// Discarded before any attempt: count 1, no responseContext, as AWS records
-	// for records that expired before any invocation (see OnFailureRecord).
-	if r.RequestContext.Condition != ConditionPayloadTooLarge || r.RequestContext.ApproximateInvokeCount != 1 ||
-		r.ResponseContext != (OnFailureResponseContext{}) {
+	// for records that expired before any invocation (see onfailure.Record).
+	if r.RequestContext.Condition != onfailure.ConditionPayloadTooLarge || r.RequestContext.ApproximateInvokeCount != 1 ||
+		r.ResponseContext != (onfailure.ResponseContext{}) {
 		t.Errorf("on-failure record = %+v; want PayloadTooLarge, approximateInvokeCount 1, no responseContext", r)
 	}
 	info := r.KinesisBatchInfo

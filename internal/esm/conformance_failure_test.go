@@ -14,6 +14,8 @@ import (
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // TestConformanceBatchItemFailuresVariants: every shape of a partial batch
@@ -160,7 +162,7 @@ func TestConformancePartialFailureExhaustsRetries(t *testing.T) {
 				t.Fatalf("got %d on-failure records; want 1", len(ofr))
 			}
 			r := ofr[0]
-			if r.RequestContext.Condition != ConditionRetryAttemptsExhausted || r.RequestContext.ApproximateInvokeCount != 3 ||
+			if r.RequestContext.Condition != onfailure.ConditionRetryAttemptsExhausted || r.RequestContext.ApproximateInvokeCount != 3 ||
 				r.ResponseContext.StatusCode != 200 || r.ResponseContext.FunctionError != nil {
 				t.Errorf("on-failure record = %+v; want RetryAttemptsExhausted, 3 invocations, status 200, null functionError", r)
 			}
@@ -213,12 +215,12 @@ func TestConformanceRetriesExhausted(t *testing.T) {
 				t.Fatalf("got %d on-failure records; want 1", len(ofr))
 			}
 			r := ofr[0]
-			wantRC := OnFailureRequestContext{RequestID: r.RequestContext.RequestID, FunctionARN: testFunctionARN,
-				Condition: ConditionRetryAttemptsExhausted, ApproximateInvokeCount: retries + 1}
+			wantRC := onfailure.RequestContext{RequestID: r.RequestContext.RequestID, FunctionARN: testFunctionARN,
+				Condition: onfailure.ConditionRetryAttemptsExhausted, ApproximateInvokeCount: retries + 1}
 			if diff := cmp.Diff(wantRC, r.RequestContext); diff != "" {
 				t.Errorf("requestContext (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")}, r.ResponseContext); diff != "" {
+			if diff := cmp.Diff(onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")}, r.ResponseContext); diff != "" {
 				t.Errorf("responseContext (-want +got):\n%s", diff)
 			}
 			info := r.KinesisBatchInfo
@@ -284,7 +286,7 @@ func TestConformanceBisectIsolatesPoisonRecord(t *testing.T) {
 		t.Fatalf("got %d on-failure records; want 1", len(ofr))
 	}
 	r := ofr[0]
-	if r.RequestContext.ApproximateInvokeCount != 2 || r.RequestContext.Condition != ConditionRetryAttemptsExhausted ||
+	if r.RequestContext.ApproximateInvokeCount != 2 || r.RequestContext.Condition != onfailure.ConditionRetryAttemptsExhausted ||
 		r.ResponseContext.FunctionError == nil || *r.ResponseContext.FunctionError != "Unhandled" {
 		t.Errorf("on-failure record = %+v; want 2 invocations of the isolated record, Unhandled", r)
 	}
@@ -357,7 +359,7 @@ func TestConformanceRecordAge(t *testing.T) {
 		}
 		r := ofr[0]
 		if r.RequestContext.Condition != "RecordAgeExceeded" || r.RequestContext.ApproximateInvokeCount != 1 ||
-			r.ResponseContext != (OnFailureResponseContext{}) || r.KinesisBatchInfo.BatchSize != 4 ||
+			r.ResponseContext != (onfailure.ResponseContext{}) || r.KinesisBatchInfo.BatchSize != 4 ||
 			r.KinesisBatchInfo.StartSequenceNumber != puts[0].Seq || r.KinesisBatchInfo.EndSequenceNumber != puts[3].Seq {
 			t.Errorf("on-failure record = %+v; want RecordAgeExceeded, approximateInvokeCount 1, no responseContext, the 4 records", r)
 		}
@@ -393,7 +395,7 @@ func TestConformanceRecordAge(t *testing.T) {
 		}
 		r := ofr[0]
 		if r.RequestContext.Condition != "RecordAgeExceeded" || r.RequestContext.ApproximateInvokeCount != 4 ||
-			r.ResponseContext != (OnFailureResponseContext{}) ||
+			r.ResponseContext != (onfailure.ResponseContext{}) ||
 			r.KinesisBatchInfo.StartSequenceNumber != puts[0].Seq || r.KinesisBatchInfo.EndSequenceNumber != puts[2].Seq {
 			t.Errorf("on-failure record = %+v; want RecordAgeExceeded at attempt 4 (3 invocations), no responseContext", r)
 		}
@@ -580,7 +582,7 @@ func TestConformanceOnFailureRecordFields(t *testing.T) {
 		t.Fatalf("got %d on-failure messages; want 1", len(bodies))
 	}
 	checkOnFailureShape(t, bodies[0])
-	var r OnFailureRecord
+	var r onfailure.Record
 	if err := json.Unmarshal([]byte(bodies[0]), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -593,17 +595,17 @@ func TestConformanceOnFailureRecordFields(t *testing.T) {
 	if err != nil || len(got.Records) != 3 {
 		t.Fatalf("GetRecords = %d records, %v; want 3", len(got.Records), err)
 	}
-	want := OnFailureRecord{
-		RequestContext:  OnFailureRequestContext{RequestID: requestID, FunctionARN: testFunctionARN, Condition: "RetryAttemptsExhausted", ApproximateInvokeCount: 1},
-		ResponseContext: OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")},
+	want := onfailure.Record{
+		RequestContext:  onfailure.RequestContext{RequestID: requestID, FunctionARN: testFunctionARN, Condition: "RetryAttemptsExhausted", ApproximateInvokeCount: 1},
+		ResponseContext: onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")},
 		Version:         "1.0",
 		Timestamp:       r.Timestamp,
-		KinesisBatchInfo: KinesisBatchInfo{
+		KinesisBatchInfo: onfailure.KinesisBatchInfo{
 			ShardID:                         shards[0],
 			StartSequenceNumber:             puts[0].Seq,
 			EndSequenceNumber:               puts[2].Seq,
-			ApproximateArrivalOfFirstRecord: isoMillis(got.Records[0].ApproximateArrivalTimestamp.Truncate(time.Millisecond)),
-			ApproximateArrivalOfLastRecord:  isoMillis(got.Records[2].ApproximateArrivalTimestamp.Truncate(time.Millisecond)),
+			ApproximateArrivalOfFirstRecord: onfailure.Time(got.Records[0].ApproximateArrivalTimestamp.Truncate(time.Millisecond)),
+			ApproximateArrivalOfLastRecord:  onfailure.Time(got.Records[2].ApproximateArrivalTimestamp.Truncate(time.Millisecond)),
 			BatchSize:                       3,
 			StreamARN:                       arn,
 		},

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/streamlake/streamlake/internal/filter"
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // The tests in this file replay scenarios whose outcome was recorded against a
@@ -53,7 +54,7 @@ type recordedRun struct {
 	fn    *fakeFunction
 	m     *KinesisMapping
 	url   string
-	ofr   []OnFailureRecord
+	ofr   []onfailure.Record
 	calls map[string]int // deliveries per sequence number
 }
 
@@ -140,8 +141,8 @@ func TestRecordedKinesisBatchItemFailures(t *testing.T) {
 	}
 	got := r.ofr[0]
 	last := r.puts[5].Seq
-	if got.RequestContext.Condition != ConditionRetryAttemptsExhausted || got.RequestContext.ApproximateInvokeCount != 4 ||
-		got.ResponseContext != (OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}) ||
+	if got.RequestContext.Condition != onfailure.ConditionRetryAttemptsExhausted || got.RequestContext.ApproximateInvokeCount != 4 ||
+		got.ResponseContext != (onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}) ||
 		got.KinesisBatchInfo.BatchSize != 1 || got.KinesisBatchInfo.StartSequenceNumber != last || got.KinesisBatchInfo.EndSequenceNumber != last {
 		t.Errorf("on-failure record = %+v; want RetryAttemptsExhausted, approximateInvokeCount 4, {200 $LATEST null}, record 6 alone", got)
 	}
@@ -199,7 +200,7 @@ func TestRecordedKinesisBatchItemFailureScenarios(t *testing.T) {
 		{"null_item_identifier_failure", respondJSON(`{"batchItemFailures": [{"itemIdentifier": null}]}`), nil},
 		{"invalid_key_foo_failure", respondJSON(`{"batchItemFailures": [{"foo": 123}]}`), nil},
 		{"invalid_key_foo_null_value_failure", respondJSON(`{"batchItemFailures": [{"foo": null}]}`), nil},
-		{"unhandled_exception_in_function", Invocation{FunctionError: "Unhandled", ErrorMessage: "division by zero"}, new(FunctionErrorUnhandled)},
+		{"unhandled_exception_in_function", Invocation{FunctionError: "Unhandled", ErrorMessage: "division by zero"}, new(onfailure.FunctionErrorUnhandled)},
 	} {
 		t.Run(tc.id, func(t *testing.T) {
 			r := replayKinesis(t, []put{{Key: "test", Data: "hello"}}, func(c *Config) {
@@ -215,8 +216,8 @@ func TestRecordedKinesisBatchItemFailureScenarios(t *testing.T) {
 				t.Fatalf("got %d on-failure records; want 1", len(r.ofr))
 			}
 			got := r.ofr[0]
-			wantCtx := OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: tc.fnError}
-			if got.RequestContext.Condition != ConditionRetryAttemptsExhausted || got.RequestContext.ApproximateInvokeCount != 3 ||
+			wantCtx := onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: tc.fnError}
+			if got.RequestContext.Condition != onfailure.ConditionRetryAttemptsExhausted || got.RequestContext.ApproximateInvokeCount != 3 ||
 				!cmp.Equal(wantCtx, got.ResponseContext) || got.KinesisBatchInfo.BatchSize != 1 ||
 				got.KinesisBatchInfo.StartSequenceNumber != r.puts[0].Seq || got.KinesisBatchInfo.EndSequenceNumber != r.puts[0].Seq {
 				t.Errorf("on-failure record = %+v; want RetryAttemptsExhausted, 3, %+v, the record", got, wantCtx)
@@ -246,8 +247,8 @@ func TestRecordedKinesisOnFailureDestination(t *testing.T) {
 		t.Fatalf("got %d on-failure records; want 1", len(r.ofr))
 	}
 	got := r.ofr[0]
-	want := OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new(FunctionErrorUnhandled)}
-	if got.RequestContext.Condition != ConditionRetryAttemptsExhausted || got.RequestContext.ApproximateInvokeCount != 2 ||
+	want := onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new(onfailure.FunctionErrorUnhandled)}
+	if got.RequestContext.Condition != onfailure.ConditionRetryAttemptsExhausted || got.RequestContext.ApproximateInvokeCount != 2 ||
 		!cmp.Equal(want, got.ResponseContext) || got.KinesisBatchInfo.BatchSize != 1 {
 		t.Errorf("on-failure record = %+v; want RetryAttemptsExhausted, 2, %+v, batchSize 1", got, want)
 	}
@@ -274,8 +275,8 @@ func TestRecordedKinesisRecordAgeBeforeIngestion(t *testing.T) {
 		t.Fatalf("got %d on-failure records; want 1", len(r.ofr))
 	}
 	got := r.ofr[0]
-	if got.RequestContext.Condition != ConditionRecordAgeExceeded || got.RequestContext.ApproximateInvokeCount != 1 ||
-		got.ResponseContext != (OnFailureResponseContext{}) || got.KinesisBatchInfo.BatchSize != 1 {
+	if got.RequestContext.Condition != onfailure.ConditionRecordAgeExceeded || got.RequestContext.ApproximateInvokeCount != 1 ||
+		got.ResponseContext != (onfailure.ResponseContext{}) || got.KinesisBatchInfo.BatchSize != 1 {
 		t.Errorf("on-failure record = %+v; want RecordAgeExceeded, approximateInvokeCount 1, no responseContext, batchSize 1", got)
 	}
 }
@@ -310,8 +311,8 @@ func TestRecordedKinesisRecordAgeWhileRetrying(t *testing.T) {
 		t.Fatalf("got %d on-failure records; want 1", len(r.ofr))
 	}
 	got := r.ofr[0]
-	if got.RequestContext.Condition != ConditionRecordAgeExceeded || got.RequestContext.ApproximateInvokeCount != n+1 ||
-		got.ResponseContext != (OnFailureResponseContext{}) || got.KinesisBatchInfo.BatchSize != 1 {
+	if got.RequestContext.Condition != onfailure.ConditionRecordAgeExceeded || got.RequestContext.ApproximateInvokeCount != n+1 ||
+		got.ResponseContext != (onfailure.ResponseContext{}) || got.KinesisBatchInfo.BatchSize != 1 {
 		t.Errorf("on-failure record = %+v; want RecordAgeExceeded, approximateInvokeCount %d, no responseContext", got, n+1)
 	}
 }
@@ -356,8 +357,8 @@ func TestRecordedKinesisRecordAgeDiscardRecords(t *testing.T) {
 		t.Fatalf("got %d on-failure records; want 1", len(ofr))
 	}
 	got := ofr[0]
-	if got.RequestContext.Condition != ConditionRecordAgeExceeded || got.RequestContext.ApproximateInvokeCount != 1 ||
-		got.ResponseContext != (OnFailureResponseContext{}) || got.KinesisBatchInfo.BatchSize != 1 ||
+	if got.RequestContext.Condition != onfailure.ConditionRecordAgeExceeded || got.RequestContext.ApproximateInvokeCount != 1 ||
+		got.ResponseContext != (onfailure.ResponseContext{}) || got.KinesisBatchInfo.BatchSize != 1 ||
 		got.KinesisBatchInfo.StartSequenceNumber != first[0].Seq {
 		t.Errorf("on-failure record = %+v; want RecordAgeExceeded, 1, no responseContext, the first record alone", got)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -149,32 +151,32 @@ func TestNewOnFailureRecord(t *testing.T) {
 		name      string
 		condition string
 		att       attempt
-		wantCtx   OnFailureResponseContext
+		wantCtx   onfailure.ResponseContext
 		wantCount int
 	}{
-		{"function error", ConditionRetryAttemptsExhausted, attempt{invokes: 3, functionError: "errorString", requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5"},
-			OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")}, 3},
-		{"partial failure", ConditionRetryAttemptsExhausted, attempt{invokes: 2, requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5"},
-			OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}, 2},
+		{"function error", onfailure.ConditionRetryAttemptsExhausted, attempt{invokes: 3, functionError: "errorString", requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5"},
+			onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST", FunctionError: new("Unhandled")}, 3},
+		{"partial failure", onfailure.ConditionRetryAttemptsExhausted, attempt{invokes: 2, requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5"},
+			onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}, 2},
 		// Recorded from AWS (LocalStack test_lambda_integration_kinesis.snapshot.json,
 		// TestKinesisSource::test_kinesis_maximum_record_age_exceeded[expire-before-ingestion]):
 		// approximateInvokeCount 1 and no responseContext.
-		{"expired before any invocation", ConditionRecordAgeExceeded, attempt{requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", beforeInvoke: true},
-			OnFailureResponseContext{}, 1},
+		{"expired before any invocation", onfailure.ConditionRecordAgeExceeded, attempt{requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", beforeInvoke: true},
+			onfailure.ResponseContext{}, 1},
 		// ...[expire-while-retrying]: no responseContext after invocations either.
-		{"expired while retrying", ConditionRecordAgeExceeded, attempt{invokes: 7, functionError: "errorString", requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", beforeInvoke: true},
-			OnFailureResponseContext{}, 8},
+		{"expired while retrying", onfailure.ConditionRecordAgeExceeded, attempt{invokes: 7, functionError: "errorString", requestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", beforeInvoke: true},
+			onfailure.ResponseContext{}, 8},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := newOnFailureRecord(s, "shardId-000000000006", recs, tc.condition, tc.att, now)
-			want := OnFailureRecord{
-				RequestContext: OnFailureRequestContext{RequestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", FunctionARN: testFunctionARN,
+			want := onfailure.Record{
+				RequestContext: onfailure.RequestContext{RequestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5", FunctionARN: testFunctionARN,
 					Condition: tc.condition, ApproximateInvokeCount: tc.wantCount},
 				ResponseContext: tc.wantCtx,
 				Version:         "1.0",
 				Timestamp:       "2019-11-14T00:38:06.021Z",
-				KinesisBatchInfo: KinesisBatchInfo{
+				KinesisBatchInfo: onfailure.KinesisBatchInfo{
 					ShardID:                         "shardId-000000000006",
 					StartSequenceNumber:             "49590338271490256608559692538361571095921575989136588898",
 					EndSequenceNumber:               "49590338271490256608559692538361571095921575989136588900",
@@ -187,7 +189,7 @@ func TestNewOnFailureRecord(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("newOnFailureRecord (-want +got):\n%s", diff)
 			}
-			body, err := got.marshal()
+			body, err := marshalOnFailure(got)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +197,7 @@ func TestNewOnFailureRecord(t *testing.T) {
 		})
 	}
 	t.Run("golden", func(t *testing.T) {
-		body, err := newOnFailureRecord(s, "shardId-000000000006", recs, ConditionRetryAttemptsExhausted, tests[0].att, now).marshal()
+		body, err := marshalOnFailure(newOnFailureRecord(s, "shardId-000000000006", recs, onfailure.ConditionRetryAttemptsExhausted, tests[0].att, now))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,12 +208,12 @@ func TestNewOnFailureRecord(t *testing.T) {
 		golden(t, "on-failure-record.golden.json", append(pretty.Bytes(), '\n'))
 	})
 	t.Run("random request id", func(t *testing.T) {
-		a := newOnFailureRecord(s, "shardId-000000000006", recs, ConditionRetryAttemptsExhausted, attempt{invokes: 1}, now)
-		b := newOnFailureRecord(s, "shardId-000000000006", recs, ConditionRetryAttemptsExhausted, attempt{invokes: 1}, now)
+		a := newOnFailureRecord(s, "shardId-000000000006", recs, onfailure.ConditionRetryAttemptsExhausted, attempt{invokes: 1}, now)
+		b := newOnFailureRecord(s, "shardId-000000000006", recs, onfailure.ConditionRetryAttemptsExhausted, attempt{invokes: 1}, now)
 		if a.RequestContext.RequestID == b.RequestContext.RequestID {
 			t.Errorf("two records share request id %s; want random UUIDs", a.RequestContext.RequestID)
 		}
-		body, _ := a.marshal()
+		body, _ := marshalOnFailure(a)
 		checkOnFailureShape(t, body)
 	})
 }

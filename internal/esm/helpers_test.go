@@ -20,6 +20,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 const (
@@ -199,12 +200,12 @@ func (e *env) receiveAll(url string) []string {
 
 // onFailureRecords decodes the on-failure records in a queue, checking the
 // exact JSON shape of each.
-func (e *env) onFailureRecords(url string) []OnFailureRecord {
+func (e *env) onFailureRecords(url string) []onfailure.Record {
 	e.t.Helper()
-	var recs []OnFailureRecord
+	var recs []onfailure.Record
 	for _, body := range e.receiveAll(url) {
 		checkOnFailureShape(e.t, body)
-		var r OnFailureRecord
+		var r onfailure.Record
 		if err := json.Unmarshal([]byte(body), &r); err != nil {
 			e.t.Fatalf("decode on-failure record %s: %v", body, err)
 		}
@@ -418,7 +419,7 @@ func checkOnFailureShape(t testing.TB, body string) {
 	// test_lambda_integration_kinesis.snapshot.json,
 	// test_kinesis_maximum_record_age_exceeded[*]).
 	rc0, _ := doc["requestContext"].(map[string]any)
-	if rc0["condition"] != ConditionRetryAttemptsExhausted {
+	if rc0["condition"] != onfailure.ConditionRetryAttemptsExhausted {
 		delete(want, "responseContext")
 		delete(want[""], "responseContext")
 		if _, ok := doc["responseContext"]; ok {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // lane gathers the records of some partition keys of one shard into batches and
@@ -46,7 +48,7 @@ func (l *lane) run(ctx context.Context) error {
 			// A record whose own event exceeds the synchronous payload limit can
 			// never be invoked: project decision, send it to the on-failure
 			// destination without invoking (AWS is silent).
-			if err := l.sh.discard(ctx, []*record{tooLarge}, ConditionPayloadTooLarge, attempt{beforeInvoke: true}, &l.sh.m.ctr.droppedTooLarge); err != nil {
+			if err := l.sh.discard(ctx, []*record{tooLarge}, onfailure.ConditionPayloadTooLarge, attempt{beforeInvoke: true}, &l.sh.m.ctr.droppedTooLarge); err != nil {
 				return err
 			}
 			continue
@@ -143,7 +145,7 @@ type unit struct {
 //   - records older than MaximumRecordAgeInSeconds are discarded before the
 //     next attempt [S1, S3] (the expired prefix: arrival times grow along a
 //     shard), with approximateInvokeCount = invocations so far + 1 and no
-//     responseContext (see OnFailureRecord);
+//     responseContext (see onfailure.Record);
 //   - a host error (Invoker err) is retried without consuming a retry [S3];
 //   - success checkpoints the whole (sub)batch [S2];
 //   - a partial batch response checkpoints the records before the lowest reported
@@ -240,7 +242,7 @@ func (sh *shard) process(ctx context.Context, batch []*record) error {
 		sh.m.log.Debug("batch failed", "shardId", sh.id, "outcome", out.kind.String(), "reason", out.reason,
 			"sequenceNumber", u.recs[0].seq, "recordCount", len(u.recs), "retries", u.retries)
 		if s.maxRetries != infinite && u.retries >= s.maxRetries {
-			if err := sh.discard(ctx, u.recs, ConditionRetryAttemptsExhausted, u.att, &ctr.droppedRetries); err != nil {
+			if err := sh.discard(ctx, u.recs, onfailure.ConditionRetryAttemptsExhausted, u.att, &ctr.droppedRetries); err != nil {
 				return err
 			}
 			queue = queue[1:]

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +47,7 @@ type KinesisMapping struct {
 	shards  []*shard             // started in the current or last run
 	known   map[string]shardInfo // every shard listed, by id
 	waiting map[string]shardInfo // listed shards not started yet: a parent is unfinished
-	run     *runState            // of the current run, nil between runs
+	run     *group               // of the current run, nil between runs; shards discovered while running join it
 	ready   bool                 // the first shards of the current run are started
 }
 
@@ -54,14 +56,6 @@ type shardInfo struct {
 	id, parent, adjacentParent string
 	// endSeq is the shard's EndingSequenceNumber, "" while it is open.
 	endSeq string
-}
-
-// runState is what a running Run shares with the goroutines it starts, so that
-// shards discovered while running join the same run.
-type runState struct {
-	ctx  context.Context
-	wg   *sync.WaitGroup
-	fail func(error)
 }
 
 // New validates cfg as CreateEventSourceMapping would [S1, S7] and returns a
@@ -84,12 +78,16 @@ func New(cfg Config, kin KinesisAPI, sqs SQSAPI, inv Invoker) (*KinesisMapping, 
 	case s.destination != nil && sqs == nil:
 		return nil, errors.New("esm: an SQS client is required with an on-failure destination")
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log = log.With("streamArn", cfg.StreamARN, "functionArn", cfg.FunctionARN)
+	log := mappingLogger(cfg.Logger, "streamArn", cfg.StreamARN, "functionArn", cfg.FunctionARN)
 	return &KinesisMapping{s: s, now: now, kin: kin, sqs: sqs, inv: inv, log: log}, nil
+}
+
+// mappingLogger returns l (nil discards) with a mapping's attributes.
+func mappingLogger(l *slog.Logger, attrs ...any) *slog.Logger {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	return l.With(attrs...)
 }
 
 // Run polls every shard of the stream and invokes the function until ctx is
@@ -136,38 +134,28 @@ func (m *KinesisMapping) Run(ctx context.Context) error {
 	// they are read from their start, not from StartingPosition.
 	resumed := !store.empty()
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		failOnce sync.Once
-		firstErr error
-	)
-	fail := func(err error) {
-		if err == nil || runCtx.Err() != nil {
-			return
-		}
-		failOnce.Do(func() { firstErr = err; cancel() })
-	}
-	wg.Go(func() {
-		store.run(runCtx, func(err error) {
+	g := newGroup(ctx)
+	defer g.cancel()
+	g.start(func(ctx context.Context) error {
+		store.run(ctx, func(err error) {
 			m.ctr.checkpointWriteErrors.Add(1)
 			m.log.Warn("checkpoint write failed; will retry", "error", err)
 		})
+		return nil
 	})
 	m.mu.Lock()
 	m.shards, m.known, m.waiting = nil, map[string]shardInfo{}, map[string]shardInfo{}
-	m.run = &runState{ctx: runCtx, wg: &wg, fail: fail}
+	m.run = g
 	m.mu.Unlock()
 	m.addShards(listed, resumed)
-	wg.Go(func() { m.discoverLoop(runCtx) })
+	g.start(func(ctx context.Context) error { m.discoverLoop(ctx); return nil })
 	m.mu.Lock()
 	m.ready = true
 	n := len(m.shards)
 	m.mu.Unlock()
 	m.log.Info("event source mapping started", "shards", n)
 
-	wg.Wait()
+	firstErr := g.wait()
 	m.mu.Lock()
 	m.run = nil
 	m.mu.Unlock()
@@ -209,7 +197,7 @@ func (m *KinesisMapping) addShards(listed []shardInfo, child bool) {
 		}
 		m.waiting[info.id] = info
 	}
-	for _, id := range sortedKeys(m.waiting) {
+	for _, id := range slices.Sorted(maps.Keys(m.waiting)) {
 		info := m.waiting[id]
 		if !m.parentFinishedLocked(info.parent) || !m.parentFinishedLocked(info.adjacentParent) {
 			continue
@@ -240,10 +228,9 @@ func (m *KinesisMapping) parentFinishedLocked(id string) bool {
 
 // startLocked starts the reader and lanes of sh in the current run.
 func (m *KinesisMapping) startLocked(sh *shard) {
-	r := m.run
-	r.wg.Go(func() { r.fail(sh.read(r.ctx)) })
+	m.run.start(sh.read)
 	for _, l := range sh.lanes {
-		r.wg.Go(func() { r.fail(l.run(r.ctx)) })
+		m.run.start(l.run)
 	}
 }
 
@@ -279,34 +266,11 @@ func (m *KinesisMapping) discover(ctx context.Context) {
 // and Run's error if Run fails. A shard blocked by a failing batch with infinite
 // retries never drains, as with AWS.
 func (m *KinesisMapping) RunUntilDrained(ctx context.Context, producerDone <-chan struct{}) error {
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- m.Run(runCtx) }()
-	stopped := func(err error) error {
-		return cmp.Or(err, ctx.Err(), errors.New("esm: mapping stopped before the stream was drained"))
-	}
-	if producerDone != nil {
-		select {
-		case err := <-errc:
-			return stopped(err)
-		case <-producerDone:
-		}
-	}
-	epoch := m.drainEpoch.Add(1)
-	tick := time.NewTicker(min(max(m.s.pollInterval/2, time.Millisecond), 100*time.Millisecond))
-	defer tick.Stop()
-	for {
-		if m.drained(epoch) {
-			cancel()
-			return <-errc
-		}
-		select {
-		case err := <-errc:
-			return stopped(err)
-		case <-tick.C:
-		}
-	}
+	period := min(max(m.s.pollInterval/2, time.Millisecond), 100*time.Millisecond)
+	return runUntilDrained(ctx, producerDone, "stream", period, m.Run, func() func(context.Context) bool {
+		epoch := m.drainEpoch.Add(1)
+		return func(context.Context) bool { return m.drained(epoch) }
+	})
 }
 
 // drained reports whether every shard of the running mapping caught up after

@@ -9,106 +9,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
-
-// Conditions of an on-failure record (requestContext.condition) [S3].
-const (
-	// ConditionRetryAttemptsExhausted: MaximumRetryAttempts was reached [S3].
-	ConditionRetryAttemptsExhausted = "RetryAttemptsExhausted"
-	// ConditionRecordAgeExceeded: records were older than
-	// MaximumRecordAgeInSeconds. AWS does not document the string; this is the
-	// project's decision (configurable with Config.RecordAgeCondition).
-	ConditionRecordAgeExceeded = "RecordAgeExceeded"
-	// ConditionPayloadTooLarge: one record's event exceeds the invoke payload cap,
-	// so it cannot be delivered at all (project decision; AWS is silent).
-	ConditionPayloadTooLarge = "PayloadTooLarge"
-)
-
-// FunctionErrorUnhandled is responseContext.functionError for records discarded
-// after function errors [S3].
-const FunctionErrorUnhandled = "Unhandled"
-
-// OnFailureRecord is the invocation record Lambda sends to an SQS (or SNS)
-// on-failure destination for discarded Kinesis records [S3]: metadata only, the
-// records are re-read from the stream with GetShardIterator AT_SEQUENCE_NUMBER
-// KinesisBatchInfo.StartSequenceNumber up to EndSequenceNumber. JSON field names
-// and order are exactly AWS's; decode an SQS message body into it with
-// encoding/json. The zero value is not meaningful.
-//
-// ResponseContext is present (non-zero) only for records discarded after an
-// invocation with condition RetryAttemptsExhausted. Records discarded for age
-// (RecordAgeExceeded) carry no responseContext key at all, as AWS records them
-// (LocalStack tests/aws/services/lambda_/event_source_mapping/
-// test_lambda_integration_kinesis.snapshot.json,
-// TestKinesisSource::test_kinesis_maximum_record_age_exceeded[expire-while-retrying],
-// [expire-before-ingestion] and ::test_kinesis_maximum_record_age_exceeded_discard_records);
-// the project's PayloadTooLarge records, also discarded before an invocation,
-// follow the same shape.
-type OnFailureRecord struct {
-	RequestContext   OnFailureRequestContext  `json:"requestContext"`
-	ResponseContext  OnFailureResponseContext `json:"responseContext,omitzero"`
-	Version          string                   `json:"version"`   // "1.0"
-	Timestamp        string                   `json:"timestamp"` // ISO-8601 UTC, ms: 2019-11-14T00:38:06.021Z
-	KinesisBatchInfo KinesisBatchInfo         `json:"KinesisBatchInfo"`
-}
-
-// OnFailureRequestContext is the requestContext of an OnFailureRecord.
-type OnFailureRequestContext struct {
-	RequestID   string `json:"requestId"`
-	FunctionARN string `json:"functionArn"`
-	// Condition is one of the Condition* constants.
-	Condition string `json:"condition"`
-	// ApproximateInvokeCount numbers the attempt at which the records were
-	// discarded. After RetryAttemptsExhausted it is the number of invocations of
-	// the batch reported (1 + retries; a batch that is the rest of a partial
-	// batch response counts from its own first invocation). For records
-	// discarded before an attempt (RecordAgeExceeded, PayloadTooLarge) it is the
-	// number of invocations so far plus the attempt that was not made: 1 for
-	// records that expired before any invocation, as AWS records it (LocalStack
-	// test_lambda_integration_kinesis.snapshot.json,
-	// test_kinesis_maximum_record_age_exceeded[expire-before-ingestion]).
-	ApproximateInvokeCount int `json:"approximateInvokeCount"`
-}
-
-// OnFailureResponseContext is the responseContext of an OnFailureRecord; its
-// zero value means the record has none.
-type OnFailureResponseContext struct {
-	// StatusCode is the Invoke API status of the last invocation: 200 even for
-	// function errors.
-	StatusCode int `json:"statusCode"`
-	// ExecutedVersion is "$LATEST".
-	ExecutedVersion string `json:"executedVersion"`
-	// FunctionError is "Unhandled" if the last invocation was a function error,
-	// nil (JSON null) if it returned normally (partial or invalid batch response).
-	FunctionError *string `json:"functionError"`
-}
-
-// KinesisBatchInfo locates the discarded records; every field is always present
-// [S3].
-type KinesisBatchInfo struct {
-	ShardID                         string `json:"shardId"`
-	StartSequenceNumber             string `json:"startSequenceNumber"`
-	EndSequenceNumber               string `json:"endSequenceNumber"`
-	ApproximateArrivalOfFirstRecord string `json:"approximateArrivalOfFirstRecord"`
-	ApproximateArrivalOfLastRecord  string `json:"approximateArrivalOfLastRecord"`
-	BatchSize                       int    `json:"batchSize"`
-	StreamARN                       string `json:"streamArn"`
-}
 
 // Discard describes records a mapping gave up on; see Config.OnDiscard.
 type Discard struct {
 	// Record is the on-failure record (sent to the destination if one is set).
-	Record OnFailureRecord
+	Record onfailure.Record
 	// SequenceNumbers are the discarded records' sequence numbers, in order.
 	SequenceNumbers []string
 	// Sent reports whether Record was delivered to an on-failure destination.
 	Sent bool
-}
-
-// isoMillis formats t as ISO-8601 UTC with milliseconds, the on-failure record's
-// time format for Kinesis [S3].
-func isoMillis(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // attempt summarises the invocations of a (sub)batch for its on-failure record.
@@ -123,22 +35,22 @@ type attempt struct {
 }
 
 // newOnFailureRecord builds the record for recs (in sequence order, not empty).
-func newOnFailureRecord(s *settings, shardID string, recs []*record, condition string, a attempt, now time.Time) OnFailureRecord {
-	rec := OnFailureRecord{
-		RequestContext: OnFailureRequestContext{
+func newOnFailureRecord(s *settings, shardID string, recs []*record, condition string, a attempt, now time.Time) onfailure.Record {
+	rec := onfailure.Record{
+		RequestContext: onfailure.RequestContext{
 			RequestID:              a.requestID,
 			FunctionARN:            s.FunctionARN,
 			Condition:              condition,
 			ApproximateInvokeCount: a.invokes,
 		},
-		Version:   "1.0",
-		Timestamp: isoMillis(now),
-		KinesisBatchInfo: KinesisBatchInfo{
+		Version:   onfailure.Version,
+		Timestamp: onfailure.Time(now),
+		KinesisBatchInfo: onfailure.KinesisBatchInfo{
 			ShardID:                         shardID,
 			StartSequenceNumber:             recs[0].seq,
 			EndSequenceNumber:               recs[len(recs)-1].seq,
-			ApproximateArrivalOfFirstRecord: isoMillis(recs[0].arrival),
-			ApproximateArrivalOfLastRecord:  isoMillis(recs[len(recs)-1].arrival),
+			ApproximateArrivalOfFirstRecord: onfailure.Time(recs[0].arrival),
+			ApproximateArrivalOfLastRecord:  onfailure.Time(recs[len(recs)-1].arrival),
 			BatchSize:                       len(recs),
 			StreamARN:                       s.StreamARN,
 		},
@@ -148,20 +60,20 @@ func newOnFailureRecord(s *settings, shardID string, recs []*record, condition s
 	}
 	if a.beforeInvoke || a.invokes == 0 {
 		// Discarded before an attempt: the count includes the attempt not made
-		// and there is no responseContext (see OnFailureRecord).
+		// and there is no responseContext (see onfailure.Record).
 		rec.RequestContext.ApproximateInvokeCount = a.invokes + 1
 		return rec
 	}
-	rec.ResponseContext = OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}
+	rec.ResponseContext = onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"}
 	if a.functionError != "" {
-		fe := FunctionErrorUnhandled
+		fe := onfailure.FunctionErrorUnhandled
 		rec.ResponseContext.FunctionError = &fe
 	}
 	return rec
 }
 
-// marshal returns the SQS message body.
-func (r OnFailureRecord) marshal() (string, error) {
+// marshalOnFailure returns the SQS message body of r.
+func marshalOnFailure(r onfailure.Record) (string, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return "", fmt.Errorf("encode on-failure record: %w", err)
@@ -181,9 +93,9 @@ func newUUID() string {
 // sendOnFailure delivers rec to the SQS destination, retrying every
 // RetryBackoff until SendMessage succeeds or ctx ends, so that no discarded
 // record goes unreported.
-func (sh *shard) sendOnFailure(ctx context.Context, rec OnFailureRecord) error {
+func (sh *shard) sendOnFailure(ctx context.Context, rec onfailure.Record) error {
 	s := &sh.m.s
-	body, err := rec.marshal()
+	body, err := marshalOnFailure(rec)
 	if err != nil {
 		return err
 	}

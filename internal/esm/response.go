@@ -3,6 +3,7 @@ package esm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -76,58 +77,80 @@ func classify(inv Invocation, recs []*record, reportFailures bool) outcome {
 // sequence number, -1 for complete success, or an error for a response that
 // fails the whole batch. See classify.
 func parseBatchItemFailures(payload []byte, recs []*record) (int, error) {
-	body := bytes.TrimSpace(payload)
-	if emptyResponse(body) {
-		return -1, nil
-	}
-	if !json.Valid(body) {
-		return 0, fmt.Errorf("response is not valid JSON")
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return 0, fmt.Errorf("response is not a JSON object")
-	}
-	raw, ok := top["batchItemFailures"]
-	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return -1, nil
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return 0, fmt.Errorf("batchItemFailures is not a list")
-	}
-	if len(items) == 0 {
-		return -1, nil
-	}
-	bySeq := make(map[string]int, len(recs))
-	for i, r := range recs {
-		bySeq[r.seq] = i
-	}
+	var bySeq map[string]int
 	lowest := -1
-	for n, item := range items {
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(item, &fields); err != nil || fields == nil {
-			return 0, fmt.Errorf("batchItemFailures[%d] is not an object", n)
+	err := eachBatchItemFailure(payload, func(n int, id string) error {
+		if bySeq == nil {
+			bySeq = make(map[string]int, len(recs))
+			for i, r := range recs {
+				bySeq[r.seq] = i
+			}
 		}
-		rawID, ok := fields["itemIdentifier"]
+		i, ok := bySeq[id]
 		if !ok {
-			return 0, fmt.Errorf("batchItemFailures[%d] has no itemIdentifier", n)
-		}
-		var id *string
-		if err := json.Unmarshal(rawID, &id); err != nil {
-			return 0, fmt.Errorf("batchItemFailures[%d].itemIdentifier is not a string", n)
-		}
-		if id == nil || *id == "" {
-			return 0, fmt.Errorf("batchItemFailures[%d].itemIdentifier is null or empty", n)
-		}
-		i, ok := bySeq[*id]
-		if !ok {
-			return 0, fmt.Errorf("batchItemFailures[%d].itemIdentifier %q is not a sequence number of the batch", n, *id)
+			return fmt.Errorf("batchItemFailures[%d].itemIdentifier %q is not a sequence number of the batch", n, id)
 		}
 		if lowest < 0 || compareSeq(recs[i].seq, recs[lowest].seq) < 0 {
 			lowest = i
 		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return lowest, nil
+}
+
+// eachBatchItemFailure calls item with the index and the itemIdentifier of
+// every entry of a partial batch response's batchItemFailures, in order, and
+// returns item's first error. A response that reports no failure (see
+// emptyResponse; also {}, a missing, null or empty batchItemFailures) calls
+// item never. A body that is not a JSON object, a batchItemFailures that is not
+// a list, an entry that is not an object, or an itemIdentifier that is missing
+// (wrong key), null, empty or not a string is an error, which fails the whole
+// batch [S2, Q5]; entries are checked one at a time, so the error names the
+// first bad entry.
+func eachBatchItemFailure(payload []byte, item func(n int, id string) error) error {
+	body := bytes.TrimSpace(payload)
+	if emptyResponse(body) {
+		return nil
+	}
+	if !json.Valid(body) {
+		return errors.New("response is not valid JSON")
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return errors.New("response is not a JSON object")
+	}
+	raw, ok := top["batchItemFailures"]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return errors.New("batchItemFailures is not a list")
+	}
+	for n, entry := range items {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(entry, &fields); err != nil || fields == nil {
+			return fmt.Errorf("batchItemFailures[%d] is not an object", n)
+		}
+		rawID, ok := fields["itemIdentifier"]
+		if !ok {
+			return fmt.Errorf("batchItemFailures[%d] has no itemIdentifier", n)
+		}
+		var id *string
+		if err := json.Unmarshal(rawID, &id); err != nil {
+			return fmt.Errorf("batchItemFailures[%d].itemIdentifier is not a string", n)
+		}
+		if id == nil || *id == "" {
+			return fmt.Errorf("batchItemFailures[%d].itemIdentifier is null or empty", n)
+		}
+		if err := item(n, *id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // emptyResponse reports whether a function response (trimmed) counts as no
@@ -152,4 +175,36 @@ func emptyResponse(body []byte) bool {
 		return len(bytes.TrimSpace(body[1:len(body)-1])) == 0
 	}
 	return false
+}
+
+// parseSQSBatchItemFailures returns the messageIds a partial batch response
+// reports as failed (none for complete success), or an error for a response
+// that fails the whole batch [Q5]:
+//
+//   - an empty body, null, "", [], {}, a missing, null or empty
+//     batchItemFailures list mean complete success (see emptyResponse);
+//   - a body that is not a JSON object, a batchItemFailures that is not a list,
+//     an item that is not an object, an itemIdentifier that is missing (wrong
+//     key), null, empty, not a string, or not a messageId of the batch fail the
+//     whole batch.
+func parseSQSBatchItemFailures(payload []byte, batch []*sqsMessage) (map[string]bool, error) {
+	var ids, failed map[string]bool
+	err := eachBatchItemFailure(payload, func(n int, id string) error {
+		if ids == nil {
+			ids = make(map[string]bool, len(batch))
+			for _, msg := range batch {
+				ids[msg.id] = true
+			}
+			failed = map[string]bool{}
+		}
+		if !ids[id] {
+			return fmt.Errorf("batchItemFailures[%d].itemIdentifier %q is not a messageId of the batch", n, id)
+		}
+		failed[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return failed, nil
 }

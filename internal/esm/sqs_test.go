@@ -260,6 +260,15 @@ func TestSQSConfigValidate(t *testing.T) {
 			}
 		}},
 		{name: "fifo", mod: func(c *SQSConfig) { c.QueueARN = arn + ".fifo" }, wantErr: "FIFO queue"},
+		{name: "aws-us-gov partition", mod: func(c *SQSConfig) {
+			c.FunctionARN, c.QueueARN = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f", "arn:aws-us-gov:sqs:us-gov-west-1:123456789012:q"
+		}, check: func(t *testing.T, s sqsSettings) {
+			if s.region != "us-gov-west-1" {
+				t.Errorf("region = %q; want us-gov-west-1 (from the queue ARN)", s.region)
+			}
+		}},
+		{name: "queue ARN with a path", mod: func(c *SQSConfig) { c.QueueARN = "arn:aws:sqs:us-east-1:123456789012:a/b" }, wantErr: "is not an SQS queue ARN"},
+		{name: "queue not an ARN", mod: func(c *SQSConfig) { c.QueueARN = "arn:aws:sqs:us-east-1" }, wantErr: "QueueARN: \"arn:aws:sqs:us-east-1\" is not an ARN"},
 		{name: "not a queue ARN", mod: func(c *SQSConfig) { c.QueueARN = "arn:aws:kinesis:us-east-1:123456789012:stream/s" }, wantErr: "is not an SQS queue ARN"},
 		{name: "no queue", mod: func(c *SQSConfig) { c.QueueARN, c.QueueURL = "", "" }, wantErr: "QueueURL is required"},
 		{name: "function ARN", mod: func(c *SQSConfig) { c.FunctionARN = "aggregator" }, wantErr: "FunctionARN"},

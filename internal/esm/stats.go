@@ -117,3 +117,74 @@ func (m *KinesisMapping) Stats() Stats {
 	sort.Slice(st.Shards, func(i, j int) bool { return st.Shards[i].ShardID < st.Shards[j].ShardID })
 	return st
 }
+
+// SQSStats is a snapshot of an SQS mapping's counters since NewSQS, summed over
+// runs. The names follow the ESM metrics where one exists [S7]:
+// PolledEventCount, InvokedEventCount, FailedInvokeEventCount,
+// DeletedEventCount.
+//
+// Every received message is in exactly one of DeletedMessages, FailedMessages,
+// ReleasedMessages, DeleteFailedMessages or InFlightMessages. A message
+// delivered n times is counted n times.
+type SQSStats struct {
+	ReceivedMessages     int64 // messages received, each receipt counted (PolledEventCount)
+	InvokedMessages      int64 // messages sent to the function, each delivery counted (InvokedEventCount)
+	DeletedMessages      int64 // messages deleted after their successful processing (DeletedEventCount)
+	FailedMessages       int64 // messages left to the visibility timeout after a failure (FailedInvokeEventCount)
+	ReleasedMessages     int64 // messages given back unprocessed: host errors until the visibility timeout, or the mapping stopped
+	DeleteFailedMessages int64 // processed messages that could not be deleted; they are delivered again
+	InFlightMessages     int64 // messages held by the mapping now
+
+	Invocations      int64 // invocations that ran (host errors excluded)
+	FunctionErrors   int64 // invocations that failed with a function error
+	PartialFailures  int64 // invocations answered with valid batchItemFailures
+	InvalidResponses int64 // invocations whose partial batch response failed the whole batch
+	InvokeErrors     int64 // host errors (Invoker returned an error)
+	LargestBatch     int64 // the most messages one invocation held
+
+	ReceiveCalls  int64 // ReceiveMessage calls
+	EmptyReceives int64 // ReceiveMessage calls that returned no message
+	SQSErrors     int64 // failed SQS calls (retried)
+
+	// RecoveredMessages counts messages a previous process held when it died,
+	// made visible again at the start of a run (ReceiptFile).
+	RecoveredMessages int64
+	// ReceiptFileErrors counts failed ReceiptFile writes.
+	ReceiptFileErrors int64
+}
+
+// sqsCounters are an SQS mapping's live counters; every field is updated
+// atomically.
+type sqsCounters struct {
+	received, invoked, deleted, failed, released, deleteFailed     atomic.Int64
+	invocations, functionErrors, partialFailures, invalidResps     atomic.Int64
+	invokeErrors, maxBatch, receiveCalls, emptyReceives, sqsErrors atomic.Int64
+	recovered, receiptFileErrors                                   atomic.Int64
+}
+
+// Stats returns a snapshot of the counters. It is safe to call concurrently
+// with Run, at any time; counters read while messages are being settled may
+// be a moment apart.
+func (m *SQSMapping) Stats() SQSStats {
+	c := &m.ctr
+	return SQSStats{
+		ReceivedMessages:     c.received.Load(),
+		InvokedMessages:      c.invoked.Load(),
+		DeletedMessages:      c.deleted.Load(),
+		FailedMessages:       c.failed.Load(),
+		ReleasedMessages:     c.released.Load(),
+		DeleteFailedMessages: c.deleteFailed.Load(),
+		InFlightMessages:     m.inflight.Load(),
+		Invocations:          c.invocations.Load(),
+		FunctionErrors:       c.functionErrors.Load(),
+		PartialFailures:      c.partialFailures.Load(),
+		InvalidResponses:     c.invalidResps.Load(),
+		InvokeErrors:         c.invokeErrors.Load(),
+		LargestBatch:         c.maxBatch.Load(),
+		ReceiveCalls:         c.receiveCalls.Load(),
+		EmptyReceives:        c.emptyReceives.Load(),
+		SQSErrors:            c.sqsErrors.Load(),
+		RecoveredMessages:    c.recovered.Load(),
+		ReceiptFileErrors:    c.receiptFileErrors.Load(),
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Defaults for Options fields left empty: the names of the sample stack.
@@ -148,15 +149,15 @@ func (o Options) resolve() (Options, error) {
 		}
 		o.StreamARN = StreamARN(region, DefaultAccountID, DefaultStreamName)
 	}
-	parts := strings.SplitN(o.StreamARN, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kinesis" || parts[3] == "" || parts[4] == "" || !strings.HasPrefix(parts[5], "stream/") {
+	a, err := arn.Parse(o.StreamARN)
+	if err != nil || a.Service != "kinesis" || a.Region == "" || a.AccountID == "" || !strings.HasPrefix(a.Resource, "stream/") {
 		return o, fmt.Errorf("kinesis event: %q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", o.StreamARN)
 	}
 	if o.Region == "" {
-		o.Region = parts[3]
+		o.Region = a.Region
 	}
 	if o.InvokeIdentityARN == "" {
-		o.InvokeIdentityARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], DefaultRoleName)
+		o.InvokeIdentityARN = arn.ARN{Partition: a.Partition, Service: "iam", AccountID: a.AccountID, Resource: "role/" + DefaultRoleName}.String()
 	}
 	if o.ShardID == "" {
 		o.ShardID = DefaultShardID

@@ -179,6 +179,13 @@ func TestOptions(t *testing.T) {
 	if r.AwsRegion != "eu-west-1" || r.InvokeIdentityArn != "arn:aws:iam::111122223333:role/streamlake-processor-role" {
 		t.Errorf("region %s, role %s; want them from the stream ARN", r.AwsRegion, r.InvokeIdentityArn)
 	}
+	ev, err = Build(in, Options{StreamARN: "arn:aws-cn:kinesis:cn-north-1:111122223333:stream/other"})
+	if err != nil {
+		t.Fatalf("Build error: %v", err)
+	}
+	if r := ev.Records[0]; r.AwsRegion != "cn-north-1" || r.InvokeIdentityArn != "arn:aws-cn:iam::111122223333:role/streamlake-processor-role" {
+		t.Errorf("region %s, role %s; want them from the aws-cn stream ARN", r.AwsRegion, r.InvokeIdentityArn)
+	}
 	ev, err = Build(in, Options{Region: "ap-south-1"})
 	if err != nil {
 		t.Fatalf("Build error: %v", err)
@@ -202,6 +209,11 @@ func TestBuildErrors(t *testing.T) {
 		{"time goes back", []Record{{PartitionKey: "k", ArrivalTime: t0}, {PartitionKey: "k", ArrivalTime: t0.Add(-time.Millisecond)}}, Options{},
 			"record 1: arrival time 2026-11-21T13:39:59.999Z is before"},
 		{"bad ARN", records(1, 0), Options{StreamARN: "arn:aws:sqs:us-east-1:123456789012:queue"}, "is not a Kinesis stream ARN"},
+		{"ARN without stream/", records(1, 0), Options{StreamARN: "arn:aws:kinesis:us-east-1:123456789012:s"}, "is not a Kinesis stream ARN"},
+		{"ARN without region", records(1, 0), Options{StreamARN: "arn:aws:kinesis::123456789012:stream/s"}, "is not a Kinesis stream ARN"},
+		{"ARN without account", records(1, 0), Options{StreamARN: "arn:aws:kinesis:us-east-1::stream/s"}, "is not a Kinesis stream ARN"},
+		{"too few ARN sections", records(1, 0), Options{StreamARN: "arn:aws:kinesis:us-east-1:stream/s"}, "is not a Kinesis stream ARN"},
+		{"not an ARN", records(1, 0), Options{StreamARN: "stream/s"}, "is not a Kinesis stream ARN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

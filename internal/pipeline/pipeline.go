@@ -25,6 +25,7 @@ import (
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/localenv"
 	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/samtemplate"
 	"github.com/streamlake/streamlake/internal/sensor"
@@ -366,7 +367,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	var failures []esm.OnFailureRecord
+	var failures []onfailure.Record
 	if rep.FailureQueueURL != "" {
 		if failures, err = readFailureQueue(ctx, sqsClient, rep.FailureQueueURL); err != nil {
 			return nil, err

@@ -20,8 +20,8 @@ import (
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/sensor"
 )
 
@@ -167,7 +167,7 @@ func TestRetriesExhaustedDeadLetters(t *testing.T) {
 						t.Errorf("on-failure record lacks KinesisBatchInfo.%s: %s", k, body)
 					}
 				}
-				var rec esm.OnFailureRecord
+				var rec onfailure.Record
 				_ = json.Unmarshal([]byte(body), &rec)
 				got := ""
 				if rec.ResponseContext.FunctionError != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
@@ -285,8 +285,8 @@ func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string)
 
 // readFailureQueue receives every message of the queue, then makes them visible
 // again, so that they stay for redrive.
-func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) ([]esm.OnFailureRecord, error) {
-	var out []esm.OnFailureRecord
+func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) ([]onfailure.Record, error) {
+	var out []onfailure.Record
 	var handles []string
 	seen := map[string]bool{}
 	for {
@@ -303,7 +303,7 @@ func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) 
 				continue
 			}
 			seen[aws.ToString(m.MessageId)] = true
-			var rec esm.OnFailureRecord
+			var rec onfailure.Record
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &rec); err != nil {
 				return nil, fmt.Errorf("failure queue message %s is not an on-failure record: %w", aws.ToString(m.MessageId), err)
 			}
@@ -318,7 +318,7 @@ func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) 
 
 // account fills the record counts of rep.
 func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream map[string][]streamRecord, shardIDs []string,
-	processed, quarantine map[string][]objectLine, failures []esm.OnFailureRecord, passes func([]byte) bool, rep *Report) error {
+	processed, quarantine map[string][]objectLine, failures []onfailure.Record, passes func([]byte) bool, rep *Report) error {
 	type id struct{ shard, seq string }
 	stored := map[id]int{}
 	inQuarantine := map[id]bool{}

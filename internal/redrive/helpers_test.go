@@ -18,8 +18,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // fakeStream is a Kinesis shard store behind the narrow StreamAPI (and
@@ -272,13 +272,13 @@ func (q *fakeQueue) GetQueueAttributes(_ context.Context, _ *sqs.GetQueueAttribu
 
 // onFailureBody returns the SQS body Lambda sends for a failed range.
 func onFailureBody(streamARN, shard, start, end string, batchSize int) string {
-	rec := esm.OnFailureRecord{
-		RequestContext: esm.OnFailureRequestContext{RequestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5",
-			FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:processor", Condition: esm.ConditionRetryAttemptsExhausted, ApproximateInvokeCount: 1},
-		ResponseContext: esm.OnFailureResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"},
+	rec := onfailure.Record{
+		RequestContext: onfailure.RequestContext{RequestID: "c9b8fa9f-5a7f-4c0e-af9c-0c604cde93a5",
+			FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:processor", Condition: onfailure.ConditionRetryAttemptsExhausted, ApproximateInvokeCount: 1},
+		ResponseContext: onfailure.ResponseContext{StatusCode: 200, ExecutedVersion: "$LATEST"},
 		Version:         "1.0",
 		Timestamp:       "2026-11-21T13:00:05.000Z",
-		KinesisBatchInfo: esm.KinesisBatchInfo{ShardID: shard, StartSequenceNumber: start, EndSequenceNumber: end,
+		KinesisBatchInfo: onfailure.KinesisBatchInfo{ShardID: shard, StartSequenceNumber: start, EndSequenceNumber: end,
 			ApproximateArrivalOfFirstRecord: "2026-11-21T13:00:00.000Z", ApproximateArrivalOfLastRecord: "2026-11-21T13:00:01.000Z",
 			BatchSize: batchSize, StreamARN: streamARN},
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
@@ -32,12 +34,12 @@ type InvalidMessageError struct{ Reason string }
 func (e *InvalidMessageError) Error() string { return "not a Kinesis on-failure record: " + e.Reason }
 
 // ParseMessage decodes an SQS message body holding a Kinesis on-failure record
-// (AWS's exact shape, esm.OnFailureRecord), or an SNS notification wrapping one (an
+// (AWS's exact shape, onfailure.Record), or an SNS notification wrapping one (an
 // SNS on-failure destination subscribed to a queue without raw message delivery),
 // and returns the range it names. Every problem is an *InvalidMessageError.
-func ParseMessage(body string) (esm.OnFailureRecord, Range, error) {
-	invalid := func(format string, a ...any) (esm.OnFailureRecord, Range, error) {
-		return esm.OnFailureRecord{}, Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
+func ParseMessage(body string) (onfailure.Record, Range, error) {
+	invalid := func(format string, a ...any) (onfailure.Record, Range, error) {
+		return onfailure.Record{}, Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
 	}
 	var probe struct {
 		Type             string           `json:"Type"`
@@ -66,19 +68,19 @@ func ParseMessage(body string) (esm.OnFailureRecord, Range, error) {
 	case probe.KinesisBatchInfo == nil:
 		return invalid("no KinesisBatchInfo")
 	}
-	var rec esm.OnFailureRecord
+	var rec onfailure.Record
 	if err := json.Unmarshal([]byte(trimmed), &rec); err != nil {
 		return invalid("decode: %v", err)
 	}
 	rng, err := rangeOf(rec.KinesisBatchInfo)
 	if err != nil {
-		return esm.OnFailureRecord{}, Range{}, err
+		return onfailure.Record{}, Range{}, err
 	}
 	return rec, rng, nil
 }
 
 // rangeOf validates a KinesisBatchInfo.
-func rangeOf(b esm.KinesisBatchInfo) (Range, error) {
+func rangeOf(b onfailure.KinesisBatchInfo) (Range, error) {
 	invalid := func(format string, a ...any) (Range, error) {
 		return Range{}, &InvalidMessageError{Reason: fmt.Sprintf(format, a...)}
 	}
@@ -105,17 +107,16 @@ func rangeOf(b esm.KinesisBatchInfo) (Range, error) {
 }
 
 // parseStreamARN returns the region and name of a Kinesis stream ARN
-// (arn:<partition>:kinesis:<region>:<account>:stream/<name>).
-func parseStreamARN(arn string) (region, name string, err error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "kinesis" || parts[3] == "" || parts[4] == "" {
-		return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(arn, 120))
+// (arn:<partition>:kinesis:<region>:<account>:stream/<name>), parsed with the
+// SDK's ARN parser.
+func parseStreamARN(s string) (region, name string, err error) {
+	a, err := arn.Parse(s)
+	if err == nil && a.Partition != "" && a.Service == "kinesis" && a.Region != "" && a.AccountID != "" {
+		if name, ok := strings.CutPrefix(a.Resource, "stream/"); ok && name != "" && !strings.Contains(name, "/") {
+			return a.Region, name, nil
+		}
 	}
-	name, ok := strings.CutPrefix(parts[5], "stream/")
-	if !ok || name == "" || strings.Contains(name, "/") {
-		return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(arn, 120))
-	}
-	return parts[3], name, nil
+	return "", "", fmt.Errorf("%q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)", abbreviate(s, 120))
 }
 
 func abbreviate(s string, n int) string {

@@ -66,6 +66,12 @@ func TestParseMessage(t *testing.T) {
 		{"start after end (numerically)", good(func(m map[string]any) { m["startSequenceNumber"], m["endSequenceNumber"] = "10", "9" }), Range{}, "is after endSequenceNumber"},
 		{"bad ARN", good(func(m map[string]any) { m["streamArn"] = "arn:aws:sqs:us-east-1:1:q" }), Range{}, "not a Kinesis stream ARN"},
 		{"ARN without name", good(func(m map[string]any) { m["streamArn"] = "arn:aws:kinesis:us-east-1:1:stream/" }), Range{}, "not a Kinesis stream ARN"},
+		{"ARN with a path", good(func(m map[string]any) { m["streamArn"] = "arn:aws:kinesis:us-east-1:1:stream/a/b" }), Range{}, "not a Kinesis stream ARN"},
+		{"ARN without stream/", good(func(m map[string]any) { m["streamArn"] = "arn:aws:kinesis:us-east-1:1:mystream" }), Range{}, "not a Kinesis stream ARN"},
+		{"ARN without region", good(func(m map[string]any) { m["streamArn"] = "arn:aws:kinesis::1:stream/s" }), Range{}, "not a Kinesis stream ARN"},
+		{"ARN without partition", good(func(m map[string]any) { m["streamArn"] = "arn::kinesis:us-east-1:1:stream/s" }), Range{}, "not a Kinesis stream ARN"},
+		{"too few ARN sections", good(func(m map[string]any) { m["streamArn"] = "arn:aws:kinesis:us-east-1:stream/s" }), Range{}, "not a Kinesis stream ARN"},
+		{"not an ARN", good(func(m map[string]any) { m["streamArn"] = "mystream" }), Range{}, "not a Kinesis stream ARN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -593,6 +599,21 @@ func TestReplayFromPointInTime(t *testing.T) {
 	} {
 		if _, err := Replay(context.Background(), bad); err == nil {
 			t.Errorf("Replay(%s) = nil error", name)
+		}
+	}
+}
+
+// TestParseStreamARNPartitions: stream ARNs of every partition are accepted,
+// and the region and name come from the ARN.
+func TestParseStreamARNPartitions(t *testing.T) {
+	for _, tc := range []struct{ arn, region, name string }{
+		{"arn:aws:kinesis:us-east-1:123456789012:stream/s", "us-east-1", "s"},
+		{"arn:aws-cn:kinesis:cn-north-1:123456789012:stream/sensor-stream", "cn-north-1", "sensor-stream"},
+		{"arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/s.1_x", "us-gov-west-1", "s.1_x"},
+	} {
+		region, name, err := parseStreamARN(tc.arn)
+		if err != nil || region != tc.region || name != tc.name {
+			t.Errorf("parseStreamARN(%s) = %q, %q, %v; want %q, %q", tc.arn, region, name, err, tc.region, tc.name)
 		}
 	}
 }
