@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,7 +16,7 @@ import (
 type loader struct {
 	file  string
 	raw   map[string]any
-	lines map[string]int
+	lines Lines
 
 	stack, region, account, partition string
 	langExt                           bool
@@ -66,7 +68,7 @@ func intrinsic(m map[string]any) (string, any, bool, error) {
 
 func otherKeys(m map[string]any, except string) []string {
 	var out []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k != except {
 			out = append(out, k)
 		}
@@ -91,7 +93,7 @@ func (l *loader) resolve(v any, path string) (any, error) {
 			return l.call(fn, arg, joinKey(path, fn))
 		}
 		out := make(map[string]any, len(v))
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			r, err := l.resolve(v[k], joinKey(path, k))
 			if err != nil {
 				return nil, err
@@ -424,7 +426,7 @@ func (l *loader) sub(arg any, path string) (any, error) {
 			return nil, errorfAt(joinIndex(path, 1), "want a mapping of variables, got an intrinsic function")
 		}
 		vp := joinIndex(path, 1)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			v, err := l.resolve(m[k], joinKey(vp, k))
 			if err != nil {
 				return nil, err

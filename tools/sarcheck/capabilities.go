@@ -143,5 +143,5 @@ func valueText(v any) string {
 		}
 		return "(a mapping)"
 	}
-	return scalarString(v)
+	return fmt.Sprint(v)
 }
