@@ -465,6 +465,15 @@ func (s *scratch) scanLiteral() (vkind, error) {
 	return 0, errSyntax
 }
 
+// skipDigits returns the index of the first byte at or after i in d that is
+// not an ASCII digit.
+func skipDigits(d []byte, i int) int {
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+	}
+	return i
+}
+
 // scanNumber validates an RFC 8259 number at s.pos. What follows it is checked
 // by the caller, which expects a delimiter.
 func (s *scratch) scanNumber() error {
@@ -479,35 +488,27 @@ func (s *scratch) scanNumber() error {
 	case c == '0':
 		i++
 	case c >= '1' && c <= '9':
-		i++
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
+		i = skipDigits(d, i+1)
 	default:
 		return errSyntax
 	}
 	if i < len(d) && d[i] == '.' {
-		i++
-		j := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		if i == j {
+		j := skipDigits(d, i+1)
+		if j == i+1 {
 			return errSyntax
 		}
+		i = j
 	}
 	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
 		i++
 		if i < len(d) && (d[i] == '+' || d[i] == '-') {
 			i++
 		}
-		j := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		if i == j {
+		j := skipDigits(d, i)
+		if j == i {
 			return errSyntax
 		}
+		i = j
 	}
 	s.pos = i
 	return nil
