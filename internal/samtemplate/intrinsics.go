@@ -576,21 +576,9 @@ func equalValues(a, b any) bool {
 }
 
 func (l *loader) join(arg any, path string) (any, error) {
-	args, err := fixedArgs(arg, path, 2, "[delimiter, [values]]")
+	delim, list, err := l.scalarAndList(arg, path, "[delimiter, [values]]", "a delimiter string", "a list of values")
 	if err != nil {
 		return nil, err
-	}
-	delim, err := l.stringArg(args[0], joinIndex(path, 0), "a delimiter string")
-	if err != nil {
-		return nil, err
-	}
-	v, err := l.resolve(args[1], joinIndex(path, 1))
-	if err != nil {
-		return nil, err
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, errorfAt(joinIndex(path, 1), "want a list of values, got %s", describe(v))
 	}
 	parts := make([]string, 0, len(list))
 	for i, e := range list {
@@ -603,11 +591,7 @@ func (l *loader) join(arg any, path string) (any, error) {
 }
 
 func (l *loader) selectCall(arg any, path string) (any, error) {
-	args, err := fixedArgs(arg, path, 2, "[index, [values]]")
-	if err != nil {
-		return nil, err
-	}
-	is, err := l.stringArg(args[0], joinIndex(path, 0), "an index")
+	is, list, err := l.scalarAndList(arg, path, "[index, [values]]", "an index", "a list")
 	if err != nil {
 		return nil, err
 	}
@@ -615,18 +599,33 @@ func (l *loader) selectCall(arg any, path string) (any, error) {
 	if err != nil {
 		return nil, errorfAt(joinIndex(path, 0), "index %q is not an integer", is)
 	}
-	v, err := l.resolve(args[1], joinIndex(path, 1))
-	if err != nil {
-		return nil, err
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, errorfAt(joinIndex(path, 1), "want a list, got %s", describe(v))
-	}
 	if idx < 0 || idx >= len(list) {
 		return nil, errorfAt(joinIndex(path, 0), "index %d is out of range for a list of %d", idx, len(list))
 	}
 	return list[idx], nil
+}
+
+// scalarAndList resolves the arguments of Fn::Join and Fn::Select, a list shaped
+// [scalar, [values]]: the first resolves to a scalar (what names it in errors),
+// returned in string form, the second to a list (listWhat).
+func (l *loader) scalarAndList(arg any, path, shape, what, listWhat string) (string, []any, error) {
+	args, err := fixedArgs(arg, path, 2, shape)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := l.stringArg(args[0], joinIndex(path, 0), what)
+	if err != nil {
+		return "", nil, err
+	}
+	v, err := l.resolve(args[1], joinIndex(path, 1))
+	if err != nil {
+		return "", nil, err
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return "", nil, errorfAt(joinIndex(path, 1), "want %s, got %s", listWhat, describe(v))
+	}
+	return s, list, nil
 }
 
 func (l *loader) findInMap(arg any, path string) (any, error) {
