@@ -576,7 +576,7 @@ func equalValues(a, b any) bool {
 }
 
 func (l *loader) join(arg any, path string) (any, error) {
-	delim, list, err := l.scalarAndList(arg, path, "[delimiter, [values]]", "a delimiter string", "a list of values")
+	delim, list, err := l.scalarAndList(arg, path, "[delimiter, [values]]", "a delimiter string", "a list of values", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -591,13 +591,16 @@ func (l *loader) join(arg any, path string) (any, error) {
 }
 
 func (l *loader) selectCall(arg any, path string) (any, error) {
-	is, list, err := l.scalarAndList(arg, path, "[index, [values]]", "an index", "a list")
+	var idx int
+	_, list, err := l.scalarAndList(arg, path, "[index, [values]]", "an index", "a list", func(is string) error {
+		var err error
+		if idx, err = strconv.Atoi(is); err != nil {
+			return fmt.Errorf("index %q is not an integer", is)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	idx, err := strconv.Atoi(is)
-	if err != nil {
-		return nil, errorfAt(joinIndex(path, 0), "index %q is not an integer", is)
 	}
 	if idx < 0 || idx >= len(list) {
 		return nil, errorfAt(joinIndex(path, 0), "index %d is out of range for a list of %d", idx, len(list))
@@ -607,8 +610,9 @@ func (l *loader) selectCall(arg any, path string) (any, error) {
 
 // scalarAndList resolves the arguments of Fn::Join and Fn::Select, a list shaped
 // [scalar, [values]]: the first resolves to a scalar (what names it in errors),
-// returned in string form, the second to a list (listWhat).
-func (l *loader) scalarAndList(arg any, path, shape, what, listWhat string) (string, []any, error) {
+// returned in string form and passed to check (if not nil) before the second is
+// resolved, the second to a list (listWhat).
+func (l *loader) scalarAndList(arg any, path, shape, what, listWhat string, check func(string) error) (string, []any, error) {
 	args, err := fixedArgs(arg, path, 2, shape)
 	if err != nil {
 		return "", nil, err
@@ -616,6 +620,11 @@ func (l *loader) scalarAndList(arg any, path, shape, what, listWhat string) (str
 	s, err := l.stringArg(args[0], joinIndex(path, 0), what)
 	if err != nil {
 		return "", nil, err
+	}
+	if check != nil {
+		if err := check(s); err != nil {
+			return "", nil, errAt(joinIndex(path, 0), err)
+		}
 	}
 	v, err := l.resolve(args[1], joinIndex(path, 1))
 	if err != nil {
