@@ -145,14 +145,11 @@ func (s *scratch) object(node int32, depth int) (int32, error) {
 		return s.push(value{kind: kObject, key: -1, first: -1, next: -1}), nil
 	}
 	idx := s.push(value{kind: kObject, key: -1, first: -1, next: -1})
-	s.pos++ // '{'
-	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
+	if s.enter('}') {
 		return idx, nil
 	}
 	last := int32(-1)
-	for {
+	for ; ; s.skipWS() {
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 			return -1, errSyntax
 		}
@@ -169,12 +166,9 @@ func (s *scratch) object(node int32, depth int) (int32, error) {
 		} else {
 			child = s.t.lookup(node, s.data[kstart:kend])
 		}
-		s.skipWS()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return -1, errSyntax
+		if err := s.colon(); err != nil {
+			return -1, err
 		}
-		s.pos++
-		s.skipWS()
 		if child < 0 {
 			if err := s.skip(depth); err != nil {
 				return -1, err
@@ -185,26 +179,10 @@ func (s *scratch) object(node int32, depth int) (int32, error) {
 				return -1, err
 			}
 			s.tape[ci].key = child
-			if last < 0 {
-				s.tape[idx].first = ci
-			} else {
-				s.tape[last].next = ci
-			}
-			last = ci
+			s.link(idx, &last, ci)
 		}
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return -1, errSyntax
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipWS()
-		case '}':
-			s.pos++
-			return idx, nil
-		default:
-			return -1, errSyntax
+		if more, err := s.more('}'); !more {
+			return idx, err
 		}
 	}
 }
@@ -214,39 +192,72 @@ func (s *scratch) array(node int32, depth int) (int32, error) {
 		return -1, errDepth
 	}
 	idx := s.push(value{kind: kArray, key: -1, first: -1, next: -1})
-	s.pos++ // '['
-	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
+	if s.enter(']') {
 		return idx, nil
 	}
 	last := int32(-1)
-	for {
+	for ; ; s.skipWS() {
 		ci, err := s.value(node, depth)
 		if err != nil {
 			return -1, err
 		}
-		if last < 0 {
-			s.tape[idx].first = ci
-		} else {
-			s.tape[last].next = ci
+		s.link(idx, &last, ci)
+		if more, err := s.more(']'); !more {
+			return idx, err
 		}
-		last = ci
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return -1, errSyntax
-		}
+	}
+}
+
+// enter moves past the opening bracket at s.pos and reports whether the
+// container is empty, in which case it also moves past the closing one.
+func (s *scratch) enter(closing byte) bool {
+	s.pos++
+	s.skipWS()
+	if s.pos < len(s.data) && s.data[s.pos] == closing {
+		s.pos++
+		return true
+	}
+	return false
+}
+
+// colon moves past the ':' after an object key and the blanks around it.
+func (s *scratch) colon() error {
+	s.skipWS()
+	if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+		return errSyntax
+	}
+	s.pos++
+	s.skipWS()
+	return nil
+}
+
+// more moves past what follows a container's element: it reports true after a
+// ',' (another element follows; blanks before it are left to the caller) and
+// false after the closing bracket; anything else is a syntax error.
+func (s *scratch) more(closing byte) (bool, error) {
+	s.skipWS()
+	if s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ',':
 			s.pos++
-			s.skipWS()
-		case ']':
+			return true, nil
+		case closing:
 			s.pos++
-			return idx, nil
-		default:
-			return -1, errSyntax
+			return false, nil
 		}
 	}
+	return false, errSyntax
+}
+
+// link appends tape value ci to the children of container idx, whose last
+// child so far is *last (-1 for none).
+func (s *scratch) link(idx int32, last *int32, ci int32) {
+	if *last < 0 {
+		s.tape[idx].first = ci
+	} else {
+		s.tape[*last].next = ci
+	}
+	*last = ci
 }
 
 // skip validates the value at s.pos without recording it; depth is the number
@@ -279,69 +290,38 @@ func (s *scratch) skip(depth int) error {
 
 // skipObject validates the object at s.pos, which is at depth depth.
 func (s *scratch) skipObject(depth int) error {
-	s.pos++ // '{'
-	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
+	if s.enter('}') {
 		return nil
 	}
-	for {
+	for ; ; s.skipWS() {
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 			return errSyntax
 		}
 		if _, _, _, err := s.scanString(); err != nil {
 			return err
 		}
-		s.skipWS()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return errSyntax
+		if err := s.colon(); err != nil {
+			return err
 		}
-		s.pos++
-		s.skipWS()
 		if err := s.skip(depth); err != nil {
 			return err
 		}
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return errSyntax
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipWS()
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return errSyntax
+		if more, err := s.more('}'); !more {
+			return err
 		}
 	}
 }
 
 func (s *scratch) skipArray(depth int) error {
-	s.pos++ // '['
-	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
+	if s.enter(']') {
 		return nil
 	}
-	for {
+	for ; ; s.skipWS() {
 		if err := s.skip(depth); err != nil {
 			return err
 		}
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return errSyntax
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipWS()
-		case ']':
-			s.pos++
-			return nil
-		default:
-			return errSyntax
+		if more, err := s.more(']'); !more {
+			return err
 		}
 	}
 }
@@ -485,6 +465,15 @@ func (s *scratch) scanLiteral() (vkind, error) {
 	return 0, errSyntax
 }
 
+// skipDigits returns the index of the first byte at or after i in d that is
+// not an ASCII digit.
+func skipDigits(d []byte, i int) int {
+	for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+		i++
+	}
+	return i
+}
+
 // scanNumber validates an RFC 8259 number at s.pos. What follows it is checked
 // by the caller, which expects a delimiter.
 func (s *scratch) scanNumber() error {
@@ -499,35 +488,27 @@ func (s *scratch) scanNumber() error {
 	case c == '0':
 		i++
 	case c >= '1' && c <= '9':
-		i++
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
+		i = skipDigits(d, i+1)
 	default:
 		return errSyntax
 	}
 	if i < len(d) && d[i] == '.' {
-		i++
-		j := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		if i == j {
+		j := skipDigits(d, i+1)
+		if j == i+1 {
 			return errSyntax
 		}
+		i = j
 	}
 	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
 		i++
 		if i < len(d) && (d[i] == '+' || d[i] == '-') {
 			i++
 		}
-		j := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		if i == j {
+		j := skipDigits(d, i)
+		if j == i {
 			return errSyntax
 		}
+		i = j
 	}
 	s.pos = i
 	return nil

@@ -90,53 +90,55 @@ func (sb *sandbox) claim(id string) *invocation {
 
 // handleResponse is the function's successful response.
 func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
-	inv := sb.claim(r.PathValue("id"))
-	if inv == nil {
-		renderError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
+	inv, body, ok := sb.receive(w, r, "response")
+	if !ok {
 		return
 	}
-	body, tooLarge, err := readBody(r.Body)
-	switch {
-	case err != nil:
-		inv.done <- outcome{err: platformError(ErrorTypeTruncated,
-			fmt.Sprintf("RequestId: %s Error: the response body could not be read: %v", inv.id, err))}
-		renderError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
-	case tooLarge:
-		inv.done <- outcome{err: responseTooLargeError()}
-		renderError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponseBytes))
-	case r.Trailer.Get(headerErrorType) != "":
+	if errType := r.Trailer.Get(headerErrorType); errType != "" {
 		// aws-lambda-go reports an error while reading a streamed response in trailers.
 		errBody, _ := base64.StdEncoding.DecodeString(r.Trailer.Get(headerErrorBody))
-		inv.done <- outcome{err: parseFunctionError(errBody, r.Trailer.Get(headerErrorType))}
-		renderAccepted(w)
-	default:
+		inv.done <- outcome{err: parseFunctionError(errBody, errType)}
+	} else {
 		inv.done <- outcome{payload: body}
-		renderAccepted(w)
 	}
+	renderAccepted(w)
 }
 
 // handleError is an error the function reports for an invocation.
 func (sb *sandbox) handleError(w http.ResponseWriter, r *http.Request) {
+	inv, body, ok := sb.receive(w, r, "error")
+	if !ok {
+		return
+	}
+	inv.done <- outcome{err: parseFunctionError(body, r.Header.Get(headerErrorType))}
+	renderAccepted(w)
+}
+
+// receive claims the invocation a /response or /error request names and reads
+// the request's body (what names the body in messages). When the ID is not in
+// flight, or the body is truncated or too large, it answers the request (and,
+// for a claimed invocation, completes it with the platform's error) and reports
+// false.
+func (sb *sandbox) receive(w http.ResponseWriter, r *http.Request, what string) (*invocation, []byte, bool) {
 	inv := sb.claim(r.PathValue("id"))
 	if inv == nil {
 		renderError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
-		return
+		return nil, nil, false
 	}
 	body, tooLarge, err := readBody(r.Body)
 	switch {
 	case err != nil:
 		inv.done <- outcome{err: platformError(ErrorTypeTruncated,
-			fmt.Sprintf("RequestId: %s Error: the error body could not be read: %v", inv.id, err))}
+			fmt.Sprintf("RequestId: %s Error: the %s body could not be read: %v", inv.id, what, err))}
 		renderError(w, http.StatusBadRequest, "TruncatedHTTPRequest", "HTTP request detected as truncated")
+		return nil, nil, false
 	case tooLarge:
 		inv.done <- outcome{err: responseTooLargeError()}
 		renderError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponseBytes))
-	default:
-		inv.done <- outcome{err: parseFunctionError(body, r.Header.Get(headerErrorType))}
-		renderAccepted(w)
+		return nil, nil, false
 	}
+	return inv, body, true
 }
 
 // handleInitError is a runtime reporting that its initialization failed. It is

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -95,15 +96,9 @@ func New(w io.Writer, cfg Config) (*Writer, error) {
 	if w == nil {
 		return nil, errors.New("metrics: nil writer")
 	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = DefaultNamespace
-	}
-	if cfg.Service == "" {
-		cfg.Service = DefaultService
-	}
-	if cfg.FunctionName == "" {
-		cfg.FunctionName = DefaultFunctionName
-	}
+	cfg.Namespace = cmp.Or(cfg.Namespace, DefaultNamespace)
+	cfg.Service = cmp.Or(cfg.Service, DefaultService)
+	cfg.FunctionName = cmp.Or(cfg.FunctionName, DefaultFunctionName)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // RequireEnv is the environment variable that turns a missing moto server from a
@@ -335,19 +337,9 @@ func launcherPath() (string, error) {
 		if b, err := os.ReadFile(launcherFile); err == nil && bytes.Equal(b, launcherSource) {
 			return
 		}
-		tmp, err := os.CreateTemp(dir, "moto_launcher_*.tmp")
-		if err != nil {
-			launcherErr = fmt.Errorf("moto launcher: %w", err)
-			return
-		}
-		_, werr := tmp.Write(launcherSource)
-		cerr := tmp.Close()
-		if err := errors.Join(werr, cerr); err != nil {
-			os.Remove(tmp.Name())
-			launcherErr = fmt.Errorf("moto launcher: %w", err)
-			return
-		}
-		if err := os.Rename(tmp.Name(), launcherFile); err != nil {
+		// A temporary file renamed into place: concurrent test binaries never run a
+		// half-written launcher.
+		if err := renameio.WriteFile(launcherFile, launcherSource, 0o600); err != nil {
 			launcherErr = fmt.Errorf("moto launcher: %w", err)
 		}
 	})

@@ -2,7 +2,9 @@ package samtemplate
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -56,7 +58,7 @@ type Event struct {
 // KinesisEvents returns the function's events of type Kinesis, sorted by name.
 func (f Function) KinesisEvents() []Event {
 	var out []Event
-	for _, name := range sortedKeys(f.Events) {
+	for _, name := range slices.Sorted(maps.Keys(f.Events)) {
 		if f.Events[name].Type == "Kinesis" {
 			out = append(out, f.Events[name])
 		}
@@ -120,7 +122,7 @@ func (e Event) FilterPatterns() ([]string, error) {
 // buildFunctions extracts the typed view of every AWS::Serverless::Function.
 func buildFunctions(t *Template) ([]Function, error) {
 	var out []Function
-	for _, id := range sortedResourceIDs(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
 		if r.Type != serverlessFunction {
 			continue
@@ -216,7 +218,7 @@ func buildFunction(dir string, r Resource) (Function, error) {
 			if !ok {
 				return Function{}, errorfAt(joinKey(base, "Environment.Variables"), "is %s; want a mapping", describe(vars))
 			}
-			for _, k := range sortedKeys(vm) {
+			for _, k := range slices.Sorted(maps.Keys(vm)) {
 				if !isScalar(vm[k]) {
 					return Function{}, errorfAt(joinKey(base, "Environment.Variables."+k), "is %s; want a string", describe(vm[k]))
 				}
@@ -229,7 +231,7 @@ func buildFunction(dir string, r Resource) (Function, error) {
 		if !ok {
 			return Function{}, errorfAt(joinKey(base, "Events"), "is %s; want a mapping of events", describe(evs))
 		}
-		for _, name := range sortedKeys(em) {
+		for _, name := range slices.Sorted(maps.Keys(em)) {
 			ep := joinKey(joinKey(base, "Events"), name)
 			ev, ok := em[name].(map[string]any)
 			if !ok {

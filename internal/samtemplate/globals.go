@@ -2,6 +2,8 @@ package samtemplate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -35,18 +37,18 @@ func parseGlobals(raw any) (map[string]map[string]any, error) {
 	if !ok {
 		return nil, errorfAt("Globals", "is a %s; want a mapping", kindOf(raw))
 	}
-	for _, section := range sortedKeys(m) {
+	for _, section := range slices.Sorted(maps.Keys(m)) {
 		path := joinKey("Globals", section)
 		allowed, known := globalsSections[section]
 		if !known {
-			return nil, errorfAt(path, "%q is not a Globals section (sections: %s)", section, strings.Join(sortedKeys(globalsSections), ", "))
+			return nil, errorfAt(path, "%q is not a Globals section (sections: %s)", section, strings.Join(slices.Sorted(maps.Keys(globalsSections)), ", "))
 		}
 		props, ok := m[section].(map[string]any)
 		if !ok {
 			return nil, errorfAt(path, "is a %s; want a mapping of properties", kindOf(m[section]))
 		}
 		if allowed != nil {
-			for _, k := range sortedKeys(props) {
+			for _, k := range slices.Sorted(maps.Keys(props)) {
 				if !contains(allowed, k) {
 					return nil, errorfAt(joinKey(path, k), "%s is not allowed in Globals.%s (Role, Policies, FunctionName and Events never are)", k, section)
 				}

@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,7 +16,7 @@ import (
 type loader struct {
 	file  string
 	raw   map[string]any
-	lines map[string]int
+	lines Lines
 
 	stack, region, account, partition string
 	langExt                           bool
@@ -66,7 +68,7 @@ func intrinsic(m map[string]any) (string, any, bool, error) {
 
 func otherKeys(m map[string]any, except string) []string {
 	var out []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k != except {
 			out = append(out, k)
 		}
@@ -91,7 +93,7 @@ func (l *loader) resolve(v any, path string) (any, error) {
 			return l.call(fn, arg, joinKey(path, fn))
 		}
 		out := make(map[string]any, len(v))
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			r, err := l.resolve(v[k], joinKey(path, k))
 			if err != nil {
 				return nil, err
@@ -424,7 +426,7 @@ func (l *loader) sub(arg any, path string) (any, error) {
 			return nil, errorfAt(joinIndex(path, 1), "want a mapping of variables, got an intrinsic function")
 		}
 		vp := joinIndex(path, 1)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			v, err := l.resolve(m[k], joinKey(vp, k))
 			if err != nil {
 				return nil, err
@@ -574,21 +576,9 @@ func equalValues(a, b any) bool {
 }
 
 func (l *loader) join(arg any, path string) (any, error) {
-	args, err := fixedArgs(arg, path, 2, "[delimiter, [values]]")
+	delim, list, err := l.scalarAndList(arg, path, "[delimiter, [values]]", "a delimiter string", "a list of values", nil)
 	if err != nil {
 		return nil, err
-	}
-	delim, err := l.stringArg(args[0], joinIndex(path, 0), "a delimiter string")
-	if err != nil {
-		return nil, err
-	}
-	v, err := l.resolve(args[1], joinIndex(path, 1))
-	if err != nil {
-		return nil, err
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, errorfAt(joinIndex(path, 1), "want a list of values, got %s", describe(v))
 	}
 	parts := make([]string, 0, len(list))
 	for i, e := range list {
@@ -601,30 +591,50 @@ func (l *loader) join(arg any, path string) (any, error) {
 }
 
 func (l *loader) selectCall(arg any, path string) (any, error) {
-	args, err := fixedArgs(arg, path, 2, "[index, [values]]")
+	var idx int
+	_, list, err := l.scalarAndList(arg, path, "[index, [values]]", "an index", "a list", func(is string) error {
+		var err error
+		if idx, err = strconv.Atoi(is); err != nil {
+			return fmt.Errorf("index %q is not an integer", is)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	is, err := l.stringArg(args[0], joinIndex(path, 0), "an index")
-	if err != nil {
-		return nil, err
-	}
-	idx, err := strconv.Atoi(is)
-	if err != nil {
-		return nil, errorfAt(joinIndex(path, 0), "index %q is not an integer", is)
-	}
-	v, err := l.resolve(args[1], joinIndex(path, 1))
-	if err != nil {
-		return nil, err
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, errorfAt(joinIndex(path, 1), "want a list, got %s", describe(v))
 	}
 	if idx < 0 || idx >= len(list) {
 		return nil, errorfAt(joinIndex(path, 0), "index %d is out of range for a list of %d", idx, len(list))
 	}
 	return list[idx], nil
+}
+
+// scalarAndList resolves the arguments of Fn::Join and Fn::Select, a list shaped
+// [scalar, [values]]: the first resolves to a scalar (what names it in errors),
+// returned in string form and passed to check (if not nil) before the second is
+// resolved, the second to a list (listWhat).
+func (l *loader) scalarAndList(arg any, path, shape, what, listWhat string, check func(string) error) (string, []any, error) {
+	args, err := fixedArgs(arg, path, 2, shape)
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := l.stringArg(args[0], joinIndex(path, 0), what)
+	if err != nil {
+		return "", nil, err
+	}
+	if check != nil {
+		if err := check(s); err != nil {
+			return "", nil, errAt(joinIndex(path, 0), err)
+		}
+	}
+	v, err := l.resolve(args[1], joinIndex(path, 1))
+	if err != nil {
+		return "", nil, err
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return "", nil, errorfAt(joinIndex(path, 1), "want %s, got %s", listWhat, describe(v))
+	}
+	return s, list, nil
 }
 
 func (l *loader) findInMap(arg any, path string) (any, error) {

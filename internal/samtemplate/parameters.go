@@ -2,8 +2,9 @@ package samtemplate
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -42,7 +43,7 @@ func parseParams(raw any) (map[string]*param, error) {
 	if !ok {
 		return nil, errorfAt("Parameters", "is a %s; want a mapping", kindOf(raw))
 	}
-	for _, name := range sortedKeys(sec) {
+	for _, name := range slices.Sorted(maps.Keys(sec)) {
 		path := joinKey("Parameters", name)
 		if !isAlnum(name) {
 			return nil, errorfAt(path, "parameter names are letters and digits only")
@@ -67,7 +68,7 @@ func parseParams(raw any) (map[string]*param, error) {
 		default:
 			return nil, errorfAt(joinKey(path, "Type"), "unknown parameter type %q", typ)
 		}
-		for _, k := range sortedKeys(def) {
+		for _, k := range slices.Sorted(maps.Keys(def)) {
 			v := def[k]
 			kp := joinKey(path, k)
 			switch k {
@@ -258,9 +259,9 @@ func resolveParams(params map[string]*param, cfg *samConfig, overrides map[strin
 		}
 	}
 	apply := func(ov map[string]string, source func(string) string) error {
-		for _, k := range sortedKeys(ov) {
+		for _, k := range slices.Sorted(maps.Keys(ov)) {
 			if _, ok := params[k]; !ok {
-				return &ParameterError{Name: k, Source: source(k), Reason: "no such parameter in the template (parameters: " + strings.Join(sortedKeys(params), ", ") + ")"}
+				return &ParameterError{Name: k, Source: source(k), Reason: "no such parameter in the template (parameters: " + strings.Join(slices.Sorted(maps.Keys(params)), ", ") + ")"}
 			}
 			values[k] = ov[k]
 			sources[k] = source(k)
@@ -276,7 +277,7 @@ func resolveParams(params map[string]*param, cfg *samConfig, overrides map[strin
 		return nil, err
 	}
 	var missing []string
-	for _, name := range sortedKeys(params) {
+	for _, name := range slices.Sorted(maps.Keys(params)) {
 		v, ok := values[name]
 		if !ok {
 			missing = append(missing, name)
@@ -290,15 +291,6 @@ func resolveParams(params map[string]*param, cfg *samConfig, overrides map[strin
 		return nil, &ParameterError{Name: strings.Join(missing, ", "), Reason: "no value: the template gives no Default; pass one as an override (Name=Value)"}
 	}
 	return values, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func intValue(v any) (int, error) {

@@ -1,12 +1,14 @@
 package samtemplate
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -158,7 +160,7 @@ func (l *loader) wrap(err error) error {
 		}
 		return &Error{File: l.file, Err: err}
 	}
-	e := &Error{File: l.file, Err: pe.err, Line: l.lineOf(pe.path)}
+	e := &Error{File: l.file, Err: pe.err, Line: l.lines.Line(pe.path)}
 	section, rest, _ := strings.Cut(pe.path, ".")
 	e.Section = section
 	switch section {
@@ -178,10 +180,15 @@ func (l *loader) wrap(err error) error {
 // the stack settings); Load returns it unchanged.
 type passthrough struct{ error }
 
-// lineOf returns the line recorded for path or for its closest ancestor.
-func (l *loader) lineOf(path string) int {
+// Lines maps the path of every value in a template as written
+// ("Resources.Fn.Properties", "Metadata.X[0]") to its 1-based line.
+type Lines map[string]int
+
+// Line returns the line recorded for path or for its closest ancestor, 0 if
+// none has one.
+func (l Lines) Line(path string) int {
 	for path != "" {
-		if n, ok := l.lines[path]; ok && n > 0 {
+		if n, ok := l[path]; ok && n > 0 {
 			return n
 		}
 		i := strings.LastIndexAny(path, ".[")
@@ -194,7 +201,7 @@ func (l *loader) lineOf(path string) int {
 }
 
 func (l *loader) run(opts Options) (*Template, error) {
-	for _, k := range sortedKeys(l.raw) {
+	for _, k := range slices.Sorted(maps.Keys(l.raw)) {
 		if !topLevelSections[k] {
 			return nil, errorfAt(k, "unknown top-level section %q", k)
 		}
@@ -262,14 +269,14 @@ func (l *loader) run(opts Options) (*Template, error) {
 		}
 		t.Metadata = mm
 	}
-	for _, name := range sortedKeys(l.condDefs) {
+	for _, name := range slices.Sorted(maps.Keys(l.condDefs)) {
 		v, err := l.condition(name, joinKey("Conditions", name))
 		if err != nil {
 			return nil, err
 		}
 		t.Conditions[name] = v
 	}
-	for _, id := range sortedKeys(l.resources) {
+	for _, id := range slices.Sorted(maps.Keys(l.resources)) {
 		rr := l.resources[id]
 		if rr.implicit {
 			continue
@@ -335,36 +342,19 @@ func (l *loader) readConfig(opts Options) (*samConfig, error) {
 		}
 		return nil, nil
 	}
-	env := opts.ConfigEnv
-	if env == "" {
-		env = DefaultConfigEnv
-	}
-	cmd := opts.ConfigCommand
-	if cmd == "" {
-		cmd = DefaultConfigCommand
-	}
+	env := cmp.Or(opts.ConfigEnv, DefaultConfigEnv)
+	cmd := cmp.Or(opts.ConfigCommand, DefaultConfigCommand)
 	return readSAMConfig(opts.ConfigFile, env, cmd, opts.ConfigEnv != "")
 }
 
 func (l *loader) setEnvironment(opts Options, cfg *samConfig) error {
-	l.stack, l.region, l.account = opts.StackName, opts.Region, opts.AccountID
+	var fromConfig samConfig
 	if cfg != nil {
-		if l.stack == "" {
-			l.stack = cfg.stackName
-		}
-		if l.region == "" {
-			l.region = cfg.region
-		}
+		fromConfig = *cfg
 	}
-	if l.stack == "" {
-		l.stack = DefaultStackName
-	}
-	if l.region == "" {
-		l.region = DefaultRegion
-	}
-	if l.account == "" {
-		l.account = DefaultAccountID
-	}
+	l.stack = cmp.Or(opts.StackName, fromConfig.stackName, DefaultStackName)
+	l.region = cmp.Or(opts.Region, fromConfig.region, DefaultRegion)
+	l.account = cmp.Or(opts.AccountID, DefaultAccountID)
 	if !stackNamePattern.MatchString(l.stack) {
 		return fmt.Errorf("stack name %q: want a letter followed by up to 127 letters, digits and hyphens", l.stack)
 	}
@@ -388,12 +378,12 @@ func (l *loader) readMappings() error {
 	if !ok {
 		return errorfAt("Mappings", "is a %s; want a mapping", kindOf(raw))
 	}
-	for _, name := range sortedKeys(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		top, ok := m[name].(map[string]any)
 		if !ok {
 			return errorfAt(joinKey("Mappings", name), "is a %s; want a mapping of mappings", kindOf(m[name]))
 		}
-		for _, k := range sortedKeys(top) {
+		for _, k := range slices.Sorted(maps.Keys(top)) {
 			if _, ok := top[k].(map[string]any); !ok {
 				return errorfAt(joinKey(joinKey("Mappings", name), k), "is a %s; want a mapping", kindOf(top[k]))
 			}
@@ -447,7 +437,7 @@ func (l *loader) readResources() error {
 	if err != nil {
 		return err
 	}
-	for _, id := range sortedKeys(m) {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		path := joinKey("Resources", id)
 		if !logicalIDPattern.MatchString(id) {
 			return errorfAt(path, "logical IDs are letters and digits only")
@@ -509,7 +499,7 @@ func (l *loader) readResources() error {
 	}
 	// SAM creates an execution role "<Function>Role" for a function without Role;
 	// templates reference it (!GetAtt MyFunctionRole.Arn), so it must resolve.
-	for _, id := range sortedKeys(m) {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		rr := l.resources[id]
 		if rr.typ != serverlessFunction {
 			continue
@@ -527,13 +517,13 @@ func (l *loader) readResources() error {
 	// AWS::Lambda::EventSourceMapping "<Function><Event>"; dashboards and alarms
 	// reference it (!Ref ProcessorFunctionStream is the mapping's UUID, the
 	// EventSourceMappingUUID dimension of its metrics).
-	for _, id := range sortedKeys(m) {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		rr := l.resources[id]
 		if rr.typ != serverlessFunction {
 			continue
 		}
 		evs, _ := rr.props["Events"].(map[string]any)
-		for _, name := range sortedKeys(evs) {
+		for _, name := range slices.Sorted(maps.Keys(evs)) {
 			ev, _ := evs[name].(map[string]any)
 			typ, _ := ev["Type"].(string)
 			if !mappingEventTypes[typ] {
@@ -585,7 +575,7 @@ func (l *loader) active(rr *rawResource) (bool, error) {
 func (l *loader) resolveResource(rr *rawResource) (Resource, error) {
 	path := joinKey("Resources", rr.id)
 	res := Resource{LogicalID: rr.id, Type: rr.typ, Condition: rr.condition, DependsOn: rr.dependsOn, Properties: map[string]any{}}
-	for _, k := range sortedKeys(rr.props) {
+	for _, k := range slices.Sorted(maps.Keys(rr.props)) {
 		v, err := l.property(rr, k)
 		if err != nil {
 			return Resource{}, err
@@ -654,7 +644,7 @@ func (l *loader) readOutputs(t *Template) error {
 	if !ok {
 		return errorfAt("Outputs", "is a %s; want a mapping", kindOf(raw))
 	}
-	for _, name := range sortedKeys(m) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		path := joinKey("Outputs", name)
 		def, ok := m[name].(map[string]any)
 		if !ok {
@@ -714,15 +704,6 @@ func (t *Template) Functions() []Function {
 
 // Dir is the directory of the template; SAM resolves relative CodeUri paths from it.
 func (t *Template) Dir() string { return filepath.Dir(t.Path) }
-
-func sortedResourceIDs(m map[string]Resource) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
 
 // Lookup returns the value at the dot-separated path of nested maps in a resolved
 // template value, for example Lookup(fn.Properties, "Environment.Variables").

@@ -422,6 +422,7 @@ func TestLoadErrors(t *testing.T) {
 		{"sub-list.yaml", "Resources", "Queue", "Properties.QueueName.Fn::Sub", 9, "${Zones} is a list; Fn::Sub needs a string", false},
 		{"duplicate-key.yaml", "", "", "", 6, `parse YAML: mapping key "DelaySeconds" already defined at [5:7]`, false},
 		{"select-range.yaml", "Resources", "Queue", "Properties.QueueName.Fn::Select[0]", 5, "index 3 is out of range for a list of 2", false},
+		{"select-index.yaml", "Resources", "Queue", "Properties.QueueName.Fn::Select[0]", 5, `index "first" is not an integer`, false},
 		{"macro.yaml", "Transform", "", "", 1, `transform "MyMacro"`, true},
 		{"ssm-param.yaml", "Parameters", "Ami", "Type", 3, "reads AWS Systems Manager Parameter Store", true},
 		{"globals-events.yaml", "Globals", "", "Function.Events", 4, "Events is not allowed in Globals.Function", false},

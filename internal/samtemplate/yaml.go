@@ -41,7 +41,7 @@ var shortForms = map[string]string{
 // single-key mappings ({"Fn::Sub": ...}), so the resolver sees one representation.
 // It records the line of every node by path for error messages.
 type decoder struct {
-	lines   map[string]int
+	lines   Lines
 	anchors map[string]any
 	// depth is the current nesting; nodes counts the values decoded so far, an
 	// alias counting as the values of its anchor (sizes).
@@ -125,7 +125,7 @@ func checkFlowDepth(src []byte) error {
 // line of every value by path ("Resources.Fn.Properties", "Metadata.X[0]"). It
 // applies the same nesting and size limits as Load. Tools that check a template as
 // written (tools/sarcheck) use it instead of decoding YAML themselves.
-func ParseDocument(src []byte) (map[string]any, map[string]int, error) {
+func ParseDocument(src []byte) (map[string]any, Lines, error) {
 	root, lines, err := parseYAML(src)
 	var le *lineError
 	if errors.As(err, &le) {
@@ -135,7 +135,7 @@ func ParseDocument(src []byte) (map[string]any, map[string]int, error) {
 }
 
 // parseYAML parses a template document.
-func parseYAML(src []byte) (map[string]any, map[string]int, error) {
+func parseYAML(src []byte) (map[string]any, Lines, error) {
 	if err := checkFlowDepth(src); err != nil {
 		return nil, nil, err
 	}
@@ -163,7 +163,7 @@ func parseYAML(src []byte) (map[string]any, map[string]int, error) {
 	default:
 		return nil, nil, fmt.Errorf("template has %d YAML documents; want one", len(docs))
 	}
-	d := &decoder{lines: map[string]int{}, anchors: map[string]any{}, sizes: map[string]int{}}
+	d := &decoder{lines: Lines{}, anchors: map[string]any{}, sizes: map[string]int{}}
 	v, err := d.node(docs[0], "")
 	if err != nil {
 		return nil, d.lines, err

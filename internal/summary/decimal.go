@@ -53,39 +53,20 @@ func parseNumber(b []byte) (Decimal, bool) {
 		neg = true
 		i++
 	}
-	var coef uint64
-	digits := 0 // significant digits accumulated in coef
-	overflow := false
+	var c coefficient
 	frac := 0
 	start := i
 	sawDigit := false
 	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
 		sawDigit = true
-		if coef == 0 && b[i] == '0' {
-			continue
-		}
-		if digits < 18 {
-			coef = coef*10 + uint64(b[i]-'0')
-		} else {
-			overflow = true
-		}
-		digits++
+		c.add(b[i])
 	}
 	intEnd := i
 	if i < len(b) && b[i] == '.' {
 		i++
 		fs := i
 		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			if coef == 0 && b[i] == '0' {
-				frac++
-				continue
-			}
-			if digits < 18 {
-				coef = coef*10 + uint64(b[i]-'0')
-			} else {
-				overflow = true
-			}
-			digits++
+			c.add(b[i])
 			frac++
 		}
 		if i == fs {
@@ -120,7 +101,7 @@ func parseNumber(b []byte) (Decimal, bool) {
 		return Decimal{}, false
 	}
 	scale := frac - exp
-	if overflow {
+	if c.overflow {
 		// Rare: more than 18 significant digits. Rebuild the coefficient exactly.
 		var sb strings.Builder
 		for _, c := range b[start:intEnd] {
@@ -140,14 +121,36 @@ func parseNumber(b []byte) (Decimal, bool) {
 		}
 		return normalizeScale(Decimal{big: bi}, scale)
 	}
-	if coef == 0 {
+	if c.v == 0 {
 		return Decimal{}, true
 	}
-	c := int64(coef)
+	small := int64(c.v)
 	if neg {
-		c = -c
+		small = -small
 	}
-	return normalizeScale(Decimal{small: c}, scale)
+	return normalizeScale(Decimal{small: small}, scale)
+}
+
+// coefficient accumulates the significant digits of a number's integer and
+// fraction parts: leading zeros are skipped, and past 18 digits (what an int64
+// holds for sure) it only records overflow.
+type coefficient struct {
+	v        uint64
+	digits   int
+	overflow bool
+}
+
+// add appends decimal digit d.
+func (c *coefficient) add(d byte) {
+	if c.v == 0 && d == '0' {
+		return
+	}
+	if c.digits < 18 {
+		c.v = c.v*10 + uint64(d-'0')
+	} else {
+		c.overflow = true
+	}
+	c.digits++
 }
 
 // normalizeScale gives d the given scale, turning a negative scale into a larger

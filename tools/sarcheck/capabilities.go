@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -142,6 +143,8 @@ func valueText(v any) string {
 			return "(" + fn + ")"
 		}
 		return "(a mapping)"
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	return scalarString(v)
+	return fmt.Sprint(v)
 }

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -115,7 +117,7 @@ func (c *checker) checkArtifacts() {
 	resources, _ := c.doc.root["Resources"].(map[string]any)
 	globals, _ := c.doc.root["Globals"].(map[string]any)
 	globalFn, _ := globals["Function"].(map[string]any)
-	for _, id := range sortedKeys(resources) {
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
 		def, _ := resources[id].(map[string]any)
 		props, _ := def["Properties"].(map[string]any)
 		var prop string

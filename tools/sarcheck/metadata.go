@@ -3,10 +3,12 @@ package main
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -97,9 +99,9 @@ func (c *checker) checkMetadata() {
 		c.errorf(base, "is %s; want a mapping", describe(raw))
 		return
 	}
-	for _, k := range sortedKeys(app) {
+	for _, k := range slices.Sorted(maps.Keys(app)) {
 		if !metadataFields[k] {
-			c.errorf(joinKey(base, k), "unknown property: the SAM CLI ignores it (known: %s)", strings.Join(sortedKeys(metadataFields), ", "))
+			c.errorf(joinKey(base, k), "unknown property: the SAM CLI ignores it (known: %s)", strings.Join(slices.Sorted(maps.Keys(metadataFields)), ", "))
 		}
 	}
 
@@ -115,7 +117,8 @@ func (c *checker) checkMetadata() {
 		s, ok := v.(string)
 		if !ok {
 			hint := ""
-			if isScalar(v) {
+			switch v.(type) {
+			case bool, int, float64:
 				hint = " (quote it in YAML)"
 			}
 			c.errorf(p, "is %s; want a string%s", describe(v), hint)
@@ -273,5 +276,5 @@ func (c *checker) errorf(path, format string, a ...any) { c.add(sevError, path, 
 func (c *checker) warnf(path, format string, a ...any)  { c.add(sevWarning, path, format, a...) }
 
 func (c *checker) add(s severity, path, format string, a ...any) {
-	c.rep.Findings = append(c.rep.Findings, finding{Severity: s, Path: path, Line: c.doc.line(path), Message: fmt.Sprintf(format, a...)})
+	c.rep.Findings = append(c.rep.Findings, finding{Severity: s, Path: path, Line: c.doc.lines.Line(path), Message: fmt.Sprintf(format, a...)})
 }

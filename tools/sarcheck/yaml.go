@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,22 +15,7 @@ import (
 // and the line of every value by path, for messages.
 type document struct {
 	root  map[string]any
-	lines map[string]int
-}
-
-// line returns the line of the value at path, or of its nearest ancestor that has one.
-func (d *document) line(path string) int {
-	for path != "" {
-		if l, ok := d.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return 0
+	lines samtemplate.Lines
 }
 
 // parseTemplate decodes a one-document YAML (or JSON) template as written, with the
@@ -49,24 +36,6 @@ func joinKey(path, key string) string {
 }
 
 func joinIndex(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-func isScalar(v any) bool {
-	switch v.(type) {
-	case string, bool, int, float64:
-		return true
-	}
-	return false
-}
-
-func scalarString(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
-}
 
 // describe names a value's kind for messages.
 func describe(v any) string {
@@ -116,7 +85,7 @@ func findIntrinsics(v any, path string) []string {
 				out = append(out, joinKey(path, fn))
 				return
 			}
-			for _, k := range sortedKeys(v) {
+			for _, k := range slices.Sorted(maps.Keys(v)) {
 				walk(v[k], joinKey(path, k))
 			}
 		case []any:
