@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/streamlake/streamlake/internal/localenv"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
@@ -81,6 +82,26 @@ type Report struct {
 	// report; not in the JSON report).
 	Timeline []Sample `json:"-"`
 }
+
+// EmulatorSummary is the one-line summary of the emulators, "" without any.
+func (r *Report) EmulatorSummary() string {
+	if len(r.Emulators) == 0 {
+		return ""
+	}
+	var parts []string
+	var peak, cpu float64
+	for _, e := range r.Emulators {
+		parts = append(parts, fmt.Sprintf("%s %.0f MB peak, %.1f s CPU, %d requests",
+			strings.Join(e.Services, "+"), e.PeakRSSMB, e.CPUSeconds, e.Requests))
+		peak += e.PeakRSSMB
+		cpu += e.CPUSeconds
+	}
+	return fmt.Sprintf("Emulators: %d errors (5xx); %s; together %.0f MB peak, %.1f s CPU",
+		r.EmulatorErrors, strings.Join(parts, "; "), peak, cpu)
+}
+
+// EmulatorReport describes one emulator process at the end of a run.
+type EmulatorReport = localenv.EmulatorProcess
 
 // OK reports whether nothing was lost or duplicated and the summaries, if the
 // template has an aggregator, match the processed objects.
@@ -226,22 +247,33 @@ type objectLine struct {
 // readObjects returns, for every current object under prefix, the records it holds.
 func readObjects(ctx context.Context, client *s3.Client, bucket, prefix string) (map[string][]objectLine, error) {
 	out := map[string][]objectLine{}
+	err := eachObject(ctx, client, bucket, prefix, func(key string) error {
+		lines, err := readObjectLines(ctx, client, bucket, key)
+		out[key] = lines
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachObject calls f with the key of every current object under prefix, and
+// stops at f's first error.
+func eachObject(ctx context.Context, client *s3.Client, bucket, prefix string, f func(key string) error) error {
 	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "/")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			lines, err := readObjectLines(ctx, client, bucket, key)
-			if err != nil {
-				return nil, err
+			if err := f(aws.ToString(o.Key)); err != nil {
+				return err
 			}
-			out[key] = lines
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string) ([]objectLine, error) {
