@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"sort"
@@ -327,7 +327,8 @@ func sortedSet(m map[string]bool) []string {
 	return out
 }
 
-// serialProxy forwards requests to the emulator one at a time. The pipeline uses
+// startSerialProxy starts a proxy that forwards requests to the emulator at
+// target one at a time. The pipeline uses
 // it for an emulator that does not isolate transactions: stock moto, e.g. the
 // user's. The moto processes the pipeline starts run through the launcher of
 // package motoserver, which serializes DynamoDB requests inside moto and says so
@@ -343,35 +344,18 @@ func sortedSet(m map[string]bool) []string {
 // which the aggregator's exactly-once protocol relies on. Sending the
 // functions' DynamoDB requests through this proxy restores that, while the
 // functions still run concurrently.
-type serialProxy struct {
-	server *http.Server
-	url    string
-}
-
-func startSerialProxy(target string) (*serialProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, fmt.Errorf("emulator endpoint %q: %w", target, err)
-	}
-	rp := newProxy(u)
+func startSerialProxy(target string) (*localProxy, error) {
 	var mu sync.Mutex
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		// A function killed by a timeout drops its connection: the request
-		// must still finish in the emulator before the next one starts.
-		rp.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	return startProxy(target, func(rp *httputil.ReverseProxy) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			// A function killed by a timeout drops its connection: the request
+			// must still finish in the emulator before the next one starts.
+			rp.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+		})
 	})
-	l, err := listenLoopback()
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return &serialProxy{server: srv, url: "http://" + l.Addr().String()}, nil
 }
-
-func (p *serialProxy) close() { _ = p.server.Close() }
 
 // drainProbe reads the aggregator side's progress for the live status line and
 // the timeline: the SQS mappings' counters at every sample, and about once a

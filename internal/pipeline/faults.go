@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/localenv"
@@ -116,40 +115,24 @@ func (fi *faultInjector) Invoke(ctx context.Context, payload []byte) (esm.Invoca
 	return inv, err
 }
 
-// s3FaultProxy forwards the functions' S3 requests to the emulator and answers a
-// fraction of PutObject requests with 503 SlowDown, as S3 does when throttling.
-type s3FaultProxy struct {
-	server *http.Server
-	url    string
-}
-
-func startS3FaultProxy(target string, rate float64, rng *lockedRand, counts *faultCounts) (*s3FaultProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, fmt.Errorf("emulator endpoint %q: %w", target, err)
-	}
-	rp := newProxy(u)
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// PutObject: PUT /bucket/key (path-style), which the SDK marks x-id=PutObject.
-		q := r.URL.Query()
-		isPut := r.Method == http.MethodPut && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 &&
-			(r.URL.RawQuery == "" || len(q) == 1 && q.Get("x-id") == "PutObject")
-		if isPut && rng.float() < rate {
-			counts.s3Failures.Add(1)
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate. (injected)</Message></Error>`)
-			return
-		}
-		rp.ServeHTTP(w, r)
+// startS3FaultProxy starts a proxy that forwards the functions' S3 requests to
+// the emulator at target and answers a fraction rate of PutObject requests with
+// 503 SlowDown, as S3 does when throttling.
+func startS3FaultProxy(target string, rate float64, rng *lockedRand, counts *faultCounts) (*localProxy, error) {
+	return startProxy(target, func(rp *httputil.ReverseProxy) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// PutObject: PUT /bucket/key (path-style), which the SDK marks x-id=PutObject.
+			q := r.URL.Query()
+			isPut := r.Method == http.MethodPut && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 &&
+				(r.URL.RawQuery == "" || len(q) == 1 && q.Get("x-id") == "PutObject")
+			if isPut && rng.float() < rate {
+				counts.s3Failures.Add(1)
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate. (injected)</Message></Error>`)
+				return
+			}
+			rp.ServeHTTP(w, r)
+		})
 	})
-	l, err := listenLoopback()
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return &s3FaultProxy{server: srv, url: "http://" + l.Addr().String()}, nil
 }
-
-func (p *s3FaultProxy) close() { _ = p.server.Close() }

@@ -241,7 +241,7 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	r.onClose(func() { r.lenv.Close() })
-	r.rep.Endpoint, r.rep.Endpoints = st.Endpoint, st.Endpoints
+	r.rep.RunEndpoints = st.RunEndpoints
 	if r.fn, r.event, err = kinesisFunction(r.lenv.Template, o.Function); err != nil {
 		return err
 	}

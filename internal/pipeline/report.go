@@ -56,10 +56,9 @@ type Report struct {
 	// Parts is the number of parts the report totals: 1 for a run that was never
 	// interrupted, plus one per interrupted part that was resumed (see
 	// partsFile). The counters and the duration cover every part.
-	Parts    int    `json:"parts"`
-	Endpoint string `json:"endpoint"`
-	// Endpoints maps each service to the endpoint the run used.
-	Endpoints map[string]string `json:"endpoints,omitempty"`
+	Parts int `json:"parts"`
+	// RunEndpoints are the endpoints the run used.
+	RunEndpoints
 	// Emulators describes each emulator process, when it runs through
 	// motoserver's launcher; EmulatorErrors sums their 5xx answers (the
 	// project's fault injection never reaches an emulator, so each is an

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 
@@ -19,12 +18,7 @@ import (
 // runState is WorkDir/run.json: which emulators a run uses and whether it
 // finished.
 type runState struct {
-	// Endpoint is the base endpoint (AWS_ENDPOINT_URL): the user's, or the S3/SQS
-	// emulator process, which answers any service.
-	Endpoint string `json:"endpoint"`
-	// Endpoints maps each service of motoserver.Layout ("kinesis", "dynamodb",
-	// "s3", "sqs") to its endpoint URL.
-	Endpoints map[string]string `json:"endpoints,omitempty"`
+	RunEndpoints
 	// PIDs are the process ids of the detached emulator processes the run
 	// started (each leads its process group); empty when the emulators are the
 	// user's.
@@ -47,8 +41,18 @@ func (s runState) pids() []int {
 	return out
 }
 
+// RunEndpoints are the endpoints of the emulators a run uses.
+type RunEndpoints struct {
+	// Endpoint is the base endpoint (AWS_ENDPOINT_URL): the user's, or the S3/SQS
+	// emulator process, which answers any service.
+	Endpoint string `json:"endpoint"`
+	// Endpoints maps each service of motoserver.Layout ("kinesis", "dynamodb",
+	// "s3", "sqs") to its endpoint URL.
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+}
+
 // endpoint returns the URL of service, else the base endpoint.
-func (s runState) endpoint(service string) string {
+func (s RunEndpoints) endpoint(service string) string {
 	if u := s.Endpoints[service]; u != "" {
 		return u
 	}
@@ -95,17 +99,9 @@ func writeJSON(path string, v any) error {
 	return nil
 }
 
-func listenLoopback() (net.Listener, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("listen on loopback: %w", err)
-	}
-	return l, nil
-}
-
 // serviceEndpoints returns the URL of every service the run uses (keys as in
 // motoserver.Services), for the session file and its export line.
-func (s runState) serviceEndpoints() map[string]string {
+func (s RunEndpoints) serviceEndpoints() map[string]string {
 	out := map[string]string{}
 	for _, svc := range localenv.Services() {
 		if u := s.endpoint(svc); u != "" {
@@ -137,7 +133,7 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 			_ = os.RemoveAll(ckpt)
 		}
 		rep.Resumed = resume
-		st := runState{Endpoint: base, Endpoints: user, Status: statusRunning, Count: opts.Count}
+		st := runState{RunEndpoints: RunEndpoints{Endpoint: base, Endpoints: user}, Status: statusRunning, Count: opts.Count}
 		return st, saveState(opts.WorkDir, st)
 	}
 	if !opts.Fresh && prev.Status == statusRunning && len(prev.PIDs) > 0 && emulatorsAlive(prev, user) {
@@ -158,7 +154,7 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 	if err != nil {
 		return runState{}, err
 	}
-	st := runState{Endpoint: endpoints["s3"], Endpoints: endpoints, PIDs: pids, Status: statusRunning, Count: opts.Count}
+	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoints["s3"], Endpoints: endpoints}, PIDs: pids, Status: statusRunning, Count: opts.Count}
 	for svc, u := range user {
 		st.Endpoints[svc] = u
 	}
