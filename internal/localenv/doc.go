@@ -5,7 +5,9 @@
 // template's streams, queues, buckets (with their notifications) and tables there,
 // builds the template's Go functions for this machine and runs them in execution
 // environments of package lambdahost (Function, an esm.Invoker that can also
-// end an invocation with an injected crash or timeout).
+// end an invocation with an injected crash or timeout), and turns the
+// functions' Kinesis and SQS events into the configurations of their emulated
+// event source mappings (KinesisMappingConfig, SQSMappingConfig, package esm).
 //
 // It is also the one way to the emulator processes of a local run
 // (StartDetached, StopEmulators, Alive, Faithful, DescribeEmulators) and

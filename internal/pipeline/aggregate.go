@@ -89,7 +89,7 @@ type sqsConsumer struct {
 func startSQSConsumers(ctx context.Context, lenv *localenv.Env, opts Options, logDir, dynamoURL string, logw io.Writer, sqsClient *sqs.Client) ([]*sqsConsumer, error) {
 	var out []*sqsConsumer
 	binaries := map[string]string{}
-	for _, ev := range sqsEvents(lenv.Template) {
+	for _, ev := range localenv.SQSEvents(lenv.Template) {
 		fn, err := lenv.Function(ev.Function)
 		if err != nil {
 			closeConsumers(out)
@@ -126,12 +126,11 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 	if dynamoURL != "" {
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoURL
 	}
-	cfg, err := sqsMappingConfig(ctx, lenv, fn, ev, sqsClient)
+	cfg, err := lenv.SQSMappingConfig(ctx, fn, ev)
 	if err != nil {
 		logFile.Close()
 		return nil, err
 	}
-	cfg.FunctionARN = lenv.FunctionARN(fn)
 	cfg.Pollers = esm.DefaultSQSPollers
 	cfg.WaitTime = sqsWaitTime
 	// A run killed mid-batch leaves messages invisible for the queue's
@@ -155,7 +154,7 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 	}
 	c := &sqsConsumer{fn: fn, event: ev, cfg: cfg, envs: envs, function: function, logFile: logFile}
 	if c.mapping, err = esm.NewSQS(cfg, sqsClient, function); err == nil {
-		c.dlqURL, err = deadLetterQueueURL(ctx, sqsClient, cfg.QueueURL)
+		c.dlqURL, err = lenv.DeadLetterQueueURL(ctx, cfg.QueueURL)
 	}
 	if err != nil {
 		closeConsumers([]*sqsConsumer{c})

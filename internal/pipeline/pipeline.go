@@ -218,37 +218,24 @@ func (r *run) close() {
 // the user's), creates the template's resources there, records the session and
 // builds the Kinesis function.
 func (r *run) setup(ctx context.Context) error {
-	// Read the template before starting an emulator for it: a broken template or
-	// samconfig.toml must fail fast and leave no detached server behind.
-	if err := checkTemplate(r.opts); err != nil {
-		return err
-	}
-	st, err := prepareEmulator(ctx, &r.opts, r.logw, r.rep)
-	if err != nil {
-		return err
-	}
-	r.st = st
-	if r.opts.ReshardAt > 0 && !localenv.Faithful(st.endpoint("kinesis")) {
-		fmt.Fprintf(r.logw, "warning: the Kinesis emulator %s is not moto patched by streamlake's launcher: it may not reshard as Kinesis does (records put again or copied at a split or merge, closed shards never ending)\n", st.endpoint("kinesis"))
-	}
-	if r.earlier, err = earlierParts(r.opts.WorkDir, r.rep.Resumed); err != nil {
-		return err
-	}
 	o := r.opts
-	r.lenv, err = localenv.Open(ctx, localenv.Options{TemplatePath: o.TemplatePath, ConfigEnv: o.ConfigEnv, Overrides: o.Overrides, StackName: o.StackName,
-		WorkDir: o.WorkDir, Getenv: localenv.Getenv(st.Endpoint, st.Endpoints, o.Getenv)})
-	if err != nil {
+	lopts := localenv.Options{TemplatePath: o.TemplatePath, ConfigEnv: o.ConfigEnv, Overrides: o.Overrides, StackName: o.StackName, WorkDir: o.WorkDir, Getenv: o.Getenv}
+	if err := r.emulators(ctx, lopts); err != nil {
+		return err
+	}
+	lopts.Getenv = localenv.Getenv(r.st.Endpoint, r.st.Endpoints, o.Getenv)
+	var err error
+	if r.lenv, err = localenv.Open(ctx, lopts); err != nil {
 		return err
 	}
 	r.onClose(func() { r.lenv.Close() })
-	r.rep.RunEndpoints = st.RunEndpoints
-	if r.fn, r.event, err = kinesisFunction(r.lenv.Template, o.Function); err != nil {
+	if r.fn, r.event, err = localenv.KinesisFunction(r.lenv.Template, o.Function); err != nil {
 		return err
 	}
 	if r.resources, err = r.lenv.CreateResources(ctx); err != nil {
 		return err
 	}
-	if err := r.lenv.SaveSession(o.WorkDir, st.serviceEndpoints(), r.resources); err != nil {
+	if err := r.lenv.SaveSession(o.WorkDir, r.st.serviceEndpoints(), r.resources); err != nil {
 		return err
 	}
 	buildStart := time.Now()
@@ -264,4 +251,25 @@ func (r *run) setup(ctx context.Context) error {
 	r.kin = kinesis.NewFromConfig(r.lenv.AWS)
 	r.sqs = sqs.NewFromConfig(r.lenv.AWS)
 	return nil
+}
+
+// emulators decides which emulators the run uses (prepareEmulator) once the
+// template has been read: a broken template or samconfig.toml must fail fast
+// and leave no detached server behind. It reads the counters of the earlier
+// parts of a resumed run.
+func (r *run) emulators(ctx context.Context, lopts localenv.Options) error {
+	if err := localenv.CheckKinesisEvent(lopts, r.opts.Function); err != nil {
+		return err
+	}
+	st, err := prepareEmulator(ctx, &r.opts, r.logw, r.rep)
+	if err != nil {
+		return err
+	}
+	r.st = st
+	r.rep.RunEndpoints = st.RunEndpoints
+	if r.opts.ReshardAt > 0 && !localenv.Faithful(st.endpoint("kinesis")) {
+		fmt.Fprintf(r.logw, "warning: the Kinesis emulator %s is not moto patched by streamlake's launcher: it may not reshard as Kinesis does (records put again or copied at a split or merge, closed shards never ending)\n", st.endpoint("kinesis"))
+	}
+	r.earlier, err = earlierParts(r.opts.WorkDir, r.rep.Resumed)
+	return err
 }
