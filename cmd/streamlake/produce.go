@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,13 +30,13 @@ func init() {
 	})
 }
 
-// Scenarios of --scenario.
+// Scenarios of --scenario (package producer generates them).
 const (
-	scenarioSensor   = "sensor"
-	scenarioMixed    = "mixed"
-	scenarioFiltered = "filtered"
-	scenarioPoison   = "poison"
-	scenarioFlood    = "flood"
+	scenarioSensor   = producer.ScenarioSensor
+	scenarioMixed    = producer.ScenarioMixed
+	scenarioFiltered = producer.ScenarioFiltered
+	scenarioPoison   = producer.ScenarioPoison
+	scenarioFlood    = producer.ScenarioFlood
 )
 
 const (
@@ -245,159 +243,10 @@ func regionOr(region, def string) string {
 	return def
 }
 
-// item is one generated record with its event time.
-type item struct {
-	key       string
-	data      []byte
-	eventTime time.Time
-}
-
-// source yields the records of a scenario; ok is false when a finite scenario ends.
-type source func() (it item, ok bool)
-
-// newSource returns the records of o.scenario.
-func newSource(o produceOptions) (source, error) {
-	g, err := sensor.NewGenerator(sensor.Config{Devices: o.devices, Seed: o.seed, Start: o.start, Interval: o.interval})
-	if err != nil {
-		return nil, err
-	}
-	switch o.scenario {
-	case scenarioSensor:
-		return func() (item, bool) {
-			r := g.Next()
-			return item{key: r.PartitionKey(), data: r.AppendShape(nil, o.shape), eventTime: r.Timestamp}, true
-		}, nil
-	case scenarioPoison:
-		poisonAt := o.count / 2
-		return func() (item, bool) {
-			i := g.Count()
-			r := g.Next()
-			data := r.AppendShape(nil, o.shape)
-			if i == poisonAt {
-				data = replaceTimestamp(r, o.shape, data, "yesterday")
-			}
-			return item{key: r.PartitionKey(), data: data, eventTime: r.Timestamp}, true
-		}, nil
-	case scenarioFlood:
-		return func() (item, bool) {
-			i := g.Count()
-			r := g.Next()
-			data := replaceTimestamp(r, o.shape, r.AppendShape(nil, o.shape), unreadableTimes[i%len(unreadableTimes)])
-			return item{key: r.PartitionKey(), data: data, eventTime: r.Timestamp}, true
-		}, nil
-	case scenarioMixed:
-		return fixedSource(g, mixedPayloads), nil
-	case scenarioFiltered:
-		return fixedSource(g, filteredPayloads), nil
-	}
-	return nil, fmt.Errorf("unknown scenario %q", o.scenario)
-}
-
-// replaceTimestamp replaces the text of the reading's event time in its data.
-func replaceTimestamp(r sensor.Reading, shape sensor.Shape, data []byte, with string) []byte {
-	ts := `"` + shape.Timestamp(r.Timestamp) + `"`
-	return bytes.Replace(data, []byte(ts), strconv.AppendQuote(nil, with), 1)
-}
-
-// unreadableTimes are event times that no reading makes a time, as devices with
-// broken clocks or firmware send them; the flood scenario cycles through them.
-var unreadableTimes = []string{
-	"yesterday", "unknown", "", "NaN", "0000-00-00 00:00:00", "2026-13-45T25:61:00",
-	"21/11/2026 13:40", "Sat Nov 21 13:40:00 2026", "2026-11-21", "-1",
-}
-
-// payload builds the i-th record of a fixed scenario from the i-th reading, so
-// device, time and values stay consistent with the sensor data.
-type payload func(r sensor.Reading) (key string, data []byte)
-
-func fixedSource(g *sensor.Generator, payloads []payload) source {
-	return func() (item, bool) {
-		i := g.Count()
-		if i >= len(payloads) {
-			return item{}, false
-		}
-		r := g.Next()
-		key, data := payloads[i](r)
-		return item{key: key, data: data, eventTime: r.Timestamp}, true
-	}
-}
-
-func ts(r sensor.Reading) string { return r.Timestamp.UTC().Format(sensor.TimestampLayout) }
-
-// mixedPayloads are the payload kinds the processor must handle, one each.
-var mixedPayloads = []payload{
-	// A sensor reading.
-	func(r sensor.Reading) (string, []byte) { return r.DeviceID, r.AppendJSON(nil) },
-	// A JSON array (a gateway batching readings).
-	func(r sensor.Reading) (string, []byte) {
-		return r.DeviceID, fmt.Appendf(nil, `[{"device_id":%q,"temperature":%.2f,"timestamp":%q},{"device_id":%q,"temperature":%.2f,"timestamp":%q}]`,
-			r.DeviceID, r.Temperature, ts(r), r.DeviceID, r.Temperature+0.07, ts(r))
-	},
-	// A JSON string scalar.
-	func(r sensor.Reading) (string, []byte) { return r.DeviceID, []byte(`"calibration complete"`) },
-	// A plain UTF-8 log line, with non-ASCII.
-	func(r sensor.Reading) (string, []byte) {
-		return r.DeviceID, fmt.Appendf(nil, "%s WARN %s probe drift +0.7°C over baseline (%.2f °C)", ts(r), r.DeviceID, r.Temperature)
-	},
-	// Binary: a gzip header followed by bytes that are not UTF-8.
-	func(r sensor.Reading) (string, []byte) {
-		return r.DeviceID, []byte{0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x00, 0x00, 0x03, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1}
-	},
-	// An empty payload.
-	func(r sensor.Reading) (string, []byte) { return r.DeviceID, []byte{} },
-	// JSON with unicode escapes (the raw bytes are ASCII).
-	func(r sensor.Reading) (string, []byte) {
-		return r.DeviceID, fmt.Appendf(nil, `{"device_id":%q,"site":"M\u00fcnchen \u2013 K\u00fchlhaus 3","unit":"\u00b0C","temperature":%.2f,"timestamp":%q}`,
-			r.DeviceID, r.Temperature, ts(r))
-	},
-	// JSON padded with whitespace.
-	func(r sensor.Reading) (string, []byte) {
-		return r.DeviceID, fmt.Appendf(nil, "  \n\t{\"device_id\": %q, \"temperature\": %.2f, \"timestamp\": %q}\n  ", r.DeviceID, r.Temperature, ts(r))
-	},
-}
-
-// filteredPayloads interleave records the template's default filter
-// {"data": {"device_id": [{"exists": true}], "temperature": [{"numeric": [">=", -50]}]}}
-// passes (normal readings, and one exactly at -50) with ones it drops.
-var filteredPayloads = []payload{
-	passReading,
-	heartbeat,
-	passReading,
-	disconnectedProbe,
-	noDeviceID,
-	passReading,
-	plainText,
-	func(r sensor.Reading) (string, []byte) { // boundary: -50 passes ">= -50"
-		r.Temperature = -50
-		return r.DeviceID, r.AppendJSON(nil)
-	},
-	heartbeat,
-	passReading,
-	disconnectedProbe,
-	passReading,
-}
-
-func passReading(r sensor.Reading) (string, []byte) { return r.DeviceID, r.AppendJSON(nil) }
-
-func heartbeat(r sensor.Reading) (string, []byte) {
-	return r.DeviceID, fmt.Appendf(nil, `{"device_id":%q,"type":"heartbeat","battery_level":%d,"timestamp":%q}`,
-		r.DeviceID, int(r.BatteryLevel), ts(r))
-}
-
-// disconnectedProbe is a reading from a probe that is unplugged: DS18B20-style
-// sensors report -127 °C then.
-func disconnectedProbe(r sensor.Reading) (string, []byte) {
-	r.Temperature = -127
-	return r.DeviceID, r.AppendJSON(nil)
-}
-
-func noDeviceID(r sensor.Reading) (string, []byte) {
-	return "gateway-01", fmt.Appendf(nil, `{"gateway_id":"gateway-01","temperature":%.2f,"humidity":%.2f,"timestamp":%q}`,
-		r.Temperature, r.Humidity, ts(r))
-}
-
-func plainText(r sensor.Reading) (string, []byte) {
-	return r.DeviceID, fmt.Appendf(nil, "%s rebooting after firmware update", r.DeviceID)
+// source returns the records of o.scenario.
+func (o produceOptions) source() (producer.Source, error) {
+	return producer.NewSource(producer.ScenarioConfig{Scenario: o.scenario, Devices: o.devices, Seed: o.seed,
+		Start: o.start, Interval: o.interval, Shape: o.shape, Count: o.count})
 }
 
 // arrivalLag is a deterministic ingest latency between 200 and 799 ms.
@@ -407,7 +256,7 @@ func arrivalLag(i int) time.Duration {
 
 // writeEvents writes the scenario as a Kinesis event file.
 func writeEvents(e *env, o produceOptions) int {
-	src, err := newSource(o)
+	src, err := o.source()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
 		return exitFailure
@@ -423,12 +272,12 @@ func writeEvents(e *env, o produceOptions) int {
 		if !ok {
 			break
 		}
-		at := it.eventTime.Add(arrivalLag(i))
+		at := it.EventTime.Add(arrivalLag(i))
 		if at.Before(prev) {
 			at = prev
 		}
 		prev = at
-		recs = append(recs, kinesisevent.Record{PartitionKey: it.key, Data: it.data, ArrivalTime: at})
+		recs = append(recs, kinesisevent.Record{PartitionKey: it.PartitionKey, Data: it.Data, ArrivalTime: at})
 	}
 	ev, err := kinesisevent.Build(recs, kinesisevent.Options{Region: o.region, StreamARN: o.stream})
 	if err != nil {
@@ -499,7 +348,7 @@ func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produ
 		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
 		return exitFailure
 	}
-	src, err := newSource(o)
+	src, err := o.source()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
 		return exitFailure
@@ -541,7 +390,7 @@ func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produ
 				break
 			}
 			generated++
-			batch = append(batch, producer.Record{PartitionKey: it.key, Data: it.data})
+			batch = append(batch, it.Record)
 		}
 		if len(batch) == 0 {
 			break

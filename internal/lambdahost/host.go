@@ -423,13 +423,19 @@ func (h *Host) discard() {
 	}
 }
 
+// stop kills the process, if any, and waits for it to exit; unlike Close it
+// leaves the Host usable: the next invocation is a cold start.
+func (h *Host) stop() {
+	h.slot <- struct{}{}
+	defer func() { <-h.slot }()
+	h.discard()
+}
+
 // Close kills the process, if any, and waits for it to exit. An invocation in
 // flight returns ErrClosed. Later Invoke calls return ErrClosed. Close is safe to
 // call more than once and concurrently with Invoke.
 func (h *Host) Close() error {
 	h.closeOnce.Do(func() { close(h.closing) })
-	h.slot <- struct{}{}
-	defer func() { <-h.slot }()
-	h.discard()
+	h.stop()
 	return nil
 }

@@ -49,6 +49,34 @@ func (p *Pool) Size() int { return len(p.hosts) }
 // Invoke waits for a free environment (or ctx) and invokes the function in it; see
 // Host.Invoke for the result and errors.
 func (p *Pool) Invoke(ctx context.Context, payload []byte) (Result, error) {
+	return p.with(ctx, func(h *Host) (Result, error) { return h.Invoke(ctx, payload) })
+}
+
+// InvokeAndStop is Invoke, after which the environment's process is stopped
+// before the environment takes another invocation, as when a process is killed
+// right after its handler returned: the environment's next invocation is a cold
+// start. Fault injection uses it to simulate crashes and timeouts.
+func (p *Pool) InvokeAndStop(ctx context.Context, payload []byte) (Result, error) {
+	return p.with(ctx, func(h *Host) (Result, error) {
+		defer h.stop()
+		return h.Invoke(ctx, payload)
+	})
+}
+
+// StopOne waits for a free environment (or ctx) and stops its process, if any,
+// as when a process is killed before its handler runs: the environment's next
+// invocation is a cold start.
+func (p *Pool) StopOne(ctx context.Context) error {
+	_, err := p.with(ctx, func(h *Host) (Result, error) {
+		h.stop()
+		return Result{}, nil
+	})
+	return err
+}
+
+// with lends f the most recently used free environment, waiting for one (or
+// ctx).
+func (p *Pool) with(ctx context.Context, f func(*Host) (Result, error)) (Result, error) {
 	if p.sizeErr != nil {
 		return Result{}, p.sizeErr
 	}
@@ -72,7 +100,12 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) (Result, error) {
 		p.mu.Unlock()
 		p.tokens <- struct{}{}
 	}()
-	return h.Invoke(ctx, payload)
+	select {
+	case <-h.closing:
+		return Result{}, ErrClosed
+	default:
+	}
+	return f(h)
 }
 
 // Close closes every environment (see Host.Close). It is safe to call more than

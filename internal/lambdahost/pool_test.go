@@ -134,3 +134,56 @@ func TestPoolWaitHonoursContext(t *testing.T) {
 		t.Errorf("Invoke() with every environment busy and a cancelled context: error = %v; want a wait error", err)
 	}
 }
+
+// TestPoolStop checks that InvokeAndStop returns the invocation's result and that
+// it, like StopOne, leaves the environment to a cold start.
+func TestPoolStop(t *testing.T) {
+	p := lambdahost.NewPool(lambdahost.Config{Binary: testBinary, FunctionName: "fn", Timeout: 20 * time.Second}, 1)
+	t.Cleanup(func() { p.Close() })
+	ctx := context.Background()
+	steps := []struct {
+		name     string
+		do       func() (lambdahost.Result, error)
+		wantCold bool
+	}{
+		{"first Invoke", func() (lambdahost.Result, error) { return p.Invoke(ctx, []byte(`{"cmd":"echo","data":1}`)) }, true},
+		{"InvokeAndStop of a warm environment", func() (lambdahost.Result, error) {
+			return p.InvokeAndStop(ctx, []byte(`{"cmd":"echo","data":2}`))
+		}, false},
+		{"Invoke after InvokeAndStop", func() (lambdahost.Result, error) { return p.Invoke(ctx, []byte(`{"cmd":"echo","data":3}`)) }, true},
+		{"Invoke after StopOne", func() (lambdahost.Result, error) {
+			if err := p.StopOne(ctx); err != nil {
+				t.Fatalf("StopOne() error = %v; want nil", err)
+			}
+			return p.Invoke(ctx, []byte(`{"cmd":"echo","data":4}`))
+		}, true},
+	}
+	for i, s := range steps {
+		res, err := s.do()
+		if err != nil {
+			t.Fatalf("%s: error = %v; want nil", s.name, err)
+		}
+		if got, want := decode[int](t, res), i+1; got != want {
+			t.Errorf("%s: payload %d; want %d", s.name, got, want)
+		}
+		if res.ColdStart != s.wantCold {
+			t.Errorf("%s: ColdStart = %v; want %v", s.name, res.ColdStart, s.wantCold)
+		}
+	}
+
+	ctx2, cancel := context.WithCancel(ctx)
+	cancel()
+	url, arrived := holdServer(t)
+	go p.Invoke(context.Background(), fmt.Appendf(nil, `{"cmd":"barrier","url":%q}`, url)) //nolint:errcheck // ends with Close
+	<-arrived
+	if err := p.StopOne(ctx2); err == nil || !strings.Contains(err.Error(), "wait for a free execution environment") {
+		t.Errorf("StopOne() with every environment busy and a cancelled context: error = %v; want a wait error", err)
+	}
+	if _, err := p.InvokeAndStop(ctx2, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "wait for a free execution environment") {
+		t.Errorf("InvokeAndStop() with every environment busy and a cancelled context: error = %v; want a wait error", err)
+	}
+	p.Close()
+	if err := p.StopOne(ctx); err != lambdahost.ErrClosed {
+		t.Errorf("StopOne() after Close: error = %v; want ErrClosed", err)
+	}
+}

@@ -96,31 +96,11 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	path := opts.TemplatePath
-	if path == "" {
-		path = "template.yaml"
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("template: %w", err)
-	}
-	cfgFile := filepath.Join(filepath.Dir(path), "samconfig.toml")
-	if _, err := os.Stat(cfgFile); err != nil {
-		if opts.ConfigEnv != "" {
-			return nil, fmt.Errorf("--config-env %s: %s not found", opts.ConfigEnv, cfgFile)
-		}
-		cfgFile = ""
-	}
-	tpl, err := samtemplate.Load(path, samtemplate.Options{
-		ConfigFile: cfgFile,
-		ConfigEnv:  opts.ConfigEnv,
-		Overrides:  opts.Overrides,
-		StackName:  opts.StackName,
-		Region:     firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1"),
-		AccountID:  lambdahost.DefaultAccountID,
-	})
+	tpl, err := LoadTemplate(opts)
 	if err != nil {
 		return nil, err
 	}
+	path := tpl.Path
 	e := &Env{Template: tpl, WorkDir: opts.WorkDir}
 	if e.WorkDir == "" {
 		e.WorkDir = filepath.Join(filepath.Dir(path), ".local")
@@ -168,6 +148,38 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	return e, nil
+}
+
+// LoadTemplate reads the template opts names, with the parameters of
+// samconfig.toml (in the template's directory, if there is one) and
+// opts.Overrides, as Open does, without connecting to anything.
+func LoadTemplate(opts Options) (*samtemplate.Template, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	path := opts.TemplatePath
+	if path == "" {
+		path = "template.yaml"
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	cfgFile := filepath.Join(filepath.Dir(path), "samconfig.toml")
+	if _, err := os.Stat(cfgFile); err != nil {
+		if opts.ConfigEnv != "" {
+			return nil, fmt.Errorf("--config-env %s: %s not found", opts.ConfigEnv, cfgFile)
+		}
+		cfgFile = ""
+	}
+	return samtemplate.Load(path, samtemplate.Options{
+		ConfigFile: cfgFile,
+		ConfigEnv:  opts.ConfigEnv,
+		Overrides:  opts.Overrides,
+		StackName:  opts.StackName,
+		Region:     firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"), "us-east-1"),
+		AccountID:  lambdahost.DefaultAccountID,
+	})
 }
 
 // Close stops the moto servers Open started, if any. The emulators' state is lost
@@ -253,16 +265,9 @@ func (e *Env) HostConfig(fn samtemplate.Function, binary string, env map[string]
 	for k, v := range env {
 		vars[k] = v
 	}
-	name, _ := fn.Properties["FunctionName"].(string)
-	if name == "" {
-		name = e.Template.StackName + "-" + fn.LogicalID
-		if len(name) > 64 {
-			name = name[:64]
-		}
-	}
 	c := lambdahost.Config{
 		Binary:       binary,
-		FunctionName: name,
+		FunctionName: e.functionName(fn),
 		MemoryMB:     fn.MemorySize,
 		Timeout:      durationSeconds(fn.Timeout),
 		Region:       e.Template.Region,
@@ -280,9 +285,22 @@ func (e *Env) HostConfig(fn samtemplate.Function, binary string, env map[string]
 	return c
 }
 
-// FunctionARN returns the ARN a function gets in the emulator's account.
-func (e *Env) FunctionARN(c lambdahost.Config) string {
-	return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", e.Template.Partition, e.Template.Region, e.Template.AccountID, c.FunctionName)
+// functionName is fn's FunctionName, else the name CloudFormation gives it
+// (stack name and logical ID, at most 64 characters).
+func (e *Env) functionName(fn samtemplate.Function) string {
+	name, _ := fn.Properties["FunctionName"].(string)
+	if name == "" {
+		name = e.Template.StackName + "-" + fn.LogicalID
+		if len(name) > 64 {
+			name = name[:64]
+		}
+	}
+	return name
+}
+
+// FunctionARN returns the ARN fn gets in the emulator's account.
+func (e *Env) FunctionARN(fn samtemplate.Function) string {
+	return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", e.Template.Partition, e.Template.Region, e.Template.AccountID, e.functionName(fn))
 }
 
 // RoleARN returns the execution role ARN of fn as the template resolves it.

@@ -2,13 +2,11 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"sort"
@@ -71,47 +69,27 @@ type SQSFunctionReport struct {
 }
 
 // sqsConsumer is one SQS event of a function, emulated by an esm.SQSMapping over
-// the function's own host pool.
+// the function's own execution environments.
 type sqsConsumer struct {
-	fn      samtemplate.Function
-	event   samtemplate.Event
-	cfg     esm.SQSConfig
-	envs    int
-	pool    *hostPool
-	inv     *invoker
-	mapping *esm.SQSMapping
-	dlqURL  string
-	logFile *os.File
-	drained time.Duration // after the Kinesis mapping drained
-}
-
-// sqsEvents returns the SQS events of the template's functions, by function and
-// event name.
-func sqsEvents(t *samtemplate.Template) []samtemplate.Event {
-	var out []samtemplate.Event
-	for _, fn := range t.Functions() {
-		names := make([]string, 0, len(fn.Events))
-		for name, ev := range fn.Events {
-			if ev.Type == "SQS" {
-				names = append(names, name)
-			}
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			out = append(out, fn.Events[name])
-		}
-	}
-	return out
+	fn       samtemplate.Function
+	event    samtemplate.Event
+	cfg      esm.SQSConfig
+	envs     int
+	function *localenv.Function
+	mapping  *esm.SQSMapping
+	dlqURL   string
+	logFile  *os.File
+	drained  time.Duration // after the Kinesis mapping drained
 }
 
 // startSQSConsumers builds every function with an SQS event and prepares one
-// mapping per event, each function under its own host pool, with its DynamoDB
-// requests sent through dynamoURL (see startSerialProxy) when it is not "". The caller closes the
-// returned consumers' pools with closeConsumers.
+// mapping per event, each function in its own execution environments, with its
+// DynamoDB requests sent through dynamoURL (see startSerialProxy) when it is not
+// "". The caller closes the returned consumers with closeConsumers.
 func startSQSConsumers(ctx context.Context, lenv *localenv.Env, opts Options, logDir, dynamoURL string, logw io.Writer, sqsClient *sqs.Client) ([]*sqsConsumer, error) {
 	var out []*sqsConsumer
 	binaries := map[string]string{}
-	for _, ev := range sqsEvents(lenv.Template) {
+	for _, ev := range localenv.SQSEvents(lenv.Template) {
 		fn, err := lenv.Function(ev.Function)
 		if err != nil {
 			closeConsumers(out)
@@ -142,23 +120,17 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 	if err != nil {
 		return nil, err
 	}
-	// The host pool's processes write to the file until the pool is closed
+	// The environments' processes write to the file until they are closed
 	// (closeConsumers).
 	env := map[string]string{}
 	if dynamoURL != "" {
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoURL
 	}
-	hostCfg := lenv.HostConfig(fn, binary, env, &lockedWriter{w: logFile})
-	if err := hostCfg.Validate(); err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	cfg, err := sqsMappingConfig(ctx, lenv, fn, ev, sqsClient)
+	cfg, err := lenv.SQSMappingConfig(ctx, fn, ev)
 	if err != nil {
 		logFile.Close()
 		return nil, err
 	}
-	cfg.FunctionARN = lenv.FunctionARN(hostCfg)
 	cfg.Pollers = esm.DefaultSQSPollers
 	cfg.WaitTime = sqsWaitTime
 	// A run killed mid-batch leaves messages invisible for the queue's
@@ -171,15 +143,18 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 	if cfg.MaximumConcurrency > 0 {
 		envs = min(envs, cfg.MaximumConcurrency)
 	}
-	pool := newHostPool(hostCfg, envs)
 	// Faults are injected into the Kinesis function only: a failed aggregator
 	// invocation holds its messages for the queue's visibility timeout (six times
 	// the function timeout, minutes), as in AWS. The aggregator's own failure
 	// handling is tested in packages summary and dynamostore.
-	inv := &invoker{pool: pool, faults: Faults{}, rng: newLockedRand(opts.Faults.Seed, 5), counts: &faultCounts{}, timeout: hostCfg.Timeout}
-	c := &sqsConsumer{fn: fn, event: ev, cfg: cfg, envs: envs, pool: pool, inv: inv, logFile: logFile}
-	if c.mapping, err = esm.NewSQS(cfg, sqsClient, inv); err == nil {
-		c.dlqURL, err = deadLetterQueueURL(ctx, sqsClient, cfg.QueueURL)
+	function, err := lenv.NewFunction(fn, binary, env, logFile, envs)
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	c := &sqsConsumer{fn: fn, event: ev, cfg: cfg, envs: envs, function: function, logFile: logFile}
+	if c.mapping, err = esm.NewSQS(cfg, sqsClient, function); err == nil {
+		c.dlqURL, err = lenv.DeadLetterQueueURL(ctx, cfg.QueueURL)
 	}
 	if err != nil {
 		closeConsumers([]*sqsConsumer{c})
@@ -192,127 +167,27 @@ func newSQSConsumer(ctx context.Context, lenv *localenv.Env, opts Options, fn sa
 // logs.
 func closeConsumers(cs []*sqsConsumer) {
 	for _, c := range cs {
-		c.pool.close()
+		c.function.Close()
 		c.logFile.Close()
 	}
 }
 
-// sqsMappingConfig turns a SAM SQS event into an esm.SQSConfig (without the
-// emulator knobs).
-func sqsMappingConfig(ctx context.Context, lenv *localenv.Env, fn samtemplate.Function, ev samtemplate.Event, sqsClient *sqs.Client) (esm.SQSConfig, error) {
-	p := ev.Properties
-	where := fmt.Sprintf("function %s event %s", fn.LogicalID, ev.Name)
-	if enabled, ok := p["Enabled"]; ok && !boolValue(enabled) {
-		return esm.SQSConfig{}, fmt.Errorf("%s: the SQS event is disabled (Enabled: false); a local run needs it enabled", where)
-	}
-	if patterns, err := ev.FilterPatterns(); err != nil {
-		return esm.SQSConfig{}, err
-	} else if patterns != nil {
-		return esm.SQSConfig{}, fmt.Errorf("%s: FilterCriteria on an SQS event is not emulated", where)
-	}
-	queueARN, _ := p["Queue"].(string)
-	if queueARN == "" {
-		return esm.SQSConfig{}, fmt.Errorf("%s: Queue (the queue ARN) is required", where)
-	}
-	c := esm.SQSConfig{QueueARN: queueARN, Region: lenv.Template.Region}
-	var err error
-	if c.BatchSize, err = localenv.IntProperty(p, "BatchSize", esm.DefaultSQSBatchSize); err != nil {
-		return esm.SQSConfig{}, fmt.Errorf("%s: %w", where, err)
-	}
-	if c.MaximumBatchingWindowInSeconds, err = localenv.IntProperty(p, "MaximumBatchingWindowInSeconds", 0); err != nil {
-		return esm.SQSConfig{}, fmt.Errorf("%s: %w", where, err)
-	}
-	if sc, ok := p["ScalingConfig"].(map[string]any); ok {
-		if c.MaximumConcurrency, err = localenv.IntProperty(sc, "MaximumConcurrency", 0); err != nil {
-			return esm.SQSConfig{}, fmt.Errorf("%s: ScalingConfig: %w", where, err)
-		}
-	}
-	if types, ok := p["FunctionResponseTypes"].([]any); ok {
-		for _, t := range types {
-			c.FunctionResponseTypes = append(c.FunctionResponseTypes, fmt.Sprint(t))
-		}
-	}
-	name := queueARN[strings.LastIndexByte(queueARN, ':')+1:]
-	out, err := sqsClient.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
-	if err != nil {
-		return esm.SQSConfig{}, fmt.Errorf("%s: queue %s: %w", where, queueARN, err)
-	}
-	c.QueueURL = aws.ToString(out.QueueUrl)
-	return c, nil
-}
-
-// deadLetterQueueURL returns the URL of the queue's RedrivePolicy target, or ""
-// without one.
-func deadLetterQueueURL(ctx context.Context, client *sqs.Client, queueURL string) (string, error) {
-	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy}})
-	if err != nil {
-		return "", fmt.Errorf("queue %s: %w", queueURL, err)
-	}
-	rp := out.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)]
-	if rp == "" {
-		return "", nil
-	}
-	var policy struct {
-		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
-	}
-	if err := json.Unmarshal([]byte(rp), &policy); err != nil || policy.DeadLetterTargetArn == "" {
-		return "", fmt.Errorf("queue %s: RedrivePolicy %s has no deadLetterTargetArn", queueURL, rp)
-	}
-	name := policy.DeadLetterTargetArn[strings.LastIndexByte(policy.DeadLetterTargetArn, ':')+1:]
-	u, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
-	if err != nil {
-		return "", fmt.Errorf("dead-letter queue %s: %w", policy.DeadLetterTargetArn, err)
-	}
-	return aws.ToString(u.QueueUrl), nil
-}
-
-// upstream is closed when the Kinesis mapping has drained the stream: every
-// object is written, so every notification is in the queue.
-type upstream struct {
-	done chan struct{}
-	at   time.Time // written before done is closed
-}
-
-func newUpstream() *upstream { return &upstream{done: make(chan struct{})} }
-
-func (u *upstream) close() {
-	u.at = time.Now()
-	close(u.done)
-}
-
-// runConsumers runs every SQS mapping in the background until its queue is
-// drained after up is closed; wait returns their errors once all returned.
-func runConsumers(ctx context.Context, cs []*sqsConsumer, up *upstream) (wait func() error) {
-	errs := make([]error, len(cs))
-	var wg sync.WaitGroup
-	for i, c := range cs {
-		wg.Go(func() {
-			if err := c.mapping.RunUntilDrained(ctx, up.done); err != nil {
-				errs[i] = fmt.Errorf("event source mapping %s.%s: %w", c.fn.LogicalID, c.event.Name, err)
-				return
-			}
-			// RunUntilDrained returns nil only after up.done was closed.
-			c.drained = time.Since(up.at)
-		})
-	}
-	return func() error {
-		wg.Wait()
-		return errors.Join(errs...)
+// counters returns the consumer's counters, which a resumed run adds up.
+func (c *sqsConsumer) counters() SQSFunctionReport {
+	st, fs := c.mapping.Stats(), c.function.Stats()
+	return SQSFunctionReport{
+		Received: st.ReceivedMessages, Deleted: st.DeletedMessages, Failed: st.FailedMessages,
+		Invocations: st.Invocations, FunctionErrors: st.FunctionErrors, PartialFailures: st.PartialFailures,
+		LargestBatch: st.LargestBatch, ColdStarts: fs.ColdStarts, BusySeconds: float64(fs.Busy.Microseconds()) / 1e6,
 	}
 }
 
 // report describes the consumer at the end of the run.
 func (c *sqsConsumer) report(ctx context.Context, client *sqs.Client) (SQSFunctionReport, error) {
-	st := c.mapping.Stats()
-	r := SQSFunctionReport{
-		Function: c.fn.LogicalID, Event: c.event.Name, QueueURL: c.cfg.QueueURL,
-		Received: st.ReceivedMessages, Deleted: st.DeletedMessages, Failed: st.FailedMessages,
-		Invocations: st.Invocations, FunctionErrors: st.FunctionErrors, PartialFailures: st.PartialFailures,
-		LargestBatch: st.LargestBatch, ColdStarts: c.inv.coldStarts.Load(), Environments: c.envs,
-		BusySeconds: float64(c.inv.busy.Load()) / 1e6, TailSeconds: c.drained.Seconds(),
-	}
-	if n := c.inv.invocations.Load(); n > 0 {
+	r := c.counters()
+	r.Function, r.Event, r.QueueURL = c.fn.LogicalID, c.event.Name, c.cfg.QueueURL
+	r.Environments, r.TailSeconds = c.envs, c.drained.Seconds()
+	if n := c.function.Stats().Invocations; n > 0 {
 		r.MeanInvokeMS = r.BusySeconds * 1000 / float64(n)
 	}
 	if r.BusySeconds > 0 {
@@ -423,25 +298,21 @@ func compareSummaries(ctx context.Context, lenv *localenv.Env, fn samtemplate.Fu
 // readRawObjects reads the current version of every object under prefix.
 func readRawObjects(ctx context.Context, client *s3.Client, bucket, prefix string) ([]summary.Object, error) {
 	var out []summary.Object
-	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "/")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	err := eachObject(ctx, client, bucket, prefix, func(key string) error {
+		obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+			return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 		}
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-			if err != nil {
-				return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
-			}
-			body, err := io.ReadAll(obj.Body)
-			obj.Body.Close()
-			if err != nil {
-				return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
-			}
-			out = append(out, summary.Object{Bucket: bucket, Key: key, ETag: strings.Trim(aws.ToString(obj.ETag), `"`), Body: body})
+		body, err := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		if err != nil {
+			return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
 		}
+		out = append(out, summary.Object{Bucket: bucket, Key: key, ETag: strings.Trim(aws.ToString(obj.ETag), `"`), Body: body})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -455,7 +326,8 @@ func sortedSet(m map[string]bool) []string {
 	return out
 }
 
-// serialProxy forwards requests to the emulator one at a time. The pipeline uses
+// startSerialProxy starts a proxy that forwards requests to the emulator at
+// target one at a time. The pipeline uses
 // it for an emulator that does not isolate transactions: stock moto, e.g. the
 // user's. The moto processes the pipeline starts run through the launcher of
 // package motoserver, which serializes DynamoDB requests inside moto and says so
@@ -471,35 +343,18 @@ func sortedSet(m map[string]bool) []string {
 // which the aggregator's exactly-once protocol relies on. Sending the
 // functions' DynamoDB requests through this proxy restores that, while the
 // functions still run concurrently.
-type serialProxy struct {
-	server *http.Server
-	url    string
-}
-
-func startSerialProxy(target string) (*serialProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, fmt.Errorf("emulator endpoint %q: %w", target, err)
-	}
-	rp := newProxy(u)
+func startSerialProxy(target string) (*localProxy, error) {
 	var mu sync.Mutex
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		// A function killed by a timeout drops its connection: the request
-		// must still finish in the emulator before the next one starts.
-		rp.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	return startProxy(target, func(rp *httputil.ReverseProxy) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			// A function killed by a timeout drops its connection: the request
+			// must still finish in the emulator before the next one starts.
+			rp.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+		})
 	})
-	l, err := listenLoopback()
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return &serialProxy{server: srv, url: "http://" + l.Addr().String()}, nil
 }
-
-func (p *serialProxy) close() { _ = p.server.Close() }
 
 // drainProbe reads the aggregator side's progress for the live status line and
 // the timeline: the SQS mappings' counters at every sample, and about once a

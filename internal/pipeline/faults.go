@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/streamlake/streamlake/internal/esm"
-	"github.com/streamlake/streamlake/internal/lambdahost"
+	"github.com/streamlake/streamlake/internal/localenv"
 )
 
 // Faults are the failure rates a local run injects, each a probability in [0, 1].
@@ -70,140 +69,70 @@ type faultCounts struct {
 	s3Failures, crashesBefore, crashesAfter, timeouts atomic.Int64
 }
 
-// hostPool is a set of lambdahost environments of one function. Unlike
-// lambdahost.Pool it lets the fault injector kill the environment an invocation
-// ran in, as a crash or a timeout does.
-type hostPool struct {
-	cfg  lambdahost.Config
-	free chan *lambdahost.Host
+// report returns the counts, with poison records produced.
+func (c *faultCounts) report(poison int) InjectedFaults {
+	return InjectedFaults{S3Failures: c.s3Failures.Load(), CrashesBefore: c.crashesBefore.Load(),
+		CrashesAfter: c.crashesAfter.Load(), Timeouts: c.timeouts.Load(), Poison: poison}
 }
 
-func newHostPool(cfg lambdahost.Config, size int) *hostPool {
-	p := &hostPool{cfg: cfg, free: make(chan *lambdahost.Host, size)}
-	for i := 0; i < size; i++ {
-		p.free <- lambdahost.New(cfg)
-	}
-	return p
+// faultable is the invoker a faultInjector decorates: it can end an
+// invocation with a fault of its execution environment (*localenv.Function).
+type faultable interface {
+	esm.Invoker
+	InvokeWithFault(ctx context.Context, payload []byte, fault localenv.Fault) (esm.Invocation, error)
 }
 
-func (p *hostPool) acquire(ctx context.Context) (*lambdahost.Host, error) {
-	select {
-	case h := <-p.free:
-		return h, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+// faultInjector decorates the invoker of the Kinesis function with the crashes
+// and timeouts of faults: of its invocations, CrashRate end in a crash (half of
+// them before the handler runs, half after) and TimeoutRate in a timeout; the
+// others are next's. It is safe for concurrent use.
+type faultInjector struct {
+	next   faultable
+	faults Faults
+	rng    *lockedRand
+	counts *faultCounts
 }
 
-// release returns h to the pool; a killed environment is replaced by a new one,
-// whose next invocation is a cold start.
-func (p *hostPool) release(h *lambdahost.Host, kill bool) {
-	if kill {
-		h.Close()
-		h = lambdahost.New(p.cfg)
-	}
-	p.free <- h
-}
-
-func (p *hostPool) close() {
-	for i := 0; i < cap(p.free); i++ {
-		(<-p.free).Close()
-	}
-}
-
-// invoker adapts a hostPool to esm.Invoker, injecting crashes and timeouts.
-type invoker struct {
-	pool    *hostPool
-	faults  Faults
-	rng     *lockedRand
-	counts  *faultCounts
-	timeout time.Duration
-
-	invocations atomic.Int64
-	coldStarts  atomic.Int64
-	busy        atomic.Int64 // summed invocation time in microseconds
-}
-
-func (iv *invoker) Invoke(ctx context.Context, payload []byte) (esm.Invocation, error) {
-	h, err := iv.pool.acquire(ctx)
-	if err != nil {
-		return esm.Invocation{}, err
-	}
-	roll := iv.rng.float()
-	crash := roll < iv.faults.CrashRate
-	timeout := !crash && roll < iv.faults.CrashRate+iv.faults.TimeoutRate
-	if crash && iv.rng.float() < 0.5 {
-		// The process dies before the handler runs: nothing is done.
-		iv.counts.crashesBefore.Add(1)
-		iv.pool.release(h, true)
-		return esm.Invocation{FunctionError: lambdahost.ErrorTypeExit,
-			ErrorMessage: "Runtime exited with error: signal: killed (injected crash before the handler)"}, nil
-	}
-	start := time.Now()
-	res, err := h.Invoke(ctx, payload)
-	iv.busy.Add(time.Since(start).Microseconds())
-	iv.invocations.Add(1)
-	if res.ColdStart {
-		iv.coldStarts.Add(1)
-	}
-	if err != nil {
-		iv.pool.release(h, true)
-		return esm.Invocation{}, err
-	}
+// Invoke implements esm.Invoker.
+func (fi *faultInjector) Invoke(ctx context.Context, payload []byte) (esm.Invocation, error) {
+	roll := fi.rng.float()
+	var fault localenv.Fault
+	var count *atomic.Int64
 	switch {
-	case crash:
-		iv.counts.crashesAfter.Add(1)
-		iv.pool.release(h, true)
-		return esm.Invocation{RequestID: res.RequestID, FunctionError: lambdahost.ErrorTypeExit,
-			ErrorMessage: "RequestId: " + res.RequestID + " Error: Runtime exited with error: signal: killed (injected crash after the handler)"}, nil
-	case timeout:
-		iv.counts.timeouts.Add(1)
-		iv.pool.release(h, true)
-		return esm.Invocation{RequestID: res.RequestID, FunctionError: lambdahost.ErrorTypeTimeout,
-			ErrorMessage: fmt.Sprintf("Task timed out after %.2f seconds (injected)", iv.timeout.Seconds())}, nil
+	case roll < fi.faults.CrashRate && fi.rng.float() < 0.5:
+		fault, count = localenv.CrashBeforeHandler, &fi.counts.crashesBefore
+	case roll < fi.faults.CrashRate:
+		fault, count = localenv.CrashAfterHandler, &fi.counts.crashesAfter
+	case roll < fi.faults.CrashRate+fi.faults.TimeoutRate:
+		fault, count = localenv.Timeout, &fi.counts.timeouts
+	default:
+		return fi.next.Invoke(ctx, payload)
 	}
-	iv.pool.release(h, false)
-	inv := esm.Invocation{Payload: res.Payload, RequestID: res.RequestID}
-	if res.Err != nil {
-		inv.FunctionError, inv.ErrorMessage = res.Err.Type, res.Err.Message
+	inv, err := fi.next.InvokeWithFault(ctx, payload, fault)
+	if err == nil {
+		count.Add(1)
 	}
-	return inv, nil
+	return inv, err
 }
 
-// s3FaultProxy forwards the functions' S3 requests to the emulator and answers a
-// fraction of PutObject requests with 503 SlowDown, as S3 does when throttling.
-type s3FaultProxy struct {
-	server *http.Server
-	url    string
-}
-
-func startS3FaultProxy(target string, rate float64, rng *lockedRand, counts *faultCounts) (*s3FaultProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, fmt.Errorf("emulator endpoint %q: %w", target, err)
-	}
-	rp := newProxy(u)
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// PutObject: PUT /bucket/key (path-style), which the SDK marks x-id=PutObject.
-		q := r.URL.Query()
-		isPut := r.Method == http.MethodPut && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 &&
-			(r.URL.RawQuery == "" || len(q) == 1 && q.Get("x-id") == "PutObject")
-		if isPut && rng.float() < rate {
-			counts.s3Failures.Add(1)
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate. (injected)</Message></Error>`)
-			return
-		}
-		rp.ServeHTTP(w, r)
+// startS3FaultProxy starts a proxy that forwards the functions' S3 requests to
+// the emulator at target and answers a fraction rate of PutObject requests with
+// 503 SlowDown, as S3 does when throttling.
+func startS3FaultProxy(target string, rate float64, rng *lockedRand, counts *faultCounts) (*localProxy, error) {
+	return startProxy(target, func(rp *httputil.ReverseProxy) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// PutObject: PUT /bucket/key (path-style), which the SDK marks x-id=PutObject.
+			q := r.URL.Query()
+			isPut := r.Method == http.MethodPut && strings.Count(strings.Trim(r.URL.Path, "/"), "/") >= 1 &&
+				(r.URL.RawQuery == "" || len(q) == 1 && q.Get("x-id") == "PutObject")
+			if isPut && rng.float() < rate {
+				counts.s3Failures.Add(1)
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate. (injected)</Message></Error>`)
+				return
+			}
+			rp.ServeHTTP(w, r)
+		})
 	})
-	l, err := listenLoopback()
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	return &s3FaultProxy{server: srv, url: "http://" + l.Addr().String()}, nil
 }
-
-func (p *s3FaultProxy) close() { _ = p.server.Close() }

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/streamlake/streamlake/internal/localenv"
 )
 
 // partsFile is WorkDir/parts.json: the counters of the earlier parts of a run
@@ -41,7 +44,7 @@ type partCounters struct {
 // partSources is where the counters of the running part are read from.
 type partSources struct {
 	mapping   *esm.KinesisMapping
-	inv       *invoker
+	fn        *localenv.Function
 	counts    *faultCounts
 	consumers []*sqsConsumer
 	rep       *Report
@@ -51,33 +54,17 @@ type partSources struct {
 // snapshot returns the running part's counters. It must not run while the
 // producer goroutine still writes rep.
 func (s partSources) snapshot() partCounters {
-	ms := s.mapping.Stats()
 	p := partCounters{
 		Parts:           1,
 		DurationSeconds: time.Since(s.started).Seconds(),
-		Mapping: MappingReport{
-			Polled: ms.PolledRecords, FilteredOut: ms.FilteredRecords, Invocations: ms.Invocations,
-			FunctionErrors: ms.FunctionErrors, PartialFailures: ms.PartialFailures, Retries: ms.Retries,
-			Bisects: ms.Bisects, Dropped: ms.DroppedRecords, OnFailureSent: ms.OnFailureMessages,
-		},
-		Function: FunctionReport{
-			Invocations: s.inv.invocations.Load(), ColdStarts: s.inv.coldStarts.Load(),
-			BusySeconds: float64(s.inv.busy.Load()) / 1e6,
-		},
-		Injected: InjectedFaults{
-			S3Failures: s.counts.s3Failures.Load(), CrashesBefore: s.counts.crashesBefore.Load(),
-			CrashesAfter: s.counts.crashesAfter.Load(), Timeouts: s.counts.timeouts.Load(), Poison: s.rep.Injected.Poison,
-		},
-		Producer: s.rep.Producer,
-		SQS:      map[string]SQSFunctionReport{},
+		Mapping:         mappingReport(s.mapping.Stats()),
+		Function:        functionReport(s.fn.Stats()),
+		Injected:        s.counts.report(s.rep.Injected.Poison),
+		Producer:        s.rep.Producer,
+		SQS:             map[string]SQSFunctionReport{},
 	}
 	for _, c := range s.consumers {
-		st := c.mapping.Stats()
-		p.SQS[c.fn.LogicalID+"."+c.event.Name] = SQSFunctionReport{
-			Received: st.ReceivedMessages, Deleted: st.DeletedMessages, Failed: st.FailedMessages,
-			Invocations: st.Invocations, FunctionErrors: st.FunctionErrors, PartialFailures: st.PartialFailures,
-			LargestBatch: st.LargestBatch, ColdStarts: c.inv.coldStarts.Load(), BusySeconds: float64(c.inv.busy.Load()) / 1e6,
-		}
+		p.SQS[c.fn.LogicalID+"."+c.event.Name] = c.counters()
 	}
 	return p
 }
@@ -87,43 +74,17 @@ func (p partCounters) add(q partCounters) partCounters {
 	r := p
 	r.Parts += q.Parts
 	r.DurationSeconds += q.DurationSeconds
-	m, n := &r.Mapping, q.Mapping
-	m.Polled += n.Polled
-	m.FilteredOut += n.FilteredOut
-	m.Invocations += n.Invocations
-	m.FunctionErrors += n.FunctionErrors
-	m.PartialFailures += n.PartialFailures
-	m.Retries += n.Retries
-	m.Bisects += n.Bisects
-	m.Dropped += n.Dropped
-	m.OnFailureSent += n.OnFailureSent
-	r.Function.Invocations += q.Function.Invocations
-	r.Function.ColdStarts += q.Function.ColdStarts
-	r.Function.BusySeconds += q.Function.BusySeconds
-	i, j := &r.Injected, q.Injected
-	i.S3Failures += j.S3Failures
-	i.CrashesBefore += j.CrashesBefore
-	i.CrashesAfter += j.CrashesAfter
-	i.Timeouts += j.Timeouts
-	i.Poison += j.Poison
-	r.Producer.Sent += q.Producer.Sent
-	r.Producer.Retries += q.Producer.Retries
-	r.Producer.Failed += q.Producer.Failed
-	r.SQS = map[string]SQSFunctionReport{}
-	for k, v := range p.SQS {
-		r.SQS[k] = v
+	addFields(&r.Mapping, q.Mapping)
+	r.Function.addCounters(q.Function)
+	addFields(&r.Injected, q.Injected)
+	addFields(&r.Producer, q.Producer)
+	r.SQS = maps.Clone(p.SQS)
+	if r.SQS == nil {
+		r.SQS = map[string]SQSFunctionReport{}
 	}
 	for k, v := range q.SQS {
 		a := r.SQS[k]
-		a.Received += v.Received
-		a.Deleted += v.Deleted
-		a.Failed += v.Failed
-		a.Invocations += v.Invocations
-		a.FunctionErrors += v.FunctionErrors
-		a.PartialFailures += v.PartialFailures
-		a.LargestBatch = max(a.LargestBatch, v.LargestBatch)
-		a.ColdStarts += v.ColdStarts
-		a.BusySeconds += v.BusySeconds
+		a.addCounters(v)
 		r.SQS[k] = a
 	}
 	return r
@@ -135,48 +96,18 @@ func (p partCounters) addTo(rep *Report) {
 	if p.Parts == 0 {
 		return
 	}
-	m, n := &rep.Mapping, p.Mapping
-	m.Polled += n.Polled
-	m.FilteredOut += n.FilteredOut
-	m.Invocations += n.Invocations
-	m.FunctionErrors += n.FunctionErrors
-	m.PartialFailures += n.PartialFailures
-	m.Retries += n.Retries
-	m.Bisects += n.Bisects
-	m.Dropped += n.Dropped
-	m.OnFailureSent += n.OnFailureSent
-	f := &rep.Function
-	f.Invocations += p.Function.Invocations
-	f.ColdStarts += p.Function.ColdStarts
-	f.BusySeconds += p.Function.BusySeconds
-	f.MeanInvokeMS = 0
-	if f.Invocations > 0 {
-		f.MeanInvokeMS = f.BusySeconds * 1000 / float64(f.Invocations)
-	}
-	i := &rep.Injected
-	i.S3Failures += p.Injected.S3Failures
-	i.CrashesBefore += p.Injected.CrashesBefore
-	i.CrashesAfter += p.Injected.CrashesAfter
-	i.Timeouts += p.Injected.Timeouts
-	i.Poison += p.Injected.Poison
-	rep.Producer.Sent += p.Producer.Sent
-	rep.Producer.Retries += p.Producer.Retries
-	rep.Producer.Failed += p.Producer.Failed
+	addFields(&rep.Mapping, p.Mapping)
+	rep.Function.addCounters(p.Function)
+	rep.Function.derive()
+	addFields(&rep.Injected, p.Injected)
+	addFields(&rep.Producer, p.Producer)
 	for k := range rep.SQSFunctions {
 		a := &rep.SQSFunctions[k]
 		v, ok := p.SQS[a.Function+"."+a.Event]
 		if !ok {
 			continue
 		}
-		a.Received += v.Received
-		a.Deleted += v.Deleted
-		a.Failed += v.Failed
-		a.Invocations += v.Invocations
-		a.FunctionErrors += v.FunctionErrors
-		a.PartialFailures += v.PartialFailures
-		a.LargestBatch = max(a.LargestBatch, v.LargestBatch)
-		a.ColdStarts += v.ColdStarts
-		a.BusySeconds += v.BusySeconds
+		a.addCounters(v)
 		a.MeanInvokeMS, a.MessagesPerBusySecond = 0, 0
 		if a.Invocations > 0 {
 			a.MeanInvokeMS = a.BusySeconds * 1000 / float64(a.Invocations)
@@ -186,11 +117,51 @@ func (p partCounters) addTo(rep *Report) {
 		}
 	}
 	rep.DurationSeconds += p.DurationSeconds
-	rep.RecordsPerSecond = 0
-	if rep.DurationSeconds > 0 {
-		rep.RecordsPerSecond = float64(rep.Sent) / rep.DurationSeconds
-	}
+	rep.derive()
 	rep.Parts = p.Parts + 1
+}
+
+// addCounters adds g's counters (not the sizes and timings of one part).
+func (f *FunctionReport) addCounters(g FunctionReport) {
+	f.Invocations += g.Invocations
+	f.ColdStarts += g.ColdStarts
+	f.BusySeconds += g.BusySeconds
+}
+
+// derive computes the mean invocation time from the counters.
+func (f *FunctionReport) derive() {
+	f.MeanInvokeMS = 0
+	if f.Invocations > 0 {
+		f.MeanInvokeMS = f.BusySeconds * 1000 / float64(f.Invocations)
+	}
+}
+
+// addFields adds each integer and floating-point field of src to dst's: for the
+// report types whose fields are all counters (MappingReport, InjectedFaults,
+// ProducerReport).
+func addFields[T any](dst *T, src T) {
+	d, v := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src)
+	for i := range d.NumField() {
+		switch f := d.Field(i); f.Kind() {
+		case reflect.Int, reflect.Int64:
+			f.SetInt(f.Int() + v.Field(i).Int())
+		case reflect.Float64:
+			f.SetFloat(f.Float() + v.Field(i).Float())
+		}
+	}
+}
+
+// addCounters adds v's counters (not the queue, the environments or the rates).
+func (a *SQSFunctionReport) addCounters(v SQSFunctionReport) {
+	a.Received += v.Received
+	a.Deleted += v.Deleted
+	a.Failed += v.Failed
+	a.Invocations += v.Invocations
+	a.FunctionErrors += v.FunctionErrors
+	a.PartialFailures += v.PartialFailures
+	a.LargestBatch = max(a.LargestBatch, v.LargestBatch)
+	a.ColdStarts += v.ColdStarts
+	a.BusySeconds += v.BusySeconds
 }
 
 // loadParts reads the earlier parts of a resumed run; none is the zero value.
@@ -211,15 +182,7 @@ func loadParts(dir string) (partCounters, error) {
 
 // saveParts writes p through a temporary file.
 func saveParts(dir string, p partCounters) error {
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save the counters of the run: %w", err)
-	}
-	tmp := filepath.Join(dir, partsFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("save the counters of the run: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, partsFile)); err != nil {
+	if err := writeJSON(filepath.Join(dir, partsFile), p); err != nil {
 		return fmt.Errorf("save the counters of the run: %w", err)
 	}
 	return nil

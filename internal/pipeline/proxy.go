@@ -3,11 +3,38 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"time"
 )
+
+// localProxy is an HTTP server on a free loopback port in front of an emulator.
+type localProxy struct {
+	server *http.Server
+	url    string
+}
+
+// startProxy serves handler(rp) on a free loopback port, where rp forwards to
+// target (newProxy).
+func startProxy(target string, handler func(rp *httputil.ReverseProxy) http.Handler) (*localProxy, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, fmt.Errorf("emulator endpoint %q: %w", target, err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen on loopback: %w", err)
+	}
+	srv := &http.Server{Handler: handler(newProxy(u)), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	return &localProxy{server: srv, url: "http://" + l.Addr().String()}, nil
+}
+
+func (p *localProxy) close() { _ = p.server.Close() }
 
 // newProxy returns a reverse proxy to target that answers a failed request with
 // 502 Bad Gateway, as httputil's default does, but logs only failures that are

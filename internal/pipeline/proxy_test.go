@@ -67,3 +67,41 @@ func TestProxyQuietOnCancel(t *testing.T) {
 		t.Errorf("unreachable emulator logged %q; want the proxy error", logs.String())
 	}
 }
+
+// TestS3FaultProxy: with rate 1 every PutObject is answered 503 SlowDown and
+// counted; other requests reach the emulator.
+func TestS3FaultProxy(t *testing.T) {
+	emulator := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }))
+	t.Cleanup(emulator.Close)
+	counts := &faultCounts{}
+	p, err := startS3FaultProxy(emulator.URL, 1, newLockedRand(1, 1), counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.close)
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodPut, "/bucket/key?x-id=PutObject", http.StatusServiceUnavailable},
+		{http.MethodPut, "/bucket/key", http.StatusServiceUnavailable},
+		{http.MethodGet, "/bucket/key", http.StatusTeapot},
+		{http.MethodPut, "/bucket", http.StatusTeapot},
+	} {
+		req, _ := http.NewRequest(tc.method, p.url+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s: status %d; want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+	if got := counts.s3Failures.Load(); got != 2 {
+		t.Errorf("s3Failures = %d; want 2", got)
+	}
+	if _, err := startProxy("http://[::1", nil); err == nil || !strings.Contains(err.Error(), "emulator endpoint") {
+		t.Errorf("startProxy(bad URL) error = %v; want an endpoint error", err)
+	}
+}

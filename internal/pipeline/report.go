@@ -1,11 +1,9 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
@@ -14,11 +12,12 @@ import (
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
+	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/record"
+	"github.com/streamlake/streamlake/internal/s3store"
 )
 
 // Report is the accounting of a local run (design §8). Its record counts are
@@ -55,10 +54,9 @@ type Report struct {
 	// Parts is the number of parts the report totals: 1 for a run that was never
 	// interrupted, plus one per interrupted part that was resumed (see
 	// partsFile). The counters and the duration cover every part.
-	Parts    int    `json:"parts"`
-	Endpoint string `json:"endpoint"`
-	// Endpoints maps each service to the endpoint the run used.
-	Endpoints map[string]string `json:"endpoints,omitempty"`
+	Parts int `json:"parts"`
+	// RunEndpoints are the endpoints the run used.
+	RunEndpoints
 	// Emulators describes each emulator process, when it runs through
 	// motoserver's launcher; EmulatorErrors sums their 5xx answers (the
 	// project's fault injection never reaches an emulator, so each is an
@@ -81,6 +79,26 @@ type Report struct {
 	// report; not in the JSON report).
 	Timeline []Sample `json:"-"`
 }
+
+// EmulatorSummary is the one-line summary of the emulators, "" without any.
+func (r *Report) EmulatorSummary() string {
+	if len(r.Emulators) == 0 {
+		return ""
+	}
+	var parts []string
+	var peak, cpu float64
+	for _, e := range r.Emulators {
+		parts = append(parts, fmt.Sprintf("%s %.0f MB peak, %.1f s CPU, %d requests",
+			strings.Join(e.Services, "+"), e.PeakRSSMB, e.CPUSeconds, e.Requests))
+		peak += e.PeakRSSMB
+		cpu += e.CPUSeconds
+	}
+	return fmt.Sprintf("Emulators: %d errors (5xx); %s; together %.0f MB peak, %.1f s CPU",
+		r.EmulatorErrors, strings.Join(parts, "; "), peak, cpu)
+}
+
+// EmulatorReport describes one emulator process at the end of a run.
+type EmulatorReport = localenv.EmulatorProcess
 
 // OK reports whether nothing was lost or duplicated and the summaries, if the
 // template has an aggregator, match the processed objects.
@@ -226,49 +244,46 @@ type objectLine struct {
 // readObjects returns, for every current object under prefix, the records it holds.
 func readObjects(ctx context.Context, client *s3.Client, bucket, prefix string) (map[string][]objectLine, error) {
 	out := map[string][]objectLine{}
-	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "/")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
-		}
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			lines, err := readObjectLines(ctx, client, bucket, key)
-			if err != nil {
-				return nil, err
-			}
-			out[key] = lines
-		}
+	err := eachObject(ctx, client, bucket, prefix, func(key string) error {
+		lines, err := readObjectLines(ctx, client, bucket, key)
+		out[key] = lines
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string) ([]objectLine, error) {
-	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
-		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+// eachObject calls f with the key of every current object under prefix, and
+// stops at f's first error.
+func eachObject(ctx context.Context, client *s3.Client, bucket, prefix string, f func(key string) error) error {
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "/")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := f(aws.ToString(o.Key)); err != nil {
+				return err
+			}
+		}
 	}
-	defer obj.Body.Close()
-	var r io.Reader = obj.Body
-	switch {
-	case strings.HasSuffix(key, ".gz"):
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
-		}
-		r = zr
-	case strings.HasSuffix(key, ".zst"):
-		zr, err := zstd.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
-		}
-		defer zr.Close()
-		r = zr
+	return nil
+}
+
+func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string) ([]objectLine, error) {
+	obj, err := s3store.NewReader(client).GetObject(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ndjson.NewReader(key, obj.Body)
+	if err != nil {
+		return nil, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
 	}
 	var lines []objectLine
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 16<<20)
+	sc := ndjson.NewScanner(r)
 	for sc.Scan() {
 		var l objectLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Seq == "" {

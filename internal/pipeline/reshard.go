@@ -15,6 +15,7 @@ import (
 
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/kinesisreshard"
+	"github.com/streamlake/streamlake/internal/record"
 )
 
 // KeyOrderReport is the per-partition-key order check of a run that resharded
@@ -173,7 +174,8 @@ func (o *orderCheck) verify(ctx context.Context, kin *kinesis.Client, streamARN 
 				continue
 			}
 			pshard, pseq, _ := strings.Cut(ids[i-1], ":")
-			ok := (shard == pshard && compareSeqs(pseq, seq) < 0) || (shard != pshard && descends(shard, pshard))
+			c, err := record.CompareSequenceNumbers(pseq, seq)
+			ok := (shard == pshard && err == nil && c < 0) || (shard != pshard && descends(shard, pshard))
 			if !ok {
 				rep.Violations++
 				if len(rep.ViolationSample) < 10 {
@@ -186,16 +188,4 @@ func (o *orderCheck) verify(ctx context.Context, kin *kinesis.Client, streamARN 
 		}
 	}
 	return rep, nil
-}
-
-// compareSeqs compares decimal sequence numbers as integers.
-func compareSeqs(a, b string) int {
-	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-	if len(a) != len(b) {
-		if len(a) < len(b) {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(a, b)
 }

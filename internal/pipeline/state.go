@@ -1,25 +1,24 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 
-	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/google/renameio/v2"
+
+	"github.com/streamlake/streamlake/internal/localenv"
 )
 
 // runState is WorkDir/run.json: which emulators a run uses and whether it
 // finished.
 type runState struct {
-	// Endpoint is the base endpoint (AWS_ENDPOINT_URL): the user's, or the S3/SQS
-	// emulator process, which answers any service.
-	Endpoint string `json:"endpoint"`
-	// Endpoints maps each service of motoserver.Layout ("kinesis", "dynamodb",
-	// "s3", "sqs") to its endpoint URL.
-	Endpoints map[string]string `json:"endpoints,omitempty"`
+	RunEndpoints
 	// PIDs are the process ids of the detached emulator processes the run
 	// started (each leads its process group); empty when the emulators are the
 	// user's.
@@ -42,8 +41,18 @@ func (s runState) pids() []int {
 	return out
 }
 
+// RunEndpoints are the endpoints of the emulators a run uses.
+type RunEndpoints struct {
+	// Endpoint is the base endpoint (AWS_ENDPOINT_URL): the user's, or the S3/SQS
+	// emulator process, which answers any service.
+	Endpoint string `json:"endpoint"`
+	// Endpoints maps each service of motoserver.Layout ("kinesis", "dynamodb",
+	// "s3", "sqs") to its endpoint URL.
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+}
+
 // endpoint returns the URL of service, else the base endpoint.
-func (s runState) endpoint(service string) string {
+func (s RunEndpoints) endpoint(service string) string {
 	if u := s.Endpoints[service]; u != "" {
 		return u
 	}
@@ -74,30 +83,145 @@ func saveState(dir string, s runState) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	tmp := filepath.Join(dir, "run.json.tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, "run.json"))
+	return writeJSON(filepath.Join(dir, "run.json"), s)
 }
 
-func listenLoopback() (net.Listener, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// writeJSON writes v, indented, to path through a temporary file (renameio), so
+// that a run killed meanwhile leaves the old file or the new one.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("listen on loopback: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return l, nil
+	if err := renameio.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // serviceEndpoints returns the URL of every service the run uses (keys as in
 // motoserver.Services), for the session file and its export line.
-func (s runState) serviceEndpoints() map[string]string {
+func (s RunEndpoints) serviceEndpoints() map[string]string {
 	out := map[string]string{}
-	for _, svc := range motoserver.Services() {
+	for _, svc := range localenv.Services() {
 		if u := s.endpoint(svc); u != "" {
 			out[svc] = u
 		}
+	}
+	return out
+}
+
+// prepareEmulator decides which emulators the run uses: the user's (every
+// service's endpoint set through AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE>),
+// the ones an interrupted run left (resume), or new detached moto processes
+// (motoserver.Layout), with the user's per-service endpoints, if any, in place of
+// theirs.
+func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Report) (runState, error) {
+	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
+		return runState{}, err
+	}
+	prev, err := loadState(opts.WorkDir)
+	if err != nil {
+		return runState{}, err
+	}
+	ckpt := filepath.Join(opts.WorkDir, "checkpoints")
+	user := localenv.ResolveEndpoints(opts.Getenv)
+	if len(user) == len(localenv.Services()) {
+		base := opts.Getenv("AWS_ENDPOINT_URL")
+		resume := !opts.Fresh && prev.Status == statusRunning && len(prev.pids()) == 0 && prev.Endpoint == base && maps.Equal(prev.Endpoints, user)
+		if !resume {
+			_ = os.RemoveAll(ckpt)
+		}
+		rep.Resumed = resume
+		st := runState{RunEndpoints: RunEndpoints{Endpoint: base, Endpoints: user}, Status: statusRunning, Count: opts.Count}
+		return st, saveState(opts.WorkDir, st)
+	}
+	if !opts.Fresh && prev.Status == statusRunning && len(prev.PIDs) > 0 && emulatorsAlive(prev, user) {
+		fmt.Fprintf(logw, "resuming the interrupted run on %s\n", prev.Endpoint)
+		rep.Resumed = true
+		prev.Count = opts.Count
+		return prev, saveState(opts.WorkDir, prev)
+	}
+	if pids := prev.pids(); len(pids) > 0 {
+		// The emulators of an earlier run.
+		if err := localenv.StopEmulators(pids); err != nil {
+			return runState{}, fmt.Errorf("stop the emulators of the previous run: %w", err)
+		}
+	}
+	_ = os.RemoveAll(ckpt)
+	fmt.Fprintf(logw, "starting the emulators (moto: %s)\n", localenv.Layout())
+	endpoints, pids, err := localenv.StartDetached(ctx, opts.WorkDir)
+	if err != nil {
+		return runState{}, err
+	}
+	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoints["s3"], Endpoints: endpoints}, PIDs: pids, Status: statusRunning, Count: opts.Count}
+	for svc, u := range user {
+		st.Endpoints[svc] = u
+	}
+	return st, saveState(opts.WorkDir, st)
+}
+
+// emulatorsAlive reports whether every endpoint of st answers and the user's
+// per-service endpoints are still those st uses.
+func emulatorsAlive(st runState, user map[string]string) bool {
+	for svc, u := range user {
+		if st.Endpoints[svc] != u {
+			return false
+		}
+	}
+	for _, svc := range localenv.Services() {
+		if u := st.endpoint(svc); u == "" || !localenv.Alive(u) {
+			return false
+		}
+	}
+	return true
+}
+
+// StopEmulator stops the detached emulator processes a run in workDir left
+// running, if any, and returns once they have exited (localenv.StopEmulators).
+// It returns the base endpoint they served.
+func StopEmulator(workDir string) (string, error) {
+	st, err := loadState(workDir)
+	if err != nil {
+		return "", err
+	}
+	pids := st.pids()
+	if len(pids) == 0 {
+		return "", nil
+	}
+	if err := localenv.StopEmulators(pids); err != nil {
+		return "", err
+	}
+	st.PIDs, st.PID, st.Status = nil, 0, statusCompleted
+	return st.Endpoint, saveState(workDir, st)
+}
+
+// EmulatorEndpoint returns the base endpoint (AWS_ENDPOINT_URL) of the emulators
+// the last run in workDir used, if it still answers.
+func EmulatorEndpoint(workDir string) string {
+	st, err := loadState(workDir)
+	if err != nil || st.Endpoint == "" || !localenv.Alive(st.Endpoint) {
+		return ""
+	}
+	return st.Endpoint
+}
+
+// EmulatorEndpoints returns, for the emulators the last run in workDir used,
+// each service's endpoint URL (keys "kinesis", "dynamodb", "s3", "sqs"; the
+// variables are motoserver.EndpointEnv(service)), or nil when they no longer
+// answer.
+func EmulatorEndpoints(workDir string) map[string]string {
+	st, err := loadState(workDir)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, svc := range localenv.Services() {
+		u := st.endpoint(svc)
+		if u == "" || !localenv.Alive(u) {
+			return nil
+		}
+		out[svc] = u
 	}
 	return out
 }

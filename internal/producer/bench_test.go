@@ -2,6 +2,7 @@ package producer_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 // second of the producer (PutRecords batches) and of a loop of one PutRecord call
 // per record, and reports their ratio as "speedup".
 func BenchmarkProduce(b *testing.B) {
-	const stream = "producer-bench"
+	// One stream per run: moto server is shared by the runs of -count.
+	stream := fmt.Sprintf("producer-bench-%d", time.Now().UnixNano())
 	client := newStream(b, stream, 4)
 	const n = 500
 	records := sensorRecords(b, n, 50)

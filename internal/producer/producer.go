@@ -133,72 +133,55 @@ func WithOrdered(ordered bool) Option {
 // WithMaxAttempts sets how many times a record is sent before it is given up (at
 // least 1). Default DefaultMaxAttempts.
 func WithMaxAttempts(n int) Option {
-	return func(p *Producer) {
-		if n < 1 {
-			p.optErr = fmt.Errorf("max attempts must be at least 1, got %d", n)
-			return
-		}
-		p.maxAttempts = n
-	}
+	return optionIf(n >= 1, func(p *Producer) { p.maxAttempts = n },
+		"max attempts must be at least 1, got %d", n)
 }
 
 // WithBackoff sets the backoff after a failed attempt: a random duration between 0
 // and min(max, base×2^(attempt-1)) (full jitter). Defaults DefaultBackoffBase and
 // DefaultBackoffMax.
 func WithBackoff(base, max time.Duration) Option {
-	return func(p *Producer) {
-		if base <= 0 || max < base {
-			p.optErr = fmt.Errorf("backoff needs 0 < base <= max, got base %s max %s", base, max)
-			return
-		}
-		p.backoffBase, p.backoffMax = base, max
-	}
+	return optionIf(base > 0 && max >= base, func(p *Producer) { p.backoffBase, p.backoffMax = base, max },
+		"backoff needs 0 < base <= max, got base %s max %s", base, max)
 }
 
 // WithRate limits the records sent per second (retries included); 0 means
 // unlimited, the default.
 func WithRate(recordsPerSecond float64) Option {
-	return func(p *Producer) {
-		if recordsPerSecond < 0 || math.IsNaN(recordsPerSecond) || math.IsInf(recordsPerSecond, 0) {
-			p.optErr = fmt.Errorf("rate must be a finite number >= 0, got %v", recordsPerSecond)
-			return
-		}
-		p.rate = recordsPerSecond
-	}
+	ok := recordsPerSecond >= 0 && !math.IsInf(recordsPerSecond, 0) // NaN is not >= 0
+	return optionIf(ok, func(p *Producer) { p.rate = recordsPerSecond },
+		"rate must be a finite number >= 0, got %v", recordsPerSecond)
 }
 
 // WithMaxRecordsPerCall caps the records per PutRecords call (1 to 500, default 500).
 func WithMaxRecordsPerCall(n int) Option {
-	return func(p *Producer) {
-		if n < 1 || n > MaxRecordsPerCall {
-			p.optErr = fmt.Errorf("records per call must be between 1 and %d, got %d", MaxRecordsPerCall, n)
-			return
-		}
-		p.maxRecords = n
-	}
+	return optionIf(n >= 1 && n <= MaxRecordsPerCall, func(p *Producer) { p.maxRecords = n },
+		"records per call must be between 1 and %d, got %d", MaxRecordsPerCall, n)
 }
 
 // WithMaxBytesPerCall caps the data plus partition keys of one call (1 byte to
 // 10 MiB). Default DefaultMaxBytesPerCall (5 MiB).
 func WithMaxBytesPerCall(n int) Option {
-	return func(p *Producer) {
-		if n < 1 || n > MaxBytesPerCallLimit {
-			p.optErr = fmt.Errorf("bytes per call must be between 1 and %d, got %d", MaxBytesPerCallLimit, n)
-			return
-		}
-		p.maxBytes = n
-	}
+	return optionIf(n >= 1 && n <= MaxBytesPerCallLimit, func(p *Producer) { p.maxBytes = n },
+		"bytes per call must be between 1 and %d, got %d", MaxBytesPerCallLimit, n)
 }
 
 // WithMaxRecordSize sets the stream's maximum record size (data plus partition key,
 // in bytes) instead of asking DescribeStreamSummary for it.
 func WithMaxRecordSize(n int) Option {
+	return optionIf(n >= 1, func(p *Producer) { p.recordLimit = n },
+		"max record size must be positive, got %d", n)
+}
+
+// optionIf returns an Option that calls set when ok, else records the error
+// fmt.Errorf(format, a...), which every Put then reports.
+func optionIf(ok bool, set func(*Producer), format string, a ...any) Option {
 	return func(p *Producer) {
-		if n < 1 {
-			p.optErr = fmt.Errorf("max record size must be positive, got %d", n)
+		if !ok {
+			p.optErr = fmt.Errorf(format, a...)
 			return
 		}
-		p.recordLimit = n
+		set(p)
 	}
 }
 

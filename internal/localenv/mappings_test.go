@@ -1,0 +1,116 @@
+package localenv
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/streamlake/streamlake/internal/samtemplate"
+)
+
+// loadTemplate writes a template with the given Resources and loads it.
+func loadTemplate(t *testing.T, resources string) *samtemplate.Template {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "template.yaml")
+	src := "Transform: AWS::Serverless-2016-10-31\nResources:\n" + resources
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := LoadTemplate(Options{TemplatePath: path})
+	if err != nil {
+		t.Fatalf("LoadTemplate() error = %v", err)
+	}
+	return tpl
+}
+
+const (
+	stream     = "  S:\n    Type: AWS::Kinesis::Stream\n    Properties: {ShardCount: 1}\n"
+	kinesisFn  = "  %s:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n      Handler: bootstrap\n      Runtime: provided.al2023\n      Events:\n%s"
+	kinesisEv  = "        %s:\n          Type: Kinesis\n          Properties: {Stream: !GetAtt S.Arn, StartingPosition: TRIM_HORIZON%s}\n"
+	queue      = "  Q:\n    Type: AWS::SQS::Queue\n"
+	sqsEvent   = "        E:\n          Type: SQS\n          Properties: {Queue: !GetAtt Q.Arn%s}\n"
+	noFunction = "  Q:\n    Type: AWS::SQS::Queue\n"
+)
+
+func fnWith(name string, events ...string) string {
+	return strings.Replace(strings.Replace(kinesisFn, "%s", name, 1), "%s", strings.Join(events, ""), 1)
+}
+
+func ev(name, props string) string {
+	return strings.Replace(strings.Replace(kinesisEv, "%s", name, 1), "%s", props, 1)
+}
+
+func TestKinesisFunction(t *testing.T) {
+	for _, tc := range []struct {
+		name, resources, logicalID, want, wantErr string
+	}{
+		{"the only one", stream + fnWith("A", ev("K", "")), "", "A", ""},
+		{"by name", stream + fnWith("A", ev("K", "")) + fnWith("B", ev("K", "")), "B", "B", ""},
+		{"none", noFunction, "", "", "no function with a Kinesis event"},
+		{"named has none", stream + fnWith("A", ev("K", "")), "B", "", "function B has no Kinesis event"},
+		{"several", stream + fnWith("A", ev("K", "")) + fnWith("B", ev("K", "")), "", "", "several functions have Kinesis events (A, B)"},
+		{"two events", stream + fnWith("A", ev("K", ""), ev("L", "")), "", "", "function A has 2 Kinesis events"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fn, _, err := KinesisFunction(loadTemplate(t, tc.resources), tc.logicalID)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("KinesisFunction(%q) error = %v; want %q", tc.logicalID, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || fn.LogicalID != tc.want {
+				t.Errorf("KinesisFunction(%q) = %s, %v; want %s", tc.logicalID, fn.LogicalID, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestMappingConfigErrors checks the refusals that come before any call to
+// the emulator.
+func TestMappingConfigErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, props, want string
+	}{
+		{"batch size", ", BatchSize: lots", `BatchSize "lots" is not an integer`},
+		{"starting timestamp", ", StartingPositionTimestamp: yesterday", "StartingPositionTimestamp yesterday is not Unix seconds"},
+		{"destination type", ", DestinationConfig: {OnFailure: {Type: SNS, Destination: arn:aws:sns:us-east-1:123456789012:t}}", "on-failure destination type SNS: only SQS is emulated"},
+		{"filter", `, FilterCriteria: {Filters: [{Pattern: "{\"data\": 1}"}]}`, "FilterCriteria"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl := loadTemplate(t, stream+fnWith("A", ev("K", tc.props)))
+			e := &Env{Template: tpl}
+			fn, event, err := KinesisFunction(tpl, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.KinesisMappingConfig(ctx, fn, event); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("KinesisMappingConfig() error = %v; want %q", err, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, props, want string
+	}{
+		{"disabled", ", Enabled: false", "the SQS event is disabled"},
+		{"filter", `, FilterCriteria: {Filters: [{Pattern: "{\"body\": [1]}"}]}`, "FilterCriteria on an SQS event is not emulated"},
+		{"batch size", ", BatchSize: many", `BatchSize "many" is not an integer`},
+		{"concurrency", ", ScalingConfig: {MaximumConcurrency: some}", "ScalingConfig"},
+	} {
+		t.Run("sqs "+tc.name, func(t *testing.T) {
+			tpl := loadTemplate(t, queue+fnWith("A", strings.Replace(sqsEvent, "%s", tc.props, 1)))
+			e := &Env{Template: tpl}
+			events := SQSEvents(tpl)
+			if len(events) != 1 {
+				t.Fatalf("SQSEvents() = %v; want one", events)
+			}
+			fn, _ := tpl.Function("A")
+			if _, err := e.SQSMappingConfig(ctx, fn, events[0]); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("SQSMappingConfig() error = %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
