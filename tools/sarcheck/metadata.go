@@ -3,10 +3,12 @@ package main
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -97,9 +99,9 @@ func (c *checker) checkMetadata() {
 		c.errorf(base, "is %s; want a mapping", describe(raw))
 		return
 	}
-	for _, k := range sortedKeys(app) {
+	for _, k := range slices.Sorted(maps.Keys(app)) {
 		if !metadataFields[k] {
-			c.errorf(joinKey(base, k), "unknown property: the SAM CLI ignores it (known: %s)", strings.Join(sortedKeys(metadataFields), ", "))
+			c.errorf(joinKey(base, k), "unknown property: the SAM CLI ignores it (known: %s)", strings.Join(slices.Sorted(maps.Keys(metadataFields)), ", "))
 		}
 	}
 

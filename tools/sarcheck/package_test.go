@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +78,7 @@ func TestPackageUploadsArtifacts(t *testing.T) {
 	}
 	var functions []string
 	resources, _ := srcDoc.root["Resources"].(map[string]any)
-	for _, id := range sortedKeys(resources) {
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
 		if def, _ := resources[id].(map[string]any); def["Type"] == "AWS::Serverless::Function" {
 			functions = append(functions, id)
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -28,7 +30,7 @@ func (c *checker) checkParameters(templatePath string) []string {
 		c.errorf("Parameters", "is %s; want a mapping", describe(raw))
 		return nil
 	}
-	names := sortedKeys(params)
+	names := slices.Sorted(maps.Keys(params))
 	for _, name := range names {
 		path := joinKey("Parameters", name)
 		def, ok := params[name].(map[string]any)
@@ -137,7 +139,7 @@ func (c *checker) checkInterface(params []string) {
 			c.errorf(joinKey(base, "ParameterLabels"), "is %s; want a mapping", describe(raw))
 			return
 		}
-		for _, name := range sortedKeys(labels) {
+		for _, name := range slices.Sorted(maps.Keys(labels)) {
 			lp := joinKey(joinKey(base, "ParameterLabels"), name)
 			if !known[name] {
 				c.errorf(lp, "%q is not a parameter of the template", name)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -111,7 +113,7 @@ func (c *checker) expandResources() []resource {
 	}
 	var out []resource
 	once := map[string]bool{} // generated resources shared by all functions
-	for _, id := range sortedKeys(resources) {
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
 		path := joinKey("Resources", id)
 		def, ok := resources[id].(map[string]any)
 		if !ok {
@@ -218,7 +220,7 @@ func (c *checker) expandFunction(path, id string, props, globals map[string]any,
 		}
 	}
 	events, _ := props["Events"].(map[string]any)
-	for _, ev := range sortedKeys(events) {
+	for _, ev := range slices.Sorted(maps.Keys(events)) {
 		evPath := joinKey(joinKey(path, "Properties.Events"), ev)
 		def, _ := events[ev].(map[string]any)
 		typ, _ := def["Type"].(string)
@@ -321,7 +323,7 @@ func rolePolicies(props map[string]any, prop func(string) (any, bool)) (string, 
 		parts = append(parts, "AWSLambdaVPCAccessExecutionRole (VpcConfig)")
 	}
 	events, _ := props["Events"].(map[string]any)
-	for _, ev := range sortedKeys(events) {
+	for _, ev := range slices.Sorted(maps.Keys(events)) {
 		def, _ := events[ev].(map[string]any)
 		typ, _ := def["Type"].(string)
 		if p, ok := eventManagedPolicies[typ]; ok {
@@ -363,7 +365,7 @@ func describePolicies(v any) (string, bool) {
 			} else if fn, ok := intrinsicName(p); ok {
 				managed = append(managed, "managed policy from "+fn)
 			} else {
-				templates = append(templates, sortedKeys(p)...)
+				templates = append(templates, slices.Sorted(maps.Keys(p))...)
 			}
 		}
 	}
@@ -398,13 +400,4 @@ func (c *checker) checkSupported(resources []resource) {
 				r.LogicalID, r.Type, r.Why, r.Type)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

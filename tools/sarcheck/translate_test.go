@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -95,7 +97,7 @@ func TestExpansionMatchesSAMTranslator(t *testing.T) {
 			}
 			for _, r := range model {
 				var hit string
-				for _, id := range sortedKeys(left) {
+				for _, id := range slices.Sorted(maps.Keys(left)) {
 					if ok, _ := path.Match(r.LogicalID, id); ok && left[id] == r.Type {
 						hit = id
 						break
@@ -107,7 +109,7 @@ func TestExpansionMatchesSAMTranslator(t *testing.T) {
 				}
 				delete(left, hit)
 			}
-			for _, id := range sortedKeys(left) {
+			for _, id := range slices.Sorted(maps.Keys(left)) {
 				t.Errorf("the SAM translator makes %s (%s); sarcheck does not expect it", id, left[id])
 			}
 		})

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -116,7 +118,7 @@ func findIntrinsics(v any, path string) []string {
 				out = append(out, joinKey(path, fn))
 				return
 			}
-			for _, k := range sortedKeys(v) {
+			for _, k := range slices.Sorted(maps.Keys(v)) {
 				walk(v[k], joinKey(path, k))
 			}
 		case []any:
