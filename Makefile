@@ -49,24 +49,22 @@ help: ## List the targets.
 	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 # ---------------------------------------------------------------- tools
-$(VENV)/.installed: tools/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
-	touch $@
-
-$(VENV_CHECKOV)/.installed: tools/requirements-checkov.txt
-	$(PYTHON) -m venv $(VENV_CHECKOV)
-	$(VENV_CHECKOV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV_CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
-	touch $@
-
-$(VENV_EMULATOR)/.installed: tools/requirements-emulator.txt
-	@echo "==> creating $(VENV_EMULATOR): moto server for the local pipeline (tools/requirements-emulator.txt, about 140 MB)"
-	$(PYTHON) -m venv $(VENV_EMULATOR)
-	$(VENV_EMULATOR)/bin/pip install --disable-pip-version-check -r tools/requirements-emulator.txt \
+# One virtualenv per pinned requirements file:
+# $(call venv-rule,DIR,REQUIREMENTS,WHAT,SIZE) makes DIR/.installed, saying what
+# it installs and showing pip's progress (the first `make demo` or `make test`
+# waits for it).
+define venv-rule
+$(1)/.installed: $(2)
+	@echo "==> creating $(1): $(3) ($(2), about $(4))"
+	$$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(1)/bin/pip install --disable-pip-version-check -r $(2) \
 	  | grep --line-buffered -E '^(Collecting|Installing|Successfully installed)' | sed -u 's/^/    /'
-	touch $@
+	touch $$@
+endef
+$(eval $(call venv-rule,$(VENV),tools/requirements.txt,the SAM CLI and cfn-lint,400 MB))
+$(eval $(call venv-rule,$(VENV_CHECKOV),tools/requirements-checkov.txt,checkov,290 MB))
+$(eval $(call venv-rule,$(VENV_EMULATOR),tools/requirements-emulator.txt,moto server for the local pipeline,140 MB))
 
 .PHONY: venv-emulator
 venv-emulator: $(VENV_EMULATOR)/.installed ## Create the emulator's virtualenv only (moto server; what `make demo` needs).
@@ -101,10 +99,7 @@ staticcheck:
 
 .PHONY: tidy-check
 tidy-check:
-	@cp go.mod /tmp/streamlake-go.mod.bak; cp go.sum /tmp/streamlake-go.sum.bak; \
-	$(GO) mod tidy; \
-	if ! cmp -s go.mod /tmp/streamlake-go.mod.bak || ! cmp -s go.sum /tmp/streamlake-go.sum.bak; then \
-	  cp /tmp/streamlake-go.mod.bak go.mod; cp /tmp/streamlake-go.sum.bak go.sum; \
+	@if ! out=$$($(GO) mod tidy -diff 2>&1); then echo "$$out"; \
 	  echo "go mod tidy would change go.mod/go.sum: run it and commit"; exit 1; fi; echo "go mod tidy: ok"
 
 .PHONY: template-lint

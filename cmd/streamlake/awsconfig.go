@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,13 +9,19 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/streamlake/streamlake/internal/localrun"
+	"github.com/streamlake/streamlake/internal/producer"
 )
 
 // workDirEnv names the variable that says which local run the commands inspect
@@ -69,7 +76,8 @@ func localSession(e *env) (*localrun.Session, error) {
 // awsConfig returns the SDK configuration of a command: the emulator of the local
 // run ses (region from the run unless region is given, dummy credentials), or the
 // default AWS chain when ses is nil. The clients built from it must also take
-// endpointOf(ses, service) when the run's services have different emulators.
+// the endpoint of their service when the run's services have different
+// emulators (awsClients does).
 //
 // On the default chain, a missing region or missing credentials are reported at
 // once with what to do, instead of letting the SDK ask the instance metadata
@@ -80,7 +88,7 @@ func awsConfig(ctx context.Context, e *env, ses *localrun.Session, region string
 			return aws.Config{}, err
 		}
 		opts := []func(*config.LoadOptions) error{
-			config.WithRegion(firstNonEmpty(region, ses.Region, "us-east-1")),
+			config.WithRegion(cmp.Or(region, ses.Region, "us-east-1")),
 			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localrun.DummyAccessKeyID, localrun.DummySecretAccessKey, "")),
 		}
 		if u := ses.SharedEndpoint(); u != "" {
@@ -112,16 +120,100 @@ func awsConfig(ctx context.Context, e *env, ses *localrun.Session, region string
 	return cfg, nil
 }
 
-// endpointOf returns the URL of the emulator that serves service in the local
-// run ses, or nil (the configuration's endpoint applies).
-func endpointOf(ses *localrun.Session, service string) *string {
-	if ses == nil {
+// awsClients builds the SDK clients of the commands that call AWS (produce,
+// redrive, summaries) from one configuration (awsConfig): each client goes to
+// its service's emulator in the local run, or where the configuration points.
+// It is safe for concurrent use.
+type awsClients struct {
+	cfg aws.Config
+	ses *localrun.Session
+
+	mu      sync.Mutex
+	kinesis map[string]*kinesis.Client // by region
+}
+
+// newAWSClients loads the configuration of a command (see awsConfig).
+func newAWSClients(ctx context.Context, e *env, ses *localrun.Session, region string) (*awsClients, error) {
+	cfg, err := awsConfig(ctx, e, ses, region)
+	if err != nil {
+		return nil, err
+	}
+	return &awsClients{cfg: cfg, ses: ses, kinesis: map[string]*kinesis.Client{}}, nil
+}
+
+// endpoint returns the URL of the emulator that serves service in the local
+// run, or nil (the configuration's endpoint applies).
+func (c *awsClients) endpoint(service string) *string {
+	if c.ses == nil {
 		return nil
 	}
-	if u := ses.Endpoint(service); u != "" {
+	if u := c.ses.Endpoint(service); u != "" {
 		return aws.String(u)
 	}
 	return nil
+}
+
+// Kinesis returns the Kinesis client of region ("": the configuration's), one
+// per region.
+func (c *awsClients) Kinesis(region string) *kinesis.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if region == "" {
+		region = c.cfg.Region
+	}
+	if k, ok := c.kinesis[region]; ok {
+		return k
+	}
+	k := kinesis.NewFromConfig(c.cfg, func(o *kinesis.Options) {
+		o.Region = region
+		if u := c.endpoint("kinesis"); u != nil {
+			o.BaseEndpoint = u
+		}
+	})
+	c.kinesis[region] = k
+	return k
+}
+
+// SQS returns an SQS client.
+func (c *awsClients) SQS() *sqs.Client {
+	return sqs.NewFromConfig(c.cfg, func(o *sqs.Options) {
+		if u := c.endpoint("sqs"); u != nil {
+			o.BaseEndpoint = u
+		}
+	})
+}
+
+// S3 returns an S3 client; on an emulator it addresses buckets by path, as
+// emulators serve them (not by host name).
+func (c *awsClients) S3() *s3.Client {
+	return s3.NewFromConfig(c.cfg, func(o *s3.Options) {
+		o.UsePathStyle = c.cfg.BaseEndpoint != nil || c.ses != nil
+		if u := c.endpoint("s3"); u != nil {
+			o.BaseEndpoint = u
+		}
+	})
+}
+
+// DynamoDB returns a DynamoDB client.
+func (c *awsClients) DynamoDB() *dynamodb.Client {
+	return dynamodb.NewFromConfig(c.cfg, func(o *dynamodb.Options) {
+		if u := c.endpoint("dynamodb"); u != nil {
+			o.BaseEndpoint = u
+		}
+	})
+}
+
+// putRecordsAPI returns what `produce` puts records through: the env's fake in
+// tests, else the Kinesis client of the command's configuration.
+func putRecordsAPI(ctx context.Context, e *env, ses *localrun.Session, region string) (producer.API, error) {
+	if e.kinesis != nil {
+		return e.kinesis, nil
+	}
+	clients, err := newAWSClients(ctx, e, ses, region)
+	if err != nil {
+		return nil, err
+	}
+	return clients.Kinesis(""), nil
 }
 
 // checkEmulator fails with what to do when the local run's emulator does not
@@ -141,15 +233,6 @@ func checkEmulator(e *env, ses *localrun.Session) error {
 		c.Close()
 	}
 	return nil
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // noteLocal tells on stderr that command works on the local run ses's emulator.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -173,10 +172,11 @@ func runCost(_ context.Context, e *env, args []string) int {
 	fs.BoolVar(&in.Aggregator, "aggregator", false, "add the aggregator's S3 GETs, SQS requests and DynamoDB writes")
 	fs.IntVar(&in.Devices, "devices", 100, "distinct devices in a batch's records (for --aggregator)")
 	fs.StringVar(&in.Compression, "compression", "", "object compression: gzip, zstd or none (default: the template's)")
-	templatePath := fs.String("template", "template.yaml", "SAM template whose settings are the defaults")
-	configEnv := fs.String("config-env", "", "samconfig.toml environment whose parameter_overrides apply (default: default)")
-	var overrides paramOverrides
-	fs.Var(&overrides, "parameter-overrides", "template parameter K=V (repeatable; space-separated pairs accepted)")
+	var tf templateFlags
+	tf.register(fs, "template.yaml", templateUsage{
+		template:  "SAM template whose settings are the defaults",
+		configEnv: "samconfig.toml environment whose parameter_overrides apply (default: default)",
+	})
 	fs.BoolVar(&in.Recipe, "recipe", false, "estimate the classic Python recipe (batch 100, 5 s window, 256 MB, uncompressed JSON)")
 	asJSON := fs.Bool("json", false, "print the estimate as one JSON object")
 	if done, code := parseFlags(fs, args); done {
@@ -201,7 +201,7 @@ func runCost(_ context.Context, e *env, args []string) int {
 	if set["shards"] && in.OnDemand {
 		return usageError(fs, "--shards and --on-demand are mutually exclusive")
 	}
-	if code, ok := in.templateDefaults(e, fs, set, *templatePath, *configEnv, overrides.values); !ok {
+	if code, ok := in.templateDefaults(e, set, &tf); !ok {
 		return code
 	}
 	if set["duration-ms"] && in.DurationMs <= 0 {
@@ -215,9 +215,7 @@ func runCost(_ context.Context, e *env, args []string) int {
 	}
 	est := estimateCost(in)
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(est); err != nil {
+		if err := encodeJSON(e.stdout, est, false); err != nil {
 			fmt.Fprintf(e.stderr, "streamlake cost: %v\n", err)
 			return exitFailure
 		}
@@ -236,17 +234,17 @@ const (
 
 // templateDefaults fills the settings no flag gave from the template (see
 // costDefaults). It returns (code, false) after printing a problem.
-func (in *costInput) templateDefaults(e *env, fs *flag.FlagSet, set map[string]bool, templatePath, configEnv string, overrides map[string]string) (int, bool) {
+func (in *costInput) templateDefaults(e *env, set map[string]bool, tf *templateFlags) (int, bool) {
 	needed := !in.Recipe && !(set["batch-size"] && set["window"] && set["memory"] && set["compression"]) || !set["shards"] && !set["on-demand"]
 	if !needed {
 		return exitOK, true
 	}
-	d, err := readCostDefaults(templatePath, configEnv, overrides)
+	d, err := readCostDefaults(tf)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake cost: %v\n", err)
 		return exitFailure, false
 	}
-	in.Template = templatePath
+	in.Template = tf.path
 	if !in.Recipe {
 		if !set["batch-size"] {
 			in.BatchSize = d.BatchSize

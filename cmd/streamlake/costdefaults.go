@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/streamlake/streamlake/internal/samtemplate"
@@ -26,19 +25,12 @@ type costDefaults struct {
 
 // readCostDefaults resolves the template and reads the Kinesis function's event
 // source mapping, memory and compression, and the stream's capacity.
-func readCostDefaults(templatePath, configEnv string, overrides map[string]string) (costDefaults, error) {
+func readCostDefaults(tf *templateFlags) (costDefaults, error) {
 	var d costDefaults
-	if _, err := os.Stat(templatePath); err != nil {
+	if _, err := os.Stat(tf.path); err != nil {
 		return d, fmt.Errorf("read the template's defaults: %w (pass --template, or run in the project's directory)", err)
 	}
-	cfgFile := filepath.Join(filepath.Dir(templatePath), "samconfig.toml")
-	if _, err := os.Stat(cfgFile); err != nil {
-		if configEnv != "" {
-			return d, fmt.Errorf("--config-env %s: %s not found", configEnv, cfgFile)
-		}
-		cfgFile = ""
-	}
-	tpl, err := samtemplate.Load(templatePath, samtemplate.Options{ConfigFile: cfgFile, ConfigEnv: configEnv, Overrides: overrides})
+	tpl, _, err := tf.load()
 	if err != nil {
 		return d, err
 	}

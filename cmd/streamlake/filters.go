@@ -56,32 +56,12 @@ pattern, an unreadable template or event file, or a difference from --expect,
 
 // filtersOptions are the parsed flags of `filters`.
 type filtersOptions struct {
-	template   string
-	configFile string
-	configEnv  string
-	overrides  map[string]string
-	function   string
-	event      string
-	json       bool
-	expect     string
-	files      []string
-}
-
-// overridesFlag collects repeated --parameter-overrides values; each value may hold
-// several space-separated Key=Value pairs, as the SAM CLI accepts.
-type overridesFlag struct{ m map[string]string }
-
-func (f *overridesFlag) String() string { return "" }
-
-func (f *overridesFlag) Set(s string) error {
-	got, err := samtemplate.ParseParameterOverrides(s)
-	if err != nil {
-		return err
-	}
-	for k, v := range got {
-		f.m[k] = v
-	}
-	return nil
+	template templateFlags
+	function string
+	event    string
+	json     bool
+	expect   string
+	files    []string
 }
 
 // filterResult is the verdict for one record; it is also the --json line.
@@ -108,18 +88,10 @@ func runFilters(_ context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 
-	tpl, err := samtemplate.Load(o.template, samtemplate.Options{
-		ConfigFile: o.configFile,
-		ConfigEnv:  o.configEnv,
-		Overrides:  o.overrides,
-	})
+	tpl, code, err := o.template.load()
 	if err != nil {
-		var pe *samtemplate.ParameterError
-		if errors.As(err, &pe) && pe.Source == "overrides" {
-			return usageError(o.fs, "--parameter-overrides: %v", err)
-		}
-		if errors.Is(err, samtemplate.ErrUnknownConfigEnv) {
-			return usageError(o.fs, "--config-env: %v", err)
+		if code == exitUsage {
+			return usageError(o.fs, "%v", err)
 		}
 		return fail("%v", err)
 	}
@@ -132,15 +104,15 @@ func runFilters(_ context.Context, e *env, args []string) int {
 	}
 	patterns, err := ev.FilterPatterns()
 	if err != nil {
-		return fail("%s: %v", o.template, err)
+		return fail("%s: %v", o.template.path, err)
 	}
 	criteria, err := filter.Compile(patterns)
 	if err != nil {
 		var ve *filter.ValidationError
 		if errors.As(err, &ve) {
-			return fail("%s: %s event %s: invalid FilterCriteria: %v\n  pattern: %s", o.template, ev.Function, ev.Name, ve, ve.Pattern)
+			return fail("%s: %s event %s: invalid FilterCriteria: %v\n  pattern: %s", o.template.path, ev.Function, ev.Name, ve, ve.Pattern)
 		}
-		return fail("%s: %s event %s: invalid FilterCriteria: %v", o.template, ev.Function, ev.Name, err)
+		return fail("%s: %s event %s: invalid FilterCriteria: %v", o.template.path, ev.Function, ev.Name, err)
 	}
 
 	files := make([]events.KinesisEvent, len(o.files))
@@ -178,7 +150,7 @@ func runFilters(_ context.Context, e *env, args []string) int {
 	if o.json {
 		err = writeFilterJSON(e.stdout, results)
 	} else {
-		err = writeFilterTable(e.stdout, o.template, ev, patterns, results)
+		err = writeFilterTable(e.stdout, o.template.path, ev, patterns, results)
 	}
 	if err != nil {
 		return fail("write output: %v", err)
@@ -210,11 +182,12 @@ type parsedFiltersOptions struct {
 func parseFiltersFlags(e *env, args []string) (*parsedFiltersOptions, bool, int) {
 	fs := newFlagSet(e, "filters", "EVENT.json...", filtersDescription)
 	o := &parsedFiltersOptions{fs: fs}
-	ov := &overridesFlag{m: map[string]string{}}
-	fs.StringVar(&o.template, "template", "template.yaml", "SAM template `file`")
-	fs.StringVar(&o.configFile, "config-file", "", "SAM CLI config `file` (default: samconfig.toml beside the template, if present)")
-	fs.StringVar(&o.configEnv, "config-env", "", "config file `environment` (default \"default\")")
-	fs.Var(ov, "parameter-overrides", "template parameter `Key=Value`; repeatable, and one value may hold several space-separated pairs")
+	o.template.register(fs, "template.yaml", templateUsage{
+		template:  "SAM template `file`",
+		configEnv: "config file `environment` (default \"default\")",
+		overrides: "template parameter `Key=Value`; repeatable, and one value may hold several space-separated pairs",
+	})
+	o.template.registerConfigFile(fs, "SAM CLI config `file` (default: samconfig.toml beside the template, if present)")
 	fs.StringVar(&o.function, "function", "", "`LogicalId` of the function (default: the only function with a Kinesis event)")
 	fs.StringVar(&o.event, "event", "", "`name` of the Kinesis event in the function's Events (default: its only Kinesis event)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per record (JSON Lines)")
@@ -241,18 +214,9 @@ func parseFiltersFlags(e *env, args []string) (*parsedFiltersOptions, bool, int)
 			break
 		}
 	}
-	o.overrides = ov.m
 
 	if len(o.files) == 0 {
 		return nil, true, usageError(fs, "no event files given")
-	}
-	if o.configFile == "" {
-		beside := filepath.Join(filepath.Dir(o.template), "samconfig.toml")
-		if _, err := os.Stat(beside); err == nil {
-			o.configFile = beside
-		} else if o.configEnv != "" {
-			return nil, true, usageError(fs, "--config-env %s: no --config-file given and no samconfig.toml beside %s", o.configEnv, o.template)
-		}
 	}
 	return o, false, exitOK
 }
@@ -377,10 +341,8 @@ func describeJSONError(data []byte, err error) string {
 }
 
 func writeFilterJSON(w io.Writer, results []filterResult) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	for _, r := range results {
-		if err := enc.Encode(r); err != nil {
+		if err := encodeJSON(w, r, false); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/localenv"
-	"github.com/streamlake/streamlake/internal/samtemplate"
 )
 
 func init() {
@@ -74,11 +72,9 @@ func runInvoke(ctx context.Context, e *env, args []string) int {
 		"Lambda Runtime API, and prints the response and the S3 objects the invocation wrote.")
 	function := fs.String("function", "", "logical ID of the function (required)")
 	eventPath := fs.String("event", "", "event JSON file (required; - reads stdin)")
-	templatePath := fs.String("template", "template.yaml", "SAM template")
-	configEnv := fs.String("config-env", "", "samconfig.toml environment for parameter overrides")
+	var tf templateFlags
+	tf.register(fs, "template.yaml", templateUsage{})
 	envVars := fs.String("env-vars", "", "JSON file of environment overrides, as for sam local invoke --env-vars")
-	var overrides paramOverrides
-	fs.Var(&overrides, "parameter-overrides", "template parameter K=V (repeatable; space-separated pairs accepted)")
 	asJSON := fs.Bool("json", false, "print one JSON document instead of text")
 	var seeds stringList
 	fs.Var(&seeds, "seed", "Kinesis event `file` to run through the template's Kinesis function first, so that the objects it writes exist (repeatable; e.g. before an S3 notification event)")
@@ -106,17 +102,17 @@ func runInvoke(ctx context.Context, e *env, args []string) int {
 		seedEvents = append(seedEvents, seedEvent{path: path, event: b})
 	}
 	out, err := invokeOnce(ctx, e, invokeRequest{
-		function: *function, event: event, template: *templatePath, configEnv: *configEnv,
-		envVarsFile: *envVars, overrides: overrides.values, seeds: seedEvents,
+		function: *function, event: event, template: tf.path, configEnv: tf.configEnv,
+		envVarsFile: *envVars, overrides: tf.overrides.values, seeds: seedEvents,
 	})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake invoke: %v\n", err)
 		return exitFailure
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(out)
+		if code := printJSON(e, "invoke", out); code != exitOK {
+			return code
+		}
 	} else {
 		printInvoke(e.stdout, out)
 	}
@@ -189,7 +185,12 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 			return nil, err
 		}
 	}
-	warnMissingObjects(ctx, e, lenv, req.event)
+	// Emulators serve buckets by path, not by host name.
+	client := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
+	warnMissingObjects(ctx, e, client, lenv, req.event)
 	binary, err := lenv.Build(ctx, fn)
 	if err != nil {
 		return nil, err
@@ -198,7 +199,6 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 	host := lambdahost.New(cfg)
 	start := time.Now().Add(-time.Second)
 	// What a seed wrote is not the invocation's: remember it to leave it out.
-	client := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	seeded := map[string]string{}
 	if len(req.seeds) > 0 {
 		for _, b := range res.Buckets {
@@ -345,27 +345,4 @@ func printInvoke(w io.Writer, out *invokeOutput) {
 	for _, o := range out.Objects {
 		fmt.Fprintf(w, "  s3://%s/%s  %d bytes, %d records\n", o.Bucket, o.Key, o.Size, o.Records)
 	}
-}
-
-// paramOverrides collects --parameter-overrides K=V flags; a value may hold several
-// space-separated pairs, as the SAM CLI accepts.
-type paramOverrides struct{ values map[string]string }
-
-func (p *paramOverrides) String() string { return "" }
-
-func (p *paramOverrides) Set(s string) error {
-	if p.values == nil {
-		p.values = map[string]string{}
-	}
-	m, err := samtemplate.ParseParameterOverrides(s)
-	if err != nil {
-		return err
-	}
-	if len(m) == 0 {
-		return errors.New("want KEY=VALUE")
-	}
-	for k, v := range m {
-		p.values[k] = v
-	}
-	return nil
 }

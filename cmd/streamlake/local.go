@@ -1,14 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/pipeline"
@@ -28,10 +29,8 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		"The emulator stays up after the run so its data can be inspected: the other commands (summaries,\n"+
 		"redrive, produce) find it, its region and the stack's resources in .local/session.json by\n"+
 		"themselves, and the run prints an export line for the AWS CLI; --stop stops it.")
-	templatePath := fs.String("template", "template.yaml", "SAM template")
-	configEnv := fs.String("config-env", "", "samconfig.toml environment for parameter overrides")
-	var overrides paramOverrides
-	fs.Var(&overrides, "parameter-overrides", "template parameter K=V (repeatable; space-separated pairs accepted)")
+	var tf templateFlags
+	tf.register(fs, "template.yaml", templateUsage{})
 	function := fs.String("function", "", "function whose Kinesis event to emulate (default: the only one)")
 	count := fs.Int("count", pipeline.DefaultCount, "records to produce in all")
 	rate := fs.Float64("rate", 0, "records per second to produce (0 = as fast as possible)")
@@ -83,7 +82,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	}
 	dir := *workDir
 	if dir == "" {
-		dir = filepath.Join(filepath.Dir(*templatePath), ".local")
+		dir = filepath.Join(filepath.Dir(tf.path), ".local")
 	}
 	if *stop {
 		endpoint, err := pipeline.StopEmulator(dir)
@@ -102,7 +101,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	opts := pipeline.Options{
-		TemplatePath: *templatePath, ConfigEnv: *configEnv, Overrides: overrides.values, Function: *function,
+		TemplatePath: tf.path, ConfigEnv: tf.configEnv, Overrides: tf.overrides.values, Function: *function,
 		WorkDir: dir, Count: *count, Rate: *rate, Devices: *devices, Seed: *seed, HeartbeatRate: *heartbeats, Shape: sh, NoProduce: *noProduce, Idle: *idle,
 		Faults:       pipeline.Faults{S3FailureRate: *s3Fail, CrashRate: *crash, TimeoutRate: *timeout, PoisonRate: *poison, Seed: *seed},
 		PollInterval: *poll, Fresh: *fresh, Getenv: e.getenv, Log: e.stderr,
@@ -148,9 +147,9 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "HTML report written to %s\n", *htmlReport)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
+		if code := printJSON(e, "local", rep); code != exitOK {
+			return code
+		}
 	} else {
 		printReport(e.stdout, rep)
 		printInspect(e.stdout, dir)
@@ -255,25 +254,14 @@ func printInspect(w io.Writer, dir string) {
 	fmt.Fprintf(w, "`streamlake local --stop` stops it.\n")
 }
 
-// writeHTMLReport writes the report to path through a temporary file, so that a
-// failed write leaves no half page.
+// writeHTMLReport writes the report to path atomically (renameio: a temporary
+// file, fsync, rename), so that a failed write leaves no half page.
 func writeHTMLReport(path string, rep *pipeline.Report) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".report-*.html")
-	if err != nil {
+	var page bytes.Buffer
+	if err := rep.WriteHTML(&page); err != nil {
 		return fmt.Errorf("HTML report: %w", err)
 	}
-	defer os.Remove(f.Name())
-	if err := rep.WriteHTML(f); err != nil {
-		f.Close()
-		return fmt.Errorf("HTML report: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("HTML report: %w", err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("HTML report: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := renameio.WriteFile(path, page.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("HTML report: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/streamlake/streamlake/internal/producer"
 )
 
 // Exit codes shared by every subcommand.
@@ -42,6 +45,9 @@ type env struct {
 	getenv func(string) string
 	// isTerminal reports whether stderr is a terminal (progress bars draw only then).
 	isTerminal bool
+	// kinesis, when not nil, is what `produce` puts records through instead of
+	// a client of the AWS configuration (newAWSClients): tests give a fake.
+	kinesis producer.API
 }
 
 // commands is filled by each subcommand file's init function.
@@ -130,6 +136,29 @@ func usageError(fs *flag.FlagSet, format string, a ...any) int {
 	fmt.Fprintf(fs.Output(), "streamlake %s: %s\n\n", fs.Name(), fmt.Sprintf(format, a...))
 	fs.Usage()
 	return exitUsage
+}
+
+// printJSON writes v to stdout as the --json output of command: one document,
+// indented by two spaces. A failed write is reported and exits 1.
+func printJSON(e *env, command string, v any) int {
+	if err := encodeJSON(e.stdout, v, true); err != nil {
+		fmt.Fprintf(e.stderr, "streamlake %s: write output: %v\n", command, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// encodeJSON writes v to w as JSON and a newline: indented by two spaces (with
+// <, > and & escaped, encoding/json's default), or compact on one line with
+// them as they are (cost's document, filters' JSON Lines).
+func encodeJSON(w io.Writer, v any, indent bool) error {
+	enc := json.NewEncoder(w)
+	if indent {
+		enc.SetIndent("", "  ")
+	} else {
+		enc.SetEscapeHTML(false)
+	}
+	return enc.Encode(v)
 }
 
 func isTerminal(f *os.File) bool {

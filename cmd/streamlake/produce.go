@@ -1,20 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/google/renameio/v2"
 
 	"github.com/streamlake/streamlake/internal/kinesisevent"
 	"github.com/streamlake/streamlake/internal/localrun"
@@ -43,21 +41,6 @@ const (
 	defaultProduceCount = 100
 	defaultPoisonCount  = 10
 )
-
-// newKinesisClient builds the Kinesis client of `produce`: on the local run ses's
-// emulator when ses is not nil, else from the default credential chain
-// (AWS_ENDPOINT_URL included). Tests replace it with a fake.
-var newKinesisClient = func(ctx context.Context, e *env, ses *localrun.Session, region string) (producer.API, error) {
-	cfg, err := awsConfig(ctx, e, ses, region)
-	if err != nil {
-		return nil, err
-	}
-	return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
-		if u := endpointOf(ses, "kinesis"); u != nil {
-			o.BaseEndpoint = u
-		}
-	}), nil
-}
 
 const produceDescription = `Generates seeded, reproducible IoT sensor records (device_id, temperature,
 humidity, timestamp, location, battery_level) and puts them into a Kinesis stream
@@ -213,7 +196,7 @@ func (o *produceOptions) validate(fs *flag.FlagSet, set map[string]bool, start s
 			return bad("--count %d: an event source mapping delivers at most %d records in one event", o.count, kinesisevent.MaxRecords)
 		}
 		if o.stream != "" && !strings.HasPrefix(o.stream, "arn:") {
-			o.stream = kinesisevent.StreamARN(regionOr(o.region, kinesisevent.DefaultRegion), kinesisevent.DefaultAccountID, o.stream)
+			o.stream = kinesisevent.StreamARN(cmp.Or(o.region, kinesisevent.DefaultRegion), kinesisevent.DefaultAccountID, o.stream)
 		}
 	} else if o.stream == "" {
 		return bad("--stream is required (or --events-out to write an event file)")
@@ -234,13 +217,6 @@ func (o *produceOptions) validate(fs *flag.FlagSet, set map[string]bool, start s
 		}
 	}
 	return exitOK, true
-}
-
-func regionOr(region, def string) string {
-	if region != "" {
-		return region
-	}
-	return def
 }
 
 // source returns the records of o.scenario.
@@ -289,39 +265,15 @@ func writeEvents(e *env, o produceOptions) int {
 		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
 		return exitFailure
 	}
-	if err := writeFileAtomic(o.eventsOut, b); err != nil {
-		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
+	if err := renameio.WriteFile(o.eventsOut, b, 0o644); err != nil {
+		fmt.Fprintf(e.stderr, "streamlake produce: write %s: %v\n", o.eventsOut, err)
 		return exitFailure
 	}
 	if o.json {
-		return printJSON(e, map[string]any{"events_out": o.eventsOut, "scenario": o.scenario, "records": len(recs), "bytes": len(b)})
+		return printJSON(e, "produce", map[string]any{"events_out": o.eventsOut, "scenario": o.scenario, "records": len(recs), "bytes": len(b)})
 	}
 	fmt.Fprintf(e.stdout, "wrote %d records (scenario %s) to %s\n", len(recs), o.scenario, o.eventsOut)
 	return exitOK
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same directory,
-// so a reader never sees half a file.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // produceSummary is the --json output of a run against a stream.
@@ -343,7 +295,7 @@ func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produ
 			region = parts[3]
 		}
 	}
-	client, err := newKinesisClient(ctx, e, ses, region)
+	client, err := putRecordsAPI(ctx, e, ses, region)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)
 		return exitFailure
@@ -416,7 +368,7 @@ func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produ
 		sum.RecordsPerSecond = round3(float64(st.Sent) / elapsed.Seconds())
 	}
 	if o.json {
-		printJSON(e, sum)
+		printJSON(e, "produce", sum)
 	} else {
 		fmt.Fprintf(e.stdout, "sent %d records (%s) to %s in %s: %.1f records/s, %d calls, %d retries, %d failed\n",
 			sum.Sent, humanBytes(sum.Bytes), o.stream, elapsed.Round(time.Millisecond), sum.RecordsPerSecond, sum.Calls, sum.Retries, sum.Failed)
@@ -430,16 +382,6 @@ func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produ
 		return exitFailure
 	case ctx.Err() != nil:
 		fmt.Fprintf(e.stderr, "streamlake produce: interrupted after %d records\n", sum.Sent)
-		return exitFailure
-	}
-	return exitOK
-}
-
-func printJSON(e *env, v any) int {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(e.stderr, "streamlake produce: write summary: %v\n", err)
 		return exitFailure
 	}
 	return exitOK

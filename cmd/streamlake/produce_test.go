@@ -24,7 +24,6 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/record"
@@ -34,8 +33,15 @@ import (
 // runCmd runs the CLI in-process and returns exit code, stdout and stderr.
 func runCmd(t *testing.T, terminal bool, args ...string) (int, string, string) {
 	t.Helper()
+	return runWithKinesis(t, nil, terminal, args...)
+}
+
+// runWithKinesis runs the CLI in-process as runCmd does, with `produce` putting
+// records through k (nil: a client of the AWS configuration).
+func runWithKinesis(t *testing.T, k producer.API, terminal bool, args ...string) (int, string, string) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
-	e := &env{stdout: &stdout, stderr: &stderr, getenv: os.Getenv, isTerminal: terminal}
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: os.Getenv, isTerminal: terminal, kinesis: k}
 	code := run(context.Background(), e, args)
 	return code, stdout.String(), stderr.String()
 }
@@ -397,17 +403,9 @@ func (f *fakeKinesis) PutRecords(_ context.Context, in *kinesis.PutRecordsInput,
 	return out, nil
 }
 
-func useFake(t *testing.T, f *fakeKinesis) {
-	t.Helper()
-	orig := newKinesisClient
-	newKinesisClient = func(context.Context, *env, *localrun.Session, string) (producer.API, error) { return f, nil }
-	t.Cleanup(func() { newKinesisClient = orig })
-}
-
 func TestProduceUndeliveredExits1(t *testing.T) {
 	f := &fakeKinesis{failKey: "sensor-0002"}
-	useFake(t, f)
-	code, stdout, stderr := runCmd(t, false, "produce", "--stream", "s", "--count", "50", "--devices", "5", "--max-attempts", "2", "--json")
+	code, stdout, stderr := runWithKinesis(t, f, false, "produce", "--stream", "s", "--count", "50", "--devices", "5", "--max-attempts", "2", "--json")
 	if code != exitFailure {
 		t.Errorf("exit = %d; want 1", code)
 	}
@@ -430,12 +428,11 @@ func TestProduceRetriesThrottling(t *testing.T) {
 	}{{1200, false}, {60, true}} {
 		t.Run(fmt.Sprintf("ordered=%v", tc.ordered), func(t *testing.T) {
 			f := &fakeKinesis{throttle: true}
-			useFake(t, f)
 			args := []string{"produce", "--stream", "s", "--count", fmt.Sprint(tc.count), "--devices", "3", "--seed", "9", "--start", "2026-11-21T13:40:00Z"}
 			if tc.ordered {
 				args = append(args, "--ordered")
 			}
-			code, stdout, stderr := runCmd(t, true, args...)
+			code, stdout, stderr := runWithKinesis(t, f, true, args...)
 			if code != exitOK {
 				t.Fatalf("exit %d, stderr %s", code, stderr)
 			}
@@ -460,8 +457,7 @@ func TestProduceRetriesThrottling(t *testing.T) {
 }
 
 func TestProduceNoProgressWithoutTerminal(t *testing.T) {
-	useFake(t, &fakeKinesis{})
-	code, _, stderr := runCmd(t, false, "produce", "--stream", "s", "--count", "10")
+	code, _, stderr := runWithKinesis(t, &fakeKinesis{}, false, "produce", "--stream", "s", "--count", "10")
 	if code != exitOK || stderr != "" {
 		t.Errorf("produce = %d, stderr %q; want 0 and a quiet stderr", code, stderr)
 	}

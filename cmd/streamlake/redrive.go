@@ -2,22 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/streamlake/streamlake/internal/filter"
 	"github.com/streamlake/streamlake/internal/localrun"
@@ -25,7 +19,6 @@ import (
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/redrive"
 	"github.com/streamlake/streamlake/internal/s3store"
-	"github.com/streamlake/streamlake/internal/samtemplate"
 )
 
 func init() {
@@ -85,78 +78,24 @@ ARN's).
 Exit status: 0 every message read was redriven (or, with --dry-run, could be),
 1 some message could not be (expired, invalid, failed) or an error, 2 bad flags.`
 
-// redriveClients builds the AWS clients of `redrive`; tests replace it.
-var redriveClients = func(ctx context.Context, e *env, ses *localrun.Session, region string) (redriveAPI, error) {
-	cfg, err := awsConfig(ctx, e, ses, region)
+// resolveStream returns the ARN of a stream name or ARN and the Kinesis client
+// of its region.
+func resolveStream(ctx context.Context, clients *awsClients, stream string) (string, redrive.ReplayAPI, error) {
+	region := ""
+	if strings.HasPrefix(stream, "arn:") {
+		if parts := strings.Split(stream, ":"); len(parts) > 3 {
+			region = parts[3]
+		}
+	}
+	c := clients.Kinesis(region)
+	if strings.HasPrefix(stream, "arn:") {
+		return stream, c, nil
+	}
+	out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
 	if err != nil {
-		return redriveAPI{}, err
+		return "", nil, fmt.Errorf("stream %s: %w", stream, err)
 	}
-	var mu sync.Mutex
-	kin := map[string]*kinesis.Client{}
-	kinesisFor := func(r string) (*kinesis.Client, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if r == "" {
-			r = cfg.Region
-		}
-		if c, ok := kin[r]; ok {
-			return c, nil
-		}
-		c := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
-			o.Region = r
-			if u := endpointOf(ses, "kinesis"); u != nil {
-				o.BaseEndpoint = u
-			}
-		})
-		kin[r] = c
-		return c, nil
-	}
-	return redriveAPI{
-		queue: sqs.NewFromConfig(cfg, func(o *sqs.Options) {
-			if u := endpointOf(ses, "sqs"); u != nil {
-				o.BaseEndpoint = u
-			}
-		}),
-		streams: func(r string) (redrive.StreamAPI, error) { return kinesisFor(r) },
-		producers: func(r string) (producer.API, error) {
-			return kinesisFor(r)
-		},
-		resolveStream: func(ctx context.Context, stream string) (string, redrive.ReplayAPI, error) {
-			region := ""
-			if strings.HasPrefix(stream, "arn:") {
-				if parts := strings.Split(stream, ":"); len(parts) > 3 {
-					region = parts[3]
-				}
-			}
-			c, _ := kinesisFor(region)
-			if strings.HasPrefix(stream, "arn:") {
-				return stream, c, nil
-			}
-			out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
-			if err != nil {
-				return "", nil, fmt.Errorf("stream %s: %w", stream, err)
-			}
-			return aws.ToString(out.StreamDescriptionSummary.StreamARN), c, nil
-		},
-		s3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			// Emulators serve buckets by path, not by host name.
-			o.UsePathStyle = cfg.BaseEndpoint != nil || ses != nil
-			if u := endpointOf(ses, "s3"); u != nil {
-				o.BaseEndpoint = u
-			}
-		}),
-	}, nil
-}
-
-// redriveAPI holds the clients of one run.
-type redriveAPI struct {
-	queue     redrive.QueueAPI
-	streams   func(region string) (redrive.StreamAPI, error)
-	producers redrive.StreamClients
-	s3        *s3.Client
-	// resolveStream returns the ARN of a stream name or ARN and the client of its
-	// region.
-	resolveStream func(ctx context.Context, stream string) (string, redrive.ReplayAPI, error)
+	return aws.ToString(out.StreamDescriptionSummary.StreamARN), c, nil
 }
 
 type redriveOptions struct {
@@ -171,10 +110,8 @@ type redriveOptions struct {
 	max         int
 	visibility  time.Duration
 	json        bool
-	template    string
+	template    templateFlags
 	function    string
-	configEnv   string
-	overrides   paramOverrides
 	from, until string
 }
 
@@ -192,10 +129,12 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
 	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "how long a message being redriven stays hidden from other consumers")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
-	fs.StringVar(&o.template, "template", "", "SAM template whose FilterCriteria to apply (default: none, redrive every record of a range)")
+	o.template.register(fs, "", templateUsage{
+		template:  "SAM template whose FilterCriteria to apply (default: none, redrive every record of a range)",
+		configEnv: "with --template: samconfig.toml environment for parameter overrides",
+		overrides: "with --template: template parameter K=V (repeatable; space-separated pairs accepted)",
+	})
 	fs.StringVar(&o.function, "function", "", "with --template: the function (default: the only one with a Kinesis event)")
-	fs.StringVar(&o.configEnv, "config-env", "", "with --template: samconfig.toml environment for parameter overrides")
-	fs.Var(&o.overrides, "parameter-overrides", "with --template: template parameter K=V (repeatable; space-separated pairs accepted)")
 	fs.StringVar(&o.from, "from", "", "replay the --stream from this time (RFC 3339) instead of reading the queue")
 	fs.StringVar(&o.until, "until", "", "with --from: replay records that arrived up to this time (RFC 3339; default: when the replay starts)")
 	if done, code := parseFlags(fs, args); done {
@@ -217,7 +156,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	var keep func([]byte) bool
-	if o.template != "" {
+	if o.template.path != "" {
 		f, code, err := templateFilter(&o)
 		if err != nil {
 			if code == exitUsage {
@@ -235,10 +174,11 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	noteLocal(e, "redrive", ses)
-	api, err := redriveClients(ctx, e, ses, region)
+	clients, err := newAWSClients(ctx, e, ses, region)
 	if err != nil {
 		return fail(err)
 	}
+	producers := func(r string) (producer.API, error) { return clients.Kinesis(r), nil }
 	var w redrive.Writer
 	if o.prefix == "" {
 		o.prefix = redrive.DefaultPrefix
@@ -247,48 +187,73 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	if o.to == "s3" {
-		sw, err := redrive.ToS3(s3store.New(api.s3, o.bucket), redrive.S3Config{
+		sw, err := redrive.ToS3(s3store.New(clients.S3(), o.bucket), redrive.S3Config{
 			Bucket: o.bucket, Prefix: o.prefix, Compression: ndjson.Compression(o.compression)})
 		if err != nil {
 			return fail(err)
 		}
 		w = sw
 	} else if o.from != "" {
-		w = redrive.ToStream(api.producers, "")
+		w = redrive.ToStream(producers, "")
 	} else {
-		w = redrive.ToStream(api.producers, o.stream)
+		w = redrive.ToStream(producers, o.stream)
 	}
 	if o.from != "" {
-		return runReplay(ctx, e, &o, api, w, keep)
+		return runReplay(ctx, e, &o, clients, w, keep)
 	}
 	opts := redrive.Options{
-		QueueURL: o.queue, Queue: api.queue, Streams: api.streams, Writer: w,
-		DryRun: o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: keep,
+		QueueURL: o.queue, Queue: clients.SQS(), Writer: w,
+		Streams: func(r string) (redrive.StreamAPI, error) { return clients.Kinesis(r), nil },
+		DryRun:  o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: keep,
 	}
+	return reportRun(e, o.json,
+		func(progress func(redrive.Progress)) (*redrive.Summary, error) {
+			opts.Progress = progress
+			return redrive.Run(ctx, opts)
+		},
+		printRedriveSummary,
+		func(sum *redrive.Summary) string {
+			return fmt.Sprintf("%d of %d messages could not be redriven (%d expired, %d invalid, %d failed); they are still in the queue",
+				sum.Expired+sum.Invalid+sum.Failed, sum.MessagesRead, sum.Expired, sum.Invalid, sum.Failed)
+		})
+}
+
+// runSummary is what a redrive or a replay reports.
+type runSummary[T any] interface {
+	*T
+	OK() bool
+}
+
+// reportRun runs a redrive or a replay with a progress line on a terminal,
+// prints its summary (--json or text) and returns the exit code: 1 when it
+// failed, or when the summary is not OK (shortfall says what was not done).
+func reportRun[T any, S runSummary[T]](e *env, asJSON bool, run func(progress func(redrive.Progress)) (S, error),
+	printText func(io.Writer, S), shortfall func(S) string) int {
+	var progress func(redrive.Progress)
 	var bar *redriveBar
 	if e.isTerminal {
 		bar = &redriveBar{w: e.stderr, began: time.Now()}
-		opts.Progress = bar.draw
+		progress = bar.draw
 	}
-	sum, err := redrive.Run(ctx, opts)
+	sum, err := run(progress)
 	if bar != nil {
 		bar.clear()
 	}
 	if sum != nil {
-		if o.json {
-			if code := printJSON(e, sum); code != exitOK {
+		if asJSON {
+			if code := printJSON(e, "redrive", sum); code != exitOK {
 				return code
 			}
 		} else {
-			printRedriveSummary(e.stdout, sum)
+			printText(e.stdout, sum)
 		}
 	}
 	if err != nil {
-		return fail(err)
+		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
+		return exitFailure
 	}
 	if !sum.OK() {
-		fmt.Fprintf(e.stderr, "streamlake redrive: %d of %d messages could not be redriven (%d expired, %d invalid, %d failed); they are still in the queue\n",
-			sum.Expired+sum.Invalid+sum.Failed, sum.MessagesRead, sum.Expired, sum.Invalid, sum.Failed)
+		fmt.Fprintf(e.stderr, "streamlake redrive: %s\n", shortfall(sum))
 		return exitFailure
 	}
 	return exitOK
@@ -330,16 +295,21 @@ func (o *redriveOptions) validate(fs *flag.FlagSet, set map[string]bool) (int, b
 		return bad("--max must not be negative, got %d", o.max)
 	case o.visibility < time.Second || o.visibility > 12*time.Hour:
 		return bad("--visibility-timeout must be between 1s and 12h (SQS limits), got %s", o.visibility)
-	case o.template == "" && (set["function"] || set["config-env"] || set["parameter-overrides"]):
+	case o.template.path == "" && (set["function"] || set["config-env"] || set["parameter-overrides"]):
 		return bad("--function, --config-env and --parameter-overrides apply with --template only")
+	case o.to == "s3" && o.bucket != "" && set["stream"]:
+		return bad("--stream applies to --to stream only")
 	}
+	return o.validateDestination(fs, set)
+}
+
+// validateDestination checks the flags of --to, for a redrive and a replay.
+func (o *redriveOptions) validateDestination(fs *flag.FlagSet, set map[string]bool) (int, bool) {
+	bad := func(format string, a ...any) (int, bool) { return usageError(fs, format, a...), false }
 	switch o.to {
 	case "s3":
 		if o.bucket == "" {
 			return bad("--to s3 needs --bucket (the stack output OutputBucketName)")
-		}
-		if set["stream"] {
-			return bad("--stream applies to --to stream only")
 		}
 		if _, err := ndjson.ParseCompression(o.compression); err != nil {
 			return bad("--compression: %v", err)
@@ -383,74 +353,37 @@ func (o *redriveOptions) validateReplay(fs *flag.FlagSet, set map[string]bool) (
 			return bad("--until %s is before --from %s", o.until, o.from)
 		}
 	}
-	switch o.to {
-	case "s3":
-		if o.bucket == "" {
-			return bad("--to s3 needs --bucket (the stack output OutputBucketName)")
-		}
-		if _, err := ndjson.ParseCompression(o.compression); err != nil {
-			return bad("--compression: %v", err)
-		}
-		if set["prefix"] && strings.Trim(o.prefix, "/") == "" {
-			return bad("--prefix must not be empty")
-		}
-	case "stream":
-		for _, f := range []string{"bucket", "prefix", "compression"} {
-			if set[f] {
-				return bad("--%s applies to --to s3 only", f)
-			}
-		}
-	default:
-		return bad("--to %q: want s3 or stream", o.to)
+	if code, ok := o.validateDestination(fs, set); !ok {
+		return code, false
 	}
-	if o.template == "" && (set["function"] || set["config-env"] || set["parameter-overrides"]) {
+	if o.template.path == "" && (set["function"] || set["config-env"] || set["parameter-overrides"]) {
 		return bad("--function, --config-env and --parameter-overrides apply with --template only")
 	}
 	return exitOK, true
 }
 
 // runReplay replays o.stream from o.from.
-func runReplay(ctx context.Context, e *env, o *redriveOptions, api redriveAPI, w redrive.Writer, keep func([]byte) bool) int {
-	fail := func(err error) int {
-		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
-		return exitFailure
-	}
+func runReplay(ctx context.Context, e *env, o *redriveOptions, clients *awsClients, w redrive.Writer, keep func([]byte) bool) int {
 	from, _ := time.Parse(time.RFC3339Nano, o.from)
 	var until time.Time
 	if o.until != "" {
 		until, _ = time.Parse(time.RFC3339Nano, o.until)
 	}
-	arn, client, err := api.resolveStream(ctx, o.stream)
+	arn, client, err := resolveStream(ctx, clients, o.stream)
 	if err != nil {
-		return fail(err)
-	}
-	opts := redrive.ReplayOptions{Stream: client, StreamARN: arn, From: from, Until: until, Writer: w, Filter: keep, DryRun: o.dryRun}
-	var bar *redriveBar
-	if e.isTerminal {
-		bar = &redriveBar{w: e.stderr, began: time.Now()}
-		opts.Progress = bar.draw
-	}
-	sum, err := redrive.Replay(ctx, opts)
-	if bar != nil {
-		bar.clear()
-	}
-	if sum != nil {
-		if o.json {
-			if code := printJSON(e, sum); code != exitOK {
-				return code
-			}
-		} else {
-			printReplaySummary(e.stdout, sum)
-		}
-	}
-	if err != nil {
-		return fail(err)
-	}
-	if !sum.OK() {
-		fmt.Fprintf(e.stderr, "streamlake redrive: %d of %d shards could not be replayed completely\n", sum.Failed, len(sum.Shards))
+		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
 		return exitFailure
 	}
-	return exitOK
+	opts := redrive.ReplayOptions{Stream: client, StreamARN: arn, From: from, Until: until, Writer: w, Filter: keep, DryRun: o.dryRun}
+	return reportRun(e, o.json,
+		func(progress func(redrive.Progress)) (*redrive.ReplaySummary, error) {
+			opts.Progress = progress
+			return redrive.Replay(ctx, opts)
+		},
+		printReplaySummary,
+		func(sum *redrive.ReplaySummary) string {
+			return fmt.Sprintf("%d of %d shards could not be replayed completely", sum.Failed, len(sum.Shards))
+		})
 }
 
 func printReplaySummary(w io.Writer, s *redrive.ReplaySummary) {
@@ -472,22 +405,9 @@ func printReplaySummary(w io.Writer, s *redrive.ReplaySummary) {
 // templateFilter returns the FilterCriteria of the template's function as a
 // record filter (nil if it has none), or an error with the exit code to use.
 func templateFilter(o *redriveOptions) (func([]byte) bool, int, error) {
-	cfgFile := filepath.Join(filepath.Dir(o.template), "samconfig.toml")
-	if _, err := os.Stat(cfgFile); err != nil {
-		if o.configEnv != "" {
-			return nil, exitUsage, fmt.Errorf("--config-env %s: %s not found", o.configEnv, cfgFile)
-		}
-		cfgFile = ""
-	}
-	tpl, err := samtemplate.Load(o.template, samtemplate.Options{ConfigFile: cfgFile, ConfigEnv: o.configEnv, Overrides: o.overrides.values})
-	var pe *samtemplate.ParameterError
-	switch {
-	case errors.As(err, &pe) && pe.Source == "overrides":
-		return nil, exitUsage, fmt.Errorf("--parameter-overrides: %w", err)
-	case errors.Is(err, samtemplate.ErrUnknownConfigEnv):
-		return nil, exitUsage, fmt.Errorf("--config-env: %w", err)
-	case err != nil:
-		return nil, exitFailure, err
+	tpl, code, err := o.template.load()
+	if err != nil {
+		return nil, code, err
 	}
 	ev, code, err := pickKinesisEvent(tpl, o.function, "")
 	if err != nil {
@@ -495,14 +415,14 @@ func templateFilter(o *redriveOptions) (func([]byte) bool, int, error) {
 	}
 	patterns, err := ev.FilterPatterns()
 	if err != nil {
-		return nil, exitFailure, fmt.Errorf("%s: %w", o.template, err)
+		return nil, exitFailure, fmt.Errorf("%s: %w", o.template.path, err)
 	}
 	if patterns == nil {
 		return nil, exitOK, nil
 	}
 	crit, err := filter.Compile(patterns)
 	if err != nil {
-		return nil, exitFailure, fmt.Errorf("%s: event %s: invalid FilterCriteria: %w", o.template, ev.Name, err)
+		return nil, exitFailure, fmt.Errorf("%s: event %s: invalid FilterCriteria: %w", o.template.path, ev.Name, err)
 	}
 	return func(data []byte) bool { ok, _ := crit.Match(data); return ok }, exitOK, nil
 }

@@ -63,8 +63,7 @@ func seed(ctx context.Context, e *env, lenv *localenv.Env, sd seedEvent) error {
 // does not have: the aggregator would log and skip a missing object, or fail
 // the message for a missing bucket, which is rarely what a sample invocation
 // means to show.
-func warnMissingObjects(ctx context.Context, e *env, lenv *localenv.Env, event []byte) {
-	client := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+func warnMissingObjects(ctx context.Context, e *env, client *s3.Client, lenv *localenv.Env, event []byte) {
 	for _, r := range s3Notifications(event) {
 		key := r.S3.Object.URLDecodedKey
 		_, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(r.S3.Bucket.Name), Key: aws.String(key)})

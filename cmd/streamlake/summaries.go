@@ -12,10 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/streamlake/streamlake/internal/dynamostore"
-	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
@@ -56,27 +53,6 @@ $` + summariesTableEnv + ` (stack output SummaryTableName). Flags win over both.
 
 Exit status: 0 on success (also when no hour has data), 1 when the query
 fails, 2 for a usage error.`
-
-// summariesQuery is the part of the store the command uses (tests replace it).
-type summariesQuery interface {
-	Query(ctx context.Context, pk string, from, to time.Time) ([]dynamostore.Item, error)
-	LatestHour(ctx context.Context, pk string) (time.Time, bool, error)
-}
-
-// summariesStore opens the table, on the local run ses's emulator when ses is not
-// nil; a variable so tests can point it elsewhere.
-var summariesStore = func(ctx context.Context, e *env, ses *localrun.Session, region, table string) (summariesQuery, error) {
-	cfg, err := awsConfig(ctx, e, ses, region)
-	if err != nil {
-		return nil, err
-	}
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if u := endpointOf(ses, "dynamodb"); u != nil {
-			o.BaseEndpoint = u
-		}
-	})
-	return dynamostore.New(client, table), nil
-}
 
 func runSummaries(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "summaries", "", summariesDescription)
@@ -131,11 +107,12 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	}
 
 	noteLocal(e, "summaries", ses)
-	store, err := summariesStore(ctx, e, ses, *region, *table)
+	clients, err := newAWSClients(ctx, e, ses, *region)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
 		return exitFailure
 	}
+	store := dynamostore.New(clients.DynamoDB(), *table)
 	if to.IsZero() {
 		to = time.Now().UTC()
 		latest, ok, err := store.LatestHour(ctx, pk)
@@ -235,9 +212,7 @@ func writeSummariesJSON(w io.Writer, pk string, from, to time.Time, items []dyna
 		}
 		out.Hours = append(out.Hours, h)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return encodeJSON(w, out, true)
 }
 
 func writeSummariesText(w io.Writer, pk string, from, to time.Time, items []dynamostore.Item) error {

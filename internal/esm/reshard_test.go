@@ -49,7 +49,7 @@ func newReshardEnv(t *testing.T) *env {
 		}
 		t.Skipf("integration test needs moto server (%v); run `make test`", reshardErr)
 	}
-	t.Logf("integration test against moto server %s", reshardURL)
+	motoserver.MarkIntegration(t, reshardURL)
 	t.Setenv("AWS_ENDPOINT_URL", reshardURL)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -29,7 +29,7 @@ func groupKinesis(t *testing.T) *kinesis.Client {
 	}
 	t.Cleanup(func() { _ = g.Close() })
 	url := g.Endpoints["kinesis"]
-	t.Logf("integration test against moto server %s", url)
+	motoserver.MarkIntegration(t, url)
 	if !motoserver.Patched(url) {
 		t.Fatalf("the Kinesis emulator %s is not patched by the launcher (is moto the pinned version?)", url)
 	}

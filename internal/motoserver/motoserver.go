@@ -387,14 +387,28 @@ func ForTest(tb testing.TB) *Server {
 		}
 		tb.Skipf("integration test needs moto server (%v); run `make test`", sharedErr)
 	}
-	// tools/testsummary counts the tests that log this line.
-	tb.Logf("integration test against moto server %s", shared.URL)
+	MarkIntegration(tb, shared.URL)
 	tb.Setenv("AWS_ENDPOINT_URL", shared.URL)
 	tb.Setenv("AWS_REGION", "us-east-1")
 	tb.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	tb.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	tb.Setenv("AWS_SESSION_TOKEN", "")
 	return shared
+}
+
+// IntegrationAttr is the test attribute (testing.TB.Attr; an "attr" event in
+// `go test -json` output) that marks a test run against moto server; its value
+// is the server's URL. tools/testsummary counts the tests that carry it.
+const IntegrationAttr = "streamlake.moto"
+
+// MarkIntegration marks tb as an integration test against the moto server at
+// url: the attribute IntegrationAttr, and a log line for the reader of the
+// test's output. ForTest calls it; tests that start a server of their own call
+// it too.
+func MarkIntegration(tb testing.TB, url string) {
+	tb.Helper()
+	tb.Attr(IntegrationAttr, url)
+	tb.Logf("integration test against moto server %s", url)
 }
 
 // Status is what an emulator started through the launcher says about itself.

@@ -138,7 +138,7 @@ func TestReshardMidRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("integration test against moto server %s", rep.Endpoint)
+	motoserver.MarkIntegration(t, rep.Endpoint)
 	checkAccounting(t, rep, 1500)
 	if len(rep.Shards) != 3 {
 		t.Errorf("report has %d shards; want the parent and its 2 children: %+v", len(rep.Shards), rep.Shards)

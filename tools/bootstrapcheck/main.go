@@ -4,17 +4,15 @@ import (
 	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/streamlake/streamlake/tools/internal/cli"
 )
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cli.Main(run) }
 
 // want is what a bootstrap must be.
 type want struct {
@@ -30,16 +28,12 @@ var elfMachines = map[string]elf.Machine{
 
 // run is the command: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bootstrapcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("bootstrapcheck", stderr)
 	maxBytes := fs.Int64("max-bytes", 0, "largest allowed file size in bytes (0: no bound)")
 	arch := fs.String("arch", "arm64", "GOARCH the binaries must be built for (arm64 or amd64)")
 	goVer := fs.String("go", "", "Go release the binaries must be built with (default: go.mod's toolchain line)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "bootstrapcheck: want one or more bootstrap files")

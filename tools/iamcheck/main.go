@@ -1,36 +1,30 @@
 package main
 
 import (
-	"errors"
-	"flag"
+	"cmp"
 	"fmt"
 	"io"
-	"os"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/streamlake/streamlake/internal/samtemplate"
+	"github.com/streamlake/streamlake/tools/internal/cli"
 )
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cli.Main(run) }
 
 // run is the command: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("iamcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("iamcheck", stderr)
 	tplPath := fs.String("template", "template.yaml", "SAM template; its directory is the module root with the Makefile")
 	verbose := fs.Bool("v", false, "list each function's calls and needs")
 	overrides := fs.String("parameter-overrides", "", "template parameter values to check the roles under, as sam takes them (e.g. \"StreamConsumer=efo\"); the defaults otherwise")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "iamcheck: unexpected arguments %q\n", fs.Args())
@@ -214,7 +208,7 @@ func checkFunction(tpl *samtemplate.Template, fn samtemplate.Function, r *report
 	}
 	optional := map[grant]bool{}
 	events, _ := props["Events"].(map[string]any)
-	for _, name := range sortedKeys(events) {
+	for _, name := range slices.Sorted(maps.Keys(events)) {
 		ev, _ := events[name].(map[string]any)
 		typ, _ := ev["Type"].(string)
 		ep, _ := ev["Properties"].(map[string]any)
@@ -336,7 +330,7 @@ func resourcesOf(tpl *samtemplate.Template, props map[string]any) map[kind][]str
 	vars, _ := env.(map[string]any)
 	var prefixes []string
 	buckets := map[string]bool{}
-	for _, k := range sortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if strings.HasSuffix(k, "_PREFIX") {
 			if p, ok := vars[k].(string); ok && p != "" {
 				prefixes = append(prefixes, p)
@@ -382,7 +376,7 @@ func resourcesOf(tpl *samtemplate.Template, props map[string]any) map[kind][]str
 			}
 		}
 	}
-	for _, id := range sortedKeys(buckets) {
+	for _, id := range slices.Sorted(maps.Keys(buckets)) {
 		out[kBucket] = append(out[kBucket], arnOf(id))
 		if len(prefixes) == 0 {
 			out[kObject] = append(out[kObject], arnOf(id)+"/*")
@@ -466,34 +460,12 @@ func strings1(v any) []string {
 
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func sortedCalls(m map[Call]string) []Call {
-	out := make([]Call, 0, len(m))
-	for c := range m {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
+	return slices.SortedFunc(maps.Keys(m), func(a, b Call) int { return strings.Compare(a.String(), b.String()) })
 }
 
 func sortedGrants(m map[grant][]string) []grant {
-	out := make([]grant, 0, len(m))
-	for g := range m {
-		out = append(out, g)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Resource != out[j].Resource {
-			return out[i].Resource < out[j].Resource
-		}
-		return out[i].Action < out[j].Action
+	return slices.SortedFunc(maps.Keys(m), func(a, b grant) int {
+		return cmp.Or(strings.Compare(a.Resource, b.Resource), strings.Compare(a.Action, b.Action))
 	})
-	return out
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -10,16 +8,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/streamlake/streamlake/tools/internal/cli"
 )
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cli.Main(run) }
 
 // run is the command: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sarcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sarcheck", stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	packaged := fs.Bool("packaged", false, "the template is the output of `sam package`: require s3:// code, license and readme, as `sam publish` does")
 	fs.Usage = func() {
@@ -28,11 +25,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"and lists the capabilities deploying it needs. Exit status 1 when SAR would refuse it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := cli.Parse(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintf(stderr, "sarcheck: want one template file, got %d arguments\n\n", fs.NArg())
