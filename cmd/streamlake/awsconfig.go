@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -245,4 +246,13 @@ func noteLocal(e *env, command string, ses *localrun.Session) {
 		where = "several endpoints"
 	}
 	fmt.Fprintf(e.stderr, "streamlake %s: using the last local run (stack %s, %s, %s)\n", command, ses.StackName, where, localrun.Path(localWorkDir(e)))
+}
+
+// arnRegion returns the region of an ARN, or "" for a name or an ARN without one.
+func arnRegion(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return a.Region
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,11 +13,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/ndjson"
+	"github.com/streamlake/streamlake/internal/s3store"
 )
 
 func init() {
@@ -292,38 +291,29 @@ func objectsSince(ctx context.Context, client *s3.Client, bucket string, since t
 	return out, nil
 }
 
-// countLines reads an NDJSON object, decompressing it by its key's extension.
+// countLines counts the lines of an object the functions wrote, decompressed
+// as its key's extension says (package ndjson); an object of another extension
+// is counted as it is stored.
 func countLines(ctx context.Context, client *s3.Client, bucket, key string) (int, error) {
-	obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	obj, err := s3store.NewReader(client).GetObject(ctx, bucket, key)
 	if err != nil {
-		return 0, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+		return 0, err
 	}
-	defer obj.Body.Close()
-	body, err := decompressed(key, obj.Body)
-	if err != nil {
-		return 0, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+	var body io.Reader = bytes.NewReader(obj.Body)
+	if _, ok := ndjson.CompressionOf(key); ok {
+		if body, err = ndjson.NewReader(key, obj.Body); err != nil {
+			return 0, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		}
 	}
-	sc := bufio.NewScanner(body)
-	sc.Buffer(nil, 64<<20)
+	sc := ndjson.NewScanner(body)
 	n := 0
 	for sc.Scan() {
 		n++
 	}
-	return n, sc.Err()
-}
-
-func decompressed(key string, r io.Reader) (io.Reader, error) {
-	switch {
-	case strings.HasSuffix(key, ".gz"):
-		return gzip.NewReader(r)
-	case strings.HasSuffix(key, ".zst"):
-		d, err := zstd.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		return d.IOReadCloser(), nil
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
 	}
-	return r, nil
+	return n, nil
 }
 
 func printInvoke(w io.Writer, out *invokeOutput) {

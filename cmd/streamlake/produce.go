@@ -289,12 +289,7 @@ type produceSummary struct {
 
 // produceToStream sends records until --count are done or --duration is over.
 func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produceOptions, byDuration bool) int {
-	region := o.region
-	if region == "" && strings.HasPrefix(o.stream, "arn:") {
-		if parts := strings.Split(o.stream, ":"); len(parts) > 3 {
-			region = parts[3]
-		}
-	}
+	region := cmp.Or(o.region, arnRegion(o.stream))
 	client, err := putRecordsAPI(ctx, e, ses, region)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake produce: %v\n", err)

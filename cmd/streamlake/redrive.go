@@ -81,12 +81,7 @@ Exit status: 0 every message read was redriven (or, with --dry-run, could be),
 // resolveStream returns the ARN of a stream name or ARN and the Kinesis client
 // of its region.
 func resolveStream(ctx context.Context, clients *awsClients, stream string) (string, redrive.ReplayAPI, error) {
-	region := ""
-	if strings.HasPrefix(stream, "arn:") {
-		if parts := strings.Split(stream, ":"); len(parts) > 3 {
-			region = parts[3]
-		}
-	}
+	region := arnRegion(stream)
 	c := clients.Kinesis(region)
 	if strings.HasPrefix(stream, "arn:") {
 		return stream, c, nil
