@@ -110,13 +110,7 @@ func (s *Store) readState(ctx context.Context, key summary.Key) (*contributionSt
 
 // splitBlob cuts an encoded contribution into blob item parts.
 func splitBlob(b []byte) [][]byte {
-	var parts [][]byte
-	for len(b) > 0 {
-		n := min(blobPartBytes, len(b))
-		parts = append(parts, b[:n:n])
-		b = b[n:]
-	}
-	return parts
+	return slices.Collect(slices.Chunk(b, blobPartBytes))
 }
 
 // readBlob reads and decodes the contribution stored in parts blob items at rev;
@@ -364,12 +358,7 @@ func (s *Store) summaryActions(ctx context.Context, changes []summary.Change) ([
 		if ch.Count != 0 {
 			e.add(attrCount, num(ch.Count))
 		}
-		names := make([]string, 0, len(ch.Fields))
-		for name := range ch.Fields {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(ch.Fields)) {
 			fc := ch.Fields[name]
 			if fc.N != 0 {
 				e.add(name+suffixN, num(fc.N))

@@ -131,11 +131,5 @@ func Chunks(changes []Change, size int) [][]Change {
 	if size < 1 {
 		size = ChunkSize
 	}
-	var out [][]Change
-	for len(changes) > 0 {
-		n := min(size, len(changes))
-		out = append(out, changes[:n:n])
-		changes = changes[n:]
-	}
-	return out
+	return slices.Collect(slices.Chunk(changes, size))
 }

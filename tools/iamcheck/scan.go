@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"go/ast"
 	"go/types"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -191,12 +192,7 @@ func (s *scanner) reachAllMethods(t types.Type) {
 // reports whether it queued anything.
 func (s *scanner) dispatch() bool {
 	before := len(s.queue)
-	keys := make([]string, 0, len(s.ifaces))
-	for k := range s.ifaces {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(s.ifaces)) {
 		iface := s.ifaces[k]
 		method := k[strings.LastIndex(k, ".")+1:]
 		for _, tn := range s.types {
