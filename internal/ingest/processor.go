@@ -100,6 +100,9 @@ type Processor struct {
 	sink Sink
 	cfg  Config
 	pool sync.Pool // *batchState
+	// checkTime: the transform is ValidateEventTime, which the processor runs
+	// on the member it finds while scanning the payload.
+	checkTime bool
 }
 
 // New returns a Processor writing to sink, or an error if cfg is invalid.
@@ -131,7 +134,7 @@ func New(sink Sink, cfg Config) (*Processor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Processor{sink: sink, cfg: cfg}
+	p := &Processor{sink: sink, cfg: cfg, checkTime: cfg.Transform == ValidateEventTime}
 	p.pool.New = func() any { return &batchState{enc: newEncoder(cfg.Compression)} }
 	return p, nil
 }
@@ -249,9 +252,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 			ShardID:        shardID,
 			ArrivalTime:    arrival(r),
 		}
-		var kind record.Kind
-		st.payload, kind = record.AppendPayload(st.payload[:0], r.Kinesis.Data)
-		out, terr := p.transform(st, kind)
+		out, terr := p.payload(st, r.Kinesis.Data)
 		if terr != nil {
 			if err := p.addQuarantine(st, processedAt, terr); err != nil {
 				p.cfg.Logger.ErrorContext(ctx, "encode quarantine", "shardId", shardID, "error", err)
@@ -318,6 +319,30 @@ func (p *Processor) addQuarantine(st *batchState, processedAt string, reason err
 	st.q.last = st.meta.SequenceNumber
 	st.line = record.AppendLine(st.line[:0], st.payload, &st.meta, processedAt, reason.Error())
 	return st.qenc.write(st.line)
+}
+
+// payload puts the JSON representation of a record's data into st.payload and
+// returns what the transform makes of it. With the default transform, the event
+// time is found while the payload is scanned.
+func (p *Processor) payload(st *batchState, data []byte) ([]byte, error) {
+	if p.checkTime {
+		var (
+			kind record.Kind
+			v    []byte
+			ok   bool
+		)
+		st.payload, kind, v, ok = record.AppendPayloadMember(st.payload[:0], data, eventTimeMember)
+		if kind != record.JSON {
+			ok = false
+		}
+		if err := checkEventTime(v, ok); err != nil {
+			return nil, err
+		}
+		return st.payload, nil
+	}
+	var kind record.Kind
+	st.payload, kind = record.AppendPayload(st.payload[:0], data)
+	return p.transform(st, kind)
 }
 
 func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) {

@@ -150,3 +150,38 @@ func FuzzTopLevelMember(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendPayloadMember checks that the member AppendPayloadMember finds while
+// it scans the payload is what TopLevelMember finds in the payload it appended,
+// and that the payload is AppendPayload's.
+func FuzzAppendPayloadMember(f *testing.F) {
+	f.Add([]byte(`{"timestamp":"2026-11-21T13:40:00Z","a":{"timestamp":1}}`), "timestamp")
+	f.Add([]byte(`{"a":{"b":[1,{"timestamp":2}]},"timestamp":{"x":[]},"timestamp":[]}`), "timestamp")
+	f.Add([]byte(` {"timestamp" : 1 } `), "timestamp")
+	f.Add([]byte(`{"time\u0073tamp":1,"":2}`), "")
+	f.Add([]byte(`{"message":"x"}`), "message")
+	f.Add([]byte("\xff"), "data_base64")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		dst := []byte("x")
+		out, kind, got, ok := AppendPayloadMember(dst, data, name)
+		wantOut, wantKind := AppendPayload([]byte("x"), data)
+		if !bytes.Equal(out, wantOut) || kind != wantKind {
+			t.Fatalf("AppendPayloadMember(%q) = %q, %v; AppendPayload = %q, %v", data, out, kind, wantOut, wantKind)
+		}
+		want, wantOK := TopLevelMember(out[1:], name)
+		if ok != wantOK || !bytes.Equal(got, want) {
+			t.Fatalf("AppendPayloadMember(%q, %q) member = %q, %v; TopLevelMember = %q, %v", data, name, got, ok, want, wantOK)
+		}
+	})
+}
+
+// TestAppendPayloadMemberDeep checks the lookup in a payload nested deeper than
+// the scanner tracks, which it leaves to TopLevelMember.
+func TestAppendPayloadMemberDeep(t *testing.T) {
+	deep := strings.Repeat("[", 100) + strings.Repeat("]", 100)
+	data := []byte(`{"a":` + deep + `,"timestamp":1}`)
+	_, kind, v, ok := AppendPayloadMember(nil, data, "timestamp")
+	if kind != JSON || !ok || string(v) != "1" {
+		t.Errorf("AppendPayloadMember(%s) = %v, %s, %v; want json, 1, true", data, kind, v, ok)
+	}
+}
