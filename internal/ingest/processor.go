@@ -139,13 +139,22 @@ func New(sink Sink, cfg Config) (*Processor, error) {
 	return p, nil
 }
 
+// lineChunk is how many bytes of lines the processor collects before it hands
+// them to the compressor.
+const lineChunk = 32 << 10
+
 // batchState is the reusable scratch space of one batch.
 type batchState struct {
 	enc     *encoder
 	payload []byte
-	line    []byte
-	meta    record.Meta
-	rec     Record
+	// line holds processed lines not yet given to enc: the compressor's cost
+	// per Write call is worth paying once per lineChunk bytes, not once per
+	// line (the compressed bytes do not depend on how the lines are split
+	// into writes).
+	line  []byte
+	qline []byte // one quarantine line
+	meta  record.Meta
+	rec   Record
 	// qenc holds the batch's quarantined lines; it is made on first use, since
 	// most batches quarantine nothing.
 	qenc *encoder
@@ -237,6 +246,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	st := p.pool.Get().(*batchState)
 	defer p.pool.Put(st)
 	st.enc.reset()
+	st.line = st.line[:0]
 	st.q = quarantine{}
 	processedAt := p.cfg.Now().UTC().Format(record.TimeLayout)
 	first := &ev.Records[0].Kinesis
@@ -260,11 +270,17 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 			}
 			continue
 		}
-		st.line = record.AppendLine(st.line[:0], out, &st.meta, processedAt, "")
-		if err := st.enc.write(st.line); err != nil {
-			return failAt(resp, first.SequenceNumber), nil
+		st.line = record.AppendLine(st.line, out, &st.meta, processedAt, "")
+		if len(st.line) >= lineChunk {
+			if err := st.enc.write(st.line); err != nil {
+				return failAt(resp, first.SequenceNumber), nil
+			}
+			st.line = st.line[:0]
 		}
 		lines++
+	}
+	if err := st.enc.write(st.line); err != nil {
+		return failAt(resp, first.SequenceNumber), nil
 	}
 
 	body, err := st.enc.finish()
@@ -317,8 +333,8 @@ func (p *Processor) addQuarantine(st *batchState, processedAt string, reason err
 	}
 	st.q.count++
 	st.q.last = st.meta.SequenceNumber
-	st.line = record.AppendLine(st.line[:0], st.payload, &st.meta, processedAt, reason.Error())
-	return st.qenc.write(st.line)
+	st.qline = record.AppendLine(st.qline[:0], st.payload, &st.meta, processedAt, reason.Error())
+	return st.qenc.write(st.qline)
 }
 
 // payload puts the JSON representation of a record's data into st.payload and

@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/streamlake/streamlake/bench/benchdata"
 )
 
 // memSink is an in-memory Sink that can fail on command.
@@ -540,6 +542,53 @@ func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
 		lines := decodeLines(t, None, o.Body)
 		if got := lines[0]["approximate_arrival_timestamp"]; got != "2018-12-17T22:10:50.987Z" {
 			t.Errorf("approximate_arrival_timestamp = %v; want 2018-12-17T22:10:50.987Z", got)
+		}
+	}
+}
+
+// TestCompressedBodyIsTheLinesCompressed checks that the processor's compressed
+// object is, byte for byte, its uncompressed lines compressed in one Write by the
+// same encoder: collecting lines into chunks before compressing them changes no
+// byte of the object.
+func TestCompressedBodyIsTheLinesCompressed(t *testing.T) {
+	ev, err := benchdata.SensorEvent(2000) // several chunks of lines
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Records[7].Kinesis.Data = []byte(`{"timestamp":"not a time"}`) // and a quarantined record
+	body := func(c Compression) []byte {
+		sink := newMemSink()
+		p, err := New(sink, Config{Compression: c, Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := p.Handle(context.Background(), &ev); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("Handle = %v, %v", resp, err)
+		}
+		for k, o := range sink.objects {
+			if strings.HasPrefix(k, DefaultProcessedPrefix+"/") {
+				return o.Body
+			}
+		}
+		t.Fatal("no processed object")
+		return nil
+	}
+	lines := body(None)
+	if len(lines) < 2*lineChunk {
+		t.Fatalf("lines are %d bytes; want several chunks of %d", len(lines), lineChunk)
+	}
+	for _, c := range []Compression{Gzip, Zstd} {
+		enc := newEncoder(c)
+		enc.reset()
+		if err := enc.write(lines); err != nil {
+			t.Fatal(err)
+		}
+		want, err := enc.finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := body(c); !bytes.Equal(got, want) {
+			t.Errorf("%s object (%d bytes) differs from its lines compressed in one write (%d bytes)", c, len(got), len(want))
 		}
 	}
 }
