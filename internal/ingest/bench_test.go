@@ -275,6 +275,10 @@ func BenchmarkSteps(b *testing.B) {
 	}
 	meta := record.Meta{PartitionKey: "sensor-0001", SequenceNumber: ev.Records[0].Kinesis.SequenceNumber,
 		EventID: ev.Records[0].EventID, ShardID: "shardId-000000000000", ArrivalTime: benchdata.Start}
+	arrivals := make([]time.Time, n)
+	for i := range ev.Records {
+		arrivals[i] = arrival(&ev.Records[i])
+	}
 	lines := processedLines(b, &ev)
 	perRecord := func(b *testing.B, step func()) {
 		b.ReportAllocs()
@@ -326,9 +330,12 @@ func BenchmarkSteps(b *testing.B) {
 	})
 	b.Run("line", func(b *testing.B) {
 		var buf []byte
+		var lf record.LineFormat
 		perRecord(b, func() {
-			for _, p := range payloads {
-				buf = record.AppendLine(buf[:0], p, &meta, "2026-11-21T13:41:00.000Z", "")
+			lf.Reset("2026-11-21T13:41:00.000Z", meta.ShardID)
+			for i, p := range payloads {
+				meta.ArrivalTime = arrivals[i]
+				buf = lf.Append(buf[:0], p, &meta, "")
 			}
 		})
 	})

@@ -153,6 +153,7 @@ type batchState struct {
 	// into writes).
 	line  []byte
 	qline []byte // one quarantine line
+	lines record.LineFormat
 	meta  record.Meta
 	rec   Record
 	// qenc holds the batch's quarantined lines; it is made on first use, since
@@ -248,7 +249,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	st.enc.reset()
 	st.line = st.line[:0]
 	st.q = quarantine{}
-	processedAt := p.cfg.Now().UTC().Format(record.TimeLayout)
+	st.lines.Reset(p.cfg.Now().UTC().Format(record.TimeLayout), shardID)
 	first := &ev.Records[0].Kinesis
 	last := &ev.Records[len(ev.Records)-1].Kinesis
 
@@ -264,13 +265,13 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		}
 		out, terr := p.payload(st, r.Kinesis.Data)
 		if terr != nil {
-			if err := p.addQuarantine(st, processedAt, terr); err != nil {
+			if err := p.addQuarantine(st, terr); err != nil {
 				p.cfg.Logger.ErrorContext(ctx, "encode quarantine", "shardId", shardID, "error", err)
 				return failAt(resp, first.SequenceNumber), nil
 			}
 			continue
 		}
-		st.line = record.AppendLine(st.line, out, &st.meta, processedAt, "")
+		st.line = st.lines.Append(st.line, out, &st.meta, "")
 		if len(st.line) >= lineChunk {
 			if err := st.enc.write(st.line); err != nil {
 				return failAt(resp, first.SequenceNumber), nil
@@ -323,7 +324,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 
 // addQuarantine appends the current record (st.meta, st.payload) to the batch's
 // quarantine object with reason's text.
-func (p *Processor) addQuarantine(st *batchState, processedAt string, reason error) error {
+func (p *Processor) addQuarantine(st *batchState, reason error) error {
 	if st.q.count == 0 {
 		if st.qenc == nil {
 			st.qenc = newEncoder(p.cfg.Compression)
@@ -333,7 +334,7 @@ func (p *Processor) addQuarantine(st *batchState, processedAt string, reason err
 	}
 	st.q.count++
 	st.q.last = st.meta.SequenceNumber
-	st.qline = record.AppendLine(st.qline[:0], st.payload, &st.meta, processedAt, reason.Error())
+	st.qline = st.lines.Append(st.qline[:0], st.payload, &st.meta, reason.Error())
 	return st.qenc.write(st.qline)
 }
 

@@ -185,3 +185,36 @@ func TestAppendPayloadMemberDeep(t *testing.T) {
 		t.Errorf("AppendPayloadMember(%s) = %v, %s, %v; want json, 1, true", data, kind, v, ok)
 	}
 }
+
+// FuzzLineFormat checks that LineFormat.Append writes AppendLine's bytes, for
+// records of the batch's shard and of another, within the cached arrival second
+// and across seconds, at any time (years beyond 9999 and before 0 included).
+func FuzzLineFormat(f *testing.F) {
+	f.Add("sensor-0001", "4959", "shardId-000000000006", "shardId-000000000006", "", int64(1795268400123), int64(1))
+	f.Add("k\"\xff", "1", "s\u2028", "other", "bad \"time\"", int64(-62135596800001), int64(999))
+	f.Add("k", "1", "s", "s", "", int64(253402300799999), int64(1))
+	f.Fuzz(func(t *testing.T, key, seq, batchShard, shard, reason string, millis, stepMillis int64) {
+		const processedAt = "2026-11-21T14:00:00.000Z"
+		var lf LineFormat
+		lf.Reset(processedAt, batchShard)
+		payload := []byte(`{"a":1}`)
+		at := time.UnixMilli(millis)
+		for _, r := range []struct {
+			shard  string
+			at     time.Time
+			reason string
+		}{
+			{batchShard, at, ""},
+			{shard, at.Add(time.Duration(stepMillis) * time.Millisecond), reason},
+			{batchShard, at.Add(time.Duration(stepMillis) * time.Microsecond), reason},
+			{shard, at.Add(time.Second), ""},
+		} {
+			m := &Meta{PartitionKey: key, SequenceNumber: seq, EventID: r.shard + ":" + seq, ShardID: r.shard, ArrivalTime: r.at}
+			got := lf.Append([]byte("x"), payload, m, r.reason)
+			want := AppendLine([]byte("x"), payload, m, processedAt, r.reason)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("LineFormat.Append(%+v, %q) = %s; AppendLine = %s", m, r.reason, got, want)
+			}
+		}
+	})
+}
