@@ -215,20 +215,11 @@ func (d *eventDecoder) record(p *parser, r *events.KinesisEventRecord, prev *eve
 		switch string(key) {
 		case "kinesis":
 			return fKinesis, d.kinesis(p, &r.Kinesis, &prev.Kinesis, &sp)
-		case "eventSource":
-			return fEventSource, d.repeated(p, prev.EventSource, &r.EventSource)
-		case "eventVersion":
-			return fEventVersion, d.repeated(p, prev.EventVersion, &r.EventVersion)
 		case "eventID":
 			return fEventID, d.varString(p, vEventID, &r.EventID)
-		case "eventName":
-			return fEventName, d.repeated(p, prev.EventName, &r.EventName)
-		case "invokeIdentityArn":
-			return fInvokeIdentityARN, d.repeated(p, prev.InvokeIdentityArn, &r.InvokeIdentityArn)
-		case "awsRegion":
-			return fAwsRegion, d.repeated(p, prev.AwsRegion, &r.AwsRegion)
-		case "eventSourceARN":
-			return fEventSourceARN, d.repeated(p, prev.EventSourceArn, &r.EventSourceArn)
+		}
+		if f, ok := recordStrings[string(key)]; ok {
+			return f.bit, d.repeated(p, *f.of(prev), f.of(r))
 		}
 		return 0, false
 	})
@@ -250,14 +241,37 @@ func (d *eventDecoder) kinesis(p *parser, k, prev *events.KinesisRecord, sp *spa
 			return fPartitionKey, d.varString(p, vPartitionKey, &k.PartitionKey)
 		case "sequenceNumber":
 			return fSequenceNumber, d.varString(p, vSequenceNumber, &k.SequenceNumber)
-		case "kinesisSchemaVersion":
-			return fSchemaVersion, d.repeated(p, prev.KinesisSchemaVersion, &k.KinesisSchemaVersion)
-		case "encryptionType":
-			return fEncryptionType, d.repeated(p, prev.EncryptionType, &k.EncryptionType)
+		}
+		if f, ok := kinesisStrings[string(key)]; ok {
+			return f.bit, d.repeated(p, *f.of(prev), f.of(k))
 		}
 		return 0, false
 	})
 }
+
+// stringField is a string field of T that usually has the same value in every
+// record of a batch: its field bit and where it is in a T.
+type stringField[T any] struct {
+	bit int
+	of  func(*T) *string
+}
+
+// recordStrings and kinesisStrings are the repeating string fields of a record
+// and of its kinesis object, by JSON key.
+var (
+	recordStrings = map[string]stringField[events.KinesisEventRecord]{
+		"eventSource":       {fEventSource, func(r *events.KinesisEventRecord) *string { return &r.EventSource }},
+		"eventVersion":      {fEventVersion, func(r *events.KinesisEventRecord) *string { return &r.EventVersion }},
+		"eventName":         {fEventName, func(r *events.KinesisEventRecord) *string { return &r.EventName }},
+		"invokeIdentityArn": {fInvokeIdentityARN, func(r *events.KinesisEventRecord) *string { return &r.InvokeIdentityArn }},
+		"awsRegion":         {fAwsRegion, func(r *events.KinesisEventRecord) *string { return &r.AwsRegion }},
+		"eventSourceARN":    {fEventSourceARN, func(r *events.KinesisEventRecord) *string { return &r.EventSourceArn }},
+	}
+	kinesisStrings = map[string]stringField[events.KinesisRecord]{
+		"kinesisSchemaVersion": {fSchemaVersion, func(k *events.KinesisRecord) *string { return &k.KinesisSchemaVersion }},
+		"encryptionType":       {fEncryptionType, func(k *events.KinesisRecord) *string { return &k.EncryptionType }},
+	}
+)
 
 // members decodes a JSON object whose values member decodes: member is called
 // with the cursor at a member's value and returns the member's field bit (a key
