@@ -154,6 +154,7 @@ type batchState struct {
 	line  []byte
 	qline []byte // one quarantine line
 	lines record.LineFormat
+	scan  record.PayloadScanner // with the default transform
 	meta  record.Meta
 	rec   Record
 	// qenc holds the batch's quarantined lines; it is made on first use, since
@@ -248,6 +249,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	defer p.pool.Put(st)
 	st.enc.reset()
 	st.line = st.line[:0]
+	st.scan.Reset(eventTimeMember)
 	st.q = quarantine{}
 	st.lines.Reset(p.cfg.Now().UTC().Format(record.TimeLayout), shardID)
 	first := &ev.Records[0].Kinesis
@@ -340,7 +342,8 @@ func (p *Processor) addQuarantine(st *batchState, reason error) error {
 
 // payload puts the JSON representation of a record's data into st.payload and
 // returns what the transform makes of it. With the default transform, the event
-// time is found while the payload is scanned.
+// time is found while the payload is scanned, and the payloads of a batch that
+// share a shape are checked against it (record.PayloadScanner).
 func (p *Processor) payload(st *batchState, data []byte) ([]byte, error) {
 	if p.checkTime {
 		var (
@@ -348,7 +351,7 @@ func (p *Processor) payload(st *batchState, data []byte) ([]byte, error) {
 			v    []byte
 			ok   bool
 		)
-		st.payload, kind, v, ok = record.AppendPayloadMember(st.payload[:0], data, eventTimeMember)
+		st.payload, kind, v, ok = st.scan.Append(st.payload[:0], data)
 		if kind != record.JSON {
 			ok = false
 		}

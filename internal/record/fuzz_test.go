@@ -218,3 +218,55 @@ func FuzzLineFormat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPayloadScanner checks that a PayloadScanner returns what
+// AppendPayloadMember returns, for payloads of the shape it learned (b is a of
+// other values when the fuzzer finds one) and of others, in any order.
+func FuzzPayloadScanner(f *testing.F) {
+	sensor := `{"device_id":"sensor-0001","temperature":16.26,"humidity":51.99,"timestamp":"2026-11-21T13:40:00.000Z","location":{"lat":47.5712,"lon":-122.2951},"battery_level":70.2}`
+	f.Add([]byte(sensor), []byte(strings.NewReplacer("0001", "0002", "16.26", "-1e5", `"2026-11-21T13:40:00.000Z"`, `"x\"y"`).Replace(sensor)), "timestamp")
+	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "16.26", `"16.26"`, 1)), "timestamp")
+	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "sensor-0001", "sensor-\xff", 1)), "timestamp")
+	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "70.2}", "70.2 }", 1)), "timestamp")
+	f.Add([]byte(`{"timestamp":{"a":1},"b":true}`), []byte(`{"timestamp":{"a":2},"b":true}`), "timestamp")
+	f.Add([]byte(`{"timestamp":1,"timestamp":"x"}`), []byte(`{"timestamp":2,"timestamp":"y"}`), "timestamp")
+	f.Add([]byte(`{"a":1}`), []byte(`{"a":12}`), "timestamp")
+	f.Add([]byte(`12`), []byte(`123abc`), "")
+	f.Add([]byte(`"a"`), []byte(``), "")
+	f.Add([]byte(`[1,"a",null]`), []byte(`[2,"b",null]`), "a")
+	f.Fuzz(func(t *testing.T, a, b []byte, name string) {
+		var s PayloadScanner
+		s.Reset(name)
+		for _, data := range [][]byte{a, b, a, b, b} {
+			out, kind, member, ok := s.Append([]byte("x"), data)
+			wantOut, wantKind, wantMember, wantOK := AppendPayloadMember([]byte("x"), data, name)
+			if !bytes.Equal(out, wantOut) || kind != wantKind || ok != wantOK || !bytes.Equal(member, wantMember) {
+				t.Fatalf("PayloadScanner.Append(%q) = %q, %v, %q, %v; AppendPayloadMember = %q, %v, %q, %v",
+					data, out, kind, member, ok, wantOut, wantKind, wantMember, wantOK)
+			}
+		}
+	})
+}
+
+// TestPayloadScannerShape checks that a payload of the learned shape takes the
+// comparison, and that one of another shape becomes the shape.
+func TestPayloadScannerShape(t *testing.T) {
+	var s PayloadScanner
+	s.Reset("timestamp")
+	a := []byte(`{"device_id":"sensor-0001","timestamp":"2026-11-21T13:40:00.000Z","t":1.5}`)
+	b := []byte(`{"device_id":"sensor-0002","timestamp":"2026-11-21T13:40:01.000Z","t":-2}`)
+	c := []byte(`{"timestamp":1,"device_id":"x"}`)
+	s.Append(nil, a)
+	if _, fits := s.fits(b); !fits {
+		t.Errorf("%s does not fit the shape of %s", b, a)
+	}
+	if _, fits := s.fits(c); fits {
+		t.Errorf("%s fits the shape of %s", c, a)
+	}
+	if _, _, v, ok := s.Append(nil, c); !ok || string(v) != "1" {
+		t.Errorf("Append(%s) member = %s, %v; want 1, true", c, v, ok)
+	}
+	if _, fits := s.fits([]byte(`{"timestamp":22,"device_id":"y"}`)); !fits {
+		t.Errorf("the shape of %s was not learned", c)
+	}
+}

@@ -71,7 +71,7 @@ func appendPayload(dst []byte, data []byte, name string, look bool) ([]byte, Kin
 		return append(dst, `"}`...), Binary, unknown
 	}
 	if len(data) > 0 {
-		valid, compact, member := scanJSONMember(data, name, look)
+		valid, compact, member := scanJSONMember(data, name, look, nil)
 		if valid && compact {
 			return append(dst, data...), JSON, member
 		}

@@ -30,7 +30,7 @@ var byteClass = func() (t [256]uint8) {
 // path; this single pass with a table-driven string loop is several times faster.
 // FuzzScanJSON checks it against json.Valid and json.Compact.
 func scanJSON(data []byte) (valid, compact bool) {
-	valid, compact, _ = scanJSONMember(data, "", false)
+	valid, compact, _ = scanJSONMember(data, "", false, nil)
 	return valid, compact
 }
 
@@ -47,8 +47,11 @@ const (
 // of repeated names): the value is data[member[0]:member[1]], member[0] is
 // noMember if there is none and unknownMember if it did not look (look is false,
 // or the value nests deeper than scanJSON tracks). The positions are those of
-// data: they are TopLevelMember's answer only when data is compact.
-func scanJSONMember(data []byte, name string, look bool) (valid, compact bool, member [2]int) {
+// data: they are TopLevelMember's answer only when data is compact. If vals is
+// not nil, the strings and numbers that are values (not member names) are
+// appended to it, in order; on a deep value they are incomplete (member says
+// unknownMember then).
+func scanJSONMember(data []byte, name string, look bool, vals *[]valueSpan) (valid, compact bool, member [2]int) {
 	var stack [maxStack]byte // '{' or '[' per open container
 	depth := 0
 	compact = true
@@ -61,7 +64,7 @@ func scanJSONMember(data []byte, name string, look bool) (valid, compact bool, m
 	// want is 1 from a top-level name equal to name to its value, 2 within
 	// that value.
 	want := 0
-	start := 0
+	mstart := 0
 
 value:
 	if j := skipWS(data, i); j != i {
@@ -71,7 +74,7 @@ value:
 		return false, false, member
 	}
 	if want == 1 {
-		start, want = i, 2
+		mstart, want = i, 2
 	}
 	switch c := data[i]; c {
 	case '{':
@@ -107,8 +110,12 @@ value:
 		depth++
 		goto value
 	case '"':
+		start := i
 		if i = scanString(data, i); i < 0 {
 			return false, false, member
+		}
+		if vals != nil {
+			*vals = append(*vals, valueSpan{start, i, '"'})
 		}
 	case 't':
 		if !hasLiteral(data, i, "true") {
@@ -126,14 +133,18 @@ value:
 		}
 		i += 4
 	default:
+		start := i
 		if i = scanNumber(data, i); i < 0 {
 			return false, false, member
+		}
+		if vals != nil {
+			*vals = append(*vals, valueSpan{start, i, '0'})
 		}
 	}
 
 end: // a value ended at i
 	if want == 2 && depth == 1 {
-		member, want = [2]int{start, i}, 0
+		member, want = [2]int{mstart, i}, 0
 	}
 	if j := skipWS(data, i); j != i {
 		i, compact = j, false
