@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -74,6 +75,20 @@ func (a *stringArena) make(b []byte) string {
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, b...)
 	return unsafe.String(&a.chunk[start], len(b))
+}
+
+// join makes the string prefix + b with one copy.
+func (a *stringArena) join(prefix string, b []byte) string {
+	n := len(prefix) + len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > cap(a.chunk)-len(a.chunk) {
+		a.chunk = make([]byte, 0, max(arenaChunk, n))
+	}
+	start := len(a.chunk)
+	a.chunk = append(append(a.chunk, prefix...), b...)
+	return unsafe.String(&a.chunk[start], n)
 }
 
 // repeated decodes a string field that usually has the same value in every
@@ -359,11 +374,12 @@ func (d *eventDecoder) fastRecord(p *parser, r *events.KinesisEventRecord, first
 	start, dataLen := p.i, len(d.data)
 	*r = *first
 	sp := span{start: -1}
+	ids := idPair{}
 	ok := p.literal(d.lay.lits[0])
 	for k := 0; ok && k < len(d.lay.vars); k++ {
 		switch d.lay.vars[k] {
 		case vEventID:
-			ok = d.varString(p, vEventID, &r.EventID)
+			ok = d.eventID(p, r, &ids)
 		case vArrival:
 			ok = d.varArrival(p, &r.Kinesis.ApproximateArrivalTimestamp)
 		case vData:
@@ -371,7 +387,7 @@ func (d *eventDecoder) fastRecord(p *parser, r *events.KinesisEventRecord, first
 		case vPartitionKey:
 			ok = d.varString(p, vPartitionKey, &r.Kinesis.PartitionKey)
 		case vSequenceNumber:
-			ok = d.varString(p, vSequenceNumber, &r.Kinesis.SequenceNumber)
+			ok = d.sequenceNumber(p, r, first, &ids)
 		}
 		ok = ok && p.literal(d.lay.lits[k+1])
 	}
@@ -383,6 +399,59 @@ func (d *eventDecoder) fastRecord(p *parser, r *events.KinesisEventRecord, first
 	d.spans = append(d.spans, sp)
 	d.byLay++
 	return true
+}
+
+// idPair tracks, within one record, the sharing of bytes between its eventID
+// and its sequence number: Lambda's eventID is "<shardId>:<sequenceNumber>", so
+// one copy of the eventID holds both strings.
+type idPair struct {
+	eventID bool   // the record's eventID is decoded
+	joined  string // the shard prefix of the first record's eventID and this record's sequence number, when it was decoded first
+}
+
+// sequenceNumber decodes a record's sequence number, as the tail of its eventID
+// when the eventID came first and ends with ":" and the same text.
+func (d *eventDecoder) sequenceNumber(p *parser, r, first *events.KinesisEventRecord, ids *idPair) bool {
+	if ids.eventID {
+		start := p.i
+		// An eventID is a validated string, so text equal to its tail needs no
+		// checks of its own.
+		if s, ok := p.rawStr(); ok {
+			if id := r.EventID; len(id) > len(s) && id[len(id)-len(s)-1] == ':' && id[len(id)-len(s):] == string(s) {
+				r.Kinesis.SequenceNumber = id[len(id)-len(s):]
+				return true
+			}
+		}
+		p.i = start
+		return d.varString(p, vSequenceNumber, &r.Kinesis.SequenceNumber)
+	}
+	colon := strings.LastIndexByte(first.EventID, ':')
+	if colon < 0 {
+		return d.varString(p, vSequenceNumber, &r.Kinesis.SequenceNumber)
+	}
+	s, ok := p.str()
+	if !ok {
+		return false
+	}
+	ids.joined = d.str.join(first.EventID[:colon+1], s)
+	r.Kinesis.SequenceNumber = ids.joined[colon+1:]
+	return true
+}
+
+// eventID decodes a record's eventID: the string that holds its shard prefix
+// and sequence number already when it is the same text.
+func (d *eventDecoder) eventID(p *parser, r *events.KinesisEventRecord, ids *idPair) bool {
+	ids.eventID = true
+	if ids.joined != "" {
+		start := p.i
+		// Both parts of joined are validated strings.
+		if s, ok := p.rawStr(); ok && string(s) == ids.joined {
+			r.EventID = ids.joined
+			return true
+		}
+		p.i = start
+	}
+	return d.varString(p, vEventID, &r.EventID)
 }
 
 // mark notes, while the first record is decoded, where a variable value was.

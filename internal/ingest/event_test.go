@@ -211,6 +211,50 @@ const layoutFirst = `{"awsRegion":"us-east-1","eventID":"shardId-000000000000:49
 	`"eventSourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","eventVersion":"1.0","invokeIdentityArn":"arn:aws:iam::123456789012:role/r",` +
 	`"kinesis":{"approximateArrivalTimestamp":1795268400.001,"data":"SGk=","partitionKey":"k1","sequenceNumber":"4965","kinesisSchemaVersion":"1.0"}}`
 
+// layoutFirstKinesis is layoutFirst in the order of the sample events in AWS's
+// documentation: the kinesis object (and so the sequence number) before the
+// eventID.
+const layoutFirstKinesis = `{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"k1","sequenceNumber":"4965","data":"SGk=","approximateArrivalTimestamp":1795268400.001},` +
+	`"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"shardId-000000000000:4965","eventName":"aws:kinesis:record",` +
+	`"invokeIdentityArn":"arn:aws:iam::123456789012:role/r","awsRegion":"us-east-1","eventSourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s"}`
+
+// TestDecodeEventLayoutIDs checks the eventID and sequence number of records
+// decoded by the layout, in both key orders, when they share their text as
+// Lambda sends them and when they do not.
+func TestDecodeEventLayoutIDs(t *testing.T) {
+	for _, first := range []string{layoutFirst, layoutFirstKinesis} {
+		for _, ids := range [][2]string{
+			{"shardId-000000000000:4966", "4966"},
+			{"shardId-000000000000:49661", "4966"},
+			{"shardId-000000000000:4966", "966"},
+			{"shardId-000000000001:4966", "4966"},
+			{"shardId-000000000000-4966", "4966"},
+			{"4966", "4966"},
+			{":4966", "4966"},
+			{"shardId-000000000000:", ""},
+			{"", ""},
+			{"shardId-000000000000:4966", "4966\\u0031"},
+			{"shardId-000000000000:4966\\u0031", "4966"},
+			{"shardId-000000000000:4966\\\"", "4966"},
+			{"shardId-000000000000:49é", "49é"},
+			{"shardId-000000000000:49\xff", "49\xff"},
+		} {
+			second := strings.NewReplacer(`"shardId-000000000000:4965"`, `"`+ids[0]+`"`, `"4965"`, `"`+ids[1]+`"`).Replace(first)
+			data := []byte(`{"Records":[` + first + `,` + second + `,` + first + `]}`)
+			fast := checkDecode(t, data)
+			// Escapes and invalid UTF-8 leave the event to encoding/json.
+			if want := !strings.ContainsAny(ids[0]+ids[1], "\\\"\xff"); fast != want {
+				t.Errorf("decode(%s) ok = %v; want %v", data, fast, want)
+			}
+			if d := new(eventDecoder); fast {
+				if d.decode(data); d.byLay != 2 {
+					t.Errorf("decode(%s) decoded %d records by the layout; want 2", data, d.byLay)
+				}
+			}
+		}
+	}
+}
+
 // TestDecodeEventLayout checks records that follow the first record's layout
 // (decoded by it) and records that differ from it in every way the layout must
 // notice (decoded member by member, or left to encoding/json): the result is
@@ -291,10 +335,13 @@ func FuzzDecodeEventLayout(f *testing.F) {
 	f.Add([]byte(layoutFirst))
 	f.Add([]byte(strings.Replace(layoutFirst, `SGk=`, `SGVsbG8=`, 1)))
 	f.Add([]byte(strings.Replace(layoutFirst, `1795268400.001`, `17952684000.25`, 1)))
+	f.Add([]byte(strings.Replace(layoutFirstKinesis, `4965`, `4966`, 2)))
 	f.Fuzz(func(t *testing.T, second []byte) {
-		data := append([]byte(`{"Records":[`+layoutFirst+`,`), second...)
-		checkDecode(t, append(data, `]}`...))
-		checkDecode(t, append(data, `,`+layoutFirst+`]}`...))
+		for _, first := range []string{layoutFirst, layoutFirstKinesis} {
+			data := append([]byte(`{"Records":[`+first+`,`), second...)
+			checkDecode(t, append(data, `]}`...))
+			checkDecode(t, append(data, `,`+first+`]}`...))
+		}
 	})
 }
 
