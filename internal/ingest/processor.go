@@ -405,7 +405,19 @@ func failAt(resp events.KinesisEventResponse, seq string) events.KinesisEventRes
 // and aws-lambda-go's float decoding can land a hair below the millisecond it
 // stands for (…650.986999…): rounding gives back the value Lambda sent.
 func arrival(r *events.KinesisEventRecord) time.Time {
-	return r.Kinesis.ApproximateArrivalTimestamp.Time.Round(time.Millisecond)
+	return roundMillisecond(r.Kinesis.ApproximateArrivalTimestamp.Time)
+}
+
+// roundMillisecond is t.Round(time.Millisecond) without Round's general
+// division, as it runs once per record: a millisecond divides a second, so the
+// remainder is that of t's nanoseconds, and halves round up as in Round.
+func roundMillisecond(t time.Time) time.Time {
+	t = t.Round(0) // strips the monotonic reading, as Round does
+	rem := time.Duration(t.Nanosecond()) % time.Millisecond
+	if rem+rem < time.Millisecond {
+		return t.Add(-rem)
+	}
+	return t.Add(time.Millisecond - rem)
 }
 
 // validate checks that records form one Kinesis batch and returns its shard id.

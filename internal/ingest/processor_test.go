@@ -592,3 +592,17 @@ func TestCompressedBodyIsTheLinesCompressed(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundMillisecond checks roundMillisecond against time.Time.Round.
+func TestRoundMillisecond(t *testing.T) {
+	base := []time.Time{time.Unix(1795268400, 0), time.Unix(-1795268400, 0), time.Unix(0, 0), time.Now()}
+	for _, b := range base {
+		for _, ns := range []int64{0, 1, 499999, 500000, 500001, 999999, 1000000, 986999999, 987000000, 987499999, 987500000, 999999999} {
+			for _, tm := range []time.Time{b.Add(time.Duration(ns)), b.Add(-time.Duration(ns))} {
+				if got, want := roundMillisecond(tm), tm.Round(time.Millisecond); !got.Equal(want) || got != want {
+					t.Fatalf("roundMillisecond(%v) = %v; want %v", tm, got, want)
+				}
+			}
+		}
+	}
+}
