@@ -233,6 +233,8 @@ func FuzzPayloadScanner(f *testing.F) {
 	f.Add([]byte(`{"a":1}`), []byte(`{"a":12}`), "timestamp")
 	f.Add([]byte(`12`), []byte(`123abc`), "")
 	f.Add([]byte(`"a"`), []byte(``), "")
+	f.Add([]byte(`{"data_base64":1}`), []byte("\xff"), "data_base64")
+	f.Add([]byte(`{"message":1}`), []byte("text"), "message")
 	f.Add([]byte(`[1,"a",null]`), []byte(`[2,"b",null]`), "a")
 	f.Fuzz(func(t *testing.T, a, b []byte, name string) {
 		var s PayloadScanner

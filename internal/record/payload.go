@@ -50,14 +50,21 @@ func AppendPayload(dst []byte, data []byte) ([]byte, Kind) {
 func AppendPayloadMember(dst []byte, data []byte, name string) (out []byte, kind Kind, member []byte, ok bool) {
 	n := len(dst)
 	out, kind, m := appendPayload(dst, data, name, true)
+	member, ok = memberAt(out, n, name, m)
+	return out, kind, member, ok
+}
+
+// memberAt returns the member name of the payload out[n:], whose value
+// scanJSONMember found at m (positions in the payload): looked up with
+// TopLevelMember when it did not look.
+func memberAt(out []byte, n int, name string, m [2]int) ([]byte, bool) {
 	switch m[0] {
 	case unknownMember:
-		member, ok = TopLevelMember(out[n:], name)
+		return TopLevelMember(out[n:], name)
 	case noMember:
-	default:
-		member, ok = out[n+m[0]:n+m[1]:n+m[1]], true
+		return nil, false
 	}
-	return out, kind, member, ok
+	return out[n+m[0] : n+m[1] : n+m[1]], true
 }
 
 // appendPayload is AppendPayload with scanJSONMember's member lookup, the

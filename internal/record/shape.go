@@ -50,19 +50,12 @@ func (s *PayloadScanner) Append(dst, data []byte) (out []byte, kind Kind, member
 	if s.known {
 		if m, fits := s.fits(data); fits && utf8.Valid(data) {
 			out = append(dst, data...)
-			switch m[0] {
-			case noMember:
-				return out, JSON, nil, false
-			case unknownMember:
-				member, ok = TopLevelMember(out[n:], s.name)
-				return out, JSON, member, ok
-			}
-			return out, JSON, out[n+m[0] : n+m[1] : n+m[1]], true
+			member, ok = memberAt(out, n, s.name, m)
+			return out, JSON, member, ok
 		}
 	}
 	if !utf8.Valid(data) {
-		out, kind, _ = appendPayload(dst, data, s.name, true)
-		return out, kind, nil, false
+		return AppendPayloadMember(dst, data, s.name)
 	}
 	s.vals = s.vals[:0]
 	valid, compact, m := scanJSONMember(data, s.name, true, &s.vals)
@@ -71,14 +64,8 @@ func (s *PayloadScanner) Append(dst, data []byte) (out []byte, kind Kind, member
 	}
 	s.learn(data, m)
 	out = append(dst, data...)
-	switch m[0] {
-	case noMember:
-		return out, JSON, nil, false
-	case unknownMember:
-		member, ok = TopLevelMember(out[n:], s.name)
-		return out, JSON, member, ok
-	}
-	return out, JSON, out[n+m[0] : n+m[1] : n+m[1]], true
+	member, ok = memberAt(out, n, s.name, m)
+	return out, JSON, member, ok
 }
 
 // learn makes the valid, compact data, whose values scanJSONMember put in
