@@ -228,15 +228,9 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	for _, c := range []string{"gzip", "zstd"} {
 		rep.CompressionLimit[c] = map[string]limitFigures{}
 		for _, n := range batchSizes {
-			name := fmt.Sprintf("%s/%s/%d", limitBenchmark, c, n)
-			r, ok := res[name]
-			if !ok {
-				return nil, fmt.Errorf("no result for %s", name)
-			}
-			cpu := r.Metrics["cpu-ns/record"]
-			cpuMBps := 0.0
-			if cpu > 0 {
-				cpuMBps = r.Metrics["MB/s"] * (1e9 / r.Metrics["records/s"]) / cpu
+			r, cpu, cpuMBps, err := batchResult(res, limitBenchmark, c, n)
+			if err != nil {
+				return nil, err
 			}
 			rep.CompressionLimit[c][strconv.Itoa(n)] = limitFigures{
 				PayloadMBps: round(r.Metrics["MB/s"], 2), PayloadMBpsCPU: round(cpuMBps, 2),
@@ -261,17 +255,11 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 		for _, c := range compressions {
 			rep.Processor[key][c] = map[string]batchFigures{}
 			for _, n := range batchSizes {
-				name := fmt.Sprintf("%s/%s/%d", bench, c, n)
-				r, ok := res[name]
-				if !ok {
-					return nil, fmt.Errorf("no result for %s", name)
+				r, cpu, cpuMBps, err := batchResult(res, bench, c, n)
+				if err != nil {
+					return nil, err
 				}
 				rps := r.Metrics["records/s"]
-				cpu := r.Metrics["cpu-ns/record"]
-				cpuMBps := 0.0
-				if cpu > 0 {
-					cpuMBps = r.Metrics["MB/s"] * (1e9 / rps) / cpu
-				}
 				rep.Processor[key][c][strconv.Itoa(n)] = batchFigures{
 					PayloadMBps:     round(r.Metrics["MB/s"], 2),
 					RecordsPerS:     math.Round(rps),
@@ -394,6 +382,22 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 // goBench runs the benchmarks of pkg matching pattern and returns the fastest run
 // of each. It fails if go test fails, so that a skipped integration benchmark is
 // an error through the missing result.
+// batchResult returns the result of bench for compression c and batch size n
+// (the sub-benchmark "bench/c/n"), its CPU ns per record, and its payload MB/s
+// from CPU time rather than wall time (0 without a CPU figure).
+func batchResult(res map[string]result, bench, c string, n int) (r result, cpuNs, cpuMBps float64, err error) {
+	name := fmt.Sprintf("%s/%s/%d", bench, c, n)
+	r, ok := res[name]
+	if !ok {
+		return result{}, 0, 0, fmt.Errorf("no result for %s", name)
+	}
+	cpuNs = r.Metrics["cpu-ns/record"]
+	if cpuNs > 0 {
+		cpuMBps = r.Metrics["MB/s"] * (1e9 / r.Metrics["records/s"]) / cpuNs
+	}
+	return r, cpuNs, cpuMBps, nil
+}
+
 func goBench(ctx context.Context, o options, log io.Writer, pkg, pattern, benchtime string, count int, env []string) (map[string]result, error) {
 	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", strconv.Itoa(count), pkg}
 	fmt.Fprintf(log, "bench: go %s\n", strings.Join(args, " "))

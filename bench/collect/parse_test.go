@@ -51,3 +51,22 @@ func TestParseResultsMalformed(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchResult(t *testing.T) {
+	res := map[string]result{
+		// 100 MB/s at 1e6 records/s is 1,000 wall ns per record; 500 CPU ns
+		// per record make it 200 MB/s of CPU time.
+		"BenchmarkX/gzip/1000": {Name: "BenchmarkX/gzip/1000", Metrics: map[string]float64{"MB/s": 100, "records/s": 1e6, "cpu-ns/record": 500}},
+		"BenchmarkX/none/1000": {Name: "BenchmarkX/none/1000", Metrics: map[string]float64{"MB/s": 100, "records/s": 1e6}},
+	}
+	r, cpu, cpuMBps, err := batchResult(res, "BenchmarkX", "gzip", 1000)
+	if err != nil || r.Name != "BenchmarkX/gzip/1000" || cpu != 500 || cpuMBps != 200 {
+		t.Errorf("batchResult(gzip/1000) = %s, %v, %v, %v; want BenchmarkX/gzip/1000, 500, 200, nil", r.Name, cpu, cpuMBps, err)
+	}
+	if _, cpu, cpuMBps, err := batchResult(res, "BenchmarkX", "none", 1000); err != nil || cpu != 0 || cpuMBps != 0 {
+		t.Errorf("batchResult(none/1000) = %v, %v, %v; want 0, 0, nil (no CPU figure)", cpu, cpuMBps, err)
+	}
+	if _, _, _, err := batchResult(res, "BenchmarkX", "zstd", 1000); err == nil {
+		t.Error("batchResult(zstd/1000) = nil error; want one for a missing result")
+	}
+}

@@ -247,9 +247,10 @@ func BenchmarkCompressLines(b *testing.B) {
 
 // BenchmarkSteps measures each step of the processor's hot path on its own, per
 // record of a 1,000-record sensor batch: decoding the Lambda event (the fast
-// decoder, base64 included), base64 alone, the payload scan (classify and
-// compact), the event-time check (the default transform), formatting the output
-// line, and gzip of the lines. cpu-ns/record is the process's CPU time (garbage
+// decoder, base64 included), base64 alone, the payload scan (classify, compact,
+// and find the "timestamp" member, with the batch's record.PayloadScanner as
+// the processor does with the default transform), the event-time check (the default transform's verdict on the
+// member the scan found), formatting the output line, and gzip of the lines. cpu-ns/record is the process's CPU time (garbage
 // collection included), steadier than wall time on a shared machine.
 func BenchmarkSteps(b *testing.B) {
 	const n = 1000
@@ -265,13 +266,20 @@ func BenchmarkSteps(b *testing.B) {
 	for _, r := range ev.Records {
 		b64 = append(b64, []byte(base64.StdEncoding.EncodeToString(r.Kinesis.Data)))
 	}
-	var payloads [][]byte
+	var payloads, times [][]byte
 	for _, r := range ev.Records {
-		p, _ := record.AppendPayload(nil, r.Kinesis.Data)
-		payloads = append(payloads, p)
+		p, _, v, ok := record.AppendPayloadMember(nil, r.Kinesis.Data, eventTimeMember)
+		if !ok {
+			b.Fatalf("payload %s has no %s", p, eventTimeMember)
+		}
+		payloads, times = append(payloads, p), append(times, v)
 	}
 	meta := record.Meta{PartitionKey: "sensor-0001", SequenceNumber: ev.Records[0].Kinesis.SequenceNumber,
 		EventID: ev.Records[0].EventID, ShardID: "shardId-000000000000", ArrivalTime: benchdata.Start}
+	arrivals := make([]time.Time, n)
+	for i := range ev.Records {
+		arrivals[i] = arrival(&ev.Records[i])
+	}
 	lines := processedLines(b, &ev)
 	perRecord := func(b *testing.B, step func()) {
 		b.ReportAllocs()
@@ -306,18 +314,18 @@ func BenchmarkSteps(b *testing.B) {
 	})
 	b.Run("payload-scan", func(b *testing.B) {
 		var buf []byte
+		var sc record.PayloadScanner
 		perRecord(b, func() {
+			sc.Reset(eventTimeMember)
 			for i := range ev.Records {
-				buf, _ = record.AppendPayload(buf[:0], ev.Records[i].Kinesis.Data)
+				buf, _, _, _ = sc.Append(buf[:0], ev.Records[i].Kinesis.Data)
 			}
 		})
 	})
 	b.Run("event-time", func(b *testing.B) {
-		var r Record
 		perRecord(b, func() {
-			for _, p := range payloads {
-				r = Record{Payload: p, Kind: record.JSON}
-				if _, err := validateEventTime(&r); err != nil {
+			for _, v := range times {
+				if err := checkEventTime(v, true); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -325,9 +333,12 @@ func BenchmarkSteps(b *testing.B) {
 	})
 	b.Run("line", func(b *testing.B) {
 		var buf []byte
+		var lf record.LineFormat
 		perRecord(b, func() {
-			for _, p := range payloads {
-				buf = record.AppendLine(buf[:0], p, &meta, "2026-11-21T13:41:00.000Z", "")
+			lf.Reset("2026-11-21T13:41:00.000Z", meta.ShardID)
+			for i, p := range payloads {
+				meta.ArrivalTime = arrivals[i]
+				buf = lf.Append(buf[:0], p, &meta, "")
 			}
 		})
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -34,6 +35,11 @@ type eventDecoder struct {
 	spans []span // where each record's data is in data
 	str   stringArena
 	buf   events.KinesisEvent
+	// The first record's layout, learned anew for every event.
+	marks   []mark
+	lay     layout
+	learned bool
+	byLay   int // records decoded by the layout (for tests)
 }
 
 // span locates a record's data in eventDecoder.data; start < 0 means that the
@@ -69,6 +75,20 @@ func (a *stringArena) make(b []byte) string {
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, b...)
 	return unsafe.String(&a.chunk[start], len(b))
+}
+
+// join makes the string prefix + b with one copy.
+func (a *stringArena) join(prefix string, b []byte) string {
+	n := len(prefix) + len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > cap(a.chunk)-len(a.chunk) {
+		a.chunk = make([]byte, 0, max(arenaChunk, n))
+	}
+	start := len(a.chunk)
+	a.chunk = append(append(a.chunk, prefix...), b...)
+	return unsafe.String(&a.chunk[start], n)
 }
 
 // repeated decodes a string field that usually has the same value in every
@@ -115,6 +135,8 @@ func (d *eventDecoder) decode(data []byte) (*events.KinesisEvent, bool) {
 	}
 	d.data = d.data[:0]
 	d.spans = d.spans[:0]
+	d.marks = d.marks[:0]
+	d.learned, d.byLay = false, 0
 	recs := d.buf.Records[:0]
 	if recs == nil {
 		recs = []events.KinesisEventRecord{}
@@ -140,11 +162,7 @@ func (d *eventDecoder) decode(data []byte) (*events.KinesisEvent, bool) {
 			if !p.consume(']') {
 				for {
 					recs = append(recs, events.KinesisEventRecord{})
-					var prev *events.KinesisEventRecord
-					if n := len(recs); n > 1 {
-						prev = &recs[n-2]
-					}
-					if !d.record(&p, &recs[len(recs)-1], prev) {
+					if !d.nextRecord(&p, recs) {
 						d.buf.Records = recs
 						return nil, false
 					}
@@ -186,168 +204,110 @@ func (d *eventDecoder) decode(data []byte) (*events.KinesisEvent, bool) {
 	return &d.buf, true
 }
 
+// nextRecord decodes the next element of "Records" into the last of recs: by the
+// first record's layout when it follows it, else member by member.
+func (d *eventDecoder) nextRecord(p *parser, recs []events.KinesisEventRecord) bool {
+	r := &recs[len(recs)-1]
+	if len(recs) == 1 {
+		start := p.i
+		if !d.record(p, r, nil) {
+			return false
+		}
+		d.learn(p, start, p.i)
+		return true
+	}
+	return d.learned && d.fastRecord(p, r, &recs[0]) || d.record(p, r, &recs[len(recs)-2])
+}
+
 // record decodes one element of "Records". prev is the previous record, whose
 // strings are reused when equal.
 func (d *eventDecoder) record(p *parser, r *events.KinesisEventRecord, prev *events.KinesisEventRecord) bool {
 	if prev == nil {
 		prev = &events.KinesisEventRecord{}
 	}
-	if !p.consume('{') {
-		return false
-	}
 	sp := span{start: -1}
-	seen := 0
-	p.ws()
-	if p.consume('}') {
-		d.spans = append(d.spans, sp)
-		return true
-	}
-	for {
-		key, ok := p.key()
-		if !ok {
-			return false
-		}
-		p.ws()
-		var bit int
+	ok := d.members(p, func(key []byte) (int, bool) {
 		switch string(key) {
 		case "kinesis":
-			bit = fKinesis
-			if seen&bit != 0 || !d.kinesis(p, &r.Kinesis, &prev.Kinesis, &sp) {
-				return false
-			}
-		case "eventSource":
-			bit = fEventSource
-			if !d.repeated(p, prev.EventSource, &r.EventSource) {
-				return false
-			}
-		case "eventVersion":
-			bit = fEventVersion
-			if !d.repeated(p, prev.EventVersion, &r.EventVersion) {
-				return false
-			}
+			return fKinesis, d.kinesis(p, &r.Kinesis, &prev.Kinesis, &sp)
 		case "eventID":
-			bit = fEventID
-			s, ok := p.str()
-			if !ok {
-				return false
-			}
-			r.EventID = d.str.make(s)
-		case "eventName":
-			bit = fEventName
-			if !d.repeated(p, prev.EventName, &r.EventName) {
-				return false
-			}
-		case "invokeIdentityArn":
-			bit = fInvokeIdentityARN
-			if !d.repeated(p, prev.InvokeIdentityArn, &r.InvokeIdentityArn) {
-				return false
-			}
-		case "awsRegion":
-			bit = fAwsRegion
-			if !d.repeated(p, prev.AwsRegion, &r.AwsRegion) {
-				return false
-			}
-		case "eventSourceARN":
-			bit = fEventSourceARN
-			if !d.repeated(p, prev.EventSourceArn, &r.EventSourceArn) {
-				return false
-			}
-		default:
-			return false
+			return fEventID, d.varString(p, vEventID, &r.EventID)
 		}
-		if seen&bit != 0 {
-			return false
+		if f, ok := recordStrings[string(key)]; ok {
+			return f.bit, d.repeated(p, *f.of(prev), f.of(r))
 		}
-		seen |= bit
-		p.ws()
-		if p.consume(',') {
-			p.ws()
-			continue
-		}
-		if !p.consume('}') {
-			return false
-		}
-		break
+		return 0, false
+	})
+	if ok {
+		d.spans = append(d.spans, sp)
 	}
-	d.spans = append(d.spans, sp)
-	return true
+	return ok
 }
 
 // kinesis decodes a record's "kinesis" object.
 func (d *eventDecoder) kinesis(p *parser, k, prev *events.KinesisRecord, sp *span) bool {
+	return d.members(p, func(key []byte) (int, bool) {
+		switch string(key) {
+		case "data":
+			return fData, d.varData(p, sp)
+		case "approximateArrivalTimestamp":
+			return fArrival, d.varArrival(p, &k.ApproximateArrivalTimestamp)
+		case "partitionKey":
+			return fPartitionKey, d.varString(p, vPartitionKey, &k.PartitionKey)
+		case "sequenceNumber":
+			return fSequenceNumber, d.varString(p, vSequenceNumber, &k.SequenceNumber)
+		}
+		if f, ok := kinesisStrings[string(key)]; ok {
+			return f.bit, d.repeated(p, *f.of(prev), f.of(k))
+		}
+		return 0, false
+	})
+}
+
+// stringField is a string field of T that usually has the same value in every
+// record of a batch: its field bit and where it is in a T.
+type stringField[T any] struct {
+	bit int
+	of  func(*T) *string
+}
+
+// recordStrings and kinesisStrings are the repeating string fields of a record
+// and of its kinesis object, by JSON key.
+var (
+	recordStrings = map[string]stringField[events.KinesisEventRecord]{
+		"eventSource":       {fEventSource, func(r *events.KinesisEventRecord) *string { return &r.EventSource }},
+		"eventVersion":      {fEventVersion, func(r *events.KinesisEventRecord) *string { return &r.EventVersion }},
+		"eventName":         {fEventName, func(r *events.KinesisEventRecord) *string { return &r.EventName }},
+		"invokeIdentityArn": {fInvokeIdentityARN, func(r *events.KinesisEventRecord) *string { return &r.InvokeIdentityArn }},
+		"awsRegion":         {fAwsRegion, func(r *events.KinesisEventRecord) *string { return &r.AwsRegion }},
+		"eventSourceARN":    {fEventSourceARN, func(r *events.KinesisEventRecord) *string { return &r.EventSourceArn }},
+	}
+	kinesisStrings = map[string]stringField[events.KinesisRecord]{
+		"kinesisSchemaVersion": {fSchemaVersion, func(k *events.KinesisRecord) *string { return &k.KinesisSchemaVersion }},
+		"encryptionType":       {fEncryptionType, func(k *events.KinesisRecord) *string { return &k.EncryptionType }},
+	}
+)
+
+// members decodes a JSON object whose values member decodes: member is called
+// with the cursor at a member's value and returns the member's field bit (a key
+// seen twice is rejected) and whether it decoded the value.
+func (d *eventDecoder) members(p *parser, member func(key []byte) (bit int, ok bool)) bool {
 	if !p.consume('{') {
 		return false
 	}
-	seen := 0
 	p.ws()
 	if p.consume('}') {
 		return true
 	}
+	seen := 0
 	for {
 		key, ok := p.key()
 		if !ok {
 			return false
 		}
 		p.ws()
-		var bit int
-		switch string(key) {
-		case "data":
-			bit = fData
-			s, ok := p.rawStr()
-			if !ok {
-				return false
-			}
-			n := len(d.data)
-			d.data = growTo(d.data, n+base64.StdEncoding.DecodedLen(len(s)))
-			m, err := base64.StdEncoding.Decode(d.data[n:cap(d.data)], s)
-			// The base64 decoder rejects every byte a JSON string cannot hold
-			// unescaped (and '\\') except '\r' and '\n', which it skips: the
-			// length check rejects those, as no byte was skipped only if every 4
-			// characters made 3 bytes (less the padding).
-			if err != nil || len(s)%4 != 0 || m != len(s)/4*3-padding(s) {
-				return false
-			}
-			d.data = d.data[:n+m]
-			*sp = span{start: n, end: n + m}
-		case "approximateArrivalTimestamp":
-			bit = fArrival
-			num, ok := p.number()
-			if !ok {
-				return false
-			}
-			t, ok := secondsEpoch(num)
-			if !ok {
-				return false
-			}
-			k.ApproximateArrivalTimestamp = events.SecondsEpochTime{Time: t}
-		case "partitionKey":
-			bit = fPartitionKey
-			s, ok := p.str()
-			if !ok {
-				return false
-			}
-			k.PartitionKey = d.str.make(s)
-		case "sequenceNumber":
-			bit = fSequenceNumber
-			s, ok := p.str()
-			if !ok {
-				return false
-			}
-			k.SequenceNumber = d.str.make(s)
-		case "kinesisSchemaVersion":
-			bit = fSchemaVersion
-			if !d.repeated(p, prev.KinesisSchemaVersion, &k.KinesisSchemaVersion) {
-				return false
-			}
-		case "encryptionType":
-			bit = fEncryptionType
-			if !d.repeated(p, prev.EncryptionType, &k.EncryptionType) {
-				return false
-			}
-		default:
-			return false
-		}
-		if seen&bit != 0 {
+		bit, ok := member(key)
+		if !ok || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
@@ -360,18 +320,249 @@ func (d *eventDecoder) kinesis(p *parser, k, prev *events.KinesisRecord, sp *spa
 	}
 }
 
+// The values that differ from record to record; the rest of a record (names,
+// punctuation, and values such as the region or the stream ARN) is, in the events
+// Lambda sends, the same text in every record of a batch.
+type varField uint8
+
+const (
+	vEventID varField = iota
+	vArrival
+	vData
+	vPartitionKey
+	vSequenceNumber
+)
+
+// mark is where the first record of an event has a varField's value.
+type mark struct {
+	field      varField
+	start, end int
+}
+
+// layout is the text of an event's first record cut at its variable values:
+// lits[0] vars[0] lits[1] … vars[n-1] lits[n]. A later record whose text
+// matches lits around values of the right types is the first record with other
+// variable values; fastRecord decodes it with a comparison per literal instead
+// of a key lookup per member.
+type layout struct {
+	lits [][]byte
+	vars []varField
+}
+
+// learn cuts the first record, p.b[start:end], at the variable values marked
+// while it was decoded.
+func (d *eventDecoder) learn(p *parser, start, end int) {
+	d.lay.lits = append(d.lay.lits[:0], nil)
+	d.lay.vars = d.lay.vars[:0]
+	at := start
+	for _, m := range d.marks {
+		d.lay.lits[len(d.lay.lits)-1] = p.b[at:m.start]
+		d.lay.lits = append(d.lay.lits, nil)
+		d.lay.vars = append(d.lay.vars, m.field)
+		at = m.end
+	}
+	d.lay.lits[len(d.lay.lits)-1] = p.b[at:end]
+	d.learned = true
+}
+
+// fastRecord decodes a record that follows the layout of the first one, first,
+// and reports whether it could; on false nothing is consumed and the caller
+// decodes the record with record. Values are checked as record checks them, and
+// the text between them equals the first record's, so the result is the one
+// record would produce.
+func (d *eventDecoder) fastRecord(p *parser, r *events.KinesisEventRecord, first *events.KinesisEventRecord) bool {
+	start, dataLen := p.i, len(d.data)
+	*r = *first
+	sp := span{start: -1}
+	ids := idPair{}
+	ok := p.literal(d.lay.lits[0])
+	for k := 0; ok && k < len(d.lay.vars); k++ {
+		switch d.lay.vars[k] {
+		case vEventID:
+			ok = d.eventID(p, r, &ids)
+		case vArrival:
+			ok = d.varArrival(p, &r.Kinesis.ApproximateArrivalTimestamp)
+		case vData:
+			ok = d.varData(p, &sp)
+		case vPartitionKey:
+			ok = d.varString(p, vPartitionKey, &r.Kinesis.PartitionKey)
+		case vSequenceNumber:
+			ok = d.sequenceNumber(p, r, first, &ids)
+		}
+		ok = ok && p.literal(d.lay.lits[k+1])
+	}
+	if !ok {
+		p.i, d.data = start, d.data[:dataLen]
+		*r = events.KinesisEventRecord{}
+		return false
+	}
+	d.spans = append(d.spans, sp)
+	d.byLay++
+	return true
+}
+
+// idPair tracks, within one record, the sharing of bytes between its eventID
+// and its sequence number: Lambda's eventID is "<shardId>:<sequenceNumber>", so
+// one copy of the eventID holds both strings.
+type idPair struct {
+	eventID bool   // the record's eventID is decoded
+	joined  string // the shard prefix of the first record's eventID and this record's sequence number, when it was decoded first
+}
+
+// sequenceNumber decodes a record's sequence number, as the tail of its eventID
+// when the eventID came first and ends with ":" and the same text.
+func (d *eventDecoder) sequenceNumber(p *parser, r, first *events.KinesisEventRecord, ids *idPair) bool {
+	if ids.eventID {
+		start := p.i
+		// An eventID is a validated string, so text equal to its tail needs no
+		// checks of its own.
+		if s, ok := p.rawStr(); ok {
+			if id := r.EventID; len(id) > len(s) && id[len(id)-len(s)-1] == ':' && id[len(id)-len(s):] == string(s) {
+				r.Kinesis.SequenceNumber = id[len(id)-len(s):]
+				return true
+			}
+		}
+		p.i = start
+		return d.varString(p, vSequenceNumber, &r.Kinesis.SequenceNumber)
+	}
+	colon := strings.LastIndexByte(first.EventID, ':')
+	if colon < 0 {
+		return d.varString(p, vSequenceNumber, &r.Kinesis.SequenceNumber)
+	}
+	s, ok := p.str()
+	if !ok {
+		return false
+	}
+	ids.joined = d.str.join(first.EventID[:colon+1], s)
+	r.Kinesis.SequenceNumber = ids.joined[colon+1:]
+	return true
+}
+
+// eventID decodes a record's eventID: the string that holds its shard prefix
+// and sequence number already when it is the same text.
+func (d *eventDecoder) eventID(p *parser, r *events.KinesisEventRecord, ids *idPair) bool {
+	ids.eventID = true
+	if ids.joined != "" {
+		start := p.i
+		// Both parts of joined are validated strings.
+		if s, ok := p.rawStr(); ok && string(s) == ids.joined {
+			r.EventID = ids.joined
+			return true
+		}
+		p.i = start
+	}
+	return d.varString(p, vEventID, &r.EventID)
+}
+
+// mark notes, while the first record is decoded, where a variable value was.
+func (d *eventDecoder) mark(f varField, start, end int) {
+	if !d.learned {
+		d.marks = append(d.marks, mark{field: f, start: start, end: end})
+	}
+}
+
+// varString decodes a string value that differs from record to record.
+func (d *eventDecoder) varString(p *parser, f varField, dst *string) bool {
+	start := p.i
+	s, ok := p.str()
+	if ok {
+		*dst = d.str.make(s)
+		d.mark(f, start, p.i)
+	}
+	return ok
+}
+
+// varArrival decodes approximateArrivalTimestamp.
+func (d *eventDecoder) varArrival(p *parser, dst *events.SecondsEpochTime) bool {
+	start := p.i
+	num, ok := p.number()
+	if !ok {
+		return false
+	}
+	t, ok := secondsEpoch(num)
+	if !ok {
+		return false
+	}
+	*dst = events.SecondsEpochTime{Time: t}
+	d.mark(vArrival, start, p.i)
+	return true
+}
+
+// varData decodes a record's base64 data into d.data and sets sp to where it is.
+func (d *eventDecoder) varData(p *parser, sp *span) bool {
+	start := p.i
+	s, ok := p.rawStr()
+	if !ok {
+		return false
+	}
+	n := len(d.data)
+	d.data = growTo(d.data, n+base64.StdEncoding.DecodedLen(len(s)))
+	m, err := base64.StdEncoding.Decode(d.data[n:cap(d.data)], s)
+	// The base64 decoder rejects every byte a JSON string cannot hold
+	// unescaped (and '\\') except '\r' and '\n', which it skips: the
+	// length check rejects those, as no byte was skipped only if every 4
+	// characters made 3 bytes (less the padding).
+	if err != nil || len(s)%4 != 0 || m != len(s)/4*3-padding(s) {
+		return false
+	}
+	d.data = d.data[:n+m]
+	*sp = span{start: n, end: n + m}
+	d.mark(vData, start, p.i)
+	return true
+}
+
 // secondsEpoch converts a JSON number the way events.SecondsEpochTime's
 // UnmarshalJSON does (json.Unmarshal into a float64, then the same arithmetic,
 // truncation of the fraction included), without its allocations.
 func secondsEpoch(num []byte) (time.Time, bool) {
-	epoch, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
-	if err != nil {
-		return time.Time{}, false
+	epoch, ok := exactFloat(num)
+	if !ok {
+		f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		epoch = f
 	}
 	epochSec := int64(epoch)
 	epochNano := int64((epoch - float64(epochSec)) * float64(time.Second))
 	return time.Unix(epochSec, epochNano), true
 }
+
+// exactFloat converts the JSON number digits[.digits] of at most 15 digits (what
+// Lambda sends as approximateArrivalTimestamp: epoch seconds with a millisecond
+// fraction) as strconv.ParseFloat does, without its general machinery: the
+// digits make an integer below 2^52 and the fraction a power of ten up to 1e15,
+// both exact in a float64, so their IEEE quotient is the correctly rounded value
+// of the number, which is what ParseFloat returns (its own exact fast path is
+// this division). It reports false for other numbers.
+func exactFloat(num []byte) (float64, bool) {
+	var mant uint64
+	digits, frac := 0, -1
+	for _, c := range num {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f := float64(mant)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	return f, true
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // growTo returns b with at least n bytes of capacity, keeping its contents.
 func growTo(b []byte, n int) []byte {
@@ -430,6 +621,15 @@ func (p *parser) key() ([]byte, bool) {
 		p.i++
 	}
 	return nil, false
+}
+
+// literal consumes lit if the text continues with it.
+func (p *parser) literal(lit []byte) bool {
+	if len(p.b)-p.i < len(lit) || string(p.b[p.i:p.i+len(lit)]) != string(lit) {
+		return false
+	}
+	p.i += len(lit)
+	return true
 }
 
 // same reports whether the next value is the string prev (already validated

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
@@ -201,4 +204,173 @@ func TestPlainASCII(t *testing.T) {
 			t.Errorf("str(%q) accepted a string with an escape or a control byte", v)
 		}
 	}
+}
+
+// layoutFirst is the first record of the layout tests: a record as Lambda sends
+// it, whose layout a second record follows or not.
+const layoutFirst = `{"awsRegion":"us-east-1","eventID":"shardId-000000000000:4965","eventName":"aws:kinesis:record","eventSource":"aws:kinesis",` +
+	`"eventSourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","eventVersion":"1.0","invokeIdentityArn":"arn:aws:iam::123456789012:role/r",` +
+	`"kinesis":{"approximateArrivalTimestamp":1795268400.001,"data":"SGk=","partitionKey":"k1","sequenceNumber":"4965","kinesisSchemaVersion":"1.0"}}`
+
+// layoutFirstKinesis is layoutFirst in the order of the sample events in AWS's
+// documentation: the kinesis object (and so the sequence number) before the
+// eventID.
+const layoutFirstKinesis = `{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"k1","sequenceNumber":"4965","data":"SGk=","approximateArrivalTimestamp":1795268400.001},` +
+	`"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"shardId-000000000000:4965","eventName":"aws:kinesis:record",` +
+	`"invokeIdentityArn":"arn:aws:iam::123456789012:role/r","awsRegion":"us-east-1","eventSourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s"}`
+
+// TestDecodeEventLayoutIDs checks the eventID and sequence number of records
+// decoded by the layout, in both key orders, when they share their text as
+// Lambda sends them and when they do not.
+func TestDecodeEventLayoutIDs(t *testing.T) {
+	for _, first := range []string{layoutFirst, layoutFirstKinesis} {
+		for _, ids := range [][2]string{
+			{"shardId-000000000000:4966", "4966"},
+			{"shardId-000000000000:49661", "4966"},
+			{"shardId-000000000000:4966", "966"},
+			{"shardId-000000000001:4966", "4966"},
+			{"shardId-000000000000-4966", "4966"},
+			{"4966", "4966"},
+			{":4966", "4966"},
+			{"shardId-000000000000:", ""},
+			{"", ""},
+			{"shardId-000000000000:4966", "4966\\u0031"},
+			{"shardId-000000000000:4966\\u0031", "4966"},
+			{"shardId-000000000000:4966\\\"", "4966"},
+			{"shardId-000000000000:49é", "49é"},
+			{"shardId-000000000000:49\xff", "49\xff"},
+		} {
+			second := strings.NewReplacer(`"shardId-000000000000:4965"`, `"`+ids[0]+`"`, `"4965"`, `"`+ids[1]+`"`).Replace(first)
+			data := []byte(`{"Records":[` + first + `,` + second + `,` + first + `]}`)
+			fast := checkDecode(t, data)
+			// Escapes and invalid UTF-8 leave the event to encoding/json.
+			if want := !strings.ContainsAny(ids[0]+ids[1], `\"`) && utf8.ValidString(ids[0]+ids[1]); fast != want {
+				t.Errorf("decode(%s) ok = %v; want %v", data, fast, want)
+			}
+			if d := new(eventDecoder); fast {
+				if d.decode(data); d.byLay != 2 {
+					t.Errorf("decode(%s) decoded %d records by the layout; want 2", data, d.byLay)
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeEventLayout checks records that follow the first record's layout
+// (decoded by it) and records that differ from it in every way the layout must
+// notice (decoded member by member, or left to encoding/json): the result is
+// always encoding/json's.
+func TestDecodeEventLayout(t *testing.T) {
+	cases := []struct {
+		name, second string
+		byLayout     bool // decoded by the layout
+		fast         bool // decoded by the fast decoder at all
+	}{
+		{"same", layoutFirst, true, true},
+		{"other values", strings.NewReplacer(`:4965"`, `:4966"`, `"4965"`, `"4966"`, `.001`, `.5`, `SGk=`, `SGVsbG8=`, `"k1"`, `"k2"`).Replace(layoutFirst), true, true},
+		{"integer arrival", strings.Replace(layoutFirst, `1795268400.001`, `1795268400`, 1), true, true},
+		{"long arrival", strings.Replace(layoutFirst, `1795268400.001`, `1795268400.0012345678`, 1), true, true},
+		{"exponent arrival", strings.Replace(layoutFirst, `1795268400.001`, `1.7952684e9`, 1), true, true},
+		{"empty data", strings.Replace(layoutFirst, `SGk=`, ``, 1), true, true},
+		{"non-ASCII key", strings.Replace(layoutFirst, `"k1"`, `"kë"`, 1), true, true},
+		{"other region", strings.Replace(layoutFirst, `us-east-1"`, `eu-west-1"`, 1), false, true},
+		{"other key order", strings.Replace(layoutFirst, `"awsRegion":"us-east-1","eventID":"shardId-000000000000:4965"`, `"eventID":"shardId-000000000000:4965","awsRegion":"us-east-1"`, 1), false, true},
+		{"whitespace", strings.Replace(layoutFirst, `"eventName":`, `"eventName": `, 1), false, true},
+		{"missing key", strings.Replace(layoutFirst, `,"kinesisSchemaVersion":"1.0"`, ``, 1), false, true},
+		{"extra key", strings.Replace(layoutFirst, `"awsRegion"`, `"x":1,"awsRegion"`, 1), false, false},
+		{"escaped key", strings.Replace(layoutFirst, `"k1"`, `"k\u0031"`, 1), false, false},
+		{"escaped quote", strings.Replace(layoutFirst, `"k1"`, `"k\"1"`, 1), false, false},
+		{"control byte", strings.Replace(layoutFirst, `"k1"`, "\"k\x011\"", 1), false, false},
+		{"bad UTF-8", strings.Replace(layoutFirst, `"k1"`, "\"k\xff\"", 1), false, false},
+		{"null data", strings.Replace(layoutFirst, `"SGk="`, `null`, 1), false, false},
+		{"bad base64", strings.Replace(layoutFirst, `SGk=`, `SGk`, 1), false, false},
+		{"newline in base64", strings.Replace(layoutFirst, `SGk=`, `SG\nk=`, 1), false, false},
+		{"string arrival", strings.Replace(layoutFirst, `1795268400.001`, `"1795268400.001"`, 1), false, false},
+		{"duplicate key", strings.Replace(layoutFirst, `"eventName"`, `"eventID":"x","eventName"`, 1), false, false},
+		{"truncated", layoutFirst[:len(layoutFirst)-1] + `,`, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, third := range []string{"", "," + layoutFirst} {
+				data := []byte(`{"Records":[` + layoutFirst + `,` + tc.second + third + `]}`)
+				if got := checkDecode(t, data); got != tc.fast {
+					t.Fatalf("decode(%s) ok = %v; want %v", data, got, tc.fast)
+				}
+				if !tc.fast {
+					continue
+				}
+				d := new(eventDecoder)
+				d.decode(data)
+				want := 0
+				if tc.byLayout {
+					want++
+				}
+				if third != "" {
+					want++ // a record after one that left the layout follows it again
+				}
+				if d.byLay != want {
+					t.Errorf("decode(%s) decoded %d records by the layout; want %d", data, d.byLay, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeEventLayoutSensor checks that every record of a sensor batch but
+// the first is decoded by the layout.
+func TestDecodeEventLayoutSensor(t *testing.T) {
+	raw, err := benchdata.SensorEventJSON(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := new(eventDecoder)
+	if _, ok := d.decode(raw); !ok || d.byLay != 99 {
+		t.Errorf("decode(sensor event of 100 records) ok = %v, %d records by the layout; want true, 99", ok, d.byLay)
+	}
+}
+
+// FuzzDecodeEventLayout decodes events whose first record fixes a layout and
+// whose second record is arbitrary text: whatever the fast decoder accepts must
+// be what encoding/json decodes.
+func FuzzDecodeEventLayout(f *testing.F) {
+	f.Add([]byte(layoutFirst))
+	f.Add([]byte(strings.Replace(layoutFirst, `SGk=`, `SGVsbG8=`, 1)))
+	f.Add([]byte(strings.Replace(layoutFirst, `1795268400.001`, `17952684000.25`, 1)))
+	f.Add([]byte(strings.Replace(layoutFirstKinesis, `4965`, `4966`, 2)))
+	f.Fuzz(func(t *testing.T, second []byte) {
+		for _, first := range []string{layoutFirst, layoutFirstKinesis} {
+			data := append([]byte(`{"Records":[`+first+`,`), second...)
+			checkDecode(t, append(data, `]}`...))
+			checkDecode(t, append(data, `,`+first+`]}`...))
+		}
+	})
+}
+
+// TestExactFloat checks exactFloat against strconv.ParseFloat.
+func TestExactFloat(t *testing.T) {
+	for _, s := range []string{"0", "1", "0.1", "1795268400", "1795268400.001", "1545084650.987", "999999999999999",
+		"99999999999.9999", "0.000000000000001", "4503599627370495", "1e3", "-1", "1.5e3", "0.3"} {
+		want, err := strconv.ParseFloat(s, 64)
+		got, ok := exactFloat([]byte(s))
+		if ok && (err != nil || got != want) {
+			t.Errorf("exactFloat(%s) = %v; want %v", s, got, want)
+		}
+	}
+}
+
+// FuzzExactFloat checks exactFloat against strconv.ParseFloat on the numbers it
+// takes.
+func FuzzExactFloat(f *testing.F) {
+	f.Add(uint64(1795268400001), uint8(3))
+	f.Fuzz(func(t *testing.T, mant uint64, frac uint8) {
+		s := strconv.FormatUint(mant%1e15, 10)
+		if k := int(frac % 16); k > 0 && k < len(s) {
+			s = s[:len(s)-k] + "." + s[len(s)-k:]
+		}
+		got, ok := exactFloat([]byte(s))
+		want, err := strconv.ParseFloat(s, 64)
+		if !ok || err != nil || got != want {
+			t.Fatalf("exactFloat(%s) = %v, %v; want %v, %v", s, got, ok, want, err)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/streamlake/streamlake/internal/record"
@@ -148,4 +149,36 @@ func decodeLinesNumber(t *testing.T, body []byte) []map[string]any {
 		}
 		out = append(out, m)
 	}
+}
+
+// FuzzDefaultTransform checks that the default transform, which the processor
+// runs on the event time it finds while scanning the payload, stores exactly
+// what the same check stores when it looks the member up in the scanned payload
+// (a TransformFunc the processor cannot tell from any other): the same objects,
+// byte for byte, the same quarantine reasons.
+func FuzzDefaultTransform(f *testing.F) {
+	f.Add([]byte(`{"timestamp":"2026-11-21T13:40:00Z"}`))
+	f.Add([]byte(`{"timestamp":"yesterday","a":1}`))
+	f.Add([]byte(`{"a":{"timestamp":"x"},"timestamp":1752329000}`))
+	f.Add([]byte(`{ "timestamp" : "x" }`))
+	f.Add([]byte(`{"timestamp":null}`))
+	f.Add([]byte(`"timestamp"`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev := kinesisEvent(data, sensor(1, "2026-11-21T13:40:00Z"), data)
+		stored := func(tr Transform) map[string]Object {
+			sink := newMemSink()
+			p, err := New(sink, Config{Now: fixedNow, Logger: slog.New(slog.DiscardHandler), Transform: tr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp, err := p.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("Handle = %v, %v", resp, err)
+			}
+			return sink.objects
+		}
+		fused := stored(nil)
+		if diff := cmp.Diff(stored(TransformFunc(validateEventTime)), fused); diff != "" {
+			t.Fatalf("objects for data %q differ (-member lookup +fused):\n%s", data, diff)
+		}
+	})
 }

@@ -95,6 +95,9 @@ type Processor struct {
 	sink Sink
 	cfg  Config
 	pool sync.Pool // *batchState
+	// checkTime: the transform is ValidateEventTime, which the processor runs
+	// on the member it finds while scanning the payload.
+	checkTime bool
 }
 
 // New returns a Processor writing to sink, or an error if cfg is invalid.
@@ -126,18 +129,29 @@ func New(sink Sink, cfg Config) (*Processor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Processor{sink: sink, cfg: cfg}
+	p := &Processor{sink: sink, cfg: cfg, checkTime: cfg.Transform == ValidateEventTime}
 	p.pool.New = func() any { return &batchState{enc: ndjson.NewEncoder(cfg.Compression)} }
 	return p, nil
 }
+
+// lineChunk is how many bytes of lines the processor collects before it hands
+// them to the compressor.
+const lineChunk = 32 << 10
 
 // batchState is the reusable scratch space of one batch.
 type batchState struct {
 	enc     *ndjson.Encoder
 	payload []byte
-	line    []byte
-	meta    record.Meta
-	rec     Record
+	// line holds processed lines not yet given to enc: the compressor's cost
+	// per Write call is worth paying once per lineChunk bytes, not once per
+	// line (the compressed bytes do not depend on how the lines are split
+	// into writes).
+	line  []byte
+	qline []byte // one quarantine line
+	lines record.LineFormat
+	scan  record.PayloadScanner // with the default transform
+	meta  record.Meta
+	rec   Record
 	// qenc holds the batch's quarantined lines; it is made on first use, since
 	// most batches quarantine nothing.
 	qenc *ndjson.Encoder
@@ -229,8 +243,10 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	st := p.pool.Get().(*batchState)
 	defer p.pool.Put(st)
 	st.enc.Reset()
+	st.line = st.line[:0]
+	st.scan.Reset(eventTimeMember)
 	st.q = quarantine{}
-	processedAt := p.cfg.Now().UTC().Format(record.TimeLayout)
+	st.lines.Reset(p.cfg.Now().UTC().Format(record.TimeLayout), shardID)
 	first := &ev.Records[0].Kinesis
 	last := &ev.Records[len(ev.Records)-1].Kinesis
 
@@ -244,21 +260,25 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 			ShardID:        shardID,
 			ArrivalTime:    arrival(r),
 		}
-		var kind record.Kind
-		st.payload, kind = record.AppendPayload(st.payload[:0], r.Kinesis.Data)
-		out, terr := p.transform(st, kind)
+		out, terr := p.payload(st, r.Kinesis.Data)
 		if terr != nil {
-			if err := p.addQuarantine(st, processedAt, terr); err != nil {
+			if err := p.addQuarantine(st, terr); err != nil {
 				p.cfg.Logger.ErrorContext(ctx, "encode quarantine", "shardId", shardID, "error", err)
 				return failAt(resp, first.SequenceNumber), nil
 			}
 			continue
 		}
-		st.line = record.AppendLine(st.line[:0], out, &st.meta, processedAt, "")
-		if err := st.enc.Write(st.line); err != nil {
-			return failAt(resp, first.SequenceNumber), nil
+		st.line = st.lines.Append(st.line, out, &st.meta, "")
+		if len(st.line) >= lineChunk {
+			if err := st.enc.Write(st.line); err != nil {
+				return failAt(resp, first.SequenceNumber), nil
+			}
+			st.line = st.line[:0]
 		}
 		lines++
+	}
+	if err := st.enc.Write(st.line); err != nil {
+		return failAt(resp, first.SequenceNumber), nil
 	}
 
 	body, err := st.enc.Finish()
@@ -301,7 +321,7 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 
 // addQuarantine appends the current record (st.meta, st.payload) to the batch's
 // quarantine object with reason's text.
-func (p *Processor) addQuarantine(st *batchState, processedAt string, reason error) error {
+func (p *Processor) addQuarantine(st *batchState, reason error) error {
 	if st.q.count == 0 {
 		if st.qenc == nil {
 			st.qenc = ndjson.NewEncoder(p.cfg.Compression)
@@ -311,8 +331,33 @@ func (p *Processor) addQuarantine(st *batchState, processedAt string, reason err
 	}
 	st.q.count++
 	st.q.last = st.meta.SequenceNumber
-	st.line = record.AppendLine(st.line[:0], st.payload, &st.meta, processedAt, reason.Error())
-	return st.qenc.Write(st.line)
+	st.qline = st.lines.Append(st.qline[:0], st.payload, &st.meta, reason.Error())
+	return st.qenc.Write(st.qline)
+}
+
+// payload puts the JSON representation of a record's data into st.payload and
+// returns what the transform makes of it. With the default transform, the event
+// time is found while the payload is scanned, and the payloads of a batch that
+// share a shape are checked against it (record.PayloadScanner).
+func (p *Processor) payload(st *batchState, data []byte) ([]byte, error) {
+	if p.checkTime {
+		var (
+			kind record.Kind
+			v    []byte
+			ok   bool
+		)
+		st.payload, kind, v, ok = st.scan.Append(st.payload[:0], data)
+		if kind != record.JSON {
+			ok = false
+		}
+		if err := checkEventTime(v, ok); err != nil {
+			return nil, err
+		}
+		return st.payload, nil
+	}
+	var kind record.Kind
+	st.payload, kind = record.AppendPayload(st.payload[:0], data)
+	return p.transform(st, kind)
 }
 
 func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) {
@@ -355,7 +400,19 @@ func failAt(resp events.KinesisEventResponse, seq string) events.KinesisEventRes
 // and aws-lambda-go's float decoding can land a hair below the millisecond it
 // stands for (…650.986999…): rounding gives back the value Lambda sent.
 func arrival(r *events.KinesisEventRecord) time.Time {
-	return r.Kinesis.ApproximateArrivalTimestamp.Time.Round(time.Millisecond)
+	return roundMillisecond(r.Kinesis.ApproximateArrivalTimestamp.Time)
+}
+
+// roundMillisecond is t.Round(time.Millisecond) without Round's general
+// division, as it runs once per record: a millisecond divides a second, so the
+// remainder is that of t's nanoseconds, and halves round up as in Round.
+func roundMillisecond(t time.Time) time.Time {
+	t = t.Round(0) // strips the monotonic reading, as Round does
+	rem := time.Duration(t.Nanosecond()) % time.Millisecond
+	if rem+rem < time.Millisecond {
+		return t.Add(-rem)
+	}
+	return t.Add(time.Millisecond - rem)
 }
 
 // validate checks that records form one Kinesis batch and returns its shard id.

@@ -21,6 +21,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/streamlake/streamlake/bench/benchdata"
 	"github.com/streamlake/streamlake/internal/ndjson"
 )
 
@@ -542,6 +543,67 @@ func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
 		lines := decodeLines(t, ndjson.None, o.Body)
 		if got := lines[0]["approximate_arrival_timestamp"]; got != "2018-12-17T22:10:50.987Z" {
 			t.Errorf("approximate_arrival_timestamp = %v; want 2018-12-17T22:10:50.987Z", got)
+		}
+	}
+}
+
+// TestCompressedBodyIsTheLinesCompressed checks that the processor's compressed
+// object is, byte for byte, its uncompressed lines compressed in one Write by the
+// same encoder: collecting lines into chunks before compressing them changes no
+// byte of the object.
+func TestCompressedBodyIsTheLinesCompressed(t *testing.T) {
+	ev, err := benchdata.SensorEvent(2000) // several chunks of lines
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Records[7].Kinesis.Data = []byte(`{"timestamp":"not a time"}`) // and a quarantined record
+	body := func(c ndjson.Compression) []byte {
+		sink := newMemSink()
+		p, err := New(sink, Config{Compression: c, Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := p.Handle(context.Background(), &ev); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("Handle = %v, %v", resp, err)
+		}
+		for k, o := range sink.objects {
+			if strings.HasPrefix(k, ndjson.DefaultProcessedPrefix+"/") {
+				return o.Body
+			}
+		}
+		t.Fatal("no processed object")
+		return nil
+	}
+	lines := body(ndjson.None)
+	if len(lines) < 2*lineChunk {
+		t.Fatalf("lines are %d bytes; want several chunks of %d", len(lines), lineChunk)
+	}
+	for _, c := range []ndjson.Compression{ndjson.Gzip, ndjson.Zstd} {
+		enc := ndjson.NewEncoder(c)
+		enc.Reset()
+		if err := enc.Write(lines); err != nil {
+			t.Fatal(err)
+		}
+		want, err := enc.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := body(c); !bytes.Equal(got, want) {
+			t.Errorf("%s object (%d bytes) differs from its lines compressed in one write (%d bytes)", c, len(got), len(want))
+		}
+	}
+}
+
+// TestRoundMillisecond checks roundMillisecond against time.Time.Round.
+func TestRoundMillisecond(t *testing.T) {
+	base := []time.Time{time.Unix(1795268400, 0), time.Unix(-1795268400, 0), time.Unix(0, 0), time.Now()}
+	for _, b := range base {
+		for _, ns := range []int64{0, 1, 499999, 500000, 500001, 999999, 1000000, 986999999, 987000000, 987499999, 987500000, 999999999} {
+			for _, tm := range []time.Time{b.Add(time.Duration(ns)), b.Add(-time.Duration(ns))} {
+				if got, want := roundMillisecond(tm), tm.Round(time.Millisecond); !got.Equal(want) || got != want {
+					t.Fatalf("roundMillisecond(%v) = %v; want %v", tm, got, want)
+				}
+			}
 		}
 	}
 }

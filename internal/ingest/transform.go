@@ -49,23 +49,45 @@ var Identity Transform = TransformFunc(func(r *Record) ([]byte, error) { return 
 // unreadable time is quarantined rather than counted in the wrong hour. The
 // aggregator reads the time with the same function, so the hour it counts a record
 // in is the hour this check saw. A null timestamp is treated as absent.
-var ValidateEventTime Transform = TransformFunc(validateEventTime)
+//
+// When it is the Processor's transform, the Processor finds the "timestamp"
+// member while it scans the payload (record.AppendPayloadMember) rather than in a
+// second pass; the result is the same.
+var ValidateEventTime Transform = eventTimeCheck{}
+
+// eventTimeMember is the member ValidateEventTime checks.
+const eventTimeMember = "timestamp"
+
+// eventTimeCheck is ValidateEventTime's type: comparable, so that New can tell
+// the default transform from others.
+type eventTimeCheck struct{}
+
+func (eventTimeCheck) Transform(r *Record) ([]byte, error) { return validateEventTime(r) }
 
 func validateEventTime(r *Record) ([]byte, error) {
 	if r.Kind != record.JSON {
 		return r.Payload, nil
 	}
-	v, ok := record.TopLevelMember(r.Payload, "timestamp")
+	v, ok := record.TopLevelMember(r.Payload, eventTimeMember)
+	if err := checkEventTime(v, ok); err != nil {
+		return nil, err
+	}
+	return r.Payload, nil
+}
+
+// checkEventTime is ValidateEventTime's verdict on the raw value v of a JSON
+// payload's "timestamp" member (ok false: there is none).
+func checkEventTime(v []byte, ok bool) error {
 	if !ok || string(v) == "null" {
-		return r.Payload, nil
+		return nil
 	}
 	if _, ok := record.ParseEventTime(v); ok {
-		return r.Payload, nil
+		return nil
 	}
 	if v[0] != '"' {
-		return nil, fmt.Errorf("timestamp is %s, want a date-time string or epoch seconds or milliseconds", kindOfJSON(v))
+		return fmt.Errorf("timestamp is %s, want a date-time string or epoch seconds or milliseconds", kindOfJSON(v))
 	}
-	return nil, fmt.Errorf("timestamp %s is not a date-time (RFC 3339 or ISO 8601) nor an epoch number", truncate(string(v), 64))
+	return fmt.Errorf("timestamp %s is not a date-time (RFC 3339 or ISO 8601) nor an epoch number", truncate(string(v), 64))
 }
 
 func kindOfJSON(v []byte) string {

@@ -150,3 +150,125 @@ func FuzzTopLevelMember(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendPayloadMember checks that the member AppendPayloadMember finds while
+// it scans the payload is what TopLevelMember finds in the payload it appended,
+// and that the payload is AppendPayload's.
+func FuzzAppendPayloadMember(f *testing.F) {
+	f.Add([]byte(`{"timestamp":"2026-11-21T13:40:00Z","a":{"timestamp":1}}`), "timestamp")
+	f.Add([]byte(`{"a":{"b":[1,{"timestamp":2}]},"timestamp":{"x":[]},"timestamp":[]}`), "timestamp")
+	f.Add([]byte(` {"timestamp" : 1 } `), "timestamp")
+	f.Add([]byte(`{"time\u0073tamp":1,"":2}`), "")
+	f.Add([]byte(`{"message":"x"}`), "message")
+	f.Add([]byte("\xff"), "data_base64")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		dst := []byte("x")
+		out, kind, got, ok := AppendPayloadMember(dst, data, name)
+		wantOut, wantKind := AppendPayload([]byte("x"), data)
+		if !bytes.Equal(out, wantOut) || kind != wantKind {
+			t.Fatalf("AppendPayloadMember(%q) = %q, %v; AppendPayload = %q, %v", data, out, kind, wantOut, wantKind)
+		}
+		want, wantOK := TopLevelMember(out[1:], name)
+		if ok != wantOK || !bytes.Equal(got, want) {
+			t.Fatalf("AppendPayloadMember(%q, %q) member = %q, %v; TopLevelMember = %q, %v", data, name, got, ok, want, wantOK)
+		}
+	})
+}
+
+// TestAppendPayloadMemberDeep checks the lookup in a payload nested deeper than
+// the scanner tracks, which it leaves to TopLevelMember.
+func TestAppendPayloadMemberDeep(t *testing.T) {
+	deep := strings.Repeat("[", 100) + strings.Repeat("]", 100)
+	data := []byte(`{"a":` + deep + `,"timestamp":1}`)
+	_, kind, v, ok := AppendPayloadMember(nil, data, "timestamp")
+	if kind != JSON || !ok || string(v) != "1" {
+		t.Errorf("AppendPayloadMember(%s) = %v, %s, %v; want json, 1, true", data, kind, v, ok)
+	}
+}
+
+// FuzzLineFormat checks that LineFormat.Append writes AppendLine's bytes, for
+// records of the batch's shard and of another, within the cached arrival second
+// and across seconds, at any time (years beyond 9999 and before 0 included).
+func FuzzLineFormat(f *testing.F) {
+	f.Add("sensor-0001", "4959", "shardId-000000000006", "shardId-000000000006", "", int64(1795268400123), int64(1))
+	f.Add("k\"\xff", "1", "s\u2028", "other", "bad \"time\"", int64(-62135596800001), int64(999))
+	f.Add("k", "1", "s", "s", "", int64(253402300799999), int64(1))
+	f.Fuzz(func(t *testing.T, key, seq, batchShard, shard, reason string, millis, stepMillis int64) {
+		const processedAt = "2026-11-21T14:00:00.000Z"
+		var lf LineFormat
+		lf.Reset(processedAt, batchShard)
+		payload := []byte(`{"a":1}`)
+		at := time.UnixMilli(millis)
+		for _, r := range []struct {
+			shard  string
+			at     time.Time
+			reason string
+		}{
+			{batchShard, at, ""},
+			{shard, at.Add(time.Duration(stepMillis) * time.Millisecond), reason},
+			{batchShard, at.Add(time.Duration(stepMillis) * time.Microsecond), reason},
+			{shard, at.Add(time.Second), ""},
+		} {
+			m := &Meta{PartitionKey: key, SequenceNumber: seq, EventID: r.shard + ":" + seq, ShardID: r.shard, ArrivalTime: r.at}
+			got := lf.Append([]byte("x"), payload, m, r.reason)
+			want := AppendLine([]byte("x"), payload, m, processedAt, r.reason)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("LineFormat.Append(%+v, %q) = %s; AppendLine = %s", m, r.reason, got, want)
+			}
+		}
+	})
+}
+
+// FuzzPayloadScanner checks that a PayloadScanner returns what
+// AppendPayloadMember returns, for payloads of the shape it learned (b is a of
+// other values when the fuzzer finds one) and of others, in any order.
+func FuzzPayloadScanner(f *testing.F) {
+	sensor := `{"device_id":"sensor-0001","temperature":16.26,"humidity":51.99,"timestamp":"2026-11-21T13:40:00.000Z","location":{"lat":47.5712,"lon":-122.2951},"battery_level":70.2}`
+	f.Add([]byte(sensor), []byte(strings.NewReplacer("0001", "0002", "16.26", "-1e5", `"2026-11-21T13:40:00.000Z"`, `"x\"y"`).Replace(sensor)), "timestamp")
+	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "16.26", `"16.26"`, 1)), "timestamp")
+	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "sensor-0001", "sensor-\xff", 1)), "timestamp")
+	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "70.2}", "70.2 }", 1)), "timestamp")
+	f.Add([]byte(`{"timestamp":{"a":1},"b":true}`), []byte(`{"timestamp":{"a":2},"b":true}`), "timestamp")
+	f.Add([]byte(`{"timestamp":1,"timestamp":"x"}`), []byte(`{"timestamp":2,"timestamp":"y"}`), "timestamp")
+	f.Add([]byte(`{"a":1}`), []byte(`{"a":12}`), "timestamp")
+	f.Add([]byte(`12`), []byte(`123abc`), "")
+	f.Add([]byte(`"a"`), []byte(``), "")
+	f.Add([]byte(`{"data_base64":1}`), []byte("\xff"), "data_base64")
+	f.Add([]byte(`{"message":1}`), []byte("text"), "message")
+	f.Add([]byte(`[1,"a",null]`), []byte(`[2,"b",null]`), "a")
+	f.Fuzz(func(t *testing.T, a, b []byte, name string) {
+		var s PayloadScanner
+		s.Reset(name)
+		for _, data := range [][]byte{a, b, a, b, b} {
+			out, kind, member, ok := s.Append([]byte("x"), data)
+			wantOut, wantKind, wantMember, wantOK := AppendPayloadMember([]byte("x"), data, name)
+			if !bytes.Equal(out, wantOut) || kind != wantKind || ok != wantOK || !bytes.Equal(member, wantMember) {
+				t.Fatalf("PayloadScanner.Append(%q) = %q, %v, %q, %v; AppendPayloadMember = %q, %v, %q, %v",
+					data, out, kind, member, ok, wantOut, wantKind, wantMember, wantOK)
+			}
+		}
+	})
+}
+
+// TestPayloadScannerShape checks that a payload of the learned shape takes the
+// comparison, and that one of another shape becomes the shape.
+func TestPayloadScannerShape(t *testing.T) {
+	var s PayloadScanner
+	s.Reset("timestamp")
+	a := []byte(`{"device_id":"sensor-0001","timestamp":"2026-11-21T13:40:00.000Z","t":1.5}`)
+	b := []byte(`{"device_id":"sensor-0002","timestamp":"2026-11-21T13:40:01.000Z","t":-2}`)
+	c := []byte(`{"timestamp":1,"device_id":"x"}`)
+	s.Append(nil, a)
+	if _, fits := s.fits(b); !fits {
+		t.Errorf("%s does not fit the shape of %s", b, a)
+	}
+	if _, fits := s.fits(c); fits {
+		t.Errorf("%s fits the shape of %s", c, a)
+	}
+	if _, _, v, ok := s.Append(nil, c); !ok || string(v) != "1" {
+		t.Errorf("Append(%s) member = %s, %v; want 1, true", c, v, ok)
+	}
+	if _, fits := s.fits([]byte(`{"timestamp":22,"device_id":"y"}`)); !fits {
+		t.Errorf("the shape of %s was not learned", c)
+	}
+}

@@ -38,14 +38,26 @@ func AppendLine(dst, payload []byte, m *Meta, processedAt string, reason string)
 	dst = appendStringValue(dst, m.SequenceNumber)
 	dst = append(dst, `,"event_id":`...)
 	dst = appendStringValue(dst, m.EventID)
+	dst = appendShard(dst, m.ShardID, reason)
+	dst = appendTime(dst, m.ArrivalTime)
+	return appendLineEnd(dst, reason)
+}
+
+// appendShard appends the part of a line from "processed" to the opening quote
+// of the arrival time.
+func appendShard(dst []byte, shardID, reason string) []byte {
 	if reason == "" {
 		dst = append(dst, `,"processed":true,"shard_id":`...)
 	} else {
 		dst = append(dst, `,"processed":false,"shard_id":`...)
 	}
-	dst = appendStringValue(dst, m.ShardID)
-	dst = append(dst, `,"approximate_arrival_timestamp":"`...)
-	dst = appendTime(dst, m.ArrivalTime)
+	dst = appendStringValue(dst, shardID)
+	return append(dst, `,"approximate_arrival_timestamp":"`...)
+}
+
+// appendLineEnd appends the end of a line, from the closing quote of the
+// arrival time.
+func appendLineEnd(dst []byte, reason string) []byte {
 	dst = append(dst, '"')
 	if reason != "" {
 		dst = append(dst, `,"error":`...)
@@ -111,4 +123,75 @@ func appendTime(dst []byte, t time.Time) []byte {
 		byte('0'+sec/10), byte('0'+sec%10), '.',
 		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 	return dst
+}
+
+// LineFormat appends the output lines of one batch exactly as AppendLine does,
+// with what the lines of a batch share formatted once: the processing time, the
+// shard, and the arrival time's date and second (consecutive records of a shard
+// mostly arrive within the same second). Reset prepares it for a batch; the zero
+// value formats nothing until then. It is not safe for concurrent use.
+type LineFormat struct {
+	shardID string
+	head    []byte // `,"processing_timestamp":"…","partition_key":`
+	tail    []byte // `,"processed":true,"shard_id":…,"approximate_arrival_timestamp":"`
+	qtail   []byte // tail with "processed":false
+	// The last arrival time formatted ("YYYY-MM-DDThh:mm:ss.mmmZ") and its
+	// second since the epoch; arrival is empty when there is none.
+	arrival []byte
+	sec     int64
+}
+
+// Reset prepares f for the lines of a batch of shard shardID processed at
+// processedAt (formatted with TimeLayout).
+func (f *LineFormat) Reset(processedAt, shardID string) {
+	f.shardID = shardID
+	f.head = append(append(append(f.head[:0], `,"processing_timestamp":"`...), processedAt...), `","partition_key":`...)
+	f.tail = appendStringValue(append(f.tail[:0], `,"processed":true,"shard_id":`...), shardID)
+	f.tail = append(f.tail, `,"approximate_arrival_timestamp":"`...)
+	f.qtail = appendStringValue(append(f.qtail[:0], `,"processed":false,"shard_id":`...), shardID)
+	f.qtail = append(f.qtail, `,"approximate_arrival_timestamp":"`...)
+	f.arrival = f.arrival[:0]
+}
+
+// Append appends the line AppendLine(dst, payload, m, processedAt, reason)
+// appends, processedAt being the one given to Reset.
+func (f *LineFormat) Append(dst, payload []byte, m *Meta, reason string) []byte {
+	dst = append(dst, `{"original_data":`...)
+	dst = append(dst, payload...)
+	dst = append(dst, f.head...)
+	dst = appendStringValue(dst, m.PartitionKey)
+	dst = append(dst, `,"sequence_number":`...)
+	dst = appendStringValue(dst, m.SequenceNumber)
+	dst = append(dst, `,"event_id":`...)
+	dst = appendStringValue(dst, m.EventID)
+	switch {
+	case m.ShardID != f.shardID:
+		dst = appendShard(dst, m.ShardID, reason)
+	case reason == "":
+		dst = append(dst, f.tail...)
+	default:
+		dst = append(dst, f.qtail...)
+	}
+	dst = f.appendArrival(dst, m.ArrivalTime)
+	return appendLineEnd(dst, reason)
+}
+
+// appendArrival appends t as appendTime does, reusing the date and second of
+// the previous call when t falls within the same second.
+func (f *LineFormat) appendArrival(dst []byte, t time.Time) []byte {
+	const msAt = len("2006-01-02T15:04:05.")
+	sec := t.Unix()
+	if len(f.arrival) == 0 || sec != f.sec {
+		f.arrival = appendTime(f.arrival[:0], t)
+		if len(f.arrival) != len(TimeLayout)-len("Z07:00")+1 {
+			// A year appendTime leaves to the general formatter: not cached.
+			dst = append(dst, f.arrival...)
+			f.arrival = f.arrival[:0]
+			return dst
+		}
+		f.sec = sec
+	}
+	ms := t.Nanosecond() / int(time.Millisecond)
+	dst = append(dst, f.arrival[:msAt]...)
+	return append(dst, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }

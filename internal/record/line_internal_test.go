@@ -54,3 +54,21 @@ func TestIsPlainASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestDigits8 checks digits8 against a byte loop for every byte value at every
+// position among digits.
+func TestDigits8(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("01234567")
+			b[pos] = byte(c)
+			want := c >= '0' && c <= '9'
+			if got := digits8(string(b)); got != want {
+				t.Fatalf("digits8(%q) = %v; want %v", b, got, want)
+			}
+			if got := ValidSequenceNumber(string(b) + "123"); got != want {
+				t.Fatalf("ValidSequenceNumber(%q) = %v; want %v", string(b)+"123", got, want)
+			}
+		}
+	}
+}

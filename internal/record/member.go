@@ -25,7 +25,7 @@ func TopLevelMember(obj []byte, name string) ([]byte, bool) {
 		if i >= len(obj) || obj[i] != '"' {
 			return nil, false
 		}
-		end := skipString(obj, i)
+		end := SkipString(obj, i)
 		if end >= len(obj) || end-1 <= i {
 			return nil, false // an unterminated name: not a JSON object
 		}
@@ -35,7 +35,7 @@ func TopLevelMember(obj []byte, name string) ([]byte, bool) {
 			return nil, false
 		}
 		i++
-		vend := skipValue(obj, i)
+		vend := SkipValue(obj, i)
 		if vend <= i {
 			return nil, false
 		}
@@ -64,33 +64,39 @@ func StringValue(v []byte) (string, bool) {
 	return unsafe.String(&inner[0], len(inner)), true
 }
 
-// skipString returns the index just past the JSON string starting at obj[i] == '"'.
-func skipString(obj []byte, i int) int {
-	for j := i + 1; j < len(obj); j++ {
-		switch obj[j] {
+// SkipString returns the index just past the JSON string that starts at b[i] ==
+// '"', or len(b) if it is not terminated. It does not validate the string: it is
+// for walking JSON that is known to be valid (encoding/json.Valid or package
+// record's own scan accepted it), without decoding it.
+func SkipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
 		case '\\':
 			j++
 		case '"':
 			return j + 1
 		}
 	}
-	return len(obj)
+	return len(b)
 }
 
-// skipValue returns the index just past the compact JSON value starting at obj[i].
-func skipValue(obj []byte, i int) int {
-	if i >= len(obj) {
+// SkipValue returns the index just past the JSON value that starts at b[i] (i
+// itself if i >= len(b)), in valid JSON, with or without whitespace: a number or
+// literal ends at the first ',', '}', ']' or whitespace. Like SkipString it does
+// not validate.
+func SkipValue(b []byte, i int) int {
+	if i >= len(b) {
 		return i
 	}
-	switch obj[i] {
+	switch b[i] {
 	case '"':
-		return skipString(obj, i)
+		return SkipString(b, i)
 	case '{', '[':
 		depth := 0
-		for j := i; j < len(obj); j++ {
-			switch obj[j] {
+		for j := i; j < len(b); j++ {
+			switch b[j] {
 			case '"':
-				j = skipString(obj, j) - 1
+				j = SkipString(b, j) - 1
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -100,12 +106,13 @@ func skipValue(obj []byte, i int) int {
 				}
 			}
 		}
-		return len(obj)
-	default:
-		j := i
-		for j < len(obj) && obj[j] != ',' && obj[j] != '}' && obj[j] != ']' {
-			j++
-		}
-		return j
+		return len(b)
 	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && !isJSONSpace(b[j]) {
+		j++
+	}
+	return j
 }
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

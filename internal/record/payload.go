@@ -38,38 +38,60 @@ func (k Kind) String() string {
 // compacted (so that it fits on one NDJSON line), other UTF-8 text is wrapped as
 // {"message": …}, and anything else as {"data_base64": …}. An empty payload is text.
 func AppendPayload(dst []byte, data []byte) ([]byte, Kind) {
+	out, kind, _ := appendPayload(dst, data, "", false)
+	return out, kind
+}
+
+// AppendPayloadMember is AppendPayload that also returns what
+// TopLevelMember(out[len(dst):], name) returns, found for a compact JSON object
+// in the same pass that validates it, rather than in a second pass over the
+// payload: the processor's default transform looks up the event time of every
+// record.
+func AppendPayloadMember(dst []byte, data []byte, name string) (out []byte, kind Kind, member []byte, ok bool) {
+	n := len(dst)
+	out, kind, m := appendPayload(dst, data, name, true)
+	member, ok = memberAt(out, n, name, m)
+	return out, kind, member, ok
+}
+
+// memberAt returns the member name of the payload out[n:], whose value
+// scanJSONMember found at m (positions in the payload): looked up with
+// TopLevelMember when it did not look.
+func memberAt(out []byte, n int, name string, m [2]int) ([]byte, bool) {
+	switch m[0] {
+	case unknownMember:
+		return TopLevelMember(out[n:], name)
+	case noMember:
+		return nil, false
+	}
+	return out[n+m[0] : n+m[1] : n+m[1]], true
+}
+
+// appendPayload is AppendPayload with scanJSONMember's member lookup, the
+// positions made relative to the appended payload; member[0] is unknownMember
+// unless the lookup was done on a payload appended as it is.
+func appendPayload(dst []byte, data []byte, name string, look bool) ([]byte, Kind, [2]int) {
+	unknown := [2]int{unknownMember, 0}
 	if !utf8.Valid(data) {
 		dst = append(dst, `{"data_base64":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, data)
-		return append(dst, `"}`...), Binary
+		return append(dst, `"}`...), Binary, unknown
 	}
 	if len(data) > 0 {
-		n := len(dst)
-		if out, ok := appendCompactJSON(dst, data); ok {
-			return out, JSON
+		valid, compact, member := scanJSONMember(data, name, look, nil)
+		if valid && compact {
+			return append(dst, data...), JSON, member
 		}
-		dst = dst[:n]
+		if valid {
+			buf := bytes.NewBuffer(dst) // no allocation when dst has room
+			if err := json.Compact(buf, data); err == nil {
+				return buf.Bytes(), JSON, unknown
+			}
+		}
 	}
 	dst = append(dst, `{"message":`...)
 	dst = AppendString(dst, data)
-	return append(dst, '}'), Text
-}
-
-// appendCompactJSON appends data compacted if it is one valid JSON value. It
-// allocates nothing when dst has room: bytes.Buffer wraps dst's spare capacity.
-func appendCompactJSON(dst, data []byte) ([]byte, bool) {
-	valid, compact := scanJSON(data)
-	if !valid {
-		return dst, false
-	}
-	if compact {
-		return append(dst, data...), true
-	}
-	buf := bytes.NewBuffer(dst)
-	if err := json.Compact(buf, data); err != nil {
-		return dst, false
-	}
-	return buf.Bytes(), true
+	return append(dst, '}'), Text, unknown
 }
 
 // AppendString appends s as a JSON string literal. s must be valid UTF-8. Unlike

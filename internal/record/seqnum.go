@@ -29,12 +29,32 @@ func ValidSequenceNumber(s string) bool {
 	if s == "" || len(s) > 128 {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !digits8(s[i : i+8]) {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
 	return true
+}
+
+// digits8 reports whether the eight bytes of t are all decimal digits, in one
+// 64-bit test: with no byte >= 0x80, adding 0x50 to a byte sets its high bit
+// exactly when the byte is >= '0', and adding 0x46 exactly when it is > '9',
+// and neither sum carries into the next byte.
+func digits8(t string) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+	return x&highs == 0 && (x+0x50*ones)&highs == highs && (x+0x46*ones)&highs == 0
 }
 
 func parseSequenceNumber(s string) (*big.Int, error) {

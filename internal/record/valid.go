@@ -30,18 +30,51 @@ var byteClass = func() (t [256]uint8) {
 // path; this single pass with a table-driven string loop is several times faster.
 // FuzzScanJSON checks it against json.Valid and json.Compact.
 func scanJSON(data []byte) (valid, compact bool) {
+	valid, compact, _ = scanJSONMember(data, "", false, nil)
+	return valid, compact
+}
+
+// noMember and unknownMember are the values of scanJSONMember's member[0] when
+// there is no such member, and when it did not look.
+const (
+	noMember      = -1
+	unknownMember = -2
+)
+
+// scanJSONMember is scanJSON that, if look is true, also finds in the same pass
+// the value of the top-level member name when data is an object, as
+// TopLevelMember does on compact text (the name compared as written, the last
+// of repeated names): the value is data[member[0]:member[1]], member[0] is
+// noMember if there is none and unknownMember if it did not look (look is false,
+// or the value nests deeper than scanJSON tracks). The positions are those of
+// data: they are TopLevelMember's answer only when data is compact. If vals is
+// not nil, the strings and numbers that are values (not member names) are
+// appended to it, in order; on a deep value they are incomplete (member says
+// unknownMember then).
+func scanJSONMember(data []byte, name string, look bool, vals *[]valueSpan) (valid, compact bool, member [2]int) {
 	var stack [maxStack]byte // '{' or '[' per open container
 	depth := 0
 	compact = true
 	i := 0
 	n := len(data)
+	member = [2]int{unknownMember, 0}
+	if look {
+		member[0] = noMember
+	}
+	// want is 1 from a top-level name equal to name to its value, 2 within
+	// that value.
+	want := 0
+	mstart := 0
 
 value:
 	if j := skipWS(data, i); j != i {
 		i, compact = j, false
 	}
 	if i >= n {
-		return false, false
+		return false, false, member
+	}
+	if want == 1 {
+		mstart, want = i, 2
 	}
 	switch c := data[i]; c {
 	case '{':
@@ -54,7 +87,8 @@ value:
 			goto end
 		}
 		if depth == maxStack {
-			return deepValid(data)
+			valid, compact = deepValid(data)
+			return valid, compact, [2]int{unknownMember, 0}
 		}
 		stack[depth] = '{'
 		depth++
@@ -69,45 +103,57 @@ value:
 			goto end
 		}
 		if depth == maxStack {
-			return deepValid(data)
+			valid, compact = deepValid(data)
+			return valid, compact, [2]int{unknownMember, 0}
 		}
 		stack[depth] = '['
 		depth++
 		goto value
 	case '"':
+		start := i
 		if i = scanString(data, i); i < 0 {
-			return false, false
+			return false, false, member
+		}
+		if vals != nil {
+			*vals = append(*vals, valueSpan{start, i, '"'})
 		}
 	case 't':
 		if !hasLiteral(data, i, "true") {
-			return false, false
+			return false, false, member
 		}
 		i += 4
 	case 'f':
 		if !hasLiteral(data, i, "false") {
-			return false, false
+			return false, false, member
 		}
 		i += 5
 	case 'n':
 		if !hasLiteral(data, i, "null") {
-			return false, false
+			return false, false, member
 		}
 		i += 4
 	default:
+		start := i
 		if i = scanNumber(data, i); i < 0 {
-			return false, false
+			return false, false, member
+		}
+		if vals != nil {
+			*vals = append(*vals, valueSpan{start, i, '0'})
 		}
 	}
 
 end: // a value ended at i
+	if want == 2 && depth == 1 {
+		member, want = [2]int{mstart, i}, 0
+	}
 	if j := skipWS(data, i); j != i {
 		i, compact = j, false
 	}
 	if depth == 0 {
-		return i == n, compact
+		return i == n, compact, member
 	}
 	if i >= n {
-		return false, false
+		return false, false, member
 	}
 	switch data[i] {
 	case ',':
@@ -118,14 +164,14 @@ end: // a value ended at i
 		goto value
 	case '}':
 		if stack[depth-1] != '{' {
-			return false, false
+			return false, false, member
 		}
 	case ']':
 		if stack[depth-1] != '[' {
-			return false, false
+			return false, false, member
 		}
 	default:
-		return false, false
+		return false, false, member
 	}
 	i++
 	depth--
@@ -136,16 +182,24 @@ key: // inside an object, before a member name
 		i, compact = j, false
 	}
 	if i >= n || data[i] != '"' {
-		return false, false
+		return false, false, member
 	}
-	if i = scanString(data, i); i < 0 {
-		return false, false
+	if look && depth == 1 {
+		k := i + 1
+		if i = scanString(data, i); i < 0 {
+			return false, false, member
+		}
+		if string(data[k:i-1]) == name {
+			want = 1
+		}
+	} else if i = scanString(data, i); i < 0 {
+		return false, false, member
 	}
 	if j := skipWS(data, i); j != i {
 		i, compact = j, false
 	}
 	if i >= n || data[i] != ':' {
-		return false, false
+		return false, false, member
 	}
 	i++
 	goto value

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"unsafe"
+
+	"github.com/streamlake/streamlake/internal/record"
 )
 
 // The helpers below walk JSON that encoding/json.Valid has accepted, so they need
@@ -16,51 +18,6 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// skipString returns the index just past the string starting at b[i] == '"'.
-func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index just past the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = skipString(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	j := i
-	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && !isSpace(b[j]) {
-		j++
-	}
-	return j
 }
 
 // members iterates over the members of a valid JSON object.
@@ -88,11 +45,11 @@ func (m *members) next() (name, value []byte, ok bool) {
 	if i >= len(m.b) || m.b[i] != '"' {
 		return nil, nil, false
 	}
-	end := skipString(m.b, i)
+	end := record.SkipString(m.b, i)
 	name = m.b[i+1 : end-1]
 	i = skipSpace(m.b, end)
 	i = skipSpace(m.b, i+1) // past ':'
-	vend := skipValue(m.b, i)
+	vend := record.SkipValue(m.b, i)
 	m.i = vend
 	return name, m.b[i:vend], true
 }
