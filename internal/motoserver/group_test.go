@@ -2,6 +2,7 @@ package motoserver
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
@@ -78,5 +79,67 @@ func TestStopKillsAfterGrace(t *testing.T) {
 	}
 	if err := Stop([]int{0}, time.Second); err == nil {
 		t.Error("Stop(0) succeeded; want an error")
+	}
+}
+
+// TestProcState checks the /proc/<pid>/stat reader on the fields groupAlive
+// needs, with a command name holding spaces and parentheses.
+func TestProcState(t *testing.T) {
+	for _, c := range []struct {
+		line  string
+		state byte
+		pgrp  int
+		ok    bool
+	}{
+		{"4242 (moto_server) S 1 4242 4242 0 -1", 'S', 4242, true},
+		{"4243 (sleep) Z 4242 4242 4242 0 -1", 'Z', 4242, true},
+		{"77 (a) b (c) R 1 70 70 0", 'R', 70, true},
+		{"77 (no close paren S 1 70", 0, 0, false},
+		{"77 (x) S 1", 0, 0, false},
+		{"77 (x) S 1 seventy", 0, 0, false},
+	} {
+		state, pgrp, ok := procState([]byte(c.line))
+		if state != c.state || pgrp != c.pgrp || ok != c.ok {
+			t.Errorf("procState(%q) = %q, %d, %v; want %q, %d, %v", c.line, state, pgrp, ok, c.state, c.pgrp, c.ok)
+		}
+	}
+}
+
+// TestGroupAliveWhileAMemberRuns checks that a group is alive while a member
+// runs, whether its leader has exited and is a zombie (not reaped yet) or has
+// been reaped, and that Stop ends it.
+func TestGroupAliveWhileAMemberRuns(t *testing.T) {
+	cmd := exec.Command("sh", "-c", `sleep 30 >/dev/null 2>&1 & exit 0`)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	t.Cleanup(func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+	// Wait for the leader to exit: not reaped, it is a zombie.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pgid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if state, _, ok := procState(b); ok && state == 'Z' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the leader did not exit")
+		}
+	}
+	if !groupAlive(pgid) {
+		t.Error("groupAlive = false with a zombie leader while the group's sleep runs")
+	}
+	_ = cmd.Wait() // reap the leader
+	if !groupAlive(pgid) {
+		t.Error("groupAlive = false with the leader reaped while the group's sleep runs")
+	}
+	if err := Stop([]int{pgid}, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if groupAlive(pgid) {
+		t.Error("groupAlive = true after Stop")
 	}
 }

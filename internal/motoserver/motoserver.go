@@ -184,22 +184,50 @@ func Stop(pids []int, grace time.Duration) error {
 	return fmt.Errorf("process groups %v still alive after SIGKILL", alive)
 }
 
-// groupAlive reports whether a process of the group led by pid is alive (not a
-// zombie waiting for a parent that is not this process).
+// groupAlive reports whether a process of the group led by pid is alive: not a
+// zombie waiting to be reaped. kill(2) answers for zombies too, so on Linux
+// every process of the group is looked up in /proc: a killed leader can be a
+// zombie, or already reaped, while another member is still running (or is a
+// zombie itself). Without /proc, kill(2)'s answer stands.
 func groupAlive(pid int) bool {
 	if err := syscall.Kill(-pid, 0); err != nil {
 		return false
 	}
-	// A zombie leader still answers kill(2); a detached server's parent is
-	// init, which reaps it, but read its state to be sure.
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return true
 	}
-	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
-		return false
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // exited since ReadDir
+		}
+		if state, pgrp, ok := procState(b); ok && pgrp == pid && state != 'Z' {
+			return true
+		}
 	}
-	return true
+	return false
+}
+
+// procState reads the state and the process group of a /proc/<pid>/stat line:
+// "pid (comm) state ppid pgrp ...", where comm may hold spaces and parentheses.
+func procState(stat []byte) (state byte, pgrp int, ok bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 3 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	pgrp, err := strconv.Atoi(f[2])
+	if err != nil {
+		return 0, 0, false
+	}
+	return f[0][0], pgrp, true
 }
 
 func start(ctx context.Context, bin string, port int, logw *os.File, detached bool) (*Server, error) {
