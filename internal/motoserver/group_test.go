@@ -143,3 +143,31 @@ func TestGroupAliveWhileAMemberRuns(t *testing.T) {
 		t.Error("groupAlive = true after Stop")
 	}
 }
+
+// TestStartOnATakenPort checks that a server whose port another emulator holds
+// fails to start instead of handing out the other emulator's URL.
+func TestStartOnATakenPort(t *testing.T) {
+	bin, err := Binary()
+	if err != nil {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("moto server: %v", err)
+		}
+		t.Skipf("needs moto server (%v); run `make test`", err)
+	}
+	other, err := Start(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	MarkIntegration(t, other.URL)
+	var port int
+	if _, err := fmt.Sscanf(other.URL, "http://127.0.0.1:%d", &port); err != nil {
+		t.Fatal(err)
+	}
+	s, err := start(context.Background(), bin, port, nil, false)
+	if err == nil {
+		s.Close()
+		t.Fatalf("start on port %d, held by pid %d, succeeded with pid %d", port, other.PID(), s.PID())
+	}
+	t.Logf("start on a taken port: %v", err)
+}

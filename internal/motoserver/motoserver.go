@@ -239,7 +239,9 @@ func start(ctx context.Context, bin string, port int, logw *os.File, detached bo
 func startCmd(ctx context.Context, bin string, port int, logw *os.File, detached, stock bool) (*Server, error) {
 	args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
 	cmd := exec.Command(bin, args...)
+	launched := false
 	if python := interpreter(bin); python != "" {
+		launched = true
 		launcher, err := launcherPath()
 		if err != nil {
 			return nil, err
@@ -269,6 +271,10 @@ func startCmd(ctx context.Context, bin string, port int, logw *os.File, detached
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				if err := s.answersItself(launched); err != nil {
+					s.Close()
+					return nil, err
+				}
 				return s, nil
 			}
 		}
@@ -284,6 +290,30 @@ func startCmd(ctx context.Context, bin string, port int, logw *os.File, detached
 			s.Close()
 			return nil, fmt.Errorf("moto server on port %d did not answer within 60s", port)
 		}
+	}
+}
+
+// answersItself checks that the server answering at s.URL is s's process and
+// not another one that held the port: the port is free when freePort picks it,
+// but another process may bind it before moto server does (then this one exits
+// at once, while the other answers). Through the launcher, the answer names its
+// process id; a moto server run directly is only checked to be still running.
+func (s *Server) answersItself(launched bool) error {
+	if launched {
+		st, err := ReadStatus(s.URL)
+		if err != nil {
+			return err
+		}
+		if st.PID != s.cmd.Process.Pid {
+			return fmt.Errorf("%s is answered by another emulator (pid %d), not the one started (pid %d)", s.URL, st.PID, s.cmd.Process.Pid)
+		}
+		return nil
+	}
+	select {
+	case <-s.done:
+		return fmt.Errorf("moto server exited during start-up, while another server answers at %s", s.URL)
+	default:
+		return nil
 	}
 }
 
