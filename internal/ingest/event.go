@@ -55,25 +55,42 @@ var decoderPool = sync.Pool{New: func() any { return new(eventDecoder) }}
 func (d *eventDecoder) release() {
 	clear(d.buf.Records)
 	d.buf.Records = d.buf.Records[:0]
-	d.str = stringArena{}
+	d.str = stringArena{next: d.str.used + d.str.used/8}
 	decoderPool.Put(d)
 }
 
 // stringArena makes strings out of byte slices with one allocation per 64 KiB
 // rather than one per string. A chunk is never written again once a string
 // refers to it, which is what makes the unsafe conversion sound (as in
-// strings.Builder).
-type stringArena struct{ chunk []byte }
+// strings.Builder). The first chunk has room for what the previous event's
+// strings took, with some slack (next), so that an event like the previous
+// one takes one chunk of the size it needs rather than 64 KiB chunks whose
+// last is mostly empty: less garbage, fewer collections.
+type stringArena struct {
+	chunk []byte
+	used  int // bytes of strings made
+	next  int // the size of the first chunk, if not 0
+}
 
 const arenaChunk = 64 << 10
+
+// grow starts a chunk with room for n bytes.
+func (a *stringArena) grow(n int) {
+	size := max(arenaChunk, n)
+	if a.next > 0 {
+		size, a.next = max(a.next, n), 0
+	}
+	a.chunk = make([]byte, 0, size)
+}
 
 func (a *stringArena) make(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
 	if len(b) > cap(a.chunk)-len(a.chunk) {
-		a.chunk = make([]byte, 0, max(arenaChunk, len(b)))
+		a.grow(len(b))
 	}
+	a.used += len(b)
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, b...)
 	return unsafe.String(&a.chunk[start], len(b))
@@ -86,8 +103,9 @@ func (a *stringArena) join(prefix string, b []byte) string {
 		return ""
 	}
 	if n > cap(a.chunk)-len(a.chunk) {
-		a.chunk = make([]byte, 0, max(arenaChunk, n))
+		a.grow(n)
 	}
+	a.used += n
 	start := len(a.chunk)
 	a.chunk = append(append(a.chunk, prefix...), b...)
 	return unsafe.String(&a.chunk[start], n)

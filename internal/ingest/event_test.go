@@ -408,3 +408,30 @@ func FuzzDecodeBase64(f *testing.F) {
 		}
 	})
 }
+
+// TestStringArenaSizing checks that an arena's first chunk has the size it was
+// told (what the previous event's strings took), that later chunks are the
+// default size, that used counts every string's bytes, and that strings made
+// before a new chunk keep their contents.
+func TestStringArenaSizing(t *testing.T) {
+	a := stringArena{next: 100}
+	first := a.make([]byte("shardId-000000000000:4965"))
+	if cap(a.chunk) != 100 {
+		t.Fatalf("first chunk has room for %d bytes, want 100", cap(a.chunk))
+	}
+	long := a.join("x", bytes.Repeat([]byte("y"), 99))
+	if cap(a.chunk) != arenaChunk {
+		t.Fatalf("second chunk has room for %d bytes, want %d", cap(a.chunk), arenaChunk)
+	}
+	if first != "shardId-000000000000:4965" || long != "x"+strings.Repeat("y", 99) {
+		t.Fatalf("strings changed: %q, %q", first, long)
+	}
+	if a.used != 25+100 {
+		t.Fatalf("used = %d, want 125", a.used)
+	}
+	var fresh stringArena
+	fresh.make([]byte("a"))
+	if cap(fresh.chunk) != arenaChunk {
+		t.Fatalf("an arena without a size starts with %d bytes, want %d", cap(fresh.chunk), arenaChunk)
+	}
+}
