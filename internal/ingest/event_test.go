@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -373,4 +375,63 @@ func FuzzExactFloat(f *testing.F) {
 			t.Fatalf("exactFloat(%s) = %v, %v; want %v, %v", s, got, ok, want, err)
 		}
 	})
+}
+
+// FuzzDecodeBase64 checks decodeBase64 against encoding/base64: it accepts a
+// text exactly when StdEncoding decodes it with no byte skipped, to the same
+// bytes. The texts are the base64 of data with one byte replaced by c, so that
+// the vector decoder's blocks see every kind of byte at every position, and
+// data itself as text.
+func FuzzDecodeBase64(f *testing.F) {
+	sensor := []byte(`{"device_id":"sensor-0001","temperature":16.26,"humidity":51.99,"timestamp":"2026-11-21T13:40:00.000Z"}`)
+	f.Add(sensor, uint16(0), byte('A'))
+	f.Add(sensor, uint16(40), byte('\n'))
+	f.Add(sensor, uint16(70), byte('='))
+	f.Add(sensor, uint16(3), byte('"'))
+	f.Add(sensor, uint16(135), byte('B'))       // non-zero trailing bits
+	f.Add(sensor[:100], uint16(135), byte('=')) // padding
+	f.Add([]byte("QUJD\r\nREVG"), uint16(1), byte(0xff))
+	f.Fuzz(func(t *testing.T, data []byte, pos uint16, c byte) {
+		text := []byte(base64.StdEncoding.EncodeToString(data))
+		if len(text) > 0 {
+			text[int(pos)%len(text)] = c
+		}
+		for _, s := range [][]byte{text, data} {
+			dst := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+			m, ok := decodeBase64(dst, s)
+			want := make([]byte, len(dst))
+			n, err := base64.StdEncoding.Decode(want, s)
+			wantOK := err == nil && len(s)%4 == 0 && n == len(s)/4*3-padding(s)
+			if ok != wantOK || ok && !bytes.Equal(dst[:m], want[:n]) {
+				t.Fatalf("decodeBase64(%q) = %q, %v; encoding/base64: %q, %v", s, dst[:m], ok, want[:n], err)
+			}
+		}
+	})
+}
+
+// TestStringArenaSizing checks that an arena's first chunk has the size it was
+// told (what the previous event's strings took), that later chunks are the
+// default size, that used counts every string's bytes, and that strings made
+// before a new chunk keep their contents.
+func TestStringArenaSizing(t *testing.T) {
+	a := stringArena{next: 100}
+	first := a.make([]byte("shardId-000000000000:4965"))
+	if cap(a.chunk) != 100 {
+		t.Fatalf("first chunk has room for %d bytes, want 100", cap(a.chunk))
+	}
+	long := a.join("x", bytes.Repeat([]byte("y"), 99))
+	if cap(a.chunk) != arenaChunk {
+		t.Fatalf("second chunk has room for %d bytes, want %d", cap(a.chunk), arenaChunk)
+	}
+	if first != "shardId-000000000000:4965" || long != "x"+strings.Repeat("y", 99) {
+		t.Fatalf("strings changed: %q, %q", first, long)
+	}
+	if a.used != 25+100 {
+		t.Fatalf("used = %d, want 125", a.used)
+	}
+	var fresh stringArena
+	fresh.make([]byte("a"))
+	if cap(fresh.chunk) != arenaChunk {
+		t.Fatalf("an arena without a size starts with %d bytes, want %d", cap(fresh.chunk), arenaChunk)
+	}
 }

@@ -246,6 +246,18 @@ func FuzzPayloadScanner(f *testing.F) {
 				t.Fatalf("PayloadScanner.Append(%q) = %q, %v, %q, %v; AppendPayloadMember = %q, %v, %q, %v",
 					data, out, kind, member, ok, wantOut, wantKind, wantMember, wantOK)
 			}
+			// Payload: the same, with data itself standing for "x" and a copy of it.
+			out, kind, member, ok = s.Payload([]byte("x"), data)
+			if len(out) > 0 && len(data) > 0 && &out[0] == &data[0] {
+				if len(out) != len(data) {
+					t.Fatalf("Payload(%q) = %q, a part of data", data, out)
+				}
+				out = append([]byte("x"), out...)
+			}
+			if !bytes.Equal(out, wantOut) || kind != wantKind || ok != wantOK || !bytes.Equal(member, wantMember) {
+				t.Fatalf("PayloadScanner.Payload(%q) = %q, %v, %q, %v; AppendPayloadMember = %q, %v, %q, %v",
+					data, out, kind, member, ok, wantOut, wantKind, wantMember, wantOK)
+			}
 		}
 	})
 }

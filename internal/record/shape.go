@@ -46,12 +46,23 @@ func (s *PayloadScanner) Reset(name string) {
 // (dst, data, name) does, name being the one given to Reset, and returns what it
 // returns.
 func (s *PayloadScanner) Append(dst, data []byte) (out []byte, kind Kind, member []byte, ok bool) {
-	n := len(dst)
+	return s.scan(dst, data, true)
+}
+
+// Payload is Append without the copy when data is its own JSON representation
+// (compact JSON, the common case): out is then data itself and member a slice
+// of it, and dst is not used. Otherwise it returns what Append(dst, data)
+// returns. The caller that appends the payload somewhere else anyway saves a
+// copy.
+func (s *PayloadScanner) Payload(dst, data []byte) (out []byte, kind Kind, member []byte, ok bool) {
+	return s.scan(dst, data, false)
+}
+
+// scan is Append, or Payload when copyData is false.
+func (s *PayloadScanner) scan(dst, data []byte, copyData bool) (out []byte, kind Kind, member []byte, ok bool) {
 	if s.known {
 		if m, fits := s.fits(data); fits && utf8.Valid(data) {
-			out = append(dst, data...)
-			member, ok = memberAt(out, n, s.name, m)
-			return out, JSON, member, ok
+			return s.same(dst, data, m, copyData)
 		}
 	}
 	if !utf8.Valid(data) {
@@ -63,7 +74,18 @@ func (s *PayloadScanner) Append(dst, data []byte) (out []byte, kind Kind, member
 		return AppendPayloadMember(dst, data, s.name)
 	}
 	s.learn(data, m)
-	out = append(dst, data...)
+	return s.same(dst, data, m, copyData)
+}
+
+// same returns the valid, compact data, whose member is at m, as its own JSON
+// representation: appended to dst if copyData, else data itself.
+func (s *PayloadScanner) same(dst, data []byte, m [2]int, copyData bool) (out []byte, kind Kind, member []byte, ok bool) {
+	n := 0
+	out = data
+	if copyData {
+		n = len(dst)
+		out = append(dst, data...)
+	}
 	member, ok = memberAt(out, n, s.name, m)
 	return out, JSON, member, ok
 }
