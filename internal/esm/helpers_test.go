@@ -184,17 +184,37 @@ func (e *env) readRange(arn, shard, start, end string) []string {
 func (e *env) receiveAll(url string) []string {
 	e.t.Helper()
 	var bodies []string
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := e.sqs.ReceiveMessage(e.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		// A short visibility timeout and a delete of what was read: if the
+		// answer to a receive is lost and the SDK receives again, the messages
+		// the lost answer held come back after a few seconds instead of
+		// hiding until the test has ended.
+		out, err := e.sqs.ReceiveMessage(e.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 3})
 		if err != nil {
 			e.t.Fatalf("receive messages: %v", err)
 		}
-		if len(out.Messages) == 0 {
-			return bodies
-		}
 		for _, m := range out.Messages {
 			bodies = append(bodies, aws.ToString(m.Body))
+			if _, err := e.sqs.DeleteMessage(e.ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				e.t.Fatalf("delete message: %v", err)
+			}
 		}
+		if len(out.Messages) > 0 {
+			continue
+		}
+		attrs, err := e.sqs.GetQueueAttributes(e.ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+		if err != nil {
+			e.t.Fatalf("queue attributes: %v", err)
+		}
+		if attrs.Attributes["ApproximateNumberOfMessages"] == "0" && attrs.Attributes["ApproximateNumberOfMessagesNotVisible"] == "0" {
+			return bodies
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("queue %s still holds messages after 30s: %v", url, attrs.Attributes)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

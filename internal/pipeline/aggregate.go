@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httputil"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +24,7 @@ import (
 	"github.com/streamlake/streamlake/internal/dynamostore"
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/s3store"
 	"github.com/streamlake/streamlake/internal/samtemplate"
 	"github.com/streamlake/streamlake/internal/summary"
 )
@@ -298,17 +299,13 @@ func compareSummaries(ctx context.Context, lenv *localenv.Env, fn samtemplate.Fu
 // readRawObjects reads the current version of every object under prefix.
 func readRawObjects(ctx context.Context, client *s3.Client, bucket, prefix string) ([]summary.Object, error) {
 	var out []summary.Object
+	objects := s3store.NewReader(client)
 	err := eachObject(ctx, client, bucket, prefix, func(key string) error {
-		obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		obj, err := objects.GetObject(ctx, bucket, key)
 		if err != nil {
-			return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+			return err
 		}
-		body, err := io.ReadAll(obj.Body)
-		obj.Body.Close()
-		if err != nil {
-			return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
-		}
-		out = append(out, summary.Object{Bucket: bucket, Key: key, ETag: strings.Trim(aws.ToString(obj.ETag), `"`), Body: body})
+		out = append(out, *obj)
 		return nil
 	})
 	if err != nil {
@@ -317,14 +314,7 @@ func readRawObjects(ctx context.Context, client *s3.Client, bucket, prefix strin
 	return out, nil
 }
 
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedSet(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // startSerialProxy starts a proxy that forwards requests to the emulator at
 // target one at a time. The pipeline uses
