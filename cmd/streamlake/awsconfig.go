@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/producer"
 )
@@ -95,7 +96,7 @@ func awsConfig(ctx context.Context, e *env, ses *localrun.Session, region string
 		if u := ses.SharedEndpoint(); u != "" {
 			opts = append(opts, config.WithBaseEndpoint(u))
 		}
-		cfg, err := config.LoadDefaultConfig(ctx, opts...)
+		cfg, err := awsconfig.Load(ctx, opts...)
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 		}
@@ -105,7 +106,7 @@ func awsConfig(ctx context.Context, e *env, ses *localrun.Session, region string
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsconfig.Load(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}

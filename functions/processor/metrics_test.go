@@ -12,9 +12,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/metrics"
 	"github.com/streamlake/streamlake/internal/motoserver"
@@ -43,7 +43,7 @@ func (l *lineBuffer) lines() []string {
 func TestMetricLines(t *testing.T) {
 	motoserver.ForTest(t)
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

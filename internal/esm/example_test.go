@@ -6,10 +6,10 @@ import (
 	"log"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/esm"
 )
 
@@ -25,7 +25,7 @@ func (echoFunction) Invoke(ctx context.Context, payload []byte) (esm.Invocation,
 // host as the Invoker.
 func ExampleNew() {
 	ctx := context.Background()
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		log.Print(err)
 		return

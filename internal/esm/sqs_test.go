@@ -19,10 +19,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/streamlake/streamlake/internal/awsconfig"
 )
 
 const testAggregatorARN = "arn:aws:lambda:us-east-1:123456789012:function:aggregator"
@@ -1042,7 +1043,7 @@ func (echoSQS) Invoke(context.Context, []byte) (Invocation, error) {
 // not wait for the visibility timeout, and a function host as the Invoker.
 func ExampleNewSQS() {
 	ctx := context.Background()
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/motoserver"
 )
 
@@ -35,7 +36,7 @@ func groupKinesis(t *testing.T) *kinesis.Client {
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	cfg, err := config.LoadDefaultConfig(t.Context(), config.WithRegion("us-east-1"))
+	cfg, err := awsconfig.Load(t.Context(), config.WithRegion("us-east-1"))
 	if err != nil {
 		t.Fatal(err)
 	}

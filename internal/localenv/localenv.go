@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/samtemplate"
@@ -142,7 +143,7 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 	// (aws-sdk-go-v2 config v1.33: LoadOptions.GetServiceBaseEndpoint answers it
 	// for every service).
 	loadOpts := []func(*config.LoadOptions) error{config.WithRegion(tpl.Region)}
-	e.AWS, err = config.LoadDefaultConfig(ctx, loadOpts...)
+	e.AWS, err = awsconfig.Load(ctx, loadOpts...)
 	if err != nil {
 		e.Close()
 		return nil, fmt.Errorf("load AWS config: %w", err)

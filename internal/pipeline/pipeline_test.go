@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/sensor"
@@ -147,7 +147,7 @@ func TestRetriesExhaustedDeadLetters(t *testing.T) {
 			if tc.faults.S3FailureRate == 1 && (rep.Written != 0 || rep.DeadLettered != rep.Sent-rep.Filtered) {
 				t.Errorf("with S3 down: written %d, dead-lettered %d of %d unfiltered; want all dead-lettered", rep.Written, rep.DeadLettered, rep.Sent-rep.Filtered)
 			}
-			cfg, err := config.LoadDefaultConfig(context.Background())
+			cfg, err := awsconfig.Load(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -295,7 +295,7 @@ func TestNoProduceReadsAnotherProducer(t *testing.T) {
 	if first.Sent != 0 {
 		t.Fatalf("empty stream: sent = %d", first.Sent)
 	}
-	cfg, _ := config.LoadDefaultConfig(ctx)
+	cfg, _ := awsconfig.Load(ctx)
 	kin := kinesis.NewFromConfig(cfg)
 	var entries []kintypes.PutRecordsRequestEntry
 	for i := 0; i < 50; i++ {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/motoserver"
 )
@@ -20,7 +21,7 @@ import (
 func motoBucket(t *testing.T, bucket string) *s3.Client {
 	t.Helper()
 	motoserver.ForTest(t)
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := awsconfig.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestNewClientAddressing(t *testing.T) {
 			} else {
 				os.Unsetenv("AWS_ENDPOINT_URL_S3")
 			}
-			cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
+			cfg, err := awsconfig.Load(context.Background(), config.WithRegion("us-east-1"))
 			if err != nil {
 				t.Fatal(err)
 			}
