@@ -130,9 +130,9 @@ type trackedWriterTo struct {
 func (t trackedWriterTo) WriteTo(w io.Writer) (int64, error) { return t.wt.WriteTo(w) }
 
 // putRecord sends one PutRecord to a server that forces the race, with the
-// configuration load makes, and returns the error and how many requests the
-// server saw.
-func putRecord(t *testing.T, load func(context.Context, ...func(*config.LoadOptions) error) (aws.Config, error)) (error, int64) {
+// configuration load makes, and returns how many requests the server saw and
+// the call's error.
+func putRecord(t *testing.T, load func(context.Context, ...func(*config.LoadOptions) error) (aws.Config, error)) (int64, error) {
 	t.Helper()
 	t.Setenv("AWS_CA_BUNDLE", "") // the tracking client is not the SDK's type
 	rc := newRace()
@@ -171,7 +171,7 @@ func putRecord(t *testing.T, load func(context.Context, ...func(*config.LoadOpti
 		PartitionKey: aws.String("k"),
 		Data:         []byte(`{"id":1}`),
 	})
-	return err, rc.requests.Load()
+	return rc.requests.Load(), err
 }
 
 // TestEarlyBodyCloseKeepsTheAnswer: with the race forced, a client of
@@ -179,14 +179,14 @@ func putRecord(t *testing.T, load func(context.Context, ...func(*config.LoadOpti
 // PutRecord again; a client of Load's sends it once and reads the answer.
 func TestEarlyBodyCloseKeepsTheAnswer(t *testing.T) {
 	t.Run("LoadDefaultConfig", func(t *testing.T) {
-		err, n := putRecord(t, config.LoadDefaultConfig)
+		n, err := putRecord(t, config.LoadDefaultConfig)
 		if n < 2 {
 			t.Fatalf("server saw %d request(s) (error %v): the defect this package works around did not occur; if smithy-go fixed it, plainBody can go", n, err)
 		}
 		t.Logf("as expected without plainBody: %d requests, error %v", n, err)
 	})
 	t.Run("Load", func(t *testing.T) {
-		err, n := putRecord(t, Load)
+		n, err := putRecord(t, Load)
 		if err != nil || n != 1 {
 			t.Fatalf("PutRecord: error %v, server saw %d requests, want no error and 1 request", err, n)
 		}
