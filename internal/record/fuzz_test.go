@@ -210,6 +210,9 @@ func FuzzLineFormat(f *testing.F) {
 			{shard, at.Add(time.Second), ""},
 		} {
 			m := &Meta{PartitionKey: key, SequenceNumber: seq, EventID: r.shard + ":" + seq, ShardID: r.shard, ArrivalTime: r.at}
+			if r.reason != "" {
+				m.EventID = batchShard + ":" + key // an eventID that is not the record's shard and sequence number
+			}
 			got := lf.Append([]byte("x"), payload, m, r.reason)
 			want := AppendLine([]byte("x"), payload, m, processedAt, r.reason)
 			if !bytes.Equal(got, want) {

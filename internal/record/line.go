@@ -66,13 +66,24 @@ func appendLineEnd(dst []byte, reason string) []byte {
 	return append(dst, '}', '\n')
 }
 
+// appendPlain appends s, for which isPlainASCII holds, as a JSON string.
+func appendPlain(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// isShardSeq reports whether id is shard + ":" + seq.
+func isShardSeq(id, shard, seq string) bool {
+	return len(id) == len(shard)+1+len(seq) && id[len(shard)] == ':' &&
+		id[:len(shard)] == shard && id[len(shard)+1:] == seq
+}
+
 // appendStringValue appends s as a JSON string; invalid UTF-8 (which Kinesis
 // metadata never has) is replaced so the line stays valid JSON.
 func appendStringValue(dst []byte, s string) []byte {
 	if isPlainASCII(s) {
-		dst = append(dst, '"')
-		dst = append(dst, s...)
-		return append(dst, '"')
+		return appendPlain(dst, s)
 	}
 	return AppendString(dst, []byte(toValidUTF8(s)))
 }
@@ -131,7 +142,8 @@ func appendTime(dst []byte, t time.Time) []byte {
 // mostly arrive within the same second). Reset prepares it for a batch; the zero
 // value formats nothing until then. It is not safe for concurrent use.
 type LineFormat struct {
-	shardID string
+	shardID    string
+	shardPlain bool // isPlainASCII(shardID)
 	head    []byte // `,"processing_timestamp":"…","partition_key":`
 	tail    []byte // `,"processed":true,"shard_id":…,"approximate_arrival_timestamp":"`
 	qtail   []byte // tail with "processed":false
@@ -144,7 +156,7 @@ type LineFormat struct {
 // Reset prepares f for the lines of a batch of shard shardID processed at
 // processedAt (formatted with TimeLayout).
 func (f *LineFormat) Reset(processedAt, shardID string) {
-	f.shardID = shardID
+	f.shardID, f.shardPlain = shardID, isPlainASCII(shardID)
 	f.head = append(append(append(f.head[:0], `,"processing_timestamp":"`...), processedAt...), `","partition_key":`...)
 	f.tail = appendStringValue(append(f.tail[:0], `,"processed":true,"shard_id":`...), shardID)
 	f.tail = append(f.tail, `,"approximate_arrival_timestamp":"`...)
@@ -161,9 +173,21 @@ func (f *LineFormat) Append(dst, payload []byte, m *Meta, reason string) []byte 
 	dst = append(dst, f.head...)
 	dst = appendStringValue(dst, m.PartitionKey)
 	dst = append(dst, `,"sequence_number":`...)
-	dst = appendStringValue(dst, m.SequenceNumber)
+	seqPlain := isPlainASCII(m.SequenceNumber)
+	if seqPlain {
+		dst = appendPlain(dst, m.SequenceNumber)
+	} else {
+		dst = appendStringValue(dst, m.SequenceNumber)
+	}
 	dst = append(dst, `,"event_id":`...)
-	dst = appendStringValue(dst, m.EventID)
+	// An eventID is "<shardId>:<sequenceNumber>" (the processor checks it):
+	// made of plain parts, it is plain, and two comparisons cost less than a
+	// scan of its bytes.
+	if seqPlain && f.shardPlain && isShardSeq(m.EventID, f.shardID, m.SequenceNumber) {
+		dst = appendPlain(dst, m.EventID)
+	} else {
+		dst = appendStringValue(dst, m.EventID)
+	}
 	switch {
 	case m.ShardID != f.shardID:
 		dst = appendShard(dst, m.ShardID, reason)
