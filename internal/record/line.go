@@ -143,10 +143,10 @@ func appendTime(dst []byte, t time.Time) []byte {
 // value formats nothing until then. It is not safe for concurrent use.
 type LineFormat struct {
 	shardID    string
-	shardPlain bool // isPlainASCII(shardID)
-	head    []byte // `,"processing_timestamp":"…","partition_key":`
-	tail    []byte // `,"processed":true,"shard_id":…,"approximate_arrival_timestamp":"`
-	qtail   []byte // tail with "processed":false
+	shardPlain bool   // isPlainASCII(shardID)
+	head       []byte // `,"processing_timestamp":"…","partition_key":`
+	tail       []byte // `,"processed":true,"shard_id":…,"approximate_arrival_timestamp":"`
+	qtail      []byte // tail with "processed":false
 	// The last arrival time formatted ("YYYY-MM-DDThh:mm:ss.mmmZ") and its
 	// second since the epoch; arrival is empty when there is none.
 	arrival []byte
