@@ -84,9 +84,12 @@ func (c *conn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Close tells the server only once the connection is closed: told before, it
+// could send the answer's body in time for the client to read it.
 func (c *conn) Close() error {
+	err := c.Conn.Close()
 	c.once.Do(func() { close(c.closed) })
-	return c.Conn.Close()
+	return err
 }
 
 // bodies hands each request's body, wrapped to tell when it is closed, to
