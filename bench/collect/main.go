@@ -326,7 +326,7 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 		MiB: round(pr.Metrics["peak-RSS-MiB"], 1), EventMB: pr.Metrics["event-MB"], Records: int(pr.Metrics["records/batch"]),
 		InvokeMs: round(pr.Metrics["invoke-ms"], 1),
 		WarmMiB:  round(pw.Metrics["peak-RSS-MiB"], 1), WarmBatches: int(pw.Iterations), WarmInvokeMs: round(pw.Metrics["invoke-ms"], 1),
-		Invocation: "real bootstrap built for this machine, behind lambdahost at 256 MB, S3 in moto server, GOGC=100, soft memory limit from the function memory (48 MiB)",
+		Invocation: "real bootstrap built for this machine, behind lambdahost at 256 MB, S3 in moto server, the function's own collector settings (package gomem: GOGC 200, soft memory limit 48 MiB)",
 	}
 
 	// The Lambda binary.

@@ -75,7 +75,8 @@ func BenchmarkPeakRSS(b *testing.B) {
 // BenchmarkPeakRSSWarm is BenchmarkPeakRSS in one process: b.N batches in a row
 // through the same warm environment, as a busy shard's environment sees them.
 // The peak grows over the first invocations until the garbage collector's pacing
-// (GOGC=100: the heap may grow to twice what is live) settles.
+// settles (the function's GOGC 200 lets the heap grow to three times what is
+// live, up to the soft memory limit: package gomem).
 func BenchmarkPeakRSSWarm(b *testing.B) {
 	ctx, bucket, event, n := rssSetup(b)
 	h := rssHost(bucket)

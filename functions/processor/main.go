@@ -4,8 +4,8 @@
 // Configuration (environment): BUCKET_NAME (required), PROCESSED_PREFIX
 // (default "processed"), QUARANTINE_PREFIX (default "quarantine"), COMPRESSION
 // (gzip, zstd or none; default gzip), METRICS_NAMESPACE and SERVICE_NAME (see
-// package metrics). The Go soft memory limit follows the function's memory
-// (memlimit.go) unless GOMEMLIMIT is set.
+// package metrics). The Go soft memory limit follows the function's memory,
+// and GOGC is 200 (package gomem), unless GOMEMLIMIT or GOGC is set.
 //
 // Metering: ingest.Config.Observe hands each batch's ingest.BatchStats to the
 // metric line, as summary.WithObserve does in the aggregator (which says why).
@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/streamlake/streamlake/internal/awsconfig"
+	"github.com/streamlake/streamlake/internal/gomem"
 	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/metrics"
 	"github.com/streamlake/streamlake/internal/ndjson"
@@ -72,7 +73,7 @@ func main() {
 }
 
 func run(ctx context.Context, getenv func(string) string) error {
-	setMemoryLimit(getenv)
+	gomem.Apply(getenv)
 	cfg, err := settingsFromEnv(getenv)
 	if err != nil {
 		return err
