@@ -464,3 +464,21 @@ func TestReshardDiffersFromStock(t *testing.T) {
 		t.Errorf("patched moto after a split = %+v; want %+v (as Kinesis: the parent keeps its records and ends, the new record goes to a child)", got, want)
 	}
 }
+
+// TestForTestRefusesUnpatchedMoto: the shared test server must run the
+// launcher's fixes; one that runs moto unpatched (another moto version on the
+// PATH) is stopped and refused with a message that names the version.
+func TestForTestRefusesUnpatchedMoto(t *testing.T) {
+	stock, patched := startPair(t)
+	MarkIntegration(t, patched.URL)
+	if err := patchedForTests(patched); err != nil {
+		t.Fatalf("patched server refused: %v", err)
+	}
+	err := patchedForTests(stock)
+	if err == nil || !strings.Contains(err.Error(), "runs moto 5.") || !strings.Contains(err.Error(), "make venv-emulator") {
+		t.Fatalf("unpatched server: error %v; want one naming its moto version and how to get the pinned one", err)
+	}
+	if Alive(stock.URL) {
+		t.Fatal("the refused server still answers")
+	}
+}

@@ -429,8 +429,11 @@ var (
 
 // ForTest returns a moto server shared by all tests of the test binary, and sets
 // AWS_ENDPOINT_URL, AWS_REGION and dummy credentials for the test. Without a moto
-// binary the test is skipped with a message saying how to run it, unless
-// STREAMLAKE_REQUIRE_MOTO is set (as `make test` does), in which case it fails.
+// binary, or with one of another moto version than the launcher's fixes are
+// written for (another moto_server on the PATH: the launcher then runs it
+// unpatched, and tests that rely on the fixes can wait forever), the test is
+// skipped with a message saying how to run it, unless STREAMLAKE_REQUIRE_MOTO is
+// set (as `make test` does), in which case it fails.
 //
 // The shared server lives until the test binary exits (it is killed with its
 // parent). Tests must use resource names of their own, as they share state.
@@ -438,6 +441,9 @@ func ForTest(tb testing.TB) *Server {
 	tb.Helper()
 	sharedOnce.Do(func() {
 		shared, sharedErr = Start(context.Background(), nil)
+		if sharedErr == nil {
+			sharedErr = patchedForTests(shared)
+		}
 	})
 	if sharedErr != nil {
 		if os.Getenv(RequireEnv) != "" {
@@ -452,6 +458,20 @@ func ForTest(tb testing.TB) *Server {
 	tb.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	tb.Setenv("AWS_SESSION_TOKEN", "")
 	return shared
+}
+
+// patchedForTests returns an error, and stops s, when s runs moto unpatched.
+func patchedForTests(s *Server) error {
+	st, err := ReadStatus(s.URL)
+	if err == nil && st.Patched {
+		return nil
+	}
+	_ = s.Close()
+	bin, _ := Binary()
+	if err != nil {
+		return fmt.Errorf("%s does not run through the streamlake launcher (%w): run `make test`, or set MOTO_SERVER to the moto_server of `make venv-emulator`", bin, err)
+	}
+	return fmt.Errorf("%s runs moto %s, which the launcher's fixes are not written for (tools/requirements-emulator.txt pins the version): run `make test`, or set MOTO_SERVER to the moto_server of `make venv-emulator`", bin, st.Moto)
 }
 
 // IntegrationAttr is the test attribute (testing.TB.Attr; an "attr" event in
