@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -480,5 +481,83 @@ func TestForTestRefusesUnpatchedMoto(t *testing.T) {
 	}
 	if Alive(stock.URL) {
 		t.Fatal("the refused server still answers")
+	}
+}
+
+// sqsRaceScript interleaves, deterministically, what two SQS requests of one
+// queue do at once: a message whose group_id, read while ReceiveMessage
+// collects the groups in flight, removes another in-flight message (as a
+// concurrent DeleteMessage would), and a message removed from the in-flight
+// set after another request removed it. It prints one line per case: "ok" or
+// the exception.
+const sqsRaceScript = `
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("launcher", sys.argv[1])
+launcher = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(launcher)
+if sys.argv[2] == "patched" and not launcher.apply_patches():
+    sys.exit("patches not applied")
+from moto.sqs.models import Queue
+
+q = Queue("q", "us-east-1", "123456789012")
+
+class Msg:
+    def __init__(self, other=None):
+        self.other = other
+    @property
+    def group_id(self):
+        if self.other is not None:
+            q.pending_messages.discard(self.other)
+        return None
+
+b = Msg()
+q.pending_messages.add(Msg(other=b))
+q.pending_messages.add(b)
+for case in ("groups", "remove"):
+    try:
+        if case == "groups":
+            q.pending_message_groups
+        else:
+            m = Msg()
+            q.pending_messages.add(m)
+            q.pending_messages.remove(m)
+            q.pending_messages.remove(m)
+        print(case, "ok")
+    except Exception as e:
+        print(case, type(e).__name__, e)
+`
+
+// TestLauncherSQSInFlightRaces: fix 8. Stock moto fails both interleavings
+// (which is what a concurrent DeleteMessage or ReceiveMessage does to a
+// ReceiveMessage, a 500); the patched classes answer.
+func TestLauncherSQSInFlightRaces(t *testing.T) {
+	bin, err := Binary()
+	py := ""
+	if err == nil {
+		py = interpreter(bin)
+	}
+	if py == "" {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("needs moto server's Python (%v)", err)
+		}
+		t.Skipf("needs moto server's Python (%v); run `make test`", err)
+	}
+	launcher, err := launcherPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(mode string) string {
+		out, err := exec.Command(py, "-c", sqsRaceScript, launcher, mode).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", mode, err, out)
+		}
+		return string(out)
+	}
+	if got, want := run("patched"), "groups ok\nremove ok\n"; got != want {
+		t.Errorf("patched:\n%s\nwant:\n%s", got, want)
+	}
+	stock := run("stock")
+	if !strings.Contains(stock, "groups RuntimeError") || !strings.Contains(stock, "remove KeyError") {
+		t.Errorf("stock moto did not fail as fix 8 says it does:\n%s", stock)
 	}
 }
