@@ -133,8 +133,18 @@ type DestinationConfig struct {
 
 // OnFailureDestination is an SQS on-failure destination. SNS and S3 destinations
 // are not emulated.
+//
+// The queue must be a standard queue: a FIFO queue (a name ending in ".fifo") is
+// refused when the mapping is configured. AWS documents only a "standard SQS
+// queue or standard SNS topic" as the on-failure destination of a DynamoDB
+// Streams mapping; for Kinesis it is silent, and shared/aws-reference.md (§1.7)
+// assumes FIFO queues are not supported either (unverified for Kinesis). The
+// emulator refuses rather than accepts: the on-failure record is sent without a
+// MessageGroupId, which a FIFO queue rejects, so every send would fail, be
+// retried forever, and the shard would never advance.
 type OnFailureDestination struct {
-	// Destination is the SQS queue ARN, as in the template.
+	// Destination is the SQS queue ARN, as in the template; a FIFO queue is
+	// refused.
 	Destination string
 	// QueueURL is the URL SendMessage is called with (resolve it with
 	// GetQueueUrl).
@@ -250,6 +260,8 @@ func (cfg Config) validate(now time.Time) (settings, error) {
 			p.add("DestinationConfig.OnFailure.Destination: %v", err)
 		case a.Service != "sqs":
 			p.add("DestinationConfig.OnFailure.Destination %q: only SQS on-failure destinations are emulated", d.Destination)
+		case strings.HasSuffix(a.Resource, ".fifo"):
+			p.add("DestinationConfig.OnFailure.Destination %q is a FIFO queue; only standard queues are supported as on-failure destinations", d.Destination)
 		case d.QueueURL == "":
 			p.add("DestinationConfig.OnFailure.QueueURL is required with an SQS destination")
 		default:

@@ -124,6 +124,12 @@ func TestConfigValidate(t *testing.T) {
 			c.DestinationConfig.OnFailure = &OnFailureDestination{Destination: "arn:aws:sqs:us-east-1:1:q"}
 		}, wantErr: "QueueURL is required"},
 		{name: "empty destination", edit: func(c *Config) { c.DestinationConfig.OnFailure = &OnFailureDestination{} }, wantErr: "Destination is empty"},
+		{name: "fifo destination", edit: func(c *Config) {
+			c.DestinationConfig.OnFailure = &OnFailureDestination{Destination: "arn:aws:sqs:us-east-1:123456789012:q.fifo", QueueURL: "http://q.fifo"}
+		}, wantErr: `DestinationConfig.OnFailure.Destination "arn:aws:sqs:us-east-1:123456789012:q.fifo" is a FIFO queue`},
+		{name: "standard queue named fifo", edit: func(c *Config) {
+			c.DestinationConfig.OnFailure = &OnFailureDestination{Destination: "arn:aws:sqs:us-east-1:123456789012:orders-fifo", QueueURL: "http://q"}
+		}},
 		{name: "no role", edit: func(c *Config) { c.InvokeIdentityArn = "" }, wantErr: "InvokeIdentityArn"},
 		{name: "role not iam", edit: func(c *Config) { c.InvokeIdentityArn = testFunctionARN }, wantErr: "not an IAM role ARN"},
 		{name: "negative poll", edit: func(c *Config) { c.PollInterval = -time.Second }, wantErr: "PollInterval -1s is negative"},

@@ -96,7 +96,10 @@
 //     consumer's stream with GetRecords (the emulator has no SubscribeToShard);
 //     events and on-failure records name the stream's ARN;
 //   - the checkpoint file also remembers where each shard was first read from,
-//     so StartingPosition applies to a shard's first read only, as in AWS.
+//     so StartingPosition applies to a shard's first read only, as in AWS;
+//   - a FIFO queue as the on-failure destination is refused when the mapping
+//     is configured (AWS documents standard queues only for DynamoDB Streams
+//     mappings and is silent for Kinesis; see OnFailureDestination).
 //
 // Delivery is at-least-once: records after the last persisted checkpoint may be
 // delivered again after a restart, exactly as with AWS.
