@@ -19,7 +19,8 @@ import (
 )
 
 // CheckKinesisEvent loads the template as Open will, finds the Kinesis event of
-// function (see KinesisFunction) and compiles its FilterCriteria, without
+// function (see KinesisFunction), refuses the properties the emulation does not
+// support (see checkKinesisEmulated) and compiles its FilterCriteria, without
 // starting anything: a local run calls it before it starts an emulator.
 func CheckKinesisEvent(opts Options, function string) error {
 	tpl, err := LoadTemplate(opts)
@@ -28,6 +29,9 @@ func CheckKinesisEvent(opts Options, function string) error {
 	}
 	fn, ev, err := KinesisFunction(tpl, function)
 	if err != nil {
+		return err
+	}
+	if err := checkKinesisEmulated(fn, ev); err != nil {
 		return err
 	}
 	patterns, err := ev.FilterPatterns()
@@ -72,10 +76,39 @@ func KinesisFunction(t *samtemplate.Template, logicalID string) (samtemplate.Fun
 	return fn, events[0], nil
 }
 
+// checkKinesisEmulated refuses the properties of fn's Kinesis event ev that the
+// local emulation does not support, instead of ignoring them: a tumbling window
+// (TumblingWindowInSeconds other than 0; 0 means no window, see
+// https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html)
+// and a disabled mapping (Enabled: false). Values may be written as numbers and
+// booleans, or be strings (parameters, "false").
+func checkKinesisEmulated(fn samtemplate.Function, ev samtemplate.Event) error {
+	where := fmt.Sprintf("function %s event %s", fn.LogicalID, ev.Name)
+	window, err := IntProperty(ev.Properties, "TumblingWindowInSeconds", 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if window != 0 {
+		return fmt.Errorf("%s: TumblingWindowInSeconds %d: the local emulation does not support tumbling windows (leave it out or set 0)", where, window)
+	}
+	enabled, err := boolProperty(ev.Properties, "Enabled", true)
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if !enabled {
+		return fmt.Errorf("%s: Enabled: false: the local emulation does not support a disabled Kinesis event; a local run needs it enabled", where)
+	}
+	return nil
+}
+
 // KinesisMappingConfig turns fn's SAM Kinesis event ev into the configuration of
 // its event source mapping, and the Matcher of its FilterCriteria (nil without
-// any). The on-failure queue's URL is looked up in the emulator.
+// any). Properties the emulation does not support are refused (see
+// checkKinesisEmulated). The on-failure queue's URL is looked up in the emulator.
 func (e *Env) KinesisMappingConfig(ctx context.Context, fn samtemplate.Function, ev samtemplate.Event) (esm.Config, esm.Matcher, error) {
+	if err := checkKinesisEmulated(fn, ev); err != nil {
+		return esm.Config{}, nil, err
+	}
 	p := ev.Properties
 	where := fmt.Sprintf("function %s event %s", fn.LogicalID, ev.Name)
 	var err error
@@ -155,6 +188,29 @@ func boolValue(v any) bool {
 		return strings.EqualFold(b, "true")
 	}
 	return false
+}
+
+// boolProperty reads the boolean property name of a resolved template value: a
+// boolean, or "true" or "false" in any case (parameters are strings); def is
+// returned when it is absent.
+func boolProperty(props map[string]any, name string, def bool) (bool, error) {
+	v, ok := props[name]
+	if !ok || v == nil {
+		return def, nil
+	}
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		switch {
+		case strings.EqualFold(b, "true"):
+			return true, nil
+		case strings.EqualFold(b, "false"):
+			return false, nil
+		}
+		return false, fmt.Errorf("%s %q is not a boolean", name, b)
+	}
+	return false, fmt.Errorf("%s is %T, want a boolean", name, v)
 }
 
 // SQSEvents returns the SQS events of the template's functions, by function and

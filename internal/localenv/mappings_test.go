@@ -79,6 +79,12 @@ func TestMappingConfigErrors(t *testing.T) {
 		{"starting timestamp", ", StartingPositionTimestamp: yesterday", "StartingPositionTimestamp yesterday is not Unix seconds"},
 		{"destination type", ", DestinationConfig: {OnFailure: {Type: SNS, Destination: arn:aws:sns:us-east-1:123456789012:t}}", "on-failure destination type SNS: only SQS is emulated"},
 		{"filter", `, FilterCriteria: {Filters: [{Pattern: "{\"data\": 1}"}]}`, "FilterCriteria"},
+		{"tumbling window", ", TumblingWindowInSeconds: 60", "TumblingWindowInSeconds 60: the local emulation does not support tumbling windows"},
+		{"tumbling window as a string", `, TumblingWindowInSeconds: "900"`, "TumblingWindowInSeconds 900: the local emulation does not support tumbling windows"},
+		{"tumbling window not a number", ", TumblingWindowInSeconds: soon", `TumblingWindowInSeconds "soon" is not an integer`},
+		{"disabled", ", Enabled: false", "Enabled: false: the local emulation does not support a disabled Kinesis event"},
+		{"disabled as a string", `, Enabled: "False"`, "Enabled: false: the local emulation does not support a disabled Kinesis event"},
+		{"enabled not a boolean", ", Enabled: sometimes", `Enabled "sometimes" is not a boolean`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tpl := loadTemplate(t, stream+fnWith("A", ev("K", tc.props)))
@@ -110,6 +116,58 @@ func TestMappingConfigErrors(t *testing.T) {
 			fn, _ := tpl.Function("A")
 			if _, err := e.SQSMappingConfig(ctx, fn, events[0]); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("SQSMappingConfig() error = %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestKinesisUnsupportedProperties checks that a tumbling window and a disabled
+// event are refused, not ignored, also when their values come from parameters
+// (strings), both by CheckKinesisEvent and by KinesisMappingConfig, and that the
+// values that ask for neither are accepted.
+func TestKinesisUnsupportedProperties(t *testing.T) {
+	ctx := context.Background()
+	const params = "Parameters:\n  Window: {Type: Number, Default: 0}\n  On: {Type: String, Default: 'true'}\n"
+	for _, tc := range []struct {
+		name, params, props, want string // want "" = accepted
+	}{
+		{"enabled", "", ", Enabled: true", ""},
+		{"enabled as a string", "", `, Enabled: "true"`, ""},
+		{"no window", "", ", TumblingWindowInSeconds: 0", ""},
+		{"no window as a string", "", `, TumblingWindowInSeconds: "0"`, ""},
+		{"null window", "", ", TumblingWindowInSeconds: null", ""},
+		{"parameters that ask for neither", params, ", TumblingWindowInSeconds: !Ref Window, Enabled: !Ref On", ""},
+		{"window from a parameter", strings.Replace(params, "Default: 0", "Default: 120", 1), ", TumblingWindowInSeconds: !Ref Window",
+			"TumblingWindowInSeconds 120: the local emulation does not support tumbling windows"},
+		{"disabled by a parameter", strings.Replace(params, "'true'", "'false'", 1), ", Enabled: !Ref On",
+			"Enabled: false: the local emulation does not support a disabled Kinesis event"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "template.yaml")
+			src := "Transform: AWS::Serverless-2016-10-31\n" + tc.params + "Resources:\n" + stream + fnWith("A", ev("K", tc.props))
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			checkErr := CheckKinesisEvent(Options{TemplatePath: path}, "")
+			tpl, err := LoadTemplate(Options{TemplatePath: path})
+			if err != nil {
+				t.Fatalf("LoadTemplate() error = %v", err)
+			}
+			fn, event, err := KinesisFunction(tpl, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, configErr := (&Env{Template: tpl}).KinesisMappingConfig(ctx, fn, event)
+			for _, got := range []struct {
+				fn  string
+				err error
+			}{{"CheckKinesisEvent", checkErr}, {"KinesisMappingConfig", configErr}} {
+				switch {
+				case tc.want == "" && got.err != nil:
+					t.Errorf("%s() error = %v; want none", got.fn, got.err)
+				case tc.want != "" && (got.err == nil || !strings.Contains(got.err.Error(), tc.want)):
+					t.Errorf("%s() error = %v; want %q", got.fn, got.err, tc.want)
+				}
 			}
 		})
 	}
