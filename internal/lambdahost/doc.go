@@ -33,7 +33,8 @@
 //
 // Decisions where Lambda is not reproduced exactly: Lambda retries an init phase that
 // exceeds its 10 s limit once inside the invoke phase; a Host reports the invocation
-// timeout right away instead. TZ is ":UTC", the value Lambda sets.
-// LAMBDA_RUNTIME_DIR and LD_LIBRARY_PATH are not set (a static Go binary needs
-// neither).
+// timeout right away instead. TZ is ":UTC" and LAMBDA_RUNTIME_DIR is
+// "/var/runtime", the values Lambda sets, although that directory need not exist
+// on the local machine. LD_LIBRARY_PATH is not set (a static Go binary does not
+// need it).
 package lambdahost

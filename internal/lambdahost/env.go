@@ -13,6 +13,11 @@ const (
 	lambdaPATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 	lambdaLANG = "en_US.UTF-8"
 	lambdaTZ   = ":UTC"
+	// lambdaRuntimeDir is LAMBDA_RUNTIME_DIR, the runtime's directory: the value
+	// Lambda documents and its base container images set. A custom runtime's
+	// bootstrap is in LAMBDA_TASK_ROOT instead; locally the directory need not
+	// exist.
+	lambdaRuntimeDir = "/var/runtime"
 	// maxEnvBytes is Lambda's limit on the function's own variables.
 	maxEnvBytes = 4096
 )
@@ -123,6 +128,7 @@ func environ(cfg Config, p envParams, hostEnv []string) []string {
 		"AWS_LAMBDA_LOG_STREAM_NAME":      p.logStream,
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"LAMBDA_TASK_ROOT":                p.taskRoot,
+		"LAMBDA_RUNTIME_DIR":              lambdaRuntimeDir,
 	} {
 		env[k] = v
 	}

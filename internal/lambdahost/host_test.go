@@ -264,6 +264,7 @@ func TestEnvironment(t *testing.T) {
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  "on-demand",
 		"AWS_LAMBDA_LOG_FORMAT":           "JSON",
 		"AWS_LAMBDA_LOG_LEVEL":            "DEBUG",
+		"LAMBDA_RUNTIME_DIR":              "/var/runtime",
 		"LAMBDA_TASK_ROOT":                filepath.Dir(testBinary),
 		"TZ":                              ":UTC",
 		"LANG":                            "C.UTF-8",
