@@ -42,6 +42,9 @@ const (
 	// DefaultRegion is the region when neither Config.Region nor AWS_REGION /
 	// AWS_DEFAULT_REGION in the host environment say otherwise.
 	DefaultRegion = "us-east-1"
+	// DefaultPartition is the partition of the invoked function ARN when
+	// Config.Partition is empty.
+	DefaultPartition = "aws"
 )
 
 // Error types of the failures the platform (not the function code) reports.
@@ -87,6 +90,10 @@ type Config struct {
 	// AccountID is the account in the invoked function ARN; empty means
 	// DefaultAccountID.
 	AccountID string
+	// Partition is the partition of the invoked function ARN
+	// (Lambda-Runtime-Invoked-Function-Arn): "aws", "aws-cn", "aws-us-gov", …;
+	// empty means DefaultPartition. It should be the partition of Region.
+	Partition string
 	// Env is the function's own environment variables (template.yaml
 	// Environment.Variables, env.json). Keys must match [a-zA-Z][a-zA-Z0-9_]+ and
 	// must not be reserved by Lambda (AWS_REGION, AWS_ACCESS_KEY_ID, …); together
@@ -108,6 +115,9 @@ var (
 	functionNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 	accountIDPattern    = regexp.MustCompile(`^[0-9]{12}$`)
 	logLevels           = map[string]bool{"TRACE": true, "DEBUG": true, "INFO": true, "WARN": true, "ERROR": true, "FATAL": true}
+	// partitionPattern is the partition part of the Lambda API's function ARN
+	// pattern (arn:(aws[a-zA-Z-]*)?:lambda:…).
+	partitionPattern = regexp.MustCompile(`^aws[a-zA-Z-]*$`)
 )
 
 // Validate reports the first problem with c, or nil. Invoke calls it too.
@@ -125,6 +135,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lambdahost: config: InitTimeout %v is negative", c.InitTimeout)
 	case c.AccountID != "" && !accountIDPattern.MatchString(c.AccountID):
 		return fmt.Errorf("lambdahost: config: AccountID %q is not 12 digits", c.AccountID)
+	case c.Partition != "" && !partitionPattern.MatchString(c.Partition):
+		return fmt.Errorf("lambdahost: config: Partition %q must match aws[a-zA-Z-]*", c.Partition)
 	case c.LogFormat != "" && c.LogFormat != "Text" && c.LogFormat != "JSON":
 		return fmt.Errorf("lambdahost: config: LogFormat %q must be Text or JSON", c.LogFormat)
 	case c.LogLevel != "" && !logLevels[c.LogLevel]:
@@ -154,6 +166,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AccountID == "" {
 		c.AccountID = DefaultAccountID
+	}
+	if c.Partition == "" {
+		c.Partition = DefaultPartition
 	}
 	return c
 }

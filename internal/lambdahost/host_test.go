@@ -308,6 +308,23 @@ func TestRegionFromHostEnvironment(t *testing.T) {
 	}
 }
 
+// TestInvokedFunctionARNPartition checks that the invoked function ARN the
+// function sees is in the configured partition.
+func TestInvokedFunctionARNPartition(t *testing.T) {
+	h := newHost(t, func(c *lambdahost.Config) {
+		c.FunctionName = "cn-fn"
+		c.Region = "cn-north-1"
+		c.AccountID = "000000000042"
+		c.Partition = "aws-cn"
+	})
+	got := decode[struct {
+		FunctionARN string `json:"functionArn"`
+	}](t, invoke(t, h, `{"cmd":"context"}`))
+	if want := "arn:aws-cn:lambda:cn-north-1:000000000042:function:cn-fn"; got.FunctionARN != want {
+		t.Errorf("function ARN = %q; want %q", got.FunctionARN, want)
+	}
+}
+
 func TestInvocationContext(t *testing.T) {
 	h := newHost(t, func(c *lambdahost.Config) {
 		c.FunctionName = "ctx-fn"
@@ -579,6 +596,8 @@ func TestHostErrors(t *testing.T) {
 		{"timeout over 900s", func(c *lambdahost.Config) { c.Timeout = 901 * time.Second }, "Timeout 15m1s is outside"},
 		{"negative init timeout", func(c *lambdahost.Config) { c.InitTimeout = -1 }, "InitTimeout -1ns is negative"},
 		{"bad account", func(c *lambdahost.Config) { c.AccountID = "12" }, `AccountID "12" is not 12 digits`},
+		{"bad partition", func(c *lambdahost.Config) { c.Partition = "cn" }, `Partition "cn" must match aws[a-zA-Z-]*`},
+		{"partition with a colon", func(c *lambdahost.Config) { c.Partition = "aws:x" }, `Partition "aws:x" must match`},
 		{"bad log format", func(c *lambdahost.Config) { c.LogFormat = "json" }, `LogFormat "json" must be Text or JSON`},
 		{"bad log level", func(c *lambdahost.Config) { c.LogFormat, c.LogLevel = "JSON", "debug" }, `LogLevel "debug" must be one of`},
 		{"log level without JSON", func(c *lambdahost.Config) { c.LogLevel = "INFO" }, "LogLevel needs LogFormat JSON"},

@@ -65,7 +65,7 @@ func startSandbox(cfg Config) (*sandbox, error) {
 		return nil, fmt.Errorf("resolve binary %s: %w", cfg.Binary, err)
 	}
 	region := resolveRegion(cfg.Region, os.Getenv)
-	sb := newSandbox(fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, cfg.AccountID, cfg.FunctionName))
+	sb := newSandbox(fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", cfg.Partition, region, cfg.AccountID, cfg.FunctionName))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the runtime API: %w", err)

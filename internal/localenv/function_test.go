@@ -2,6 +2,7 @@ package localenv
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,6 +30,34 @@ func testFunction(t *testing.T) *Function {
 		t.Errorf("ARN() = %s; want %s", got, want)
 	}
 	return f
+}
+
+// TestFunctionInvokedARN checks that the function is told the ARN the mappings
+// use (Function.ARN), in the template's partition.
+func TestFunctionInvokedARN(t *testing.T) {
+	bin, err := lambdahost.Build(context.Background(), filepath.Join("..", "lambdahost", "testdata", "testfn"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{Template: &samtemplate.Template{StackName: "stack", Region: "cn-north-1", AccountID: "123456789012", Partition: "aws-cn"}}
+	f, err := e.NewFunction(samtemplate.Function{LogicalID: "Fn", Timeout: 20}, bin, nil, nil, 1)
+	if err != nil {
+		t.Fatalf("NewFunction() error = %v", err)
+	}
+	t.Cleanup(func() { f.Close() })
+	inv, err := f.Invoke(context.Background(), []byte(`{"cmd":"context"}`))
+	if err != nil || inv.FunctionError != "" {
+		t.Fatalf("Invoke() = %+v, %v; want the context", inv, err)
+	}
+	var got struct {
+		FunctionARN string `json:"functionArn"`
+	}
+	if err := json.Unmarshal(inv.Payload, &got); err != nil {
+		t.Fatalf("decode %s: %v", inv.Payload, err)
+	}
+	if want := "arn:aws-cn:lambda:cn-north-1:123456789012:function:stack-Fn"; f.ARN() != want || got.FunctionARN != want {
+		t.Errorf("ARN() = %s, the function saw %s; want %s for both", f.ARN(), got.FunctionARN, want)
+	}
 }
 
 // TestFunctionFaults checks each injected fault's outcome, and that it leaves

@@ -273,6 +273,7 @@ func (e *Env) HostConfig(fn samtemplate.Function, binary string, env map[string]
 		Timeout:      durationSeconds(fn.Timeout),
 		Region:       e.Template.Region,
 		AccountID:    e.Template.AccountID,
+		Partition:    e.Template.Partition,
 		Env:          vars,
 		Stdout:       logs,
 		Stderr:       logs,
