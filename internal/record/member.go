@@ -2,15 +2,17 @@ package record
 
 import (
 	"bytes"
+	"encoding/json"
 	"unsafe"
 )
 
 // TopLevelMember returns the raw value of the member name of a compact JSON object
 // (as AppendPayload produces), without decoding the object: the transform hot path
 // looks at one or two fields of every record and must not allocate. It reports false
-// if obj is not an object or has no such member. Member names are compared as they
-// are written, so a name spelled with escapes does not match. When a name repeats,
-// the last one wins, as in encoding/json.
+// if obj is not an object or has no such member. Member names are compared as JSON
+// reads them (NameEquals): "time\u0073tamp" is the member timestamp, as it is for
+// encoding/json and for the aggregator. When a name repeats, the last one wins, as
+// in encoding/json.
 func TopLevelMember(obj []byte, name string) ([]byte, bool) {
 	if len(obj) < 2 || obj[0] != '{' {
 		return nil, false
@@ -39,12 +41,45 @@ func TopLevelMember(obj []byte, name string) ([]byte, bool) {
 		if vend <= i {
 			return nil, false
 		}
-		if string(key) == name {
+		if NameEquals(key, name) {
 			found, ok = obj[i:vend], true
 		}
 		i = vend
 	}
 	return found, ok
+}
+
+// Lookup returns the raw value at path in the compact JSON object obj: path[0]
+// is a member of obj, path[1] a member of that member's value, and so on (the
+// field "location.lat" is the path ["location", "lat"]). Each step is
+// TopLevelMember's.
+func Lookup(obj []byte, path []string) ([]byte, bool) {
+	v := obj
+	for _, name := range path {
+		var ok bool
+		if v, ok = TopLevelMember(v, name); !ok {
+			return nil, false
+		}
+	}
+	return v, len(path) > 0
+}
+
+// NameEquals reports whether raw, a member name as written in valid JSON (the
+// text between its quotes), is name once its escapes are decoded as
+// encoding/json decodes them. A name without a backslash is compared as it is,
+// with no allocation; the processor's check and the aggregator both read
+// member names with it, so that they find the same member.
+func NameEquals(raw []byte, name string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw) == name
+	}
+	var s string
+	q := make([]byte, 0, len(raw)+2)
+	q = append(append(append(q, '"'), raw...), '"')
+	if err := json.Unmarshal(q, &s); err != nil {
+		return false
+	}
+	return s == name
 }
 
 // StringValue returns the contents of a JSON string value that has no escapes, as a

@@ -136,6 +136,29 @@ func TestTopLevelMember(t *testing.T) {
 	if _, ok := TopLevelMember([]byte(`[1]`), "a"); ok {
 		t.Errorf("TopLevelMember on an array found a member")
 	}
+	// Names are compared as JSON reads them: the escaped spelling is the same
+	// member, and the last of the two wins.
+	escaped := []struct{ obj, name, want string }{
+		{`{"timestamp":"x","time\u0073tamp":"y"}`, "timestamp", `"y"`},
+		{`{"time\u0073tamp":"y","timestamp":"x"}`, "timestamp", `"x"`},
+		{`{"a\"b":1}`, `a"b`, `1`},
+		{`{"\u00e9t\u00e9":2}`, "été", `2`},
+	}
+	for _, tc := range escaped {
+		if got, ok := TopLevelMember([]byte(tc.obj), tc.name); !ok || string(got) != tc.want {
+			t.Errorf("TopLevelMember(%s, %q) = %s, %v; want %s", tc.obj, tc.name, got, ok, tc.want)
+		}
+		_, _, got, ok := AppendPayloadMember(nil, []byte(tc.obj), tc.name)
+		if !ok || string(got) != tc.want {
+			t.Errorf("AppendPayloadMember(%s, %q) member = %s, %v; want %s", tc.obj, tc.name, got, ok, tc.want)
+		}
+	}
+	if got, ok := Lookup([]byte(`{"a":{"b":{"c":1}},"x":2}`), []string{"a", "b", "c"}); !ok || string(got) != "1" {
+		t.Errorf("Lookup a.b.c = %s, %v; want 1", got, ok)
+	}
+	if _, ok := Lookup([]byte(`{"a":{"b":1}}`), []string{"a", "c"}); ok {
+		t.Errorf("Lookup a.c found a member")
+	}
 	if got, ok := TopLevelMember([]byte(`{"a":1,"a":2}`), "a"); !ok || string(got) != "2" {
 		t.Errorf("TopLevelMember duplicate = %s; want the last value 2", got)
 	}

@@ -1,6 +1,9 @@
 package record
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // maxStack is the nesting depth scanJSON tracks itself; deeper values (which
 // sensor payloads never have) are left to encoding/json, whose own limit is
@@ -43,10 +46,11 @@ const (
 
 // scanJSONMember is scanJSON that, if look is true, also finds in the same pass
 // the value of the top-level member name when data is an object, as
-// TopLevelMember does on compact text (the name compared as written, the last
-// of repeated names): the value is data[member[0]:member[1]], member[0] is
-// noMember if there is none and unknownMember if it did not look (look is false,
-// or the value nests deeper than scanJSON tracks). The positions are those of
+// TopLevelMember does on compact text (the last of repeated names): the value is
+// data[member[0]:member[1]], member[0] is noMember if there is none and
+// unknownMember if it did not look (look is false, the value nests deeper than
+// scanJSON tracks, or a top-level name has escapes, which TopLevelMember
+// decodes). The positions are those of
 // data: they are TopLevelMember's answer only when data is compact. If vals is
 // not nil, the strings and numbers that are values (not member names) are
 // appended to it, in order; on a deep value they are incomplete (member says
@@ -65,6 +69,7 @@ func scanJSONMember(data []byte, name string, look bool, vals *[]valueSpan) (val
 	// that value.
 	want := 0
 	mstart := 0
+	escaped := false // a top-level name has an escape
 
 value:
 	if j := skipWS(data, i); j != i {
@@ -150,6 +155,9 @@ end: // a value ended at i
 		i, compact = j, false
 	}
 	if depth == 0 {
+		if escaped {
+			member = [2]int{unknownMember, 0}
+		}
 		return i == n, compact, member
 	}
 	if i >= n {
@@ -189,8 +197,13 @@ key: // inside an object, before a member name
 		if i = scanString(data, i); i < 0 {
 			return false, false, member
 		}
-		if string(data[k:i-1]) == name {
+		switch raw := data[k : i-1]; {
+		case string(raw) == name:
 			want = 1
+		case bytes.IndexByte(raw, '\\') >= 0:
+			// A name spelled with escapes may be name once decoded: leave
+			// the lookup to TopLevelMember, which decodes it.
+			escaped = true
 		}
 	} else if i = scanString(data, i); i < 0 {
 		return false, false, member

@@ -54,17 +54,9 @@ func (m *members) next() (name, value []byte, ok bool) {
 	return name, m.b[i:vend], true
 }
 
-// nameIs reports whether a raw member name equals s once unescaped.
-func nameIs(raw []byte, s string) bool {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw) == s
-	}
-	var u string
-	if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &u); err != nil {
-		return false
-	}
-	return u == s
-}
+// nameIs reports whether a raw member name equals s once unescaped: the
+// processor's check reads names the same way (record.NameEquals).
+func nameIs(raw []byte, s string) bool { return record.NameEquals(raw, s) }
 
 // member returns the value of the member called name of the object v.
 func member(v []byte, name string) ([]byte, bool) {
