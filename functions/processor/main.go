@@ -3,8 +3,10 @@
 //
 // Configuration (environment): BUCKET_NAME (required), PROCESSED_PREFIX
 // (default "processed"), QUARANTINE_PREFIX (default "quarantine"), COMPRESSION
-// (gzip, zstd or none; default gzip), METRICS_NAMESPACE and SERVICE_NAME (see
-// package metrics). The Go soft memory limit follows the function's memory,
+// (gzip, zstd or none; default gzip), TIME_FIELD (the event-time member the
+// default transform checks, the one the aggregator groups by: the template
+// gives both functions SummaryTimeField; default timestamp), METRICS_NAMESPACE
+// and SERVICE_NAME (see package metrics). The Go soft memory limit follows the function's memory,
 // and GOGC is 200 (package gomem), unless GOMEMLIMIT or GOGC is set.
 //
 // Metering: ingest.Config.Observe hands each batch's ingest.BatchStats to the
@@ -56,6 +58,11 @@ func settingsFromEnv(getenv func(string) string) (c settings, err error) {
 	c.ingest = ingest.Config{ProcessedPrefix: getenv("PROCESSED_PREFIX"), QuarantinePrefix: getenv("QUARANTINE_PREFIX"), Compression: ndjson.Gzip}
 	if c.bucket == "" {
 		return c, errors.New("BUCKET_NAME is not set")
+	}
+	if v := getenv("TIME_FIELD"); v != "" {
+		if c.ingest.Transform, err = ingest.ValidateEventTimeAt(v); err != nil {
+			return c, fmt.Errorf("TIME_FIELD: %w", err)
+		}
 	}
 	if v := getenv("COMPRESSION"); v != "" {
 		if c.ingest.Compression, err = ndjson.ParseCompression(v); err != nil {

@@ -317,6 +317,51 @@ func TestS3FailureReportsFirstRecord(t *testing.T) {
 	}
 }
 
+// TIME_FIELD, which the template gives both functions, is the member the
+// function checks: a record whose event time there is unreadable is
+// quarantined, and a "timestamp" member is then just data.
+func TestTimeFieldFromEnvironment(t *testing.T) {
+	f := newFixture(t, "processor-time-field", map[string]string{"TIME_FIELD": "meta.event_time"})
+	payloads := []string{
+		`{"device_id":"d1","meta":{"event_time":"2026-11-21T09:00:00Z"},"timestamp":"n/a"}`,
+		`{"device_id":"d2","meta":{"event_time":"yesterday"},"timestamp":"2026-11-21T09:00:00Z"}`,
+	}
+	var ev events.KinesisEvent
+	arrival := time.Date(2026, 11, 21, 9, 0, 1, 0, time.UTC)
+	for i, p := range payloads {
+		seq := fmt.Sprintf("4966285097458743601234567890123456789012345678901234%04d", i)
+		ev.Records = append(ev.Records, events.KinesisEventRecord{
+			EventID: "shardId-000000000000:" + seq, EventSource: "aws:kinesis", EventName: "aws:kinesis:record",
+			Kinesis: events.KinesisRecord{Data: []byte(p), PartitionKey: "d", SequenceNumber: seq,
+				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: arrival}},
+		})
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := f.invoke(t, raw); res.Err != nil || string(res.Payload) != `{"batchItemFailures":[]}` {
+		t.Fatalf("result %+v, %s; want no failures", res.Err, res.Payload)
+	}
+	var processed, quarantined []any
+	for key, lines := range f.objects(t, "") {
+		for _, l := range lines {
+			if strings.HasPrefix(key, "quarantine/") {
+				quarantined = append(quarantined, l["error"])
+			} else {
+				processed = append(processed, l["original_data"].(map[string]any)["device_id"])
+			}
+		}
+	}
+	if diff := cmp.Diff([]any{"d1"}, processed); diff != "" {
+		t.Errorf("processed devices (-want +got):\n%s", diff)
+	}
+	want := []any{`meta.event_time "yesterday" is not a date-time (RFC 3339 or ISO 8601) nor an epoch number`}
+	if diff := cmp.Diff(want, quarantined); diff != "" {
+		t.Errorf("quarantine reasons (-want +got):\n%s", diff)
+	}
+}
+
 func TestMalformedEvents(t *testing.T) {
 	f := newFixture(t, "processor-malformed", nil)
 	tests := []struct{ name, event, want string }{
@@ -344,6 +389,7 @@ func TestMissingConfigurationIsAnInitError(t *testing.T) {
 	}{
 		{"bad compression", map[string]string{"COMPRESSION": "lz4", "BUCKET_NAME": "b"}, `COMPRESSION: unknown compression "lz4"`},
 		{"no bucket", map[string]string{}, "BUCKET_NAME is not set"},
+		{"bad time field", map[string]string{"TIME_FIELD": "meta..time", "BUCKET_NAME": "b"}, `TIME_FIELD: event time field "meta..time": empty member name`},
 	}
 	for _, tc := range tests {
 		var stderr bytes.Buffer

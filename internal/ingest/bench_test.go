@@ -288,9 +288,9 @@ func BenchmarkSteps(b *testing.B) {
 	}
 	var payloads, times [][]byte
 	for _, r := range ev.Records {
-		p, _, v, ok := record.AppendPayloadMember(nil, r.Kinesis.Data, eventTimeMember)
+		p, _, v, ok := record.AppendPayloadMember(nil, r.Kinesis.Data, DefaultTimeField)
 		if !ok {
-			b.Fatalf("payload %s has no %s", p, eventTimeMember)
+			b.Fatalf("payload %s has no %s", p, DefaultTimeField)
 		}
 		payloads, times = append(payloads, p), append(times, v)
 	}
@@ -336,7 +336,7 @@ func BenchmarkSteps(b *testing.B) {
 		var buf []byte
 		var sc record.PayloadScanner
 		perRecord(b, func() {
-			sc.Reset(eventTimeMember)
+			sc.Reset(DefaultTimeField)
 			for i := range ev.Records {
 				buf, _, _, _ = sc.Append(buf[:0], ev.Records[i].Kinesis.Data)
 			}
@@ -345,7 +345,7 @@ func BenchmarkSteps(b *testing.B) {
 	b.Run("event-time", func(b *testing.B) {
 		perRecord(b, func() {
 			for _, v := range times {
-				if err := checkEventTime(v, true); err != nil {
+				if err := ValidateEventTime.(*eventTimeCheck).check(v, true); err != nil {
 					b.Fatal(err)
 				}
 			}

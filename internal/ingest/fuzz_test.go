@@ -163,6 +163,8 @@ func FuzzDefaultTransform(f *testing.F) {
 	f.Add([]byte(`{ "timestamp" : "x" }`))
 	f.Add([]byte(`{"timestamp":null}`))
 	f.Add([]byte(`"timestamp"`))
+	f.Add([]byte(`{"timestamp":"2026-11-21T13:40:00Z","time\u0073tamp":"x"}`))
+	f.Add([]byte(`{"a":{"time\u0073tamp":"x"},"\u0061":{"timestamp":1}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ev := kinesisEvent(data, sensor(1, "2026-11-21T13:40:00Z"), data)
 		stored := func(tr Transform) map[string]Object {
@@ -177,8 +179,15 @@ func FuzzDefaultTransform(f *testing.F) {
 			return sink.objects
 		}
 		fused := stored(nil)
-		if diff := cmp.Diff(stored(TransformFunc(validateEventTime)), fused); diff != "" {
+		if diff := cmp.Diff(stored(TransformFunc(ValidateEventTime.Transform)), fused); diff != "" {
 			t.Fatalf("objects for data %q differ (-member lookup +fused):\n%s", data, diff)
+		}
+		nested, err := ValidateEventTimeAt("a.timestamp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(stored(TransformFunc(nested.Transform)), stored(nested)); diff != "" {
+			t.Fatalf("a.timestamp: objects for data %q differ (-member lookup +fused):\n%s", data, diff)
 		}
 	})
 }

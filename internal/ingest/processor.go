@@ -104,9 +104,9 @@ type Processor struct {
 	// batch at a time, so one spare serves every batch; the pool serves
 	// concurrent callers.
 	spare atomic.Pointer[batchState]
-	// checkTime: the transform is ValidateEventTime, which the processor runs
-	// on the member it finds while scanning the payload.
-	checkTime bool
+	// timeCheck: the transform is ValidateEventTime(At), which the processor
+	// runs on the member it finds while scanning the payload (nil otherwise).
+	timeCheck *eventTimeCheck
 }
 
 // New returns a Processor writing to sink, or an error if cfg is invalid.
@@ -138,7 +138,8 @@ func New(sink Sink, cfg Config) (*Processor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Processor{sink: sink, cfg: cfg, checkTime: cfg.Transform == ValidateEventTime}
+	p := &Processor{sink: sink, cfg: cfg}
+	p.timeCheck, _ = cfg.Transform.(*eventTimeCheck)
 	p.pool.New = func() any { return &batchState{enc: ndjson.NewEncoder(cfg.Compression)} }
 	return p, nil
 }
@@ -269,7 +270,9 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	defer p.putState(st)
 	st.enc.Reset()
 	st.line = st.line[:0]
-	st.scan.Reset(eventTimeMember)
+	if p.timeCheck != nil {
+		st.scan.Reset(p.timeCheck.path[0])
+	}
 	st.q = quarantine{}
 	st.lines.Reset(p.cfg.Now().UTC().Format(record.TimeLayout), shardID)
 	first := &ev.Records[0].Kinesis
@@ -366,7 +369,7 @@ func (p *Processor) addQuarantine(st *batchState, reason error) error {
 // share a shape are checked against it (record.PayloadScanner), and a payload
 // that is its own representation is not copied: st.cur is data then.
 func (p *Processor) payload(st *batchState, data []byte) ([]byte, error) {
-	if p.checkTime {
+	if c := p.timeCheck; c != nil {
 		var (
 			kind record.Kind
 			v    []byte
@@ -379,7 +382,10 @@ func (p *Processor) payload(st *batchState, data []byte) ([]byte, error) {
 		if kind != record.JSON {
 			ok = false
 		}
-		if err := checkEventTime(v, ok); err != nil {
+		if ok && len(c.path) > 1 {
+			v, ok = record.Lookup(v, c.path[1:])
+		}
+		if err := c.check(v, ok); err != nil {
 			return nil, err
 		}
 		return st.cur, nil

@@ -307,6 +307,67 @@ func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 	}
 }
 
+// The check reads the field the aggregator groups by (TIME_FIELD), nested
+// fields included, and reads member names as JSON does: a second spelling of
+// the member with escapes is the same member, and the last one counts, as it
+// does for the aggregator.
+func TestEventTimeFieldAsTheAggregatorReadsIt(t *testing.T) {
+	tests := []struct {
+		field   string
+		payload string
+		reason  string // "" for processed
+	}{
+		{"timestamp", `{"device_id":"d1","timestamp":"2026-11-21T13:40:00Z","time\u0073tamp":"yesterday"}`,
+			`timestamp "yesterday" is not a date-time (RFC 3339 or ISO 8601) nor an epoch number`},
+		{"timestamp", `{"time\u0073tamp":"yesterday","timestamp":"2026-11-21T13:40:00Z"}`, ""},
+		{"event_time", `{"event_time":"yesterday"}`,
+			`event_time "yesterday" is not a date-time (RFC 3339 or ISO 8601) nor an epoch number`},
+		{"event_time", `{"event_time":"2026-11-21T09:00:00Z","timestamp":"n/a"}`, ""},
+		{"meta.time", `{"meta":{"time":true},"timestamp":"n/a"}`,
+			`meta.time is a boolean, want a date-time string or epoch seconds or milliseconds`},
+		{"meta.time", `{"meta":{"time":1795268405000}}`, ""},
+		{"meta.time", `{"meta":"2026-11-21T09:00:00Z"}`, ""}, // no such member: nothing to check
+	}
+	for _, tc := range tests {
+		tr, err := ValidateEventTimeAt(tc.field)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, transform := range []Transform{tr, TransformFunc(tr.Transform)} {
+			sink := newMemSink()
+			p, err := New(sink, Config{Now: fixedNow, Logger: slog.New(slog.DiscardHandler), Transform: transform})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The record after the first takes the batch's learned shape.
+			ev := kinesisEvent([]byte(tc.payload), []byte(tc.payload))
+			if resp, err := p.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("Handle = %v, %v", resp, err)
+			}
+			var reasons []any
+			for k, obj := range sink.objects {
+				if strings.HasPrefix(k, "quarantine/") {
+					for _, l := range decodeLines(t, ndjson.Gzip, obj.Body) {
+						reasons = append(reasons, l["error"])
+					}
+				}
+			}
+			var want []any
+			if tc.reason != "" {
+				want = []any{tc.reason, tc.reason}
+			}
+			if diff := cmp.Diff(want, reasons); diff != "" {
+				t.Errorf("field %s, payload %s: quarantine reasons (-want +got):\n%s", tc.field, tc.payload, diff)
+			}
+		}
+	}
+	for _, bad := range []string{"", ".a", "a.", "a..b"} {
+		if _, err := ValidateEventTimeAt(bad); err == nil {
+			t.Errorf("ValidateEventTimeAt(%q) accepted an empty member name", bad)
+		}
+	}
+}
+
 // A batch of nothing but unreadable event times costs two PUTs (the empty
 // processed object and one quarantine object), whatever its size.
 func TestHandleQuarantineFloodIsOneObject(t *testing.T) {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/streamlake/streamlake/internal/record"
 )
@@ -48,36 +49,57 @@ var Identity Transform = TransformFunc(func(r *Record) ([]byte, error) { return 
 // summaries group by and what analytics queries filter on: a reading with an
 // unreadable time is quarantined rather than counted in the wrong hour. The
 // aggregator reads the time with the same function, so the hour it counts a record
-// in is the hour this check saw. A null timestamp is treated as absent.
+// in is the hour this check saw. A null timestamp is treated as absent. It is
+// ValidateEventTimeAt("timestamp"); the function checks the field the aggregator
+// reads (TIME_FIELD).
 //
-// When it is the Processor's transform, the Processor finds the "timestamp"
-// member while it scans the payload (record.AppendPayloadMember) rather than in a
-// second pass; the result is the same.
-var ValidateEventTime Transform = eventTimeCheck{}
+// When it is the Processor's transform, the Processor finds the member while it
+// scans the payload (record.AppendPayloadMember) rather than in a second pass;
+// the result is the same.
+var ValidateEventTime Transform = &eventTimeCheck{field: DefaultTimeField, path: []string{DefaultTimeField}}
 
-// eventTimeMember is the member ValidateEventTime checks.
-const eventTimeMember = "timestamp"
+// DefaultTimeField is the event-time field ValidateEventTime checks.
+const DefaultTimeField = "timestamp"
 
-// eventTimeCheck is ValidateEventTime's type: comparable, so that New can tell
-// the default transform from others.
-type eventTimeCheck struct{}
+// ValidateEventTimeAt is ValidateEventTime for the event time in field: a member
+// name, or a path of names joined by dots ("meta.time" is the member time of the
+// member meta), read as the aggregator's TimeField is, member names compared as
+// JSON decodes them (record.Lookup). It returns an error for an empty name or an
+// empty path segment.
+func ValidateEventTimeAt(field string) (Transform, error) {
+	if field == DefaultTimeField {
+		return ValidateEventTime, nil
+	}
+	path := strings.Split(field, ".")
+	for _, seg := range path {
+		if seg == "" {
+			return nil, fmt.Errorf("event time field %q: empty member name", field)
+		}
+	}
+	return &eventTimeCheck{field: field, path: path}, nil
+}
 
-func (eventTimeCheck) Transform(r *Record) ([]byte, error) { return validateEventTime(r) }
+// eventTimeCheck is the type of ValidateEventTime and ValidateEventTimeAt's
+// transforms: New recognises it, to run the check during the payload scan.
+type eventTimeCheck struct {
+	field string   // as configured, for the reasons
+	path  []string // field cut at its dots
+}
 
-func validateEventTime(r *Record) ([]byte, error) {
+func (c *eventTimeCheck) Transform(r *Record) ([]byte, error) {
 	if r.Kind != record.JSON {
 		return r.Payload, nil
 	}
-	v, ok := record.TopLevelMember(r.Payload, eventTimeMember)
-	if err := checkEventTime(v, ok); err != nil {
+	v, ok := record.Lookup(r.Payload, c.path)
+	if err := c.check(v, ok); err != nil {
 		return nil, err
 	}
 	return r.Payload, nil
 }
 
-// checkEventTime is ValidateEventTime's verdict on the raw value v of a JSON
-// payload's "timestamp" member (ok false: there is none).
-func checkEventTime(v []byte, ok bool) error {
+// check is the verdict on the raw value v of a JSON payload's event-time member
+// (ok false: there is none).
+func (c *eventTimeCheck) check(v []byte, ok bool) error {
 	if !ok || string(v) == "null" {
 		return nil
 	}
@@ -85,9 +107,9 @@ func checkEventTime(v []byte, ok bool) error {
 		return nil
 	}
 	if v[0] != '"' {
-		return fmt.Errorf("timestamp is %s, want a date-time string or epoch seconds or milliseconds", kindOfJSON(v))
+		return fmt.Errorf("%s is %s, want a date-time string or epoch seconds or milliseconds", c.field, kindOfJSON(v))
 	}
-	return fmt.Errorf("timestamp %s is not a date-time (RFC 3339 or ISO 8601) nor an epoch number", truncate(string(v), 64))
+	return fmt.Errorf("%s %s is not a date-time (RFC 3339 or ISO 8601) nor an epoch number", c.field, truncate(string(v), 64))
 }
 
 func kindOfJSON(v []byte) string {
