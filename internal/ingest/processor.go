@@ -159,6 +159,7 @@ type batchState struct {
 	// into writes).
 	line  []byte
 	qline []byte // one quarantine line
+	tout  []byte // a custom transform's output, compacted
 	lines record.LineFormat
 	scan  record.PayloadScanner // with the default transform
 	meta  record.Meta
@@ -405,7 +406,18 @@ func (p *Processor) transform(st *batchState, kind record.Kind) ([]byte, error) 
 	if len(out) == 0 {
 		return nil, errors.New("transform returned an empty payload")
 	}
-	return out, nil
+	if len(out) == len(st.payload) && &out[0] == &st.payload[0] {
+		return out, nil // the payload itself: compact JSON already
+	}
+	// Anything else becomes original_data only as one compact JSON value, so
+	// that the object stays one record per line (indented JSON would split a
+	// record over lines) and readers get JSON: compacted if need be, and
+	// quarantined if it is not JSON.
+	var outKind record.Kind
+	if st.tout, outKind = record.AppendPayload(st.tout[:0], out); outKind != record.JSON {
+		return nil, fmt.Errorf("transform returned %d bytes that are not JSON", len(out))
+	}
+	return st.tout, nil
 }
 
 // putQuarantine stores the batch's quarantine object under key and returns its size.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -365,6 +366,64 @@ func TestEventTimeFieldAsTheAggregatorReadsIt(t *testing.T) {
 		if _, err := ValidateEventTimeAt(bad); err == nil {
 			t.Errorf("ValidateEventTimeAt(%q) accepted an empty member name", bad)
 		}
+	}
+}
+
+// What a custom transform returns becomes original_data only as one compact
+// JSON value: indented JSON is compacted (one record, one line), and output
+// that is not JSON is quarantined with a reason, never written as a broken line.
+func TestTransformOutputIsOneJSONLine(t *testing.T) {
+	outputs := map[string][]byte{
+		"indented": []byte("{\n  \"device_id\": \"d1\",\n  \"n\": [1, 2]\n}"),
+		"scalar":   []byte(` 42 `),
+		"text":     []byte(`not json`),
+		"binary":   []byte("{\"a\":\"\xff\"}"),
+		"empty":    nil,
+		"copy":     nil, // a copy of the payload
+	}
+	order := []string{"indented", "scalar", "text", "binary", "empty", "copy"}
+	tr := TransformFunc(func(r *Record) ([]byte, error) {
+		name := string(r.Payload[len(`{"case":"`) : len(r.Payload)-len(`"}`)])
+		if name == "copy" {
+			return bytes.Clone(r.Payload), nil
+		}
+		return outputs[name], nil
+	})
+	var payloads [][]byte
+	for _, name := range order {
+		payloads = append(payloads, fmt.Appendf(nil, `{"case":%q}`, name))
+	}
+	sink := newMemSink()
+	p, err := New(sink, Config{Now: fixedNow, Logger: slog.New(slog.DiscardHandler), Transform: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := kinesisEvent(payloads...)
+	if resp, err := p.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v", resp, err)
+	}
+	var processed, reasons []any
+	for k, obj := range sink.objects {
+		lines := decodeLines(t, ndjson.Gzip, obj.Body)
+		if n := strconv.Itoa(len(lines)); obj.Metadata[MetaRecordCount] != n {
+			t.Errorf("%s: record-count %s, %s lines", k, obj.Metadata[MetaRecordCount], n)
+		}
+		for _, l := range lines {
+			if strings.HasPrefix(k, "quarantine/") {
+				reasons = append(reasons, l["error"])
+			} else {
+				processed = append(processed, l["original_data"])
+			}
+		}
+	}
+	wantProcessed := []any{map[string]any{"device_id": "d1", "n": []any{1.0, 2.0}}, 42.0, map[string]any{"case": "copy"}}
+	if diff := cmp.Diff(wantProcessed, processed); diff != "" {
+		t.Errorf("processed original_data (-want +got):\n%s", diff)
+	}
+	wantReasons := []any{"transform returned 8 bytes that are not JSON", "transform returned 9 bytes that are not JSON",
+		"transform returned an empty payload"}
+	if diff := cmp.Diff(wantReasons, reasons); diff != "" {
+		t.Errorf("quarantine reasons (-want +got):\n%s", diff)
 	}
 }
 

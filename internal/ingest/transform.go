@@ -22,9 +22,11 @@ type Record struct {
 // Transform is the seam for business logic. It is called once per record, in
 // stream order, from one goroutine at a time per Processor.
 //
-// It returns the JSON value to store as the line's original_data (compact, one
-// line; returning r.Payload unchanged is the common case), or an error to reject the
-// record: the record is then quarantined with err.Error() as the reason. Every
+// It returns the JSON value to store as the line's original_data (returning
+// r.Payload unchanged is the common case; other JSON is compacted onto one line,
+// and output that is not JSON is quarantined with a reason that says so), or an
+// error to reject the record: the record is then quarantined with err.Error() as
+// the reason. Every
 // error is treated as permanent for that record; a transform that depends on a
 // service that can be down should fail the invocation instead (return the error
 // from a wrapping handler), so that Lambda retries the batch.
