@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/record"
 )
 
@@ -109,6 +110,8 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "numbers beyond float64", event: eventJSON(t, nil, []byte(`{"n":1e400,"i":123456789012345678901234567890,"m":-1e-400}`)),
 			payloads: [][]byte{[]byte(`{"n":1e400,"i":123456789012345678901234567890,"m":-1e-400}`)}},
 		{name: "empty, null and whitespace data", event: eventJSON(t, nil, []byte{}, []byte("null"), []byte(" ")), payloads: [][]byte{{}, []byte("null"), []byte(" ")}},
+		{name: "3 MiB of control bytes (18 MiB escaped)", event: eventJSON(t, nil, bytes.Repeat([]byte{1}, 3<<20), sensor(1, "2026-11-21T13:40:01Z")),
+			payloads: [][]byte{bytes.Repeat([]byte{1}, 3<<20), sensor(1, "2026-11-21T13:40:01Z")}},
 		{name: "NUL and control bytes", event: eventJSON(t, nil, []byte("\x00\x01\x1b[31m")), payloads: [][]byte{[]byte("\x00\x01\x1b[31m")}},
 		{name: "sequence numbers of different lengths", event: eventJSON(t, renumber("9", "10", "00011"), []byte("a"), []byte("b"), []byte("c")),
 			payloads: [][]byte{[]byte("a"), []byte("b"), []byte("c")}},
@@ -133,6 +136,19 @@ func TestBadInputMatrix(t *testing.T) {
 			var ev events.KinesisEvent
 			if err := json.Unmarshal(tc.event, &ev); err != nil {
 				t.Fatal(err)
+			}
+			for key, obj := range sink.objects {
+				// Every line is one the pipeline's own reader takes.
+				r, err := ndjson.NewReader(key, obj.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sc := ndjson.NewScanner(r)
+				for sc.Scan() {
+				}
+				if err := sc.Err(); err != nil {
+					t.Errorf("%s: %v", key, err)
+				}
 			}
 			_, lines := storedSeqs(t, sink)
 			if len(lines) != len(tc.payloads) || len(ev.Records) != len(tc.payloads) {

@@ -360,7 +360,7 @@ func (p *Processor) addQuarantine(st *batchState, reason error) error {
 	}
 	st.q.count++
 	st.q.last = st.meta.SequenceNumber
-	st.qline = st.lines.Append(st.qline[:0], st.cur, &st.meta, reason.Error())
+	st.qline = st.lines.Append(st.qline[:0], st.cur, &st.meta, truncate(reason.Error(), maxReasonBytes))
 	return st.qenc.Write(st.qline)
 }
 

@@ -427,6 +427,28 @@ func TestTransformOutputIsOneJSONLine(t *testing.T) {
 	}
 }
 
+// A custom transform's error becomes the reason, cut to its first KiB at a
+// character: the line holds the record already.
+func TestLongReasonIsCut(t *testing.T) {
+	long := strings.Repeat("é", 5000) // 2 bytes each
+	sink := newMemSink()
+	tr := TransformFunc(func(*Record) ([]byte, error) { return nil, errors.New(long) })
+	p, err := New(sink, Config{Now: fixedNow, Logger: slog.New(slog.DiscardHandler), Transform: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"))
+	if resp, err := p.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v", resp, err)
+	}
+	r := ev.Records[0].Kinesis
+	obj := sink.objects[ndjson.ObjectKey("quarantine", r.ApproximateArrivalTimestamp.Time, shard, r.SequenceNumber, ndjson.Gzip)]
+	lines := decodeLines(t, ndjson.Gzip, obj.Body)
+	if want := strings.Repeat("é", 512) + "…"; len(lines) != 1 || lines[0]["error"] != want {
+		t.Errorf("quarantine lines %v; want one with the error's first 512 characters and …", lines)
+	}
+}
+
 // A batch of nothing but unreadable event times costs two PUTs (the empty
 // processed object and one quarantine object), whatever its size.
 func TestHandleQuarantineFloodIsOneObject(t *testing.T) {

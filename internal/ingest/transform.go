@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/streamlake/streamlake/internal/record"
 )
@@ -26,7 +27,7 @@ type Record struct {
 // r.Payload unchanged is the common case; other JSON is compacted onto one line,
 // and output that is not JSON is quarantined with a reason that says so), or an
 // error to reject the record: the record is then quarantined with err.Error() as
-// the reason. Every
+// the reason (its first KiB, cut at a character). Every
 // error is treated as permanent for that record; a transform that depends on a
 // service that can be down should fail the invocation instead (return the error
 // from a wrapping handler), so that Lambda retries the batch.
@@ -128,9 +129,18 @@ func kindOfJSON(v []byte) string {
 	return "a number out of range"
 }
 
+// truncate cuts s to at most n bytes, at the start of a character, and marks
+// the cut with "…".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n] + "…"
 }
+
+// maxReasonBytes bounds a quarantine line's "error": a custom transform's error
+// may quote the whole record, which the line holds already.
+const maxReasonBytes = 1 << 10

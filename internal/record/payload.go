@@ -17,7 +17,8 @@ const (
 	JSON Kind = iota
 	// Text: valid UTF-8 that is not JSON, stored as {"message": "<text>"}.
 	Text
-	// Binary: not UTF-8, stored as {"data_base64": "<standard base64>"}.
+	// Binary: not UTF-8 (or text whose escaped form would exceed
+	// MaxMessageBytes), stored as {"data_base64": "<standard base64>"}.
 	Binary
 )
 
@@ -36,7 +37,8 @@ func (k Kind) String() string {
 // AppendPayload appends the JSON representation of a Kinesis payload to dst and says
 // which kind it was. Nothing is dropped for its format: valid UTF-8 JSON is appended
 // compacted (so that it fits on one NDJSON line), other UTF-8 text is wrapped as
-// {"message": …}, and anything else as {"data_base64": …}. An empty payload is text.
+// {"message": …} (unless that would exceed MaxMessageBytes), and anything else as
+// {"data_base64": …}. An empty payload is text.
 func AppendPayload(dst []byte, data []byte) ([]byte, Kind) {
 	out, kind, _ := appendPayload(dst, data, "", false)
 	return out, kind
@@ -73,9 +75,7 @@ func memberAt(out []byte, n int, name string, m [2]int) ([]byte, bool) {
 func appendPayload(dst []byte, data []byte, name string, look bool) ([]byte, Kind, [2]int) {
 	unknown := [2]int{unknownMember, 0}
 	if !utf8.Valid(data) {
-		dst = append(dst, `{"data_base64":"`...)
-		dst = base64.StdEncoding.AppendEncode(dst, data)
-		return append(dst, `"}`...), Binary, unknown
+		return appendBase64(dst, data), Binary, unknown
 	}
 	if len(data) > 0 {
 		valid, compact, member := scanJSONMember(data, name, look, nil)
@@ -89,9 +89,28 @@ func appendPayload(dst []byte, data []byte, name string, look bool) ([]byte, Kin
 			}
 		}
 	}
+	n := len(dst)
 	dst = append(dst, `{"message":`...)
 	dst = AppendString(dst, data)
+	if len(dst)-n > MaxMessageBytes {
+		// Escapes made the text too long for a line (a control byte takes
+		// six): base64 is at most a third longer than the data.
+		return appendBase64(dst[:n], data), Binary, unknown
+	}
 	return append(dst, '}'), Text, unknown
+}
+
+// MaxMessageBytes bounds the {"message": …} form of a text payload: text whose
+// escaped form would be longer (megabytes of control characters, which take six
+// bytes each) is stored as {"data_base64": …} instead, a third longer than the
+// data, so that the line of any record Kinesis can hold (10 MiB) stays within
+// ndjson.MaxLineBytes (16 MiB).
+const MaxMessageBytes = 12 << 20
+
+func appendBase64(dst, data []byte) []byte {
+	dst = append(dst, `{"data_base64":"`...)
+	dst = base64.StdEncoding.AppendEncode(dst, data)
+	return append(dst, `"}`...)
 }
 
 // AppendString appends s as a JSON string literal. s must be valid UTF-8. Unlike

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -174,5 +175,31 @@ func BenchmarkAppendPayloadSensor(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf, _ = AppendPayload(buf[:0], data)
+	}
+}
+
+// Text whose {"message"} form would outgrow a line (control bytes take six
+// bytes each) is stored as base64, which any record Kinesis holds fits in.
+func TestAppendPayloadLongEscapedText(t *testing.T) {
+	small := bytes.Repeat([]byte{1}, 1<<20) // 6 MiB escaped: still a message
+	out, kind := AppendPayload(nil, small)
+	if kind != Text || len(out) != 6<<20+len(`{"message":""}`) {
+		t.Errorf("1 MiB of control bytes: kind %v, %d bytes; want text, %d", kind, len(out), 6<<20+len(`{"message":""}`))
+	}
+	big := bytes.Repeat([]byte{1}, 3<<20) // 18 MiB escaped
+	var sc PayloadScanner
+	sc.Reset("timestamp")
+	for _, got := range []func() ([]byte, Kind){
+		func() ([]byte, Kind) { return AppendPayload([]byte("x"), big) },
+		func() ([]byte, Kind) { out, kind, _, _ := AppendPayloadMember([]byte("x"), big, "timestamp"); return out, kind },
+		func() ([]byte, Kind) { out, kind, _, _ := sc.Append([]byte("x"), big); return out, kind },
+	} {
+		out, kind := got()
+		var v struct {
+			Data []byte `json:"data_base64"`
+		}
+		if kind != Binary || out[0] != 'x' || json.Unmarshal(out[1:], &v) != nil || !bytes.Equal(v.Data, big) {
+			t.Fatalf("3 MiB of control bytes: kind %v, %d bytes; want data_base64 of the data", kind, len(out))
+		}
 	}
 }
