@@ -191,7 +191,10 @@ func TestAppendPayloadLongEscapedText(t *testing.T) {
 	sc.Reset("timestamp")
 	for _, got := range []func() ([]byte, Kind){
 		func() ([]byte, Kind) { return AppendPayload([]byte("x"), big) },
-		func() ([]byte, Kind) { out, kind, _, _ := AppendPayloadMember([]byte("x"), big, "timestamp"); return out, kind },
+		func() ([]byte, Kind) {
+			out, kind, _, _ := AppendPayloadMember([]byte("x"), big, "timestamp")
+			return out, kind
+		},
 		func() ([]byte, Kind) { out, kind, _, _ := sc.Append([]byte("x"), big); return out, kind },
 	} {
 		out, kind := got()
