@@ -36,7 +36,7 @@ var (
 	RecordsAggregated    = Metric{"RecordsAggregated", Count, "records added to the summaries"}
 	SummaryItemsUpdated  = Metric{"SummaryItemsUpdated", Count, "summary items (device-hours and fleet-hours) changed"}
 	LinesMalformed       = Metric{"LinesMalformed", Count, "object lines that are not output lines (skipped)"}
-	RecordsMissingDevice = Metric{"RecordsMissingDevice", Count, "records without the device field (skipped)"}
+	RecordsMissingDevice = Metric{"RecordsMissingDevice", Count, "records without a usable device ID: missing, empty, not a string or number, or too long for a DynamoDB key (skipped)"}
 	RecordsMissingTime   = Metric{"RecordsMissingTime", Count, "records with neither an event time nor an arrival time (skipped)"}
 	RecordsTimeFallback  = Metric{"RecordsTimeFallback", Count, "records grouped by arrival time because the event time was missing or invalid"}
 	ValuesNotNumeric     = Metric{"ValuesNotNumeric", Count, "numeric fields that held something else (the field is left out)"}

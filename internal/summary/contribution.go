@@ -26,7 +26,9 @@ type Stats struct {
 	// Malformed counts lines that are not a JSON object with an original_data
 	// member.
 	Malformed int64 `json:"malformed"`
-	// NoDevice counts records whose original_data has no usable device field.
+	// NoDevice counts records whose original_data has no usable device field:
+	// missing, not a non-empty string or a number, or longer than
+	// MaxDeviceIDBytes (its partition key would exceed DynamoDB's 2048 bytes).
 	NoDevice int64 `json:"noDevice"`
 	// NoTime counts records with neither a valid event time nor an arrival time.
 	NoTime int64 `json:"noTime"`

@@ -64,6 +64,12 @@
 //     object, so the extremes stay exact.
 //   - A deleted object's contribution stays (summaries outlive object expiry).
 //   - Sums must fit DynamoDB numbers (38 significant digits).
+//   - A device ID longer than MaxDeviceIDBytes (in UTF-8, once bytes that are not
+//     UTF-8 are replaced by U+FFFD as every JSON encoder on the way writes them)
+//     would make a partition key over DynamoDB's 2048 bytes, which fails the whole
+//     transaction: such a record counts as having no device (Stats.NoDevice). Sort
+//     keys (HOUR#…, 18 bytes) and contribution keys (OBJECT#<S3 key>, at most 1031
+//     bytes) are within their limits by construction.
 //   - An object's encoded contribution is at most dynamostore.MaxContributionBytes
 //     (about 100,000 summary keys); a larger one is rejected with an error and its
 //     message ends in the dead-letter queue.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -75,6 +76,10 @@ func checkContribution(t *testing.T, c *Contribution) {
 		s := c.Summaries[k]
 		if s.Count <= 0 || s.First.After(s.Last) {
 			t.Fatalf("summary %s = %+v: want a positive count and First <= Last", k, s)
+		}
+		if len(k.PK) > MaxPartitionKeyBytes || len(k.SK) > MaxSortKeyBytes || !utf8.ValidString(k.PK) {
+			t.Fatalf("key %q: %d/%d bytes, valid UTF-8 %v; DynamoDB takes at most %d/%d bytes of UTF-8",
+				k, len(k.PK), len(k.SK), utf8.ValidString(k.PK), MaxPartitionKeyBytes, MaxSortKeyBytes)
 		}
 		hour, err := k.Hour()
 		if err != nil {

@@ -23,6 +23,21 @@ const (
 	HourLayout = "2006-01-02T15"
 )
 
+// DynamoDB's limits on key attribute values, in bytes of UTF-8: a partition key
+// holds at most 2048, a sort key at most 1024. A write with a longer key fails
+// with a ValidationException; for the aggregator that would fail the whole
+// object's transaction. See
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-partition-sort-keys
+const (
+	MaxPartitionKeyBytes = 2048
+	MaxSortKeyBytes      = 1024
+)
+
+// MaxDeviceIDBytes is the longest device ID, in bytes of UTF-8, whose DevicePK
+// fits a DynamoDB partition key. A longer ID is not a usable device: its records
+// are counted in Stats.NoDevice.
+const MaxDeviceIDBytes = MaxPartitionKeyBytes - len(DevicePrefix)
+
 // DevicePK returns the partition key of a device's summaries.
 func DevicePK(device string) string { return DevicePrefix + device }
 

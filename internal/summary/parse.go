@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/record"
@@ -270,19 +271,56 @@ func (p *parser) finish() *Contribution {
 	return c
 }
 
-// deviceID returns the device ID held by v: a non-empty string, or a number's text.
+// deviceID returns the device ID held by v: a non-empty string, or a number's text,
+// of at most MaxDeviceIDBytes once in UTF-8. A longer ID would make a partition key
+// DynamoDB rejects, failing the object's every record, so it is no device.
+//
+// Bytes that are not UTF-8 (encoding/json accepts them inside strings) become
+// U+FFFD, one per byte, as every JSON encoder on the way to DynamoDB writes them
+// (the SDK's, and encoding/json's for stored contributions): the ID is then the one
+// DynamoDB stores, so two such IDs cannot be distinct summary keys of one item, and
+// the length checked is the length sent.
 func deviceID(v []byte, found bool) (string, bool) {
 	if !found || len(v) == 0 {
 		return "", false
 	}
+	var s string
 	switch c := v[0]; {
 	case c == '"':
-		s, ok := stringValue(v)
-		return s, ok && s != ""
+		var ok bool
+		if s, ok = stringValue(v); !ok || s == "" {
+			return "", false
+		}
+		if !utf8.ValidString(s) {
+			s = replaceInvalidUTF8(s)
+		}
 	case c == '-' || (c >= '0' && c <= '9'):
-		return bytesString(v), true
+		s = bytesString(v)
+	default:
+		return "", false
 	}
-	return "", false
+	if len(s) > MaxDeviceIDBytes {
+		return "", false
+	}
+	return s, true
+}
+
+// replaceInvalidUTF8 returns s with each byte that is not part of a UTF-8 encoding
+// replaced by U+FFFD, as encoding/json and the AWS SDK's JSON encoder do (unlike
+// strings.ToValidUTF8, which replaces a run of such bytes once).
+func replaceInvalidUTF8(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // parseTime reads an event time (a JSON string or number) with
