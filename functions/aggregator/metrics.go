@@ -23,6 +23,11 @@ func batchMetrics(b summary.BatchStats) *metrics.Set {
 		nonNumeric += n
 	}
 	s.AddMetric(metrics.ValuesNotNumeric, float64(nonNumeric))
+	var outOfRange int64
+	for _, n := range b.Lines.OutOfRange {
+		outOfRange += n
+	}
+	s.AddMetric(metrics.ValuesOutOfRange, float64(outOfRange))
 	s.AddMetric(metrics.AggregationDuration, metrics.InMilliseconds(b.Duration))
 	return &s
 }

@@ -99,13 +99,15 @@ func TestAggregatorMetricLines(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// One processed object: two devices, a record without a device and a
-	// temperature that is not a number, all in one hour.
+	// One processed object: two devices, a record without a device, a
+	// temperature that is not a number and a humidity outside the summable
+	// domain, all in one hour.
 	payloads := []string{
 		`{"device_id":"sensor-0001","temperature":20.5,"humidity":40,"timestamp":"2026-11-21T13:05:00.000Z"}`,
 		`{"device_id":"sensor-0002","temperature":22,"humidity":41,"timestamp":"2026-11-21T13:06:00.000Z"}`,
 		`{"temperature":5,"timestamp":"2026-11-21T13:07:00.000Z"}`,
 		`{"device_id":"sensor-0001","temperature":"hot","humidity":42,"timestamp":"2026-11-21T13:08:00.000Z"}`,
+		`{"device_id":"sensor-0002","temperature":23,"humidity":1e37,"timestamp":"2026-11-21T13:09:00.000Z"}`,
 	}
 	var raw bytes.Buffer
 	for i, p := range payloads {
@@ -185,7 +187,7 @@ func TestAggregatorMetricLines(t *testing.T) {
 		want map[string]float64
 	}{
 		{"first", first, map[string]float64{"MessagesReceived": 1, "MessagesFailed": 0, "ObjectsAggregated": 1, "DuplicatesSkipped": 0,
-			"RecordsAggregated": 3, "SummaryItemsUpdated": 3, "RecordsMissingDevice": 1, "ValuesNotNumeric": 1, "RecordsMissingTime": 0,
+			"RecordsAggregated": 4, "SummaryItemsUpdated": 3, "RecordsMissingDevice": 1, "ValuesNotNumeric": 1, "ValuesOutOfRange": 1, "RecordsMissingTime": 0,
 			"RecordsTimeFallback": 0, "LinesMalformed": 0}},
 		{"duplicate and bad message", second, map[string]float64{"MessagesReceived": 2, "MessagesFailed": 1, "ObjectsAggregated": 0,
 			"DuplicatesSkipped": 1, "RecordsAggregated": 0, "SummaryItemsUpdated": 0}},

@@ -265,5 +265,12 @@ func statsValue(st summary.Stats) types.AttributeValue {
 		}
 		m["nonNumeric"] = &types.AttributeValueMemberM{Value: nn}
 	}
+	if len(st.OutOfRange) > 0 {
+		oor := map[string]types.AttributeValue{}
+		for k, v := range st.OutOfRange {
+			oor[k] = num(v)
+		}
+		m["outOfRange"] = &types.AttributeValueMemberM{Value: oor}
+	}
 	return &types.AttributeValueMemberM{Value: m}
 }

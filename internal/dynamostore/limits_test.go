@@ -6,6 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/streamlake/streamlake/internal/dynamostore"
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
@@ -45,5 +50,54 @@ func TestDeviceIDLimitThroughMoto(t *testing.T) {
 	}
 	if st := c.Contribution.Stats; st.NoDevice != 1 || st.Records != int64(len(good)) || st.Lines != int64(len(lines)) {
 		t.Errorf("stats = %+v; want NoDevice 1, Records %d, Lines %d", st, len(good), len(lines))
+	}
+}
+
+// TestSummableDomainThroughMoto aggregates an object whose temperatures include
+// numbers outside the summable domain (1e37, whose sum with 21.43 needs 40
+// significant digits, which DynamoDB rejects and moto rounds; a 40-digit value).
+// They are left out of the stored sums, which stay exact, and counted in the
+// contribution's stats.
+func TestSummableDomainThroughMoto(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	recs := readings(22, 30, 2, 1)
+	at := recs[0].at
+	extra := []reading{
+		{device: recs[0].device, at: at, temp: "21.43"},
+		{device: recs[0].device, at: at, temp: "1e37"},
+		{device: recs[0].device, at: at, temp: "1234567890123456789012345678901234567890"},
+		{device: recs[0].device, at: at, temp: "0.30000000000000004"},
+	}
+	all := append(append([]reading{}, recs...), extra...)
+	key := objectKey(7, 1)
+	etag := h.put(t, key, body(all, "2026-11-21T13:40:06.000Z"))
+	h.handle(t, message(h.notification(key, etag)))
+
+	want := append([]reading{}, all...)
+	want[len(recs)+1].temp, want[len(recs)+2].temp = "", "" // not summed
+	h.check(t, expected(t, want), true)
+
+	c, ok, err := h.store.Contribution(ctx, key)
+	if err != nil || !ok {
+		t.Fatalf("Contribution = %v, %v", ok, err)
+	}
+	if st := c.Contribution.Stats; st.Records != int64(len(all)) || st.OutOfRange["temperature"] != 2 || len(st.OutOfRange) != 1 {
+		t.Errorf("stats = %+v; want Records %d, OutOfRange temperature: 2", st, len(all))
+	}
+	ck := dynamostore.ContributionKey(key)
+	out, err := h.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.table), Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: ck.PK}, "sk": &types.AttributeValueMemberS{Value: ck.SK}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n *types.AttributeValueMemberN
+	if stats, ok := out.Item["stats"].(*types.AttributeValueMemberM); ok {
+		if oor, ok := stats.Value["outOfRange"].(*types.AttributeValueMemberM); ok {
+			n, _ = oor.Value["temperature"].(*types.AttributeValueMemberN)
+		}
+	}
+	if n == nil || n.Value != "2" {
+		t.Errorf("contribution item stats = %+v; want outOfRange.temperature 2", out.Item["stats"])
 	}
 }

@@ -40,6 +40,7 @@ var (
 	RecordsMissingTime   = Metric{"RecordsMissingTime", Count, "records with neither an event time nor an arrival time (skipped)"}
 	RecordsTimeFallback  = Metric{"RecordsTimeFallback", Count, "records grouped by arrival time because the event time was missing or invalid"}
 	ValuesNotNumeric     = Metric{"ValuesNotNumeric", Count, "numeric fields that held something else (the field is left out)"}
+	ValuesOutOfRange     = Metric{"ValuesOutOfRange", Count, "numeric fields holding a number outside the summable domain: |v| of 1e12 or more, or digits below 1e-21 (the field is left out)"}
 	AggregationDuration  = Metric{"AggregationDuration", Milliseconds, "time the handler spent on the batch"}
 )
 
@@ -53,5 +54,5 @@ func ProcessorMetrics() []Metric {
 func AggregatorMetrics() []Metric {
 	return []Metric{MessagesReceived, MessagesFailed, ObjectsAggregated, DuplicatesSkipped, RecordsAggregated,
 		SummaryItemsUpdated, LinesMalformed, RecordsMissingDevice, RecordsMissingTime, RecordsTimeFallback,
-		ValuesNotNumeric, AggregationDuration}
+		ValuesNotNumeric, ValuesOutOfRange, AggregationDuration}
 }

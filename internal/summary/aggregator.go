@@ -399,10 +399,11 @@ func (a *Aggregator) log(ctx context.Context, obj *Object, c *Contribution, res 
 		"transactions", res.Transactions, "writeActions", res.WriteActions,
 	}
 	a.logger.InfoContext(ctx, "object aggregated", attrs...)
-	if c.Stats.Skipped() > 0 || len(c.Stats.NonNumeric) > 0 || c.Stats.InvalidTime > 0 {
+	if c.Stats.Skipped() > 0 || len(c.Stats.NonNumeric) > 0 || len(c.Stats.OutOfRange) > 0 || c.Stats.InvalidTime > 0 {
 		a.logger.WarnContext(ctx, "object has records that could not be fully aggregated",
 			"objectKey", obj.Key, "etag", obj.ETag,
 			"malformedLines", c.Stats.Malformed, "noDevice", c.Stats.NoDevice, "noTime", c.Stats.NoTime,
-			"invalidTime", c.Stats.InvalidTime, "timeFallback", c.Stats.TimeFallback, "nonNumeric", c.Stats.NonNumeric)
+			"invalidTime", c.Stats.InvalidTime, "timeFallback", c.Stats.TimeFallback, "nonNumeric", c.Stats.NonNumeric,
+			"outOfRange", c.Stats.OutOfRange)
 	}
 }

@@ -42,6 +42,12 @@ type Stats struct {
 	// something other than a number or null (the record still counts, the field
 	// does not).
 	NonNumeric map[string]int64 `json:"nonNumeric,omitempty"`
+	// OutOfRange counts, per numeric field, aggregated records where the field held
+	// a number outside the summable domain: not 0, and 1e12 or more in magnitude or
+	// with digits below 1e-21 (see summableMaxExponent). Summing such values could
+	// need more than the 38 significant digits a DynamoDB number holds. The record
+	// still counts, the field does not (as with NonNumeric).
+	OutOfRange map[string]int64 `json:"outOfRange,omitempty"`
 }
 
 // Skipped returns the number of lines that were not aggregated.
@@ -61,6 +67,12 @@ func (s *Stats) Add(o Stats) {
 			s.NonNumeric = map[string]int64{}
 		}
 		s.NonNumeric[k] += v
+	}
+	for k, v := range o.OutOfRange {
+		if s.OutOfRange == nil {
+			s.OutOfRange = map[string]int64{}
+		}
+		s.OutOfRange[k] += v
 	}
 }
 

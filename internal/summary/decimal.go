@@ -27,6 +27,22 @@ const (
 	maxExponent = 126
 )
 
+// The summable domain: a numeric field's value is summed only when it is 0 or its
+// significant digits lie between 10^-summableMinExponent and below
+// 10^summableMaxExponent, that is |v| < 1e12 and v is an exact multiple of 1e-21.
+// Such a value has at most 12 + 21 = 33 significant digits, and so does any sum of
+// such values below 1e12. DynamoDB numbers hold 38 (and DynamoDB rejects an update
+// whose result needs more, which would fail the object's transaction), which leaves
+// 5 digits of headroom: a sum stays storable exactly as long as it is below 1e17,
+// which takes more than 100,000 values at the extreme magnitude, and about 10^13
+// readings of realistic sizes (|v| < 1e4). Sums and the deltas of overwritten
+// objects are multiples of 1e-21 too, so they never need more fraction digits.
+// Python float reprs (0.30000000000000004, 23.456789012345678, 1.5e-07) are inside.
+const (
+	summableMaxExponent = 12
+	summableMinExponent = 21
+)
+
 var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
 	1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
@@ -164,6 +180,39 @@ func normalizeScale(d Decimal, scale int) (Decimal, bool) {
 		return d, true
 	}
 	return d.rescale(int32(-scale)), true
+}
+
+// summable reports whether d is in the summable domain (see summableMaxExponent):
+// 0, or |d| < 10^summableMaxExponent and d a multiple of 10^-summableMinExponent.
+func (d Decimal) summable() bool {
+	if d.big == nil {
+		if d.small == 0 {
+			return true
+		}
+		if d.scale <= summableMinExponent {
+			// |coefficient| < 10^(12+scale); an int64 is below 10^19.
+			if e := summableMaxExponent + int(d.scale); e < len(pow10) {
+				return d.small < pow10[e] && d.small > -pow10[e]
+			}
+			return true
+		}
+	}
+	c := d.coefBig()
+	if c.Sign() == 0 {
+		return true
+	}
+	scale := int64(d.scale)
+	if scale > summableMinExponent {
+		// Digits below 10^-21 must all be zeros.
+		m := new(big.Int).Exp(big.NewInt(10), big.NewInt(scale-summableMinExponent), nil)
+		q, r := new(big.Int).QuoRem(c, m, new(big.Int))
+		if r.Sign() != 0 {
+			return false
+		}
+		c, scale = q, summableMinExponent
+	}
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(summableMaxExponent+scale), nil)
+	return c.CmpAbs(limit) < 0
 }
 
 // coefBig returns the coefficient as a new big.Int.

@@ -18,8 +18,9 @@
 //
 // Nothing is dropped silently: lines that are not JSON objects with an
 // original_data member, records without a device or without any usable time,
-// and numeric fields holding non-numbers are counted in Stats, which the
-// aggregator logs and stores with the object's contribution.
+// and numeric fields holding non-numbers or numbers outside the summable domain
+// are counted in Stats, which the aggregator logs and stores with the object's
+// contribution.
 //
 // # Exactly-once effect
 //
@@ -63,7 +64,13 @@
 //     In the processor's retry patterns the removed records arrive in another
 //     object, so the extremes stay exact.
 //   - A deleted object's contribution stays (summaries outlive object expiry).
-//   - Sums must fit DynamoDB numbers (38 significant digits).
+//   - Sums must fit DynamoDB numbers (38 significant digits; DynamoDB rejects an
+//     update whose result needs more). A numeric value is summed only when it is
+//     0 or |v| < 1e12 with no digit below 1e-21 (33 digits at most, see
+//     summableMaxExponent); other numbers are counted per field in
+//     Stats.OutOfRange and left out of n, sum, min and max (the record still
+//     counts). A sum then needs more than 38 digits only past 1e17: more than
+//     100,000 values at the extreme magnitude in one summary.
 //   - A device ID longer than MaxDeviceIDBytes (in UTF-8, once bytes that are not
 //     UTF-8 are replaced by U+FFFD as every JSON encoder on the way writes them)
 //     would make a partition key over DynamoDB's 2048 bytes, which fails the whole

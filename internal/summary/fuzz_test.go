@@ -92,6 +92,9 @@ func checkContribution(t *testing.T, c *Contribution) {
 			if fl.N <= 0 || fl.N > s.Count || fl.Min.Cmp(fl.Max) > 0 {
 				t.Fatalf("summary %s field %s = %+v: want 0 < N <= Count and Min <= Max", k, name, fl)
 			}
+			if !fl.Min.summable() || !fl.Max.summable() || fl.Sum.SignificantDigits() > 38 {
+				t.Fatalf("summary %s field %s = %+v: want Min and Max in the summable domain and a Sum of at most 38 digits", k, name, fl)
+			}
 		}
 		if _, isDevice := k.Device(); !isDevice {
 			records += s.Count
@@ -223,7 +226,24 @@ func FuzzDecimal(f *testing.F) {
 		if !ok || got.Cmp(r) != 0 {
 			t.Fatalf("ParseDecimal(%q) = %s; want %s", s, d, r.RatString())
 		}
+		if want := summableRat(r); d.summable() != want {
+			t.Fatalf("ParseDecimal(%q).summable() = %v; want %v", s, !want, want)
+		}
 	})
+}
+
+// summableRat is Decimal.summable computed with math/big: 0, or |r| < 1e12 and
+// r·1e21 an integer.
+func summableRat(r *big.Rat) bool {
+	if r.Sign() == 0 {
+		return true
+	}
+	limit := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(12), nil))
+	if new(big.Rat).Abs(r).Cmp(limit) >= 0 {
+		return false
+	}
+	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(21), nil)))
+	return scaled.IsInt()
 }
 
 // FuzzContributionBinary decodes arbitrary stored contribution items: no panic,

@@ -207,11 +207,14 @@ func (p *parser) line(b []byte) {
 			continue
 		}
 		d, ok := parseNumber(v)
-		if !ok {
-			if p.stats.NonNumeric == nil {
-				p.stats.NonNumeric = map[string]int64{}
+		if !ok || !d.summable() {
+			// The line is valid JSON, so a value that starts like a number is one:
+			// parseNumber refused it only for a magnitude DynamoDB cannot store.
+			if v[0] == '-' || (v[0] >= '0' && v[0] <= '9') {
+				p.stats.OutOfRange = countField(p.stats.OutOfRange, p.cfg.NumericFields[i])
+			} else {
+				p.stats.NonNumeric = countField(p.stats.NonNumeric, p.cfg.NumericFields[i])
 			}
-			p.stats.NonNumeric[p.cfg.NumericFields[i]]++
 			continue
 		}
 		p.vals[i], p.has[i] = d, true
@@ -227,6 +230,15 @@ func (p *parser) line(b []byte) {
 	}
 	p.accFor(hours, hour).add(t, p.vals, p.has)
 	p.accFor(p.fleet, hour).add(t, p.vals, p.has)
+}
+
+// countField counts one more value of field in m, allocating m on first use.
+func countField(m map[string]int64, field string) map[string]int64 {
+	if m == nil {
+		m = map[string]int64{}
+	}
+	m[field]++
+	return m
 }
 
 func mod(a, b int64) int64 {
