@@ -749,3 +749,22 @@ func TestRoundMillisecond(t *testing.T) {
 		}
 	}
 }
+
+// An event time whose UTC instant is outside years 0000–9999 (an offset can move
+// 9999-12-31 into the year 10000) is quarantined: the aggregator rejects it the
+// same way, and its hour has no four-digit year.
+func TestCheckEventTimeYearRange(t *testing.T) {
+	for _, tc := range []struct {
+		v  string
+		ok bool
+	}{
+		{`"9999-12-31T22:59:59-01:00"`, true},
+		{`"9999-12-31T23:30:00-01:00"`, false},
+		{`"0000-01-01T01:00:00+01:00"`, true},
+		{`"0000-01-01T00:30:00+01:00"`, false},
+	} {
+		if err := checkEventTime([]byte(tc.v), true); (err == nil) != tc.ok {
+			t.Errorf("checkEventTime(%s) = %v; want accepted %v", tc.v, err, tc.ok)
+		}
+	}
+}

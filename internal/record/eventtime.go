@@ -43,7 +43,14 @@ import (
 //	1e17 ≤ v < 1e19   nanoseconds  (int64 nanoseconds end in 2262)
 //
 // Fractions and exponents are allowed (1.7520e9). Negative numbers and 1e19 or more
-// are rejected: no unit makes them a plausible event time.
+// are rejected: no unit makes them a plausible event time. Every accepted number is
+// therefore between 1970 and 5138.
+//
+// The result is always in years 0000–9999 of UTC, from 0000-01-01T00:00:00Z up to
+// but excluding 10000-01-01T00:00:00Z: a string whose offset moves its instant out
+// of them (9999-12-31T23:30:00-01:00 is 10000-01-01T00:30Z; 0000-01-01T00:30:00+01:00
+// is in the year -1) is rejected, because its UTC hour has no four-digit year and
+// the summaries' keys (HOUR#2006-01-02T15) could not hold it.
 //
 // Rejected too: a date without a time of day (it has no hour to group by), other
 // JSON values (null, booleans, objects, arrays), and any other text. ParseEventTime
@@ -208,8 +215,20 @@ func parseISOTime(b []byte) (time.Time, bool) {
 	// Days since 1970-01-01 of the date (proleptic Gregorian, as package time).
 	days := daysSinceEpoch(year, mon, day)
 	unix := int64(days)*86400 + int64(hour*3600+min*60+sec) - int64(offset)
+	if unix < minEventUnix || unix >= maxEventUnix {
+		// An offset moved the instant out of years 0000–9999 (9999-12-31T23:30-01:00).
+		return time.Time{}, false
+	}
 	return time.Unix(unix, int64(nsec)).UTC(), true
 }
+
+// The accepted instants, [0000-01-01T00:00:00Z, 10000-01-01T00:00:00Z) in Unix
+// seconds: a UTC time outside them has no four-digit year, and the hour of every
+// accepted time must fit layouts such as the summaries' HOUR#2006-01-02T15.
+const (
+	minEventUnix = -62167219200
+	maxEventUnix = 253402300800
+)
 
 // daysSinceEpoch counts days from 1970-01-01 to the date (year 0 to 9999).
 func daysSinceEpoch(y, m, d int) int {

@@ -77,6 +77,10 @@
 //     transaction: such a record counts as having no device (Stats.NoDevice). Sort
 //     keys (HOUR#…, 18 bytes) and contribution keys (OBJECT#<S3 key>, at most 1031
 //     bytes) are within their limits by construction.
+//   - Event times are in years 0000–9999 of UTC (record.ParseEventTime rejects
+//     others, so that every hour fits HOUR#2006-01-02T15); a record whose time
+//     an offset moves out of them counts as InvalidTime, and the processor's
+//     check quarantines it.
 //   - An object's encoded contribution is at most dynamostore.MaxContributionBytes
 //     (about 100,000 summary keys); a larger one is rejected with an error and its
 //     message ends in the dead-letter queue.
