@@ -763,8 +763,8 @@ func TestCheckEventTimeYearRange(t *testing.T) {
 		{`"0000-01-01T01:00:00+01:00"`, true},
 		{`"0000-01-01T00:30:00+01:00"`, false},
 	} {
-		if err := checkEventTime([]byte(tc.v), true); (err == nil) != tc.ok {
-			t.Errorf("checkEventTime(%s) = %v; want accepted %v", tc.v, err, tc.ok)
+		if err := ValidateEventTime.(*eventTimeCheck).check([]byte(tc.v), true); (err == nil) != tc.ok {
+			t.Errorf("the check of %s = %v; want accepted %v", tc.v, err, tc.ok)
 		}
 	}
 }
