@@ -46,8 +46,24 @@
 // record read is after startSequenceNumber (retention trimmed it), no record at
 // or after it is left, or GetShardIterator fails because the stream, shard or
 // sequence number is gone (ResourceNotFoundException, InvalidArgumentException).
+//
+// A range is also expired when retention trims it while it is being read. A shard
+// iterator lives 5 minutes; when one expires mid-range (a slow write), the reader
+// renews it AT_SEQUENCE_NUMBER the last record read, and the first record must be
+// that one again (it is skipped). Kinesis does not refuse a trimmed sequence
+// number but starts at the oldest record left, so any other first record, or none,
+// means that records of the range are gone; AFTER_SEQUENCE_NUMBER would have
+// skipped them without a sign. Replay renews its iterators the same way and fails
+// the shard.
+//
 // Expired messages are reported and left in the queue, never deleted, so that
-// nothing disappears silently; delete them by hand once accounted for.
+// nothing disappears silently; delete them by hand once accounted for. As when
+// the first record is gone, nothing more of the range is written once the gap is
+// found. Chunks written before it (a range longer than ChunkRecords) are not
+// undone: they hold records of the range once each, under the keys a complete
+// redrive would have written (put back into the stream with ToStream), and the
+// result lists them (Objects, RecordsWritten), so that they can be accounted for
+// with the message.
 //
 // # Replay from a point in time
 //

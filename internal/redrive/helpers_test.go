@@ -34,6 +34,9 @@ type fakeStream struct {
 	// expireAfter makes the n-th GetRecords call (1-based) fail with
 	// ExpiredIteratorException.
 	expireAfter int
+	// trimOnExpire, if set, is when the iterator expires the sequence number
+	// below which the retention period trims the shard's records meanwhile.
+	trimOnExpire string
 	// iteratorErr fails GetShardIterator.
 	iteratorErr error
 	// putErr fails PutRecords.
@@ -56,6 +59,18 @@ func (f *fakeStream) add(shard string, seqs ...string) {
 			Data:                        fmt.Appendf(nil, `{"device_id":"device-%d","n":%d,"timestamp":"2026-11-21T13:00:00Z"}`, n%3, n),
 			ApproximateArrivalTimestamp: aws.Time(base.Add(time.Duration(n) * 1500 * time.Microsecond)),
 		})
+	}
+}
+
+// trim removes every shard's records below seq, as the retention period does.
+// Iterators are indexes, so trim must not run while one is being read.
+func (f *fakeStream) trim(seq string) {
+	for id, recs := range f.shards {
+		i := 0
+		for i < len(recs) && cmpSeq(aws.ToString(recs[i].SequenceNumber), seq) < 0 {
+			i++
+		}
+		f.shards[id] = recs[i:]
 	}
 }
 
@@ -109,6 +124,9 @@ func (f *fakeStream) GetRecords(_ context.Context, in *kinesis.GetRecordsInput, 
 	defer f.mu.Unlock()
 	f.getCalls++
 	if f.getCalls == f.expireAfter {
+		if f.trimOnExpire != "" {
+			f.trim(f.trimOnExpire)
+		}
 		return nil, &kintypes.ExpiredIteratorException{Message: aws.String("Iterator expired")}
 	}
 	shard, idx, _ := strings.Cut(aws.ToString(in.ShardIterator), "|")

@@ -46,7 +46,10 @@ type rangeReader struct {
 	iter *string
 	// last is the sequence number of the last record returned; "" before the first.
 	last string
-	done bool
+	// resumed is set when the iterator was renewed at last: the first record it
+	// returns must be last's, or records after it were trimmed meanwhile.
+	resumed bool
+	done    bool
 	// reopened counts iterator renewals after ExpiredIteratorException.
 	reopened int
 }
@@ -56,16 +59,18 @@ func newRangeReader(api StreamAPI, rng Range) *rangeReader {
 }
 
 // open gets the shard iterator: AT_SEQUENCE_NUMBER the range's start, or, after an
-// expired iterator, AFTER_SEQUENCE_NUMBER the last record read.
+// expired iterator, AT_SEQUENCE_NUMBER the last record read. Renewed at that
+// record rather than after it, the iterator shows whether the records that
+// follow it are still there: a trimmed sequence number is not refused, Kinesis
+// starts at the oldest record left, so AFTER_SEQUENCE_NUMBER would skip a gap
+// without a sign.
 func (rd *rangeReader) open(ctx context.Context) error {
-	in := &kinesis.GetShardIteratorInput{StreamARN: aws.String(rd.rng.StreamARN), ShardId: aws.String(rd.rng.ShardID)}
-	if rd.last == "" {
-		in.ShardIteratorType = kintypes.ShardIteratorTypeAtSequenceNumber
-		in.StartingSequenceNumber = aws.String(rd.rng.StartSequenceNumber)
-	} else {
-		in.ShardIteratorType = kintypes.ShardIteratorTypeAfterSequenceNumber
-		in.StartingSequenceNumber = aws.String(rd.last)
+	at := rd.rng.StartSequenceNumber
+	if rd.last != "" {
+		at = rd.last
 	}
+	in := &kinesis.GetShardIteratorInput{StreamARN: aws.String(rd.rng.StreamARN), ShardId: aws.String(rd.rng.ShardID),
+		ShardIteratorType: kintypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(at)}
 	out, err := rd.api.GetShardIterator(ctx, in)
 	if err != nil {
 		var ae smithy.APIError
@@ -74,21 +79,24 @@ func (rd *rangeReader) open(ctx context.Context) error {
 			case "ResourceNotFoundException":
 				return &ExpiredError{Reason: fmt.Sprintf("stream or shard %s no longer exists: %s", rd.rng.ShardID, ae.ErrorMessage())}
 			case "InvalidArgumentException":
-				return &ExpiredError{Reason: fmt.Sprintf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s was refused: %s", rd.rng.StartSequenceNumber, rd.rng.ShardID, ae.ErrorMessage())}
+				return &ExpiredError{Reason: fmt.Sprintf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s was refused: %s", at, rd.rng.ShardID, ae.ErrorMessage())}
 			}
 		}
-		return fmt.Errorf("get shard iterator %s at %s: %w", rd.rng.ShardID, rd.rng.StartSequenceNumber, err)
+		return fmt.Errorf("get shard iterator %s at %s: %w", rd.rng.ShardID, at, err)
 	}
 	if out.ShardIterator == nil {
 		return &ExpiredError{Reason: fmt.Sprintf("shard %s returned no iterator (closed and past its end)", rd.rng.ShardID)}
 	}
 	rd.iter = out.ShardIterator
+	rd.resumed = rd.last != ""
 	return nil
 }
 
 // next returns the next records of the range (possibly none) and whether the
 // range is complete. It returns an *ExpiredError when the range's first record is
-// no longer in the stream, and an error when the stream ends before the range does.
+// no longer in the stream, or when, after the iterator was renewed, the records
+// after the last one read are not (see resume), and an error when the stream ends
+// before the range does.
 func (rd *rangeReader) next(ctx context.Context) ([]Record, bool, error) {
 	if rd.done {
 		return nil, true, nil
@@ -109,8 +117,12 @@ func (rd *rangeReader) next(ctx context.Context) ([]Record, bool, error) {
 		}
 		return nil, false, fmt.Errorf("get records %s: %w", rd.rng.ShardID, err)
 	}
+	page, err := rd.resume(out.Records)
+	if err != nil {
+		return nil, false, err
+	}
 	var recs []Record
-	for _, r := range out.Records {
+	for _, r := range page {
 		seq := aws.ToString(r.SequenceNumber)
 		if rd.last == "" && len(recs) == 0 {
 			c, err := record.CompareSequenceNumbers(seq, rd.rng.StartSequenceNumber)
@@ -151,10 +163,37 @@ func (rd *rangeReader) next(ctx context.Context) ([]Record, bool, error) {
 	atTip := len(out.Records) == 0 && aws.ToInt64(out.MillisBehindLatest) == 0
 	if rd.iter == nil || atTip {
 		// The shard (closed, or at its tip) ends before the range does.
+		if rd.resumed {
+			return nil, false, &ExpiredError{Reason: fmt.Sprintf(
+				"no record at or after %s, the last record read, is left in %s: the range's remaining records were trimmed by the stream's retention period while its shard iterator was renewed",
+				rd.last, rd.rng.ShardID)}
+		}
 		if rd.last == "" {
 			return nil, false, &ExpiredError{Reason: fmt.Sprintf("no record at or after startSequenceNumber %s is left in %s", rd.rng.StartSequenceNumber, rd.rng.ShardID)}
 		}
 		return recs, false, fmt.Errorf("shard %s ends at %s, before endSequenceNumber %s: the range is not in this stream", rd.rng.ShardID, rd.last, rd.rng.EndSequenceNumber)
 	}
 	return recs, false, nil
+}
+
+// resume checks the first page of an iterator renewed at the last record read:
+// it must start with that record, which it drops. Any other record means that
+// the retention period trimmed the records after it (and Kinesis started at the
+// oldest one left): the range is then expired, as when its first record is gone.
+func (rd *rangeReader) resume(page []kintypes.Record) ([]kintypes.Record, error) {
+	if !rd.resumed || len(page) == 0 {
+		return page, nil
+	}
+	seq := aws.ToString(page[0].SequenceNumber)
+	c, err := record.CompareSequenceNumbers(seq, rd.last)
+	if err != nil {
+		return nil, fmt.Errorf("shard %s: %w", rd.rng.ShardID, err)
+	}
+	if c != 0 {
+		return nil, &ExpiredError{Reason: fmt.Sprintf(
+			"the shard iterator of %s expired; renewed at the last record read, %s, it starts at %s: the records after %s were trimmed by the stream's retention period",
+			rd.rng.ShardID, rd.last, seq, rd.last)}
+	}
+	rd.resumed = false
+	return page[1:], nil
 }

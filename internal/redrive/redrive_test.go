@@ -174,16 +174,75 @@ func TestRangeReader(t *testing.T) {
 	}
 }
 
-func TestRangeReaderRenewsIteratorAfterLastRecord(t *testing.T) {
+func TestRangeReaderRenewsIteratorAtLastRecord(t *testing.T) {
 	f := newFakeStream()
 	f.add(shard0, seqs(1, 9)...)
 	f.pageSize, f.expireAfter = 3, 2
-	if _, err := readAll(t, f, Range{StreamARN: testStream, ShardID: shard0, StartSequenceNumber: "2", EndSequenceNumber: "8"}); err != nil {
+	got, err := readAll(t, f, Range{StreamARN: testStream, ShardID: shard0, StartSequenceNumber: "2", EndSequenceNumber: "8"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	want := []kintypes.ShardIteratorType{kintypes.ShardIteratorTypeAtSequenceNumber, kintypes.ShardIteratorTypeAfterSequenceNumber}
+	if d := cmp.Diff(seqs(2, 8), got); d != "" {
+		t.Errorf("records read (-want +got):\n%s", d)
+	}
+	want := []kintypes.ShardIteratorType{kintypes.ShardIteratorTypeAtSequenceNumber, kintypes.ShardIteratorTypeAtSequenceNumber}
 	if d := cmp.Diff(want, f.iterTypes); d != "" {
 		t.Errorf("iterator types (-want +got):\n%s", d)
+	}
+}
+
+// The iterator expires after records 90..92 of the range 90..110 were read, and
+// the retention period trims the shard before it is renewed: the reader must
+// notice a gap instead of going on from the oldest record left.
+func TestRangeReaderTrimmedDuringRenewal(t *testing.T) {
+	tests := []struct {
+		name    string
+		trim    string // records below it are gone when the iterator is renewed
+		want    []string
+		expired string
+	}{
+		{"records before the last one read trimmed", "92", seqs(90, 110), ""},
+		{"records after the last one read trimmed", "100", seqs(90, 92), "renewed at the last record read, 92, it starts at 100"},
+		{"every record trimmed", "200", seqs(90, 92), "no record at or after 92, the last record read, is left in shardId-000000000000"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeStream()
+			f.add(shard0, seqs(90, 130)...)
+			f.pageSize, f.expireAfter, f.trimOnExpire = 3, 2, tc.trim
+			got, err := readAll(t, f, Range{StreamARN: testStream, ShardID: shard0, StartSequenceNumber: "90", EndSequenceNumber: "110"})
+			var ee *ExpiredError
+			switch {
+			case tc.expired == "" && err != nil:
+				t.Fatalf("read 90..110 error = %v; want none", err)
+			case tc.expired != "" && (!errors.As(err, &ee) || !strings.Contains(err.Error(), tc.expired)):
+				t.Fatalf("read 90..110 error = %v; want expired with %q", err, tc.expired)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("records read (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestRunLeavesRangeTrimmedDuringRenewal(t *testing.T) {
+	s := newUnitSetup(t) // the shard holds 90..130
+	s.stream.pageSize, s.stream.expireAfter, s.stream.trimOnExpire = 3, 2, "100"
+	s.queue.send("m1", onFailureBody(testStream, shard0, "90", "110", 21))
+	sum, err := Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sum.Messages[0]
+	if m.Status != StatusExpired || m.Deleted || sum.Expired != 1 || sum.LeftInQueue != 1 || sum.OK() ||
+		!strings.Contains(m.Reason, "trimmed") || !strings.Contains(m.Reason, "left in the queue") {
+		t.Errorf("Run with records 93..99 trimmed while the iterator was renewed = %+v; want the message expired and left", sum)
+	}
+	if d := cmp.Diff([]string{"m1"}, s.queue.ids()); d != "" || s.queue.deletes != 0 {
+		t.Errorf("messages left (-want +got):\n%s (deletes %d)", d, s.queue.deletes)
+	}
+	if len(s.sink.objects) != 0 {
+		t.Errorf("wrote %v; want nothing (the records read are fewer than a chunk)", s.sink.keys())
 	}
 }
 
@@ -615,5 +674,40 @@ func TestParseStreamARNPartitions(t *testing.T) {
 		if err != nil || region != tc.region || name != tc.name {
 			t.Errorf("parseStreamARN(%s) = %q, %q, %v; want %q, %q", tc.arn, region, name, err, tc.region, tc.name)
 		}
+	}
+}
+
+// A replay whose iterator expires, with records trimmed before it is renewed,
+// fails the shard instead of going on from the oldest record left.
+func TestReplayTrimmedDuringRenewal(t *testing.T) {
+	base := time.Date(2026, 11, 21, 13, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		trim     string
+		wantRead int
+		wantErr  string // "" = the shard is replayed
+	}{
+		{"records before the last one read trimmed", "92", 41, ""},
+		{"records after the last one read trimmed", "100", 3, "renewed at the last record read, 92, it starts at 100"},
+		{"every record trimmed", "200", 3, "no record at or after 92, the last record read, is left"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeStream()
+			f.add(shard0, seqs(90, 130)...)
+			f.pageSize, f.expireAfter, f.trimOnExpire = 3, 2, tc.trim
+			w, err := ToS3(newMemSink(), S3Config{Bucket: "b", Prefix: DefaultReplayPrefix})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := Replay(context.Background(), ReplayOptions{Stream: f, StreamARN: testStream, From: base, Until: base.Add(time.Minute), Writer: w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sh := sum.Shards[0]
+			if sh.RecordsRead != tc.wantRead || !strings.Contains(sh.Error, tc.wantErr) || (tc.wantErr == "") != sum.OK() {
+				t.Errorf("Replay with records below %s trimmed at the renewal: shard %+v; want %d read and error %q", tc.trim, sh, tc.wantRead, tc.wantErr)
+			}
+		})
 	}
 }

@@ -156,6 +156,9 @@ func replayShard(ctx context.Context, o ReplayOptions, rng Range, progress *Prog
 		return fail("get shard iterator at %s: %v", o.From.UTC().Format(time.RFC3339), err)
 	}
 	iter := it.ShardIterator
+	// resumed is set when iter was renewed at the last record read (see
+	// rangeReader.open): its first record must be that one.
+	resumed := false
 	var chunk []Record
 	chunkBytes := 0
 	flush := func() error {
@@ -187,16 +190,28 @@ func replayShard(ctx context.Context, o ReplayOptions, rng Range, progress *Prog
 			if errors.As(err, &expired) && sr.LastSequenceNumber != "" {
 				next, err := o.Stream.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
 					StreamARN: aws.String(rng.StreamARN), ShardId: aws.String(rng.ShardID),
-					ShardIteratorType: kintypes.ShardIteratorTypeAfterSequenceNumber, StartingSequenceNumber: aws.String(sr.LastSequenceNumber)})
+					ShardIteratorType: kintypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(sr.LastSequenceNumber)})
 				if err == nil {
-					iter = next.ShardIterator
+					iter, resumed = next.ShardIterator, true
 					continue
 				}
 			}
 			return fail("get records after %q: %v", sr.LastSequenceNumber, err)
 		}
+		page := out.Records
+		if resumed && len(page) > 0 {
+			if first := aws.ToString(page[0].SequenceNumber); first != sr.LastSequenceNumber {
+				return fail("the shard iterator expired; renewed at the last record read, %s, it starts at %s: the records after %s were trimmed by the stream's retention period",
+					sr.LastSequenceNumber, first, sr.LastSequenceNumber)
+			}
+			page, resumed = page[1:], false
+		}
+		if resumed && aws.ToInt64(out.MillisBehindLatest) == 0 {
+			return fail("no record at or after %s, the last record read, is left: the records after it were trimmed by the stream's retention period while the shard iterator was renewed",
+				sr.LastSequenceNumber)
+		}
 		done := false
-		for _, r := range out.Records {
+		for _, r := range page {
 			at := aws.ToTime(r.ApproximateArrivalTimestamp).UTC()
 			if at.After(o.Until) {
 				done = true
