@@ -122,7 +122,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, the queue URL's, or the last local run's)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
-	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "how long a message being redriven stays hidden from other consumers")
+	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "visibility timeout of the messages received: the run extends it every third of it until a message is deleted or released at the end, so after a crash they reappear within this time")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	o.template.register(fs, "", templateUsage{
 		template:  "SAM template whose FilterCriteria to apply (default: none, redrive every record of a range)",

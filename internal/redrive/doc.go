@@ -26,6 +26,13 @@
 //   - A message is deleted only after all of its range's records were written; a
 //     message whose range cannot be re-read completely stays in the queue and is
 //     reported. Redrive is therefore safe to rerun.
+//   - A run holds every message it receives (up to 10 at a time, handled one after
+//     another) hidden: it extends their visibility timeout every third of it
+//     (ChangeMessageVisibilityBatch) until each is deleted or, at the end of the
+//     run, made visible again. So a second run at the same time, or the same run,
+//     does not redrive a message that is being redriven, however long its range
+//     takes (up to SQS's 12 hours). If the run crashes, its messages reappear
+//     after one visibility timeout.
 //
 // # Ranges hold more than the failed records
 //

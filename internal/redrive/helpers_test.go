@@ -190,8 +190,9 @@ type fakeQueue struct {
 	deleteErr func(id string) error
 	// redeliver makes the next receive of a message deliver it once more even
 	// though it is in flight (standard queues deliver at least once).
-	redeliver map[string]bool
-	deletes   int
+	redeliver  map[string]bool
+	deletes    int
+	extensions int
 }
 
 type fakeMessage struct {
@@ -274,6 +275,18 @@ func (q *fakeQueue) ChangeMessageVisibility(_ context.Context, in *sqs.ChangeMes
 		m.visible = true
 	}
 	return &sqs.ChangeMessageVisibilityOutput{}, nil
+}
+
+// ChangeMessageVisibilityBatch counts the extensions; visibility has no time here.
+func (q *fakeQueue) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := &sqs.ChangeMessageVisibilityBatchOutput{}
+	for _, e := range in.Entries {
+		q.extensions++
+		out.Successful = append(out.Successful, sqstypes.ChangeMessageVisibilityBatchResultEntry{Id: e.Id})
+	}
+	return out, nil
 }
 
 func (q *fakeQueue) GetQueueAttributes(_ context.Context, _ *sqs.GetQueueAttributesInput, _ ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {

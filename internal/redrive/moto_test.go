@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -599,4 +600,124 @@ func TestReplayAgainstMoto(t *testing.T) {
 			t.Errorf("record %s is in the stream %d times; want 2", r.Data, count[string(r.Data)])
 		}
 	}
+}
+
+// countingQueue asks every receive for ApproximateReceiveCount and records, per
+// message, the counts it saw.
+type countingQueue struct {
+	*sqs.Client
+	mu       sync.Mutex
+	received map[string][]string
+}
+
+func (q *countingQueue) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	in.MessageSystemAttributeNames = []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}
+	out, err := q.Client.ReceiveMessage(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, m := range out.Messages {
+		id := aws.ToString(m.MessageId)
+		q.received[id] = append(q.received[id], m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+	}
+	return out, nil
+}
+
+// slowWriter takes a while for every chunk, as a large range does.
+type slowWriter struct {
+	Writer
+	delay time.Duration
+	// after, if set, is called after the delay.
+	after  func()
+	mu     sync.Mutex
+	writes map[string]int // by the range's start
+}
+
+func (w *slowWriter) Write(ctx context.Context, rng Range, chunk []Record) ([]string, error) {
+	time.Sleep(w.delay)
+	if w.after != nil {
+		w.after()
+	}
+	w.mu.Lock()
+	w.writes[rng.StartSequenceNumber]++
+	w.mu.Unlock()
+	return w.Writer.Write(ctx, rng, chunk)
+}
+
+// TestRedriveKeepsMessagesHidden runs longer than the visibility timeout: the
+// messages received in one batch are handled one after another, each taking
+// half the timeout. None may become visible before the run is done with it
+// (another run would redrive it again; with --to stream, put its records twice).
+func TestRedriveKeepsMessagesHidden(t *testing.T) {
+	motoserver.ForTest(t)
+	c := newClients(t)
+	ctx := context.Background()
+	q, err := c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("redrive-hidden")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := aws.ToString(q.QueueUrl)
+	stream := newFakeStream()
+	stream.add(shard0, seqs(90, 130)...)
+	expired := map[string]bool{} // every message: whether its range is expired
+	for _, r := range [][2]string{{"1", "3"}, {"90", "94"}, {"95", "99"}, {"100", "104"}, {"105", "109"}, {"500", "501"}} {
+		id := sendBody(t, c, queue, onFailureBody(testStream, shard0, r[0], r[1], 5))
+		expired[id] = r[0] == "1" || r[0] == "500"
+	}
+	// After each slow write, every message must still be deleted or hidden.
+	var visible []string
+	w := &slowWriter{Writer: mustS3Writer(t), delay: time.Second, writes: map[string]int{}, after: func() {
+		visible = append(visible, strings.Split(queueDepth(t, c, queue), "+")[0])
+	}}
+	counting := &countingQueue{Client: c.sqs, received: map[string][]string{}}
+	sum, err := Run(ctx, Options{QueueURL: queue, Queue: counting, Writer: w,
+		Streams:           func(string) (StreamAPI, error) { return stream, nil },
+		VisibilityTimeout: 2 * time.Second, WaitTime: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.MessagesRead != 6 || sum.Redriven != 4 || sum.Expired != 2 || sum.LeftInQueue != 2 {
+		t.Errorf("Run = %+v; want 4 redriven and 2 expired", sum)
+	}
+	for id := range expired {
+		if d := cmp.Diff([]string{"1"}, counting.received[id]); d != "" {
+			t.Errorf("message %s received with ApproximateReceiveCount (-want +got):\n%s", id, d)
+		}
+	}
+	if d := cmp.Diff(map[string]int{"90": 1, "95": 1, "100": 1, "105": 1}, w.writes); d != "" {
+		t.Errorf("writes by range (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"0", "0", "0", "0"}, visible); d != "" {
+		t.Errorf("visible messages after each write (-want +got):\n%s", d)
+	}
+	// The messages left were received by the run only, and are visible again.
+	out, err := c.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10, VisibilityTimeout: 60,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range out.Messages {
+		got[aws.ToString(m.MessageId)] = m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)]
+	}
+	want := map[string]string{}
+	for id, e := range expired {
+		if e {
+			want[id] = "2" // the run's receive and this one
+		}
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("left in the queue, ApproximateReceiveCount (-want +got):\n%s", d)
+	}
+}
+
+func mustS3Writer(t *testing.T) *S3Writer {
+	t.Helper()
+	w, err := ToS3(newMemSink(), S3Config{Bucket: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

@@ -18,13 +18,15 @@ type QueueAPI interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
 	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
 // Defaults of Options.
 const (
 	// DefaultVisibilityTimeout hides a message from other consumers while its range
-	// is redriven. Messages left in the queue are made visible again at the end.
+	// is redriven. Run extends it, every third of it, for every message it holds
+	// until the message is deleted or, at the end, made visible again.
 	DefaultVisibilityTimeout = 5 * time.Minute
 	// DefaultWaitTime is the long-poll wait of ReceiveMessage; the run ends when a
 	// receive returns nothing. Long polling asks every SQS server, so an empty
@@ -57,7 +59,11 @@ type Options struct {
 	DryRun bool
 	// Max is the most messages to handle; 0 means all.
 	Max int
-	// VisibilityTimeout and WaitTime: 0 means the defaults.
+	// VisibilityTimeout and WaitTime: 0 means the defaults. A received message is
+	// hidden for VisibilityTimeout, extended every third of it while the run holds
+	// it (so another run does not redrive it at the same time): a shorter one
+	// makes a crashed run's messages reappear sooner, at the price of more
+	// ChangeMessageVisibilityBatch calls.
 	VisibilityTimeout time.Duration
 	WaitTime          time.Duration
 	// Progress, if not nil, is called after every chunk and message.
@@ -143,8 +149,10 @@ func (s *Summary) OK() bool { return s.Expired+s.Failed+s.Invalid == 0 }
 
 // Run redrives the failure queue's messages one by one and returns what it did.
 // It returns an error only when it cannot go on (the queue cannot be read, ctx is
-// cancelled); problems with single messages are in the Summary. Messages not
-// deleted are made visible again before Run returns, so a rerun sees them at once.
+// cancelled); problems with single messages are in the Summary. Every message
+// received stays hidden while the run holds it (its visibility timeout is
+// extended), and messages not deleted are made visible again before Run returns,
+// so a rerun sees them at once.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	switch {
 	case opts.Queue == nil || opts.QueueURL == "":
@@ -166,8 +174,10 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	r.sum = Summary{Queue: opts.QueueURL, Destination: opts.Writer.String(), DryRun: opts.DryRun}
 	started := time.Now()
 	r.progress.Total = r.approximateCount(ctx)
+	r.keep = newKeeper(opts.Queue, opts.QueueURL, opts.VisibilityTimeout)
+	r.keep.start(ctx)
 	err := r.loop(ctx)
-	r.release(ctx)
+	r.release(ctx, r.keep.close())
 	r.finish()
 	r.sum.DurationSeconds = time.Since(started).Seconds()
 	if err != nil {
@@ -184,6 +194,9 @@ type runner struct {
 	// message twice, and a message can reappear after its visibility timeout.
 	seen  map[string]*MessageResult
 	order []string
+	// keep extends the visibility of the messages received and not deleted,
+	// until they are released.
+	keep *keeper
 }
 
 // approximateCount returns the queue's visible messages, for the progress bar.
@@ -222,6 +235,10 @@ func (r *runner) loop(ctx context.Context) error {
 			return nil
 		}
 		for _, m := range out.Messages {
+			// Until its turn comes, and after, the message stays hidden.
+			r.keep.hold(aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle))
+		}
+		for _, m := range out.Messages {
 			id, receipt := aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle)
 			if prev, ok := r.seen[id]; ok {
 				r.again(ctx, prev, receipt)
@@ -229,6 +246,7 @@ func (r *runner) loop(ctx context.Context) error {
 			}
 			if r.opts.Max > 0 && len(r.order) >= r.opts.Max {
 				// Received beyond --max: leave it for the next run.
+				r.keep.drop(id)
 				r.releaseHandle(ctx, receipt)
 				continue
 			}
@@ -267,6 +285,7 @@ func (r *runner) delete(ctx context.Context, res *MessageResult) {
 		return
 	}
 	res.Deleted = true
+	r.keep.drop(res.MessageID)
 }
 
 // message redrives one message and returns its result (not yet deleted).
@@ -371,14 +390,13 @@ func (r *runner) report() {
 	}
 }
 
-// release makes every message read and not deleted visible again.
-func (r *runner) release(ctx context.Context) {
+// release makes the messages held (received and not deleted: read, or not yet
+// read when ctx ended the run) visible again.
+func (r *runner) release(ctx context.Context, held map[string]string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	for _, id := range r.order {
-		if res := r.seen[id]; !res.Deleted {
-			r.releaseHandle(ctx, res.receipt)
-		}
+	for _, receipt := range held {
+		r.releaseHandle(ctx, receipt)
 	}
 }
 
