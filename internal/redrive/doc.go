@@ -72,6 +72,14 @@
 // result lists them (Objects, RecordsWritten), so that they can be accounted for
 // with the message.
 //
+// # Throttling
+//
+// The reads share each shard's read limits (5 GetRecords and 5 GetShardIterator
+// calls a second) with the event source mapping. A read that Kinesis throttles
+// (ProvisionedThroughputExceededException, KMSThrottlingException) after the
+// SDK's own retries is tried again, waiting 1 s, then twice as long up to 10 s,
+// for about a minute in all, before the message (or replay's shard) fails.
+//
 // # Replay from a point in time
 //
 // Replay re-reads every shard of a stream from a point in time

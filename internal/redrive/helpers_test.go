@@ -39,6 +39,9 @@ type fakeStream struct {
 	trimOnExpire string
 	// iteratorErr fails GetShardIterator.
 	iteratorErr error
+	// throttleIterators and throttleGets fail that many GetShardIterator and
+	// GetRecords calls (the next ones) with ProvisionedThroughputExceededException.
+	throttleIterators, throttleGets int
 	// putErr fails PutRecords.
 	putErr      error
 	getCalls    int
@@ -84,6 +87,10 @@ func (f *fakeStream) GetShardIterator(_ context.Context, in *kinesis.GetShardIte
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.iterTypes = append(f.iterTypes, in.ShardIteratorType)
+	if f.throttleIterators > 0 {
+		f.throttleIterators--
+		return nil, &kintypes.ProvisionedThroughputExceededException{Message: aws.String("Rate exceeded for shard " + aws.ToString(in.ShardId))}
+	}
 	if f.iteratorErr != nil {
 		return nil, f.iteratorErr
 	}
@@ -123,6 +130,10 @@ func (f *fakeStream) GetRecords(_ context.Context, in *kinesis.GetRecordsInput, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.getCalls++
+	if f.throttleGets > 0 {
+		f.throttleGets--
+		return nil, &kintypes.ProvisionedThroughputExceededException{Message: aws.String("Rate exceeded for shard")}
+	}
 	if f.getCalls == f.expireAfter {
 		if f.trimOnExpire != "" {
 			f.trim(f.trimOnExpire)

@@ -71,7 +71,7 @@ func (rd *rangeReader) open(ctx context.Context) error {
 	}
 	in := &kinesis.GetShardIteratorInput{StreamARN: aws.String(rd.rng.StreamARN), ShardId: aws.String(rd.rng.ShardID),
 		ShardIteratorType: kintypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(at)}
-	out, err := rd.api.GetShardIterator(ctx, in)
+	out, err := getShardIterator(ctx, rd.api, in)
 	if err != nil {
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
@@ -106,7 +106,8 @@ func (rd *rangeReader) next(ctx context.Context) ([]Record, bool, error) {
 			return nil, false, err
 		}
 	}
-	out, err := rd.api.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: rd.iter, StreamARN: aws.String(rd.rng.StreamARN), Limit: aws.Int32(getRecordsLimit)})
+	in := &kinesis.GetRecordsInput{ShardIterator: rd.iter, StreamARN: aws.String(rd.rng.StreamARN), Limit: aws.Int32(getRecordsLimit)}
+	out, err := getRecords(ctx, rd.api, in)
 	if err != nil {
 		var expired *kintypes.ExpiredIteratorException
 		if errors.As(err, &expired) && rd.reopened < 10 {

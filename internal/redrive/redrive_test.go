@@ -711,3 +711,49 @@ func TestReplayTrimmedDuringRenewal(t *testing.T) {
 		})
 	}
 }
+
+// Throttled reads are waited out, for a bounded time.
+func TestReadsWaitOutThrottling(t *testing.T) {
+	defer func(b backoff) { throttleBackoff = b }(throttleBackoff)
+	throttleBackoff = backoff{first: time.Millisecond, max: 4 * time.Millisecond, total: 20 * time.Millisecond}
+	base := time.Date(2026, 11, 21, 13, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name            string
+		iterators, gets int // calls throttled
+		wantThrottled   bool
+	}{
+		{"GetRecords throttled three times", 0, 3, false},
+		{"GetShardIterator throttled three times", 3, 0, false},
+		{"GetRecords throttled past the bound", 0, 1000, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeStream()
+			f.add(shard0, seqs(90, 110)...)
+			f.throttleIterators, f.throttleGets = tc.iterators, tc.gets
+			got, err := readAll(t, f, Range{StreamARN: testStream, ShardID: shard0, StartSequenceNumber: "95", EndSequenceNumber: "100"})
+			var pe *kintypes.ProvisionedThroughputExceededException
+			if tc.wantThrottled {
+				if !errors.As(err, &pe) || f.throttleGets < 1000-10 {
+					t.Errorf("read with GetRecords always throttled: error %v after %d calls; want the throttling error after a few", err, 1000-f.throttleGets)
+				}
+				return
+			}
+			if d := cmp.Diff(seqs(95, 100), got); err != nil || d != "" {
+				t.Errorf("read 95..100 = %v; records (-want +got):\n%s", err, d)
+			}
+
+			f = newFakeStream()
+			f.add(shard0, seqs(90, 110)...)
+			f.throttleIterators, f.throttleGets = tc.iterators, tc.gets
+			w, err := ToS3(newMemSink(), S3Config{Bucket: "b"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := Replay(context.Background(), ReplayOptions{Stream: f, StreamARN: testStream, From: base, Until: base.Add(time.Minute), Writer: w})
+			if err != nil || !sum.OK() || sum.RecordsWritten != 21 {
+				t.Errorf("Replay = %+v, %v; want 21 records written", sum, err)
+			}
+		})
+	}
+}

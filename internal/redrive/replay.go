@@ -149,7 +149,7 @@ func replayShard(ctx context.Context, o ReplayOptions, rng Range, progress *Prog
 		sr.Error = fmt.Sprintf(format, a...)
 		return sr
 	}
-	it, err := o.Stream.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+	it, err := getShardIterator(ctx, o.Stream, &kinesis.GetShardIteratorInput{
 		StreamARN: aws.String(rng.StreamARN), ShardId: aws.String(rng.ShardID),
 		ShardIteratorType: kintypes.ShardIteratorTypeAtTimestamp, Timestamp: aws.Time(o.From)})
 	if err != nil {
@@ -184,11 +184,12 @@ func replayShard(ctx context.Context, o ReplayOptions, rng Range, progress *Prog
 		return err
 	}
 	for iter != nil {
-		out, err := o.Stream.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, StreamARN: aws.String(rng.StreamARN), Limit: aws.Int32(getRecordsLimit)})
+		in := &kinesis.GetRecordsInput{ShardIterator: iter, StreamARN: aws.String(rng.StreamARN), Limit: aws.Int32(getRecordsLimit)}
+		out, err := getRecords(ctx, o.Stream, in)
 		if err != nil {
 			var expired *kintypes.ExpiredIteratorException
 			if errors.As(err, &expired) && sr.LastSequenceNumber != "" {
-				next, err := o.Stream.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+				next, err := getShardIterator(ctx, o.Stream, &kinesis.GetShardIteratorInput{
 					StreamARN: aws.String(rng.StreamARN), ShardId: aws.String(rng.ShardID),
 					ShardIteratorType: kintypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(sr.LastSequenceNumber)})
 				if err == nil {
