@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -36,10 +37,12 @@ endSequenceNumber), writes them, and deletes a message only after its records ar
 durably written. It is safe to run again at any time.
 
   --to s3      (default) writes the records in the processor's format (same
-               transform, compression, Hive-partitioned deterministic keys) under
-               --prefix, default redriven/. A rerun, or a rerun after a crash
-               between the write and the delete, overwrites the same keys: no
-               duplicates among the latest object versions.
+               transform, Hive-partitioned deterministic keys; with --template,
+               the processor's compression) under --prefix, default redriven/.
+               A rerun, or a rerun after a crash between the write and the
+               delete, overwrites the same keys (with the same --compression
+               and --template options): no duplicates among the latest object
+               versions.
   --to stream  puts the records back into the stream (--stream, default the stream
                each range came from) with their partition keys, where the mapping
                processes them again. This is at-least-once: a rerun after a crash
@@ -118,7 +121,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.bucket, "bucket", "", "bucket to write to (with --to s3; stack output OutputBucketName; default: the last local run's)")
 	fs.StringVar(&o.stream, "stream", "", "with --from: the stream to replay (name or ARN); else with --to stream: the stream to put into (default: each range's source stream)")
 	fs.StringVar(&o.prefix, "prefix", "", "with --to s3: key prefix of the objects (default redriven, or replayed with --from)")
-	fs.StringVar(&o.compression, "compression", string(ndjson.Gzip), "with --to s3: gzip, zstd or none")
+	fs.StringVar(&o.compression, "compression", "", "with --to s3: gzip, zstd or none (default: with --template the processor's COMPRESSION, else gzip; keep it the same on every run: another compression writes other keys)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, the queue URL's, or the last local run's)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
@@ -152,7 +155,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	}
 	var keep func([]byte) bool
 	if o.template.path != "" {
-		f, code, err := templateFilter(&o)
+		f, compression, code, err := templateSettings(&o)
 		if err != nil {
 			if code == exitUsage {
 				return usageError(fs, "%v", err)
@@ -160,6 +163,12 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 			return fail(err)
 		}
 		keep = f
+		if o.compression == "" {
+			o.compression = compression
+		}
+	}
+	if o.compression == "" {
+		o.compression = string(ndjson.Gzip) // the processor's default
 	}
 	region := o.region
 	if region == "" && e.getenv("AWS_REGION") == "" && e.getenv("AWS_DEFAULT_REGION") == "" {
@@ -306,7 +315,7 @@ func (o *redriveOptions) validateDestination(fs *flag.FlagSet, set map[string]bo
 		if o.bucket == "" {
 			return bad("--to s3 needs --bucket (the stack output OutputBucketName)")
 		}
-		if _, err := ndjson.ParseCompression(o.compression); err != nil {
+		if _, err := ndjson.ParseCompression(o.compression); set["compression"] && err != nil {
 			return bad("--compression: %v", err)
 		}
 		if set["prefix"] && strings.Trim(o.prefix, "/") == "" {
@@ -397,29 +406,38 @@ func printReplaySummary(w io.Writer, s *redrive.ReplaySummary) {
 	fmt.Fprintf(w, "  %-20s  %7d read  %7d filtered  %7d written  %4d objects\n", "total", s.RecordsRead, s.RecordsFiltered, s.RecordsWritten, s.Objects)
 }
 
-// templateFilter returns the FilterCriteria of the template's function as a
-// record filter (nil if it has none), or an error with the exit code to use.
-func templateFilter(o *redriveOptions) (func([]byte) bool, int, error) {
+// templateSettings returns what redrive takes from the template's function: its
+// FilterCriteria as a record filter (nil if it has none) and its compression
+// (its COMPRESSION, default gzip, as the processor reads it), or an error with
+// the exit code to use. With the processor's compression, redriven objects
+// have the keys the processor's format gives them on every run: gzip on one run
+// and zstd on the next would store a chunk under two keys.
+func templateSettings(o *redriveOptions) (func([]byte) bool, string, int, error) {
 	tpl, code, err := o.template.load()
 	if err != nil {
-		return nil, code, err
+		return nil, "", code, err
 	}
 	ev, code, err := pickKinesisEvent(tpl, o.function, "")
 	if err != nil {
-		return nil, code, err
+		return nil, "", code, err
+	}
+	fn, _ := tpl.Function(ev.Function)
+	compression := cmp.Or(fn.Environment["COMPRESSION"], string(ndjson.Gzip))
+	if _, err := ndjson.ParseCompression(compression); err != nil {
+		return nil, "", exitFailure, fmt.Errorf("%s: function %s: COMPRESSION: %w", o.template.path, fn.LogicalID, err)
 	}
 	patterns, err := ev.FilterPatterns()
 	if err != nil {
-		return nil, exitFailure, fmt.Errorf("%s: %w", o.template.path, err)
+		return nil, "", exitFailure, fmt.Errorf("%s: %w", o.template.path, err)
 	}
 	if patterns == nil {
-		return nil, exitOK, nil
+		return nil, compression, exitOK, nil
 	}
 	crit, err := filter.Compile(patterns)
 	if err != nil {
-		return nil, exitFailure, fmt.Errorf("%s: event %s: invalid FilterCriteria: %w", o.template.path, ev.Name, err)
+		return nil, "", exitFailure, fmt.Errorf("%s: event %s: invalid FilterCriteria: %w", o.template.path, ev.Name, err)
 	}
-	return func(data []byte) bool { ok, _ := crit.Match(data); return ok }, exitOK, nil
+	return func(data []byte) bool { ok, _ := crit.Match(data); return ok }, compression, exitOK, nil
 }
 
 func validQueueURL(s string) bool {

@@ -263,4 +263,30 @@ func TestReplayCommand(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "Replay of arn:aws:kinesis:") || !strings.Contains(stdout, "(dry run: nothing written)") {
 		t.Errorf("replay --dry-run = exit %d, %s", code, stdout)
 	}
+
+	// With --template, the objects have the processor's compression (its
+	// COMPRESSION, the Compression parameter), unless --compression says otherwise.
+	for _, tc := range []struct {
+		flags []string
+		ext   string
+	}{
+		{nil, ".ndjson.gz"},
+		{[]string{"--parameter-overrides", "Compression=zstd"}, ".ndjson.zst"},
+		{[]string{"--parameter-overrides", "Compression=none"}, ".ndjson"},
+		{[]string{"--parameter-overrides", "Compression=zstd", "--compression", "gzip"}, ".ndjson.gz"},
+	} {
+		args := append([]string{"redrive", "--from", from, "--stream", stream, "--bucket", bucket, "--template", "../../template.yaml", "--dry-run", "--json"}, tc.flags...)
+		code, stdout, stderr := runCmd(t, false, args...)
+		var sum redrive.ReplaySummary
+		if err := json.Unmarshal([]byte(stdout), &sum); err != nil || code != exitOK || sum.Objects == 0 {
+			t.Fatalf("replay %v = exit %d, %q, %v (stderr %s)", tc.flags, code, stdout, err, stderr)
+		}
+		for _, sh := range sum.Shards {
+			for _, key := range sh.Objects {
+				if !strings.HasSuffix(key, tc.ext) || strings.HasSuffix(key, tc.ext+".gz") || strings.HasSuffix(key, tc.ext+".zst") {
+					t.Errorf("replay --template %v would write %s; want a %s key", tc.flags, key, tc.ext)
+				}
+			}
+		}
+	}
 }
