@@ -34,15 +34,18 @@ const redriveDescription = `Reads the on-failure records that the event source m
 queue, re-reads exactly the records of each range from the stream
 (GetShardIterator AT_SEQUENCE_NUMBER startSequenceNumber, up to and including
 endSequenceNumber), writes them, and deletes a message only after its records are
-durably written. It is safe to run again at any time.
+durably written. It is safe to run again at any time, also while another run is
+under way: a run keeps the messages it holds hidden (it extends their visibility
+timeout until it deletes them or, at its end, releases them), and what a rerun
+writes again is below.
 
   --to s3      (default) writes the records in the processor's format (same
                transform, Hive-partitioned deterministic keys; with --template,
                the processor's compression) under --prefix, default redriven/.
                A rerun, or a rerun after a crash between the write and the
                delete, overwrites the same keys (with the same --compression
-               and --template options): no duplicates among the latest object
-               versions.
+               and --template options): no duplicates of a message's records
+               among the latest object versions.
   --to stream  puts the records back into the stream (--stream, default the stream
                each range came from) with their partition keys, where the mapping
                processes them again. This is at-least-once: a rerun after a crash
@@ -53,16 +56,19 @@ failed batch, so it also holds the records between them that were not in that
 batch: records the FilterCriteria dropped and, with ParallelizationFactor > 1,
 records of other partition keys that a concurrent batch stored. Redrive re-writes
 the whole range (at-least-once for those records), which is why redriven records
-have a prefix of their own rather than processed/. With --template, the
-function's FilterCriteria (resolved as by 'streamlake filters') is applied and
-the records it drops are skipped: with ParallelizationFactor 1, exactly the failed
-batch's records are redriven. Use the same --template options on every run.
+have a prefix of their own rather than processed/. For the same reason two
+messages' ranges can overlap: their shared records are written under both
+messages' keys (or put back twice). With --template, the function's
+FilterCriteria (resolved as by 'streamlake filters') is applied and the records
+it drops are skipped: with ParallelizationFactor 1, exactly the failed batch's
+records are redriven. Use the same --template options on every run.
 
-Ranges the stream no longer holds (trimmed by its retention period, or the stream
-or shard deleted) are reported as expired and left in the queue; so are messages
-that are not Kinesis on-failure records. Every message left in the queue is made
-visible again at the end. --dry-run reads the queue and the stream and reports
-what would be written, without writing or deleting anything.
+Ranges the stream no longer holds (trimmed by its retention period, before or
+while they are read, or the stream or shard deleted) are reported as expired and
+left in the queue; so are messages that are not Kinesis on-failure records. Every
+message left in the queue is made visible again at the end. --dry-run reads the
+queue and the stream and reports what would be written, without writing or
+deleting anything.
 
 Replay from a point in time: with --from TIME (and optionally --until TIME) and
 --stream, no queue is read; every shard of the stream is re-read from its first

@@ -17,8 +17,10 @@
 //   - To S3 (ToS3): the records of a range are written through package ingest, so the
 //     objects have the processed output's format and deterministic keys
 //     (<prefix>/year=…/hour=…/<shardId>-<firstSequenceNumber>.ndjson.gz). Running
-//     redrive again, or after a crash between the write and the delete, overwrites the
-//     same keys: the latest object versions hold each redriven record once.
+//     redrive again (with the same S3Config and Filter), or after a crash between the
+//     write and the delete, overwrites the same keys: the latest object versions hold
+//     each of a message's records once (the records two messages' ranges share are
+//     held under both; see below).
 //   - To the stream (ToStream): the records are put again with their partition keys
 //     (new sequence numbers; explicit hash keys are not preserved). This is
 //     at-least-once: a rerun after a crash between the put and the delete puts them
@@ -41,9 +43,12 @@
 // re-read and redriven too: records its FilterCriteria dropped, and, with
 // ParallelizationFactor > 1, records of other partition keys that were processed
 // (and stored) by a concurrent batch, as in AWS. Redrive writes the whole range;
-// for those records it is at-least-once. That is why redriven records go to their
-// own prefix (default "redriven/") instead of "processed/": a consumer that needs
-// exactly-once joins the two on (shard_id, sequence_number). Options.Filter skips
+// for those records it is at-least-once. So are the records in the overlap of two
+// messages' ranges: with ParallelizationFactor > 1, two failed batches of one shard
+// can interleave, and each message's objects hold the shared records. That is why
+// redriven records go to their own prefix (default "redriven/") instead of
+// "processed/": a consumer that needs exactly-once joins them on
+// (shard_id, sequence_number). Options.Filter skips
 // the records the mapping's FilterCriteria drops, so that with
 // ParallelizationFactor 1 exactly the failed batch's records are redriven.
 //
