@@ -15,7 +15,11 @@
 //     (arrival time and sequence number of the batch's first record). Lambda retries
 //     a batch from its first unprocessed record, so a retry either starts at the same
 //     record and overwrites the same key, or starts later and writes a new key: no
-//     record is in two latest object versions.
+//     record is in two latest object versions. The exception, which no key choice
+//     avoids: an invocation that stored its object and then failed (a timeout or a
+//     crash after the PUT) is bisected, its first half fails until its retries run
+//     out without storing anything, and its second half succeeds: the first object
+//     still holds the whole batch (README, "Output format").
 //   - The records a batch quarantines share one quarantine object, in stream order,
 //     each line with "processed": false and "error": the reason (so a flood of bad
 //     records costs one PUT, not one per record):
