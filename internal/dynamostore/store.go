@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -124,16 +125,40 @@ const (
 )
 
 // OptionsFromEnv returns the Store options set by TTL_ATTRIBUTE (empty: no
-// expiry) and TTL_DAYS (whole days ≥ 1, required with TTL_ATTRIBUTE), read
-// through getenv.
+// expiry; see CheckTTLAttribute) and TTL_DAYS (whole days ≥ 1, required with
+// TTL_ATTRIBUTE), read through getenv.
 func OptionsFromEnv(getenv func(string) string) ([]Option, error) {
 	attr := getenv(EnvTTLAttribute)
 	if attr == "" {
 		return nil, nil
+	}
+	if err := CheckTTLAttribute(attr); err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvTTLAttribute, err)
 	}
 	days, err := strconv.Atoi(getenv(EnvTTLDays))
 	if err != nil || days < 1 {
 		return nil, fmt.Errorf("%s %q: want a whole number of days ≥ 1 when %s is set", EnvTTLDays, getenv(EnvTTLDays), EnvTTLAttribute)
 	}
 	return []Option{WithTTL(attr, time.Duration(days)*24*time.Hour)}, nil
+}
+
+// CheckTTLAttribute reports whether attr can be the TTL attribute: not a name the
+// store writes itself (pk, sk, count, first, last, the contribution items'
+// attributes) and not ending in a per-field suffix (_n, _sum, _min, _max). The
+// store sets the TTL attribute in the same update that adds to the others, and
+// DynamoDB refuses an update whose two paths overlap (ValidationException "Two
+// document paths overlap"), so such a name would fail every notification.
+func CheckTTLAttribute(attr string) error {
+	switch attr {
+	case attrPK, attrSK, attrCount, attrFirst, attrLast, attrRev, attrETag, attrAppliedRev,
+		attrAppliedParts, attrData, attrStats, attrRecords, attrSkipped, attrSummaryKeys,
+		attrUpdatedAt, attrPendingETag, attrPendingParts, attrPendingChunks, attrChunkSize, attrDone:
+		return fmt.Errorf("%q is an attribute the summaries table uses already; choose another name, such as expiresAt", attr)
+	}
+	for _, suf := range []string{suffixN, suffixSum, suffixMin, suffixMax} {
+		if strings.HasSuffix(attr, suf) {
+			return fmt.Errorf("%q ends like a numeric field's attributes (%s); choose another name, such as expiresAt", attr, suf)
+		}
+	}
+	return nil
 }

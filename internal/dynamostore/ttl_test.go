@@ -25,6 +25,13 @@ func TestOptionsFromEnv(t *testing.T) {
 		{map[string]string{"TTL_ATTRIBUTE": "expiresAt"}, 0, "TTL_DAYS"},
 		{map[string]string{"TTL_ATTRIBUTE": "expiresAt", "TTL_DAYS": "0"}, 0, "TTL_DAYS"},
 		{map[string]string{"TTL_DAYS": "x"}, 0, ""}, // ignored without an attribute
+		// Names the store writes itself would fail every update.
+		{map[string]string{"TTL_ATTRIBUTE": "count", "TTL_DAYS": "30"}, 0, `"count" is an attribute the summaries table uses`},
+		{map[string]string{"TTL_ATTRIBUTE": "pk", "TTL_DAYS": "30"}, 0, `"pk" is an attribute`},
+		{map[string]string{"TTL_ATTRIBUTE": "data", "TTL_DAYS": "30"}, 0, `"data" is an attribute`},
+		{map[string]string{"TTL_ATTRIBUTE": "temperature_sum", "TTL_DAYS": "30"}, 0, "ends like a numeric field's"},
+		{map[string]string{"TTL_ATTRIBUTE": "ttl_n", "TTL_DAYS": "30"}, 0, "ends like a numeric field's"},
+		{map[string]string{"TTL_ATTRIBUTE": "ttl", "TTL_DAYS": "30"}, 1, ""},
 	} {
 		opts, err := dynamostore.OptionsFromEnv(func(k string) string { return tc.env[k] })
 		if tc.wantErr != "" {
