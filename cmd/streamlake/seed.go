@@ -60,9 +60,9 @@ func seed(ctx context.Context, e *env, lenv *localenv.Env, sd seedEvent) error {
 
 // warnMissingObjects warns, before the invocation, about the objects an event's
 // S3 notifications (direct, or in SQS message bodies) name that the emulator
-// does not have: the aggregator would log and skip a missing object, or fail
-// the message for a missing bucket, which is rarely what a sample invocation
-// means to show.
+// does not have: the aggregator would log and skip a missing object, or
+// acknowledge unread the notification of a bucket other than its BUCKET_NAME,
+// which is rarely what a sample invocation means to show.
 func warnMissingObjects(ctx context.Context, e *env, client *s3.Client, lenv *localenv.Env, event []byte) {
 	for _, r := range s3Notifications(event) {
 		key := r.S3.Object.URLDecodedKey

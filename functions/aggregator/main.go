@@ -3,7 +3,9 @@
 // device and for the fleet in DynamoDB, with an exactly-once effect (see package
 // summary for the contract and package dynamostore for the protocol).
 //
-// Configuration (environment): TABLE_NAME (required); DEVICE_FIELD, TIME_FIELD,
+// Configuration (environment): TABLE_NAME (required); BUCKET_NAME (required: the
+// output bucket; notifications of objects in other buckets are acknowledged with a
+// warning, see summary.WithBucket); DEVICE_FIELD, TIME_FIELD,
 // NUMERIC_FIELDS (summary.ConfigFromEnv); PROCESSED_PREFIX, OBJECT_CONCURRENCY
 // (summary.OptionsFromEnv); TTL_ATTRIBUTE, TTL_DAYS (dynamostore.OptionsFromEnv);
 // METRICS_NAMESPACE, SERVICE_NAME (package metrics: one Embedded Metric Format line
@@ -45,12 +47,17 @@ func settingsFromEnv(getenv func(string) string) (c settings, err error) {
 	if c.table = getenv("TABLE_NAME"); c.table == "" {
 		return c, errors.New("TABLE_NAME is not set")
 	}
+	bucket := getenv("BUCKET_NAME")
+	if bucket == "" {
+		return c, errors.New("BUCKET_NAME is not set")
+	}
 	if c.summary, err = summary.ConfigFromEnv(getenv); err != nil {
 		return c, err
 	}
 	if c.agg, err = summary.OptionsFromEnv(getenv); err != nil {
 		return c, err
 	}
+	c.agg = append(c.agg, summary.WithBucket(bucket))
 	c.store, err = dynamostore.OptionsFromEnv(getenv)
 	c.metrics = metrics.ConfigFromEnv(getenv)
 	return c, err

@@ -128,7 +128,7 @@ func TestAggregatorMetricLines(t *testing.T) {
 	var out metricsOutput
 	host := lambdahost.New(lambdahost.Config{
 		Binary: binary, FunctionName: "metrics-stack-aggregator", MemoryMB: 256, Timeout: 30 * time.Second, LogFormat: "JSON",
-		Env:    map[string]string{"TABLE_NAME": table, "METRICS_NAMESPACE": "streamlake-test", "SERVICE_NAME": "metrics-stack"},
+		Env:    map[string]string{"TABLE_NAME": table, "BUCKET_NAME": bucket, "METRICS_NAMESPACE": "streamlake-test", "SERVICE_NAME": "metrics-stack"},
 		Stdout: &out, Stderr: &out,
 	})
 	invoke := func(records ...map[string]any) lambdahost.Result {
@@ -141,10 +141,11 @@ func TestAggregatorMetricLines(t *testing.T) {
 		return res
 	}
 	first := invoke(s3Notification("m1", bucket, key))
-	// The same notification again (a duplicate), and a message that is not one.
+	// The same notification again (a duplicate), a message that is not one, and
+	// the same key in another bucket (acknowledged, not read: BUCKET_NAME).
 	bad := s3Notification("m3", bucket, key)
 	bad["body"] = "not a notification"
-	second := invoke(s3Notification("m2", bucket, key), bad)
+	second := invoke(s3Notification("m2", bucket, key), bad, s3Notification("m4", "another-bucket", key))
 	notSQS := invoke()
 	host.Close() // flushes the output
 	if first.Err != nil || second.Err != nil || notSQS.Err == nil {
@@ -189,7 +190,7 @@ func TestAggregatorMetricLines(t *testing.T) {
 		{"first", first, map[string]float64{"MessagesReceived": 1, "MessagesFailed": 0, "ObjectsAggregated": 1, "DuplicatesSkipped": 0,
 			"RecordsAggregated": 4, "SummaryItemsUpdated": 3, "RecordsMissingDevice": 1, "ValuesNotNumeric": 1, "ValuesOutOfRange": 1, "RecordsMissingTime": 0,
 			"RecordsTimeFallback": 0, "LinesMalformed": 0}},
-		{"duplicate and bad message", second, map[string]float64{"MessagesReceived": 2, "MessagesFailed": 1, "ObjectsAggregated": 0,
+		{"duplicate, bad message and another bucket", second, map[string]float64{"MessagesReceived": 3, "MessagesFailed": 1, "ObjectsAggregated": 0,
 			"DuplicatesSkipped": 1, "RecordsAggregated": 0, "SummaryItemsUpdated": 0}},
 		{"not an SQS event", notSQS, map[string]float64{"MessagesReceived": 0, "ObjectsAggregated": 0}},
 	} {
@@ -209,5 +210,35 @@ func TestAggregatorMetricLines(t *testing.T) {
 	}
 	if len(byRequest) != 3 {
 		t.Errorf("%d metric lines for 3 invocations", len(byRequest))
+	}
+}
+
+// TestMissingConfigurationIsAnInitError runs the binary without a required
+// variable: the function fails its init (Runtime.ExitError) and says which.
+func TestMissingConfigurationIsAnInitError(t *testing.T) {
+	binary := metricsTestBinary(t)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no table", map[string]string{"BUCKET_NAME": "b"}, "TABLE_NAME is not set"},
+		{"no bucket", map[string]string{"TABLE_NAME": "t"}, "BUCKET_NAME is not set"},
+		{"bad concurrency", map[string]string{"TABLE_NAME": "t", "BUCKET_NAME": "b", "OBJECT_CONCURRENCY": "0"}, `OBJECT_CONCURRENCY "0"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr metricsOutput
+			host := lambdahost.New(lambdahost.Config{Binary: binary, FunctionName: "streamlake-aggregator", Timeout: 10 * time.Second,
+				Env: tc.env, Stderr: &stderr})
+			res, err := host.Invoke(context.Background(), []byte(`{"Records":[]}`))
+			host.Close() // flushes the function's output
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Err == nil || res.Err.Type != "Runtime.ExitError" || !strings.Contains(stderr.buf.String(), tc.want) {
+				t.Errorf("result %+v, stderr %q; want Runtime.ExitError and %q", res.Err, stderr.buf.String(), tc.want)
+			}
+		})
 	}
 }

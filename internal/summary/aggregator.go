@@ -84,6 +84,7 @@ type Aggregator struct {
 	src         ObjectSource
 	store       Store
 	cfg         Config
+	bucket      string
 	prefix      string
 	logger      *slog.Logger
 	concurrency int
@@ -139,6 +140,15 @@ func WithPrefix(prefix string) Option {
 	return func(a *Aggregator) { a.prefix = strings.TrimSuffix(prefix, "/") }
 }
 
+// WithBucket makes Handle acknowledge without work (with a warning log) the
+// notifications of objects in any bucket but name. Contributions are kept per
+// object key alone, so an object of another bucket under a processed key would
+// replace the contribution of that key's object in this bucket. The default ""
+// accepts every bucket. Aggregator.Object reads the bucket it is given.
+func WithBucket(name string) Option {
+	return func(a *Aggregator) { a.bucket = name }
+}
+
 // WithObserve makes Handle call observe once per invocation, on its goroutine,
 // before it returns, with what the batch did (for metrics), also when Handle
 // returns an error. Objects aggregated through Aggregator.Object are not observed.
@@ -187,7 +197,8 @@ type objectRef struct{ bucket, key string }
 // batchItemFailures (by message ID), so that SQS redelivers only those; after the
 // queue's maxReceiveCount they go to its dead-letter queue. A message fails when
 // its body is not an S3 notification or when one of its objects could not be read,
-// decoded or applied. S3 test events and events other than ObjectCreated are
+// decoded or applied. S3 test events, events other than ObjectCreated and
+// objects of another bucket (WithBucket) or outside the prefix (WithPrefix) are
 // acknowledged. An event that is not an SQS event is a function error.
 //
 // See https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html.
@@ -309,6 +320,10 @@ func (a *Aggregator) parseMessage(ctx context.Context, m events.SQSMessage) ([]o
 		key := r.S3.Object.URLDecodedKey // query-unescaped by events.S3Object
 		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 			a.logger.InfoContext(ctx, "ignoring event", "messageId", m.MessageId, "eventName", r.EventName, "objectKey", key)
+			continue
+		}
+		if a.bucket != "" && r.S3.Bucket.Name != a.bucket {
+			a.logger.WarnContext(ctx, "ignoring object of another bucket", "messageId", m.MessageId, "bucket", r.S3.Bucket.Name, "objectKey", key, "outputBucket", a.bucket)
 			continue
 		}
 		if a.prefix != "" && !strings.HasPrefix(key, a.prefix+"/") {

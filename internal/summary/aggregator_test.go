@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -163,6 +164,49 @@ func TestHandleReportsOnlyFailedMessages(t *testing.T) {
 		t.Errorf("failed messages (-want +got):\n%s", diff)
 	}
 	// The object named twice was read and applied once.
+	if diff := cmp.Diff([]string{key + "@e1"}, store.calls); diff != "" {
+		t.Errorf("Apply calls (-want +got):\n%s", diff)
+	}
+}
+
+// TestHandleIgnoresOtherBuckets checks that with WithBucket a notification of
+// an object in another bucket is acknowledged with a warning and never applied:
+// contributions are per key, so it would replace the contribution of the
+// output bucket's object under the same key.
+func TestHandleIgnoresOtherBuckets(t *testing.T) {
+	key := "processed/year=2026/month=11/day=21/hour=13/shardId-000000000000-1.ndjson"
+	src := &fakeSource{} // serves a key whatever the bucket, as S3 would serve the other bucket's object
+	src.put(key, "e1", ndBody(randomRecordsN(3)))
+	store := &fakeStore{}
+	var logs bytes.Buffer
+	a, err := NewAggregator(src, store, Config{}, WithBucket("out"), WithPrefix("processed"),
+		WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	failed := invoke(t, a, events.SQSEvent{Records: []events.SQSMessage{
+		sqsMessage("other", s3Body("someone-else", key, "e1", "ObjectCreated:Put")),
+	}})
+	if len(failed) != 0 || len(store.calls) != 0 {
+		t.Errorf("notification of another bucket: failed %v, Apply calls %v; want none", failed, store.calls)
+	}
+	var warning struct {
+		Level, Msg, Bucket, ObjectKey string
+	}
+	if err := json.Unmarshal(logs.Bytes(), &warning); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if warning.Level != "WARN" || warning.Msg != "ignoring object of another bucket" || warning.Bucket != "someone-else" || warning.ObjectKey != key {
+		t.Errorf("log %s; want a warning naming bucket someone-else and key %s", logs.String(), key)
+	}
+
+	failed = invoke(t, a, events.SQSEvent{Records: []events.SQSMessage{
+		sqsMessage("same", s3Body("out", key, "e1", "ObjectCreated:Put")),
+	}})
+	if len(failed) != 0 {
+		t.Errorf("notification of the output bucket: failed %v; want none", failed)
+	}
 	if diff := cmp.Diff([]string{key + "@e1"}, store.calls); diff != "" {
 		t.Errorf("Apply calls (-want +got):\n%s", diff)
 	}

@@ -46,6 +46,9 @@
 //     can finish another's transition chunk by chunk without applying any chunk
 //     twice.
 //
+// Contribution items are keyed by the object key alone, so one Aggregator serves
+// one bucket: with WithBucket it acknowledges, unread, notifications of any other.
+//
 // Objects are independent: each has its own contribution item, and summary
 // counts and sums are only ever added to, so aggregators working on different
 // objects never wait for each other.
