@@ -234,7 +234,11 @@ func SQSEvents(t *samtemplate.Template) []samtemplate.Event {
 
 // SQSMappingConfig turns fn's SAM SQS event ev into the configuration of its
 // event source mapping (without the emulator's knobs: pollers, wait time,
-// receipt file). The queue's URL is looked up in the emulator.
+// receipt file). The queue's URL is looked up in the emulator, and a queue whose
+// visibility timeout is shorter than fn's timeout is refused, as Lambda refuses
+// to create or update such a mapping ("Your function's timeout must be less than
+// or equal to the queue's visibility timeout",
+// https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
 func (e *Env) SQSMappingConfig(ctx context.Context, fn samtemplate.Function, ev samtemplate.Event) (esm.SQSConfig, error) {
 	p := ev.Properties
 	where := fmt.Sprintf("function %s event %s", fn.LogicalID, ev.Name)
@@ -274,7 +278,30 @@ func (e *Env) SQSMappingConfig(ctx context.Context, fn samtemplate.Function, ev 
 		return esm.SQSConfig{}, fmt.Errorf("%s: queue %s: %w", where, queueARN, err)
 	}
 	c.QueueURL = aws.ToString(out.QueueUrl)
+	if err := e.checkVisibilityTimeout(ctx, fn, c.QueueURL, queueARN); err != nil {
+		return esm.SQSConfig{}, fmt.Errorf("%s: %w", where, err)
+	}
 	return c, nil
+}
+
+// checkVisibilityTimeout returns an error when the queue's VisibilityTimeout is
+// shorter than fn's Timeout (see SQSMappingConfig).
+func (e *Env) checkVisibilityTimeout(ctx context.Context, fn samtemplate.Function, queueURL, queueARN string) error {
+	out, err := sqs.NewFromConfig(e.AWS).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout}})
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", queueARN, err)
+	}
+	v := out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)]
+	vt, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("queue %s: VisibilityTimeout %q is not a number of seconds", queueARN, v)
+	}
+	if fn.Timeout > vt {
+		return fmt.Errorf("the function's Timeout %d s is longer than the VisibilityTimeout %d s of queue %s: "+
+			"Lambda refuses an SQS event source mapping whose function timeout exceeds the queue's visibility timeout", fn.Timeout, vt, queueARN)
+	}
+	return nil
 }
 
 // DeadLetterQueueURL returns the URL of the queue's RedrivePolicy target, or ""

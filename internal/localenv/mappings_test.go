@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamlake/streamlake/internal/awsconfig"
+	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/samtemplate"
 )
 
@@ -115,6 +117,44 @@ func TestMappingConfigErrors(t *testing.T) {
 			}
 			fn, _ := tpl.Function("A")
 			if _, err := e.SQSMappingConfig(ctx, fn, events[0]); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("SQSMappingConfig() error = %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSQSMappingTimeoutWithinVisibility checks that, as Lambda does, a local
+// SQS mapping is refused when the function's timeout exceeds the queue's
+// visibility timeout (read from the queue in the emulator).
+func TestSQSMappingTimeoutWithinVisibility(t *testing.T) {
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const visQueue = "  VisQ:\n    Type: AWS::SQS::Queue\n    Properties: {VisibilityTimeout: 30}\n"
+	const fn = "  A:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n      Handler: bootstrap\n      Runtime: provided.al2023\n%s" +
+		"      Events:\n        E:\n          Type: SQS\n          Properties: {Queue: !GetAtt VisQ.Arn}\n"
+	for _, tc := range []struct {
+		name, timeout, want string // want "" = accepted
+	}{
+		{"default timeout", "", ""},
+		{"equal", "      Timeout: 30\n", ""},
+		{"longer", "      Timeout: 31\n", "function A event E: the function's Timeout 31 s is longer than the VisibilityTimeout 30 s of queue arn:aws:sqs:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl := loadTemplate(t, visQueue+strings.Replace(fn, "%s", tc.timeout, 1))
+			e := &Env{Template: tpl, AWS: cfg}
+			if _, err := e.CreateResources(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := tpl.Function("A")
+			c, err := e.SQSMappingConfig(ctx, f, SQSEvents(tpl)[0])
+			switch {
+			case tc.want == "" && (err != nil || c.QueueURL == ""):
+				t.Errorf("SQSMappingConfig() = %+v, %v; want a config", c, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("SQSMappingConfig() error = %v; want %q", err, tc.want)
 			}
 		})
