@@ -221,6 +221,18 @@ func (a *Aggregator) handle(ctx context.Context, ev events.SQSEvent, tally *batc
 	if len(ev.Records) == 0 {
 		return events.SQSEventResponse{}, errors.New("aggregator: event has no SQS Records: not an SQS event")
 	}
+	for i, m := range ev.Records {
+		// Another source's event (a Kinesis batch, say) is a function error,
+		// not a batch of failed messages: its records have no message ID that
+		// batchItemFailures could name, and an empty itemIdentifier fails the
+		// whole batch anyway.
+		if m.EventSource != "aws:sqs" {
+			return events.SQSEventResponse{}, fmt.Errorf("aggregator: record %d: eventSource is %q, want \"aws:sqs\": not an SQS event", i, m.EventSource)
+		}
+		if m.MessageId == "" {
+			return events.SQSEventResponse{}, fmt.Errorf("aggregator: record %d has no messageId: not an SQS event", i)
+		}
+	}
 	failed := make([]bool, len(ev.Records))
 	users := map[objectRef][]int{}
 	var order []objectRef
@@ -291,9 +303,6 @@ type s3TestEvent struct {
 // parseMessage returns the objects an SQS message notifies; nil for messages to
 // acknowledge without work.
 func (a *Aggregator) parseMessage(ctx context.Context, m events.SQSMessage) ([]objectRef, error) {
-	if m.MessageId == "" {
-		return nil, errors.New("message has no messageId")
-	}
 	if !json.Valid([]byte(m.Body)) {
 		return nil, errors.New("message body is not JSON")
 	}

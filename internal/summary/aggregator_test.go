@@ -156,16 +156,38 @@ func TestHandleReportsOnlyFailedMessages(t *testing.T) {
 		sqsMessage("not-json", `<xml/>`),
 		sqsMessage("not-s3", `{"Type":"Notification","Message":"{}"}`),
 		sqsMessage("no-key", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{}}}]}`),
-		{MessageId: "", Body: s3Body("b", key, "e1", "ObjectCreated:Put")},
 	}}
 	got := invoke(t, a, ev)
-	want := []string{"", "corrupt", "no-key", "not-json", "not-s3"}
+	want := []string{"corrupt", "no-key", "not-json", "not-s3"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failed messages (-want +got):\n%s", diff)
 	}
 	// The object named twice was read and applied once.
 	if diff := cmp.Diff([]string{key + "@e1"}, store.calls); diff != "" {
 		t.Errorf("Apply calls (-want +got):\n%s", diff)
+	}
+}
+
+// An event of another source, or records without a message ID, is a function
+// error: batchItemFailures can only name SQS messages, and an empty
+// itemIdentifier would fail the whole batch in any case.
+func TestHandleRejectsOtherEvents(t *testing.T) {
+	a := newTestAggregator(t, &fakeSource{}, &fakeStore{})
+	key := "processed/a.ndjson"
+	tests := []struct {
+		name string
+		ev   events.SQSEvent
+		want string
+	}{
+		{"Kinesis batch", events.SQSEvent{Records: []events.SQSMessage{{EventSource: "aws:kinesis"}}}, `record 0: eventSource is "aws:kinesis", want "aws:sqs"`},
+		{"no eventSource", events.SQSEvent{Records: []events.SQSMessage{sqsMessage("m1", s3Body("b", key, "e1", "ObjectCreated:Put")), {MessageId: "m2"}}}, `record 1: eventSource is ""`},
+		{"no messageId", events.SQSEvent{Records: []events.SQSMessage{{EventSource: "aws:sqs", Body: s3Body("b", key, "e1", "ObjectCreated:Put")}}}, "record 0 has no messageId"},
+	}
+	for _, tc := range tests {
+		resp, err := a.Handle(context.Background(), tc.ev)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || len(resp.BatchItemFailures) != 0 {
+			t.Errorf("%s: Handle = %v, %v; want a function error containing %q", tc.name, resp, err, tc.want)
+		}
 	}
 }
 
