@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -58,17 +59,24 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
-	for name, v := range map[string]float64{"--s3-failure-rate": *s3Fail, "--crash-rate": *crash, "--timeout-rate": *timeout, "--poison-rate": *poison, "--heartbeat-rate": *heartbeats} {
-		if v < 0 || v > 1 {
-			return usageError(fs, "%s %g: want a fraction between 0 and 1", name, v)
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--s3-failure-rate", *s3Fail}, {"--crash-rate", *crash}, {"--timeout-rate", *timeout}, {"--poison-rate", *poison}, {"--heartbeat-rate", *heartbeats}} {
+		// Written so that NaN, which compares false with everything, fails too.
+		if !(f.v >= 0 && f.v <= 1) {
+			return usageError(fs, "%s %g: want a fraction between 0 and 1", f.name, f.v)
 		}
+	}
+	if !(*rate >= 0) || math.IsInf(*rate, 1) {
+		return usageError(fs, "--rate %g: want records per second, 0 or more (0 = as fast as possible)", *rate)
 	}
 	sh, err := sensor.ParseShape(*shape)
 	if err != nil {
 		return usageError(fs, "--shape: %v", err)
 	}
-	if *count <= 0 || *rate < 0 || *devices <= 0 || *poll <= 0 || *idle <= 0 {
-		return usageError(fs, "--count, --devices, --poll-interval and --idle must be positive, --rate not negative")
+	if *count <= 0 || *devices <= 0 || *poll <= 0 || *idle <= 0 {
+		return usageError(fs, "--count, --devices, --poll-interval and --idle must be positive")
 	}
 	switch {
 	case *reshardAt < 0 || *toShards < 0:

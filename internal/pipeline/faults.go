@@ -37,9 +37,12 @@ type Faults struct {
 }
 
 func (f Faults) validate() error {
-	for name, v := range map[string]float64{"S3 failure rate": f.S3FailureRate, "crash rate": f.CrashRate, "timeout rate": f.TimeoutRate, "poison rate": f.PoisonRate} {
-		if v < 0 || v > 1 {
-			return fmt.Errorf("%s %g is not between 0 and 1", name, v)
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"S3 failure rate", f.S3FailureRate}, {"crash rate", f.CrashRate}, {"timeout rate", f.TimeoutRate}, {"poison rate", f.PoisonRate}} {
+		if !isFraction(r.v) {
+			return fmt.Errorf("%s %g is not between 0 and 1", r.name, r.v)
 		}
 	}
 	if f.CrashRate+f.TimeoutRate > 1 {
@@ -47,6 +50,10 @@ func (f Faults) validate() error {
 	}
 	return nil
 }
+
+// isFraction reports whether v is in [0, 1]. It is written so that NaN, which
+// compares false with everything, is not.
+func isFraction(v float64) bool { return v >= 0 && v <= 1 }
 
 // lockedRand is a seeded random source safe for concurrent use.
 type lockedRand struct {

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/streamlake/streamlake/internal/esm"
@@ -75,5 +77,31 @@ func TestFaultInjector(t *testing.T) {
 	fi := &faultInjector{next: r, faults: Faults{TimeoutRate: 1}, rng: newLockedRand(1, 2), counts: counts}
 	if _, err := fi.Invoke(context.Background(), nil); err == nil || counts.timeouts.Load() != 0 {
 		t.Errorf("Invoke with a host error: error %v, %d timeouts counted; want the error and none", err, counts.timeouts.Load())
+	}
+}
+
+// TestOptionsRejectNonFiniteRates: NaN compares false with everything, so a range
+// check written as v < 0 || v > 1 let it through, and it acted as 0.
+func TestOptionsRejectNonFiniteRates(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"crash NaN", Options{Faults: Faults{CrashRate: nan}}, "crash rate NaN is not between 0 and 1"},
+		{"poison NaN", Options{Faults: Faults{PoisonRate: nan}}, "poison rate NaN is not between 0 and 1"},
+		{"S3 NaN", Options{Faults: Faults{S3FailureRate: nan}}, "S3 failure rate NaN is not between 0 and 1"},
+		{"timeout NaN", Options{Faults: Faults{TimeoutRate: nan}}, "timeout rate NaN is not between 0 and 1"},
+		{"heartbeat NaN", Options{HeartbeatRate: nan}, "heartbeat rate NaN is not between 0 and 1"},
+		{"rate NaN", Options{Rate: nan}, "rate NaN: want records per second, 0 or more"},
+		{"rate Inf", Options{Rate: inf}, "rate +Inf: want records per second, 0 or more"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.opts.withDefaults()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("withDefaults() error = %v; want %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -182,11 +183,14 @@ func (opts Options) withDefaults() (Options, error) {
 	if err := opts.Faults.validate(); err != nil {
 		return opts, err
 	}
-	if opts.HeartbeatRate < 0 || opts.HeartbeatRate > 1 {
+	if !isFraction(opts.HeartbeatRate) {
 		return opts, fmt.Errorf("heartbeat rate %g is not between 0 and 1", opts.HeartbeatRate)
 	}
-	if opts.Count < 0 || opts.Rate < 0 || opts.Devices < 0 {
-		return opts, errors.New("count, rate and devices must not be negative")
+	if !(opts.Rate >= 0) || math.IsInf(opts.Rate, 1) {
+		return opts, fmt.Errorf("rate %g: want records per second, 0 or more", opts.Rate)
+	}
+	if opts.Count < 0 || opts.Devices < 0 {
+		return opts, errors.New("count and devices must not be negative")
 	}
 	if err := checkReshard(opts); err != nil {
 		return opts, err
