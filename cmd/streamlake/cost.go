@@ -161,12 +161,12 @@ type costItem struct {
 func runCost(_ context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "cost", "", costDescription)
 	in := costInput{}
-	fs.Float64Var(&in.Rate, "rate", defaultCostRate, "records per second into the stream")
-	fs.Float64Var(&in.RecordBytes, "record-bytes", defaultCostRecordBytes, "payload bytes per record (default: a sensor record of `streamlake produce`)")
+	fs.Float64Var(&in.Rate, "rate", defaultCostRate, "records per second into the stream, up to 10000000 (the write limit of 10,000 shards)")
+	fs.Float64Var(&in.RecordBytes, "record-bytes", defaultCostRecordBytes, "payload bytes per record, 1-10485760; the default is the mean size of the sensor records that streamlake produce writes")
 	fs.IntVar(&in.BatchSize, "batch-size", 0, "BatchSize of the event source mapping, 1-10000 (default: the template's)")
 	fs.Float64Var(&in.Window, "window", 0, "MaximumBatchingWindowInSeconds, 0-300 (default: the template's)")
 	fs.IntVar(&in.MemoryMB, "memory", 0, "processor memory in MB, 128-10240 (default: the template's)")
-	fs.Float64Var(&in.DurationMs, "duration-ms", 0, "billed duration of one batch in ms (default: modelled, see above)")
+	fs.Float64Var(&in.DurationMs, "duration-ms", 0, "billed duration of one batch in ms, up to 900000 (Lambda's 15-minute timeout); default: modelled, see above")
 	fs.IntVar(&in.Shards, "shards", 0, "provisioned shards (default: the template's ShardCount, or the fewest the rate needs when that is more)")
 	fs.BoolVar(&in.OnDemand, "on-demand", false, "price an on-demand stream instead of provisioned shards (default: the template's StreamMode)")
 	fs.BoolVar(&in.Aggregator, "aggregator", false, "add the aggregator's S3 GETs, SQS requests and DynamoDB writes")
@@ -204,8 +204,8 @@ func runCost(_ context.Context, e *env, args []string) int {
 	if code, ok := in.templateDefaults(e, set, &tf); !ok {
 		return code
 	}
-	if set["duration-ms"] && in.DurationMs <= 0 {
-		return usageError(fs, "--duration-ms must be a number > 0")
+	if set["duration-ms"] && !(in.DurationMs > 0 && in.DurationMs <= maxCostDurationMs) {
+		return usageError(fs, "--duration-ms must be a number > 0 and at most %d (Lambda's 15-minute timeout), got %g", maxCostDurationMs, in.DurationMs)
 	}
 	if set["shards"] && in.Shards < 1 {
 		return usageError(fs, "--shards must be at least 1")
@@ -230,6 +230,14 @@ func runCost(_ context.Context, e *env, args []string) int {
 const (
 	defaultCostRate        = 1000
 	defaultCostRecordBytes = 166
+)
+
+// Upper bounds of --rate and --duration-ms. Above them the estimate means
+// nothing (and 1e308 made the figures +Inf, which --json cannot encode); with
+// them and the other flags' bounds every figure is finite.
+const (
+	maxCostRate       = 10_000_000 // records/s: the write limit of 10,000 provisioned shards
+	maxCostDurationMs = 900_000    // Lambda's maximum timeout, 15 minutes
 )
 
 // templateDefaults fills the settings no flag gave from the template (see
@@ -268,8 +276,8 @@ func (in *costInput) templateDefaults(e *env, set map[string]bool, tf *templateF
 
 func (in costInput) validate() error {
 	switch {
-	case !(in.Rate > 0) || math.IsInf(in.Rate, 0):
-		return errors.New("--rate must be a number > 0")
+	case !(in.Rate > 0 && in.Rate <= maxCostRate):
+		return fmt.Errorf("--rate must be a number > 0 and at most %d, got %g", maxCostRate, in.Rate)
 	case !(in.RecordBytes >= 1) || in.RecordBytes > 10<<20:
 		return errors.New("--record-bytes must be between 1 and 10485760 (10 MiB)")
 	case in.BatchSize < 1 || in.BatchSize > 10000:

@@ -213,7 +213,7 @@ func TestCostBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"zero rate", []string{"--rate", "0"}, "--rate must be a number > 0"},
+		{"zero rate", []string{"--rate", "0"}, "--rate must be a number > 0 and at most 10000000"},
 		{"zero record bytes", []string{"--record-bytes", "0"}, "--record-bytes must be between"},
 		{"negative rate", []string{"--rate", "-1", "--record-bytes", "166"}, "--rate must be a number > 0"},
 		{"huge record", []string{"--rate", "1", "--record-bytes", "20000000"}, "--record-bytes must be between"},
@@ -222,6 +222,15 @@ func TestCostBadFlags(t *testing.T) {
 		{"negative window", []string{"--rate", "1", "--record-bytes", "1", "--window", "-1"}, "--window must be between 0 and 300"},
 		{"memory too small", []string{"--rate", "1", "--record-bytes", "1", "--memory", "64"}, "--memory must be between 128 and 10240"},
 		{"zero duration", []string{"--rate", "1", "--record-bytes", "1", "--duration-ms", "0"}, "--duration-ms must be a number > 0"},
+		{"NaN duration", []string{"--duration-ms", "NaN"}, "--duration-ms must be a number > 0 and at most 900000"},
+		{"infinite duration", []string{"--duration-ms", "Inf"}, "--duration-ms must be a number > 0 and at most 900000"},
+		{"huge duration", []string{"--duration-ms", "1e308"}, "--duration-ms must be a number > 0 and at most 900000"},
+		{"duration over the Lambda timeout", []string{"--duration-ms", "900001"}, "--duration-ms must be a number > 0 and at most 900000"},
+		{"NaN rate", []string{"--rate", "NaN"}, "--rate must be a number > 0 and at most 10000000"},
+		{"infinite rate", []string{"--rate", "+Inf"}, "--rate must be a number > 0 and at most 10000000"},
+		{"huge rate", []string{"--rate", "1e308"}, "--rate must be a number > 0 and at most 10000000"},
+		{"NaN record bytes", []string{"--record-bytes", "NaN"}, "--record-bytes must be between"},
+		{"NaN window", []string{"--window", "NaN"}, "--window must be between 0 and 300"},
 		{"zero shards", []string{"--rate", "1", "--record-bytes", "1", "--shards", "0"}, "--shards must be at least 1"},
 		{"shards and on-demand", []string{"--rate", "1", "--record-bytes", "1", "--shards", "2", "--on-demand"}, "mutually exclusive"},
 		{"recipe and batch size", []string{"--rate", "1", "--record-bytes", "1", "--recipe", "--batch-size", "10"}, "--batch-size cannot be combined with --recipe"},
@@ -252,6 +261,29 @@ func TestCostHelp(t *testing.T) {
 	code, _, stderr := runCmd(t, false, "cost", "--help")
 	if code != exitOK || !strings.Contains(stderr, "--recipe") || !strings.Contains(stderr, "1,769 MB = 1 vCPU") {
 		t.Errorf("cost --help exit = %d, output %q; want 0 and the flags and model", code, stderr)
+	}
+	// Package flag takes a back-quoted word of a usage string as the value's
+	// name: "-record-bytes streamlake produce".
+	for _, want := range []string{"-record-bytes float\n", "up to 10000000", "up to 900000"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("cost --help lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestCostLargestInputs: the largest values every flag accepts give finite
+// figures, so --json can encode them (1e308 records/s made +Inf, which
+// encoding/json refuses).
+func TestCostLargestInputs(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--on-demand"}, {"--shards", "1"}, {"--recipe"}} {
+		args := append([]string{"--rate", "10000000", "--record-bytes", "10485760", "--duration-ms", "900000", "--devices", "1000000000"}, extra...)
+		if !slices.Contains(extra, "--recipe") {
+			args = append(args, "--aggregator", "--memory", "10240")
+		}
+		est := costJSON(t, args...)
+		if math.IsInf(est.TotalPerMonth, 0) || math.IsNaN(est.TotalPerMonth) || est.TotalPerMonth <= 0 {
+			t.Errorf("cost %v: total %v; want a finite positive figure", args, est.TotalPerMonth)
+		}
 	}
 }
 
