@@ -172,6 +172,10 @@ var brokenTemplates = []struct {
 		want: "filter 0: unknown operator \"wildcard\"", kinesisOnly: true},
 	{name: "filter pattern not JSON", template: strings.Replace(kinesisTemplate, `{"data": {"t": [{"numeric": [">=", ${Threshold}]}]}}`, `data = 1`, 1),
 		want: "filter 0: pattern is not valid JSON", kinesisOnly: true},
+	{name: "Kinesis event without Stream", template: strings.Replace(kinesisTemplate, "            Stream: !GetAtt Stream.Arn\n", "", 1),
+		want: "function Fn event S: Stream is required", kinesisOnly: true},
+	{name: "Kinesis event without StartingPosition", template: strings.Replace(kinesisTemplate, "            StartingPosition: LATEST\n", "", 1),
+		want: "function Fn event S: StartingPosition is required", kinesisOnly: true},
 	{name: "no Kinesis function", template: "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", want: "no function", kinesisOnly: true},
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -359,6 +361,25 @@ func TestCostTemplateErrors(t *testing.T) {
 		{"bad override", []string{"cost", "--template", testTemplate, "--parameter-overrides", "BatchSize=0"}, exitFailure, "BatchSize"},
 		{"unknown parameter", []string{"cost", "--template", testTemplate, "--parameter-overrides", "Nope=1"}, exitFailure, "Nope"},
 	}
+	dir := t.TempDir()
+	for name, tpl := range map[string]string{
+		"nostream.yaml": strings.Replace(kinesisTemplate, "            Stream: !GetAtt Stream.Arn\n", "", 1),
+		"nostart.yaml":  strings.Replace(kinesisTemplate, "            StartingPosition: LATEST\n", "", 1),
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(tpl), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests = append(tests, []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"Kinesis event without Stream", []string{"cost", "--template", filepath.Join(dir, "nostream.yaml")}, exitFailure, "function Fn event S: Stream is required"},
+		{"Kinesis event without StartingPosition", []string{"cost", "--template", filepath.Join(dir, "nostart.yaml")}, exitFailure, "function Fn event S: StartingPosition is required"},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCmd(t, false, tc.args...)

@@ -257,7 +257,7 @@ func pickKinesisEvent(tpl *samtemplate.Template, function, event string) (samtem
 	case event != "":
 		for _, ev := range kinesis {
 			if ev.Name == event {
-				return ev, exitOK, nil
+				return checkedKinesisEvent(ev)
 			}
 		}
 		return samtemplate.Event{}, exitUsage, fmt.Errorf("--event %s: function %s has no Kinesis event %s (Kinesis events: %s)", event, fn.LogicalID, event, listOrNone(names))
@@ -266,7 +266,16 @@ func pickKinesisEvent(tpl *samtemplate.Template, function, event string) (samtem
 	case len(kinesis) > 1:
 		return samtemplate.Event{}, exitUsage, fmt.Errorf("function %s has several Kinesis events; choose one with --event: %s", fn.LogicalID, strings.Join(names, ", "))
 	}
-	return kinesis[0], exitOK, nil
+	return checkedKinesisEvent(kinesis[0])
+}
+
+// checkedKinesisEvent returns ev, or a template problem when it lacks a
+// property SAM requires (Stream, StartingPosition).
+func checkedKinesisEvent(ev samtemplate.Event) (samtemplate.Event, int, error) {
+	if err := ev.CheckKinesis(); err != nil {
+		return samtemplate.Event{}, exitFailure, err
+	}
+	return ev, exitOK, nil
 }
 
 func listOrNone(s []string) string {

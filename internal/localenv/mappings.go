@@ -76,13 +76,17 @@ func KinesisFunction(t *samtemplate.Template, logicalID string) (samtemplate.Fun
 	return fn, events[0], nil
 }
 
-// checkKinesisEmulated refuses the properties of fn's Kinesis event ev that the
-// local emulation does not support, instead of ignoring them: a tumbling window
+// checkKinesisEmulated refuses fn's Kinesis event ev without the properties SAM
+// requires (samtemplate.Event.CheckKinesis), and the properties the local
+// emulation does not support, instead of ignoring them: a tumbling window
 // (TumblingWindowInSeconds other than 0; 0 means no window, see
 // https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html)
 // and a disabled mapping (Enabled: false). Values may be written as numbers and
 // booleans, or be strings (parameters, "false").
 func checkKinesisEmulated(fn samtemplate.Function, ev samtemplate.Event) error {
+	if err := ev.CheckKinesis(); err != nil {
+		return err
+	}
 	where := fmt.Sprintf("function %s event %s", fn.LogicalID, ev.Name)
 	window, err := IntProperty(ev.Properties, "TumblingWindowInSeconds", 0)
 	if err != nil {

@@ -161,6 +161,41 @@ func TestSQSMappingTimeoutWithinVisibility(t *testing.T) {
 	}
 }
 
+// TestKinesisRequiredProperties: a Kinesis event without Stream or
+// StartingPosition is refused by name before anything starts (it failed after the
+// emulators had started, with "stream <nil>: ..." or "StartingPosition \"<nil>\"").
+func TestKinesisRequiredProperties(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ name, props, want string }{
+		{"no Stream", "{StartingPosition: LATEST}", "function A event K: Stream is required"},
+		{"no StartingPosition", "{Stream: !GetAtt S.Arn}", "function A event K: StartingPosition is required"},
+		{"no properties", "{}", "function A event K: Stream is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "template.yaml")
+			event := "        K:\n          Type: Kinesis\n          Properties: " + tc.props + "\n"
+			src := "Transform: AWS::Serverless-2016-10-31\nResources:\n" + stream + fnWith("A", event)
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckKinesisEvent(Options{TemplatePath: path}, ""); err == nil || err.Error() != tc.want {
+				t.Errorf("CheckKinesisEvent() error = %v; want %q", err, tc.want)
+			}
+			tpl, err := LoadTemplate(Options{TemplatePath: path})
+			if err != nil {
+				t.Fatalf("LoadTemplate() error = %v", err)
+			}
+			fn, ev, err := KinesisFunction(tpl, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := (&Env{Template: tpl}).KinesisMappingConfig(ctx, fn, ev); err == nil || err.Error() != tc.want {
+				t.Errorf("KinesisMappingConfig() error = %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
+
 // TestKinesisUnsupportedProperties checks that a tumbling window and a disabled
 // event are refused, not ignored, also when their values come from parameters
 // (strings), both by CheckKinesisEvent and by KinesisMappingConfig, and that the

@@ -66,6 +66,23 @@ func (f Function) KinesisEvents() []Event {
 	return out
 }
 
+// CheckKinesis reports a Kinesis event without the properties SAM requires of one
+// (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-kinesis.html):
+// Stream, the stream's or a consumer's ARN, and StartingPosition, which Lambda
+// requires of a Kinesis event source mapping. Their values are checked where
+// they are used.
+func (e Event) CheckKinesis() error {
+	for _, name := range []string{"Stream", "StartingPosition"} {
+		v, ok := e.Properties[name]
+		if s, isString := v.(string); !ok || v == nil || isString && s == "" {
+			return fmt.Errorf("function %s event %s: %s is required", e.Function, e.Name, name)
+		} else if !isString {
+			return fmt.Errorf("function %s event %s: %s is %s; want a string", e.Function, e.Name, name, describe(v))
+		}
+	}
+	return nil
+}
+
 // FilterPatterns returns the Pattern strings of the event's FilterCriteria.Filters, in
 // order. It returns nil when the event has no FilterCriteria (or it resolved to
 // AWS::NoValue): Lambda then delivers every record. A FilterCriteria that is not

@@ -9,6 +9,31 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+func TestEventCheckKinesis(t *testing.T) {
+	const arn = "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+	tests := []struct {
+		name    string
+		props   map[string]any
+		wantErr string
+	}{
+		{"both", map[string]any{"Stream": arn, "StartingPosition": "LATEST"}, ""},
+		{"no Stream", map[string]any{"StartingPosition": "LATEST"}, "function Fn event K: Stream is required"},
+		{"null Stream", map[string]any{"Stream": nil, "StartingPosition": "LATEST"}, "function Fn event K: Stream is required"},
+		{"empty Stream", map[string]any{"Stream": "", "StartingPosition": "LATEST"}, "function Fn event K: Stream is required"},
+		{"no StartingPosition", map[string]any{"Stream": arn}, "function Fn event K: StartingPosition is required"},
+		{"no properties", nil, "function Fn event K: Stream is required"},
+		{"Stream a mapping", map[string]any{"Stream": map[string]any{"a": 1}, "StartingPosition": "LATEST"}, "function Fn event K: Stream is a mapping; want a string"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Event{Name: "K", Type: "Kinesis", Function: "Fn", Properties: tc.props}.CheckKinesis()
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+				t.Errorf("CheckKinesis() = %v; want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
 func TestFilterPatterns(t *testing.T) {
 	tests := []struct {
 		name    string
