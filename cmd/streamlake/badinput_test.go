@@ -144,6 +144,7 @@ var brokenTemplates = []struct {
 	args                      []string // extra flags
 	want                      string
 	kinesisOnly               bool // an error found only when looking for the Kinesis function
+	buildOnly                 bool // an error found only by the commands that build the function
 }{
 	{name: "missing file", want: "no such file or directory"},
 	{name: "empty", template: "", want: "empty template"},
@@ -176,6 +177,7 @@ var brokenTemplates = []struct {
 		want: "function Fn event S: Stream is required", kinesisOnly: true},
 	{name: "Kinesis event without StartingPosition", template: strings.Replace(kinesisTemplate, "            StartingPosition: LATEST\n", "", 1),
 		want: "function Fn event S: StartingPosition is required", kinesisOnly: true},
+	{name: "function without CodeUri", template: strings.Replace(kinesisTemplate, "      CodeUri: fn/\n", "", 1), want: "function Fn: CodeUri is missing", buildOnly: true},
 	{name: "no Kinesis function", template: "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n", want: "no function", kinesisOnly: true},
 }
 
@@ -246,6 +248,9 @@ func TestBrokenTemplates(t *testing.T) {
 			}
 			if !tc.kinesisOnly {
 				runs["invoke"] = append([]string{"invoke", "--template", tpl, "--function", "Fn", "--event", event}, tc.args...)
+			}
+			if tc.buildOnly {
+				delete(runs, "filters")
 			}
 			for cmd, args := range runs {
 				// No AWS_ENDPOINT_URL: a command that got as far as the emulator

@@ -71,7 +71,9 @@ func TestBuildErrors(t *testing.T) {
 		{"failing target", makefileFunction(t, "build-Fn:\n\t@echo compile error >&2; exit 1\n"), "compile error"},
 		{"no bootstrap written", makefileFunction(t, "build-Fn:\n\ttrue\n"), "wrote no bootstrap"},
 		{"other build method", samtemplate.Function{LogicalID: "Fn", CodeDir: t.TempDir(), Metadata: map[string]any{"BuildMethod": "python3.12"}}, `BuildMethod "python3.12"`},
-		{"no code directory", samtemplate.Function{LogicalID: "Fn"}, "CodeUri is not a local directory"},
+		{"no CodeUri", samtemplate.Function{LogicalID: "Fn"}, "function Fn: CodeUri is missing"},
+		{"InlineCode", samtemplate.Function{LogicalID: "Fn", Properties: map[string]any{"InlineCode": "x"}}, "function Fn: InlineCode: only a CodeUri directory"},
+		{"code in S3", samtemplate.Function{LogicalID: "Fn", CodeURI: "s3://b/k.zip"}, "function Fn: CodeUri s3://b/k.zip is not a local directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -212,8 +212,8 @@ func (e *Env) Function(logicalID string) (samtemplate.Function, error) {
 // ARTIFACTS_DIR set, plus LAMBDA_GOOS/LAMBDA_GOARCH naming this machine (the
 // project's Makefile builds linux/arm64 otherwise). Other build methods are refused.
 func (e *Env) Build(ctx context.Context, fn samtemplate.Function) (string, error) {
-	if fn.CodeDir == "" {
-		return "", fmt.Errorf("function %s: CodeUri is not a local directory", fn.LogicalID)
+	if err := checkLocalCode(fn); err != nil {
+		return "", err
 	}
 	outDir := filepath.Join(e.WorkDir, "build", fn.LogicalID)
 	switch bm, _ := fn.Metadata["BuildMethod"].(string); bm {
@@ -224,6 +224,21 @@ func (e *Env) Build(ctx context.Context, fn samtemplate.Function) (string, error
 	default:
 		return "", fmt.Errorf("function %s: BuildMethod %q: only Go functions (go1.x or makefile) run locally", fn.LogicalID, bm)
 	}
+}
+
+// checkLocalCode refuses a function whose code is not a local directory that
+// Build can build. (Handler is not needed: a provided runtime runs the
+// bootstrap binary, and lambdahost sets _HANDLER to "bootstrap" without one.)
+func checkLocalCode(fn samtemplate.Function) error {
+	switch {
+	case fn.CodeDir != "":
+		return nil
+	case fn.Properties["InlineCode"] != nil:
+		return fmt.Errorf("function %s: InlineCode: only a CodeUri directory of Go code runs locally", fn.LogicalID)
+	case fn.CodeURI == "":
+		return fmt.Errorf("function %s: CodeUri is missing: local runs build the function's Go code from its CodeUri directory", fn.LogicalID)
+	}
+	return fmt.Errorf("function %s: CodeUri %s is not a local directory", fn.LogicalID, fn.CodeURI)
 }
 
 // buildMake runs fn's build-<LogicalID> Makefile target for this machine, the way

@@ -20,8 +20,9 @@ import (
 
 // CheckKinesisEvent loads the template as Open will, finds the Kinesis event of
 // function (see KinesisFunction), refuses the properties the emulation does not
-// support (see checkKinesisEmulated) and compiles its FilterCriteria, without
-// starting anything: a local run calls it before it starts an emulator.
+// support (see checkKinesisEmulated) or code it cannot build (checkLocalCode) and
+// compiles its FilterCriteria, without starting anything: a local run calls it
+// before it starts an emulator.
 func CheckKinesisEvent(opts Options, function string) error {
 	tpl, err := LoadTemplate(opts)
 	if err != nil {
@@ -32,6 +33,9 @@ func CheckKinesisEvent(opts Options, function string) error {
 		return err
 	}
 	if err := checkKinesisEmulated(fn, ev); err != nil {
+		return err
+	}
+	if err := checkLocalCode(fn); err != nil {
 		return err
 	}
 	patterns, err := ev.FilterPatterns()

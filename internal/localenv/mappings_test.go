@@ -196,6 +196,21 @@ func TestKinesisRequiredProperties(t *testing.T) {
 	}
 }
 
+// TestCheckKinesisEventCode: a function whose code local cannot build is refused
+// before anything starts (a missing CodeUri failed at the build, after the
+// emulators had started, as "CodeUri is not a local directory").
+func TestCheckKinesisEventCode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "template.yaml")
+	fn := strings.Replace(fnWith("A", ev("K", "")), "      CodeUri: .\n", "", 1)
+	if err := os.WriteFile(path, []byte("Transform: AWS::Serverless-2016-10-31\nResources:\n"+stream+fn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const want = "function A: CodeUri is missing"
+	if err := CheckKinesisEvent(Options{TemplatePath: path}, ""); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckKinesisEvent() error = %v; want %q", err, want)
+	}
+}
+
 // TestKinesisUnsupportedProperties checks that a tumbling window and a disabled
 // event are refused, not ignored, also when their values come from parameters
 // (strings), both by CheckKinesisEvent and by KinesisMappingConfig, and that the

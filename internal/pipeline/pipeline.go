@@ -17,6 +17,7 @@ import (
 
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/samtemplate"
 	"github.com/streamlake/streamlake/internal/sensor"
 )
@@ -128,10 +129,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	defer r.close()
 	if err := r.setup(ctx); err != nil {
-		return nil, err
+		return nil, r.abandonSetup(ctx, err)
 	}
 	if err := r.mappings(ctx); err != nil {
-		return nil, err
+		return nil, r.abandonSetup(ctx, err)
 	}
 	produced, waitProducer := r.startProduction(ctx)
 	if err := r.drain(ctx, produced, waitProducer); err != nil {
@@ -141,6 +142,40 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	return r.finish()
+}
+
+// abandonSetup ends a run whose setup (setup, mappings) failed with err, before
+// it produced a record. The emulators it started itself hold only the
+// template's empty resources, and resuming would only repeat the failure: they
+// are stopped, the session removed and the run marked failed, so that the next
+// run starts afresh (of whichever template). The emulators of an interrupted
+// run that this one resumed hold that run's records: they are kept, and the
+// error says so. A cancelled setup stays resumable, as any interrupted run.
+func (r *run) abandonSetup(ctx context.Context, err error) error {
+	if ctx.Err() != nil || r.st.Status != statusRunning {
+		return err
+	}
+	dir := r.opts.WorkDir
+	pids := r.st.pids()
+	if r.rep.Resumed {
+		if len(pids) > 0 {
+			return fmt.Errorf("%w\n(the emulators of the interrupted run in %s are still running, with its records: run again to resume it once this is fixed; --fresh discards it, --stop stops them)", err, dir)
+		}
+		return err
+	}
+	if len(pids) > 0 {
+		if serr := localenv.StopEmulators(pids); serr != nil {
+			return fmt.Errorf("%w\n(stopping the emulators this run started failed: %v; --stop stops them)", err, serr)
+		}
+	}
+	r.st.PIDs, r.st.PID, r.st.Status = nil, 0, statusFailed
+	if serr := saveState(dir, r.st); serr != nil {
+		return fmt.Errorf("%w (and %v)", err, serr)
+	}
+	if serr := localrun.Remove(dir); serr != nil {
+		return fmt.Errorf("%w (and %v)", err, serr)
+	}
+	return err
 }
 
 // run is one local run, as its steps build it up.

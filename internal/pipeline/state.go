@@ -26,10 +26,15 @@ type runState struct {
 	// PID is the single detached moto server of a state file written before
 	// the emulators were split by service; read so that it can still be stopped.
 	PID int `json:"pid,omitempty"`
-	// Status is "running" until the run completes, then "completed".
+	// Status is "running" until the run completes, then "completed"; "failed"
+	// when its setup failed (abandonSetup).
 	Status string `json:"status"`
 	// Count is the number of records the run produces in all.
 	Count int `json:"count"`
+	// Template is the absolute path of the run's template: only a run of the
+	// same template resumes it. Empty in a state file written before it was
+	// recorded.
+	Template string `json:"template,omitempty"`
 }
 
 // pids returns every emulator process id the state records.
@@ -62,6 +67,9 @@ func (s RunEndpoints) endpoint(service string) string {
 const (
 	statusRunning   = "running"
 	statusCompleted = "completed"
+	// statusFailed is a run whose setup failed before it produced a record:
+	// there is nothing to resume.
+	statusFailed = "failed"
 )
 
 func loadState(dir string) (runState, error) {
@@ -124,6 +132,14 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 	if err != nil {
 		return runState{}, err
 	}
+	template, err := filepath.Abs(opts.TemplatePath)
+	if err != nil {
+		return runState{}, err
+	}
+	if !opts.Fresh && prev.Status == statusRunning && prev.Template != "" && prev.Template != template {
+		return runState{}, fmt.Errorf("the interrupted run in %s is of %s, not %s: run with --fresh to discard it (and stop its emulators), or give another --work-dir",
+			opts.WorkDir, prev.Template, template)
+	}
 	ckpt := filepath.Join(opts.WorkDir, "checkpoints")
 	user := localenv.ResolveEndpoints(opts.Getenv)
 	if len(user) == len(localenv.Services()) {
@@ -133,13 +149,13 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 			_ = os.RemoveAll(ckpt)
 		}
 		rep.Resumed = resume
-		st := runState{RunEndpoints: RunEndpoints{Endpoint: base, Endpoints: user}, Status: statusRunning, Count: opts.Count}
+		st := runState{RunEndpoints: RunEndpoints{Endpoint: base, Endpoints: user}, Status: statusRunning, Count: opts.Count, Template: template}
 		return st, saveState(opts.WorkDir, st)
 	}
 	if !opts.Fresh && prev.Status == statusRunning && len(prev.PIDs) > 0 && emulatorsAlive(prev, user) {
 		fmt.Fprintf(logw, "resuming the interrupted run on %s\n", prev.Endpoint)
 		rep.Resumed = true
-		prev.Count = opts.Count
+		prev.Count, prev.Template = opts.Count, template
 		return prev, saveState(opts.WorkDir, prev)
 	}
 	if pids := prev.pids(); len(pids) > 0 {
@@ -154,7 +170,7 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 	if err != nil {
 		return runState{}, err
 	}
-	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoints["s3"], Endpoints: endpoints}, PIDs: pids, Status: statusRunning, Count: opts.Count}
+	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoints["s3"], Endpoints: endpoints}, PIDs: pids, Status: statusRunning, Count: opts.Count, Template: template}
 	for svc, u := range user {
 		st.Endpoints[svc] = u
 	}

@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/localrun"
+	"github.com/streamlake/streamlake/internal/motoserver"
+)
+
+// brokenBuildTemplate writes a template whose Kinesis function does not compile
+// (a failure that only the build finds, after the emulators have started) and
+// returns its path.
+func brokenBuildTemplate(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	code := filepath.Join(dir, "fn")
+	if err := os.MkdirAll(code, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(code, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const tpl = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties: {ShardCount: 1}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: provided.al2023
+      Handler: bootstrap
+      CodeUri: fn/
+      Events:
+        K:
+          Type: Kinesis
+          Properties: {Stream: !GetAtt Stream.Arn, StartingPosition: TRIM_HORIZON}
+`
+	path := filepath.Join(dir, "template.yaml")
+	if err := os.WriteFile(path, []byte(tpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// detachedEnv is the environment of a run that starts its own emulators: no
+// AWS_ENDPOINT_URL (motoserver.ForTest sets it for the process).
+func detachedEnv(k string) string {
+	if strings.HasPrefix(k, "AWS_ENDPOINT_URL") {
+		return ""
+	}
+	return os.Getenv(k)
+}
+
+// TestFailedSetupStopsItsEmulators: a run whose setup fails before it produced a
+// record stops the emulators it started and forgets the run, so that the next
+// run starts afresh. It left three moto processes running without a word, and
+// the next run, of any template, "resumed" it.
+func TestFailedSetupStopsItsEmulators(t *testing.T) {
+	motoserver.ForTest(t)
+	work := t.TempDir()
+	t.Cleanup(func() { _, _ = StopEmulator(work) })
+	opts := Options{TemplatePath: brokenBuildTemplate(t), WorkDir: work, Count: 10, Getenv: detachedEnv}
+	_, err := Run(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "build") {
+		t.Fatalf("Run() error = %v; want the build failure", err)
+	}
+	st, lerr := loadState(work)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if st.Status == statusRunning || len(st.pids()) != 0 {
+		t.Errorf("state after the failed setup: status %q, pids %v; want the run not resumable and no emulator recorded", st.Status, st.pids())
+	}
+	if len(st.Endpoints) == 0 {
+		t.Fatalf("state after the failed setup has no endpoints; want those of the emulators it started")
+	}
+	for svc, u := range st.Endpoints {
+		if localenv.Alive(u) {
+			t.Errorf("the %s emulator at %s still answers after the failed setup", svc, u)
+		}
+	}
+	if _, err := os.Stat(localrun.Path(work)); !os.IsNotExist(err) {
+		t.Errorf("session after the failed setup: %v; want none (the other commands would use stopped emulators)", err)
+	}
+}
+
+// TestFailedSetupKeepsResumedEmulators: the emulators of an interrupted run hold
+// its records: a resumed run whose setup fails keeps them and says so.
+func TestFailedSetupKeepsResumedEmulators(t *testing.T) {
+	motoserver.ForTest(t)
+	work := t.TempDir()
+	endpoints, pids, err := localenv.StartDetached(context.Background(), work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = localenv.StopEmulators(pids) })
+	tpl := brokenBuildTemplate(t)
+	abs, _ := filepath.Abs(tpl)
+	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoints["s3"], Endpoints: endpoints}, PIDs: pids, Status: statusRunning, Count: 10, Template: abs}
+	if err := saveState(work, st); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), Options{TemplatePath: tpl, WorkDir: work, Count: 10, Getenv: detachedEnv})
+	want := "the emulators of the interrupted run in " + work + " are still running"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Run() error = %v; want %q", err, want)
+	}
+	for svc, u := range endpoints {
+		if !localenv.Alive(u) {
+			t.Errorf("the %s emulator of the interrupted run at %s was stopped", svc, u)
+		}
+	}
+	if st, _ := loadState(work); st.Status != statusRunning || len(st.PIDs) != len(pids) {
+		t.Errorf("state after the failed setup: %+v; want the interrupted run still resumable", st)
+	}
+}
+
+// TestResumeRefusesAnotherTemplate: an interrupted run is resumed only by a run
+// of its own template.
+func TestResumeRefusesAnotherTemplate(t *testing.T) {
+	work := t.TempDir()
+	const endpoint = "http://127.0.0.1:1"
+	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoint, Endpoints: localenv.ResolveEndpoints(func(k string) string {
+		if k == "AWS_ENDPOINT_URL" {
+			return endpoint
+		}
+		return ""
+	})}, Status: statusRunning, Count: 10, Template: "/elsewhere/template.yaml"}
+	if err := saveState(work, st); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "AWS_ENDPOINT_URL" {
+			return endpoint
+		}
+		return ""
+	}
+	_, err := Run(context.Background(), Options{TemplatePath: template, WorkDir: work, Count: 10, Getenv: getenv})
+	want := "the interrupted run in " + work + " is of /elsewhere/template.yaml"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--fresh") {
+		t.Errorf("Run() error = %v; want %q and --fresh", err, want)
+	}
+}
