@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/dynamostore"
@@ -125,5 +126,26 @@ func TestInvokeSeedErrors(t *testing.T) {
 	if code != exitOK || !strings.Contains(stderr, "warning: the event names s3://streamlake-123456789012-us-east-1-1bca84d5/processed/year=2026/month=11/day=21/hour=13/never-written") ||
 		!strings.Contains(stderr, "--seed events/kinesis-sensor-batch.json") {
 		t.Errorf("invoke of a missing object = exit %d, stderr %q; want 0 and a warning saying how to seed it", code, stderr)
+	}
+}
+
+// TestReadEnvVars: values that are not strings become what SAM CLI's
+// _stringify_value makes of them (objects, lists and null "", booleans
+// "true"/"false", numbers their text), not Go's fmt.Sprint ("map[a:1]", "<nil>").
+func TestReadEnvVars(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "env.json")
+	doc := `{"Parameters": {"A": "all", "B": "overridden"},
+		"ProcessorFunction": {"B": "mine", "COMPRESSION": {"a": 1}, "XY": null, "L": [1, 2], "T": true, "F": false, "N": 12, "R": 1.5, "E": 1e3},
+		"Other": {"O": "x"}}`
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readEnvVars(path, "ProcessorFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"A": "all", "B": "mine", "COMPRESSION": "", "XY": "", "L": "", "T": "true", "F": "false", "N": "12", "R": "1.5", "E": "1e3"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("readEnvVars() mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -254,17 +255,40 @@ func readEnvVars(path, logicalID string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("env vars: %w", err)
 	}
-	var doc map[string]map[string]any
+	var doc map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("env vars %s: want {\"<FunctionLogicalId>\": {\"NAME\": \"value\"}}: %w", path, err)
 	}
 	out := map[string]string{}
 	for _, section := range []string{"Parameters", logicalID} {
-		for k, v := range doc[section] {
-			out[k] = fmt.Sprint(v)
+		for k, raw := range doc[section] {
+			out[k] = envVarValue(raw)
 		}
 	}
 	return out, nil
+}
+
+// envVarValue is the environment variable value of an env-vars file's JSON
+// value, as SAM CLI makes it (samcli/local/lambdafn/env_vars.py,
+// EnvironmentVariables._stringify_value, in github.com/aws/aws-sam-cli): an
+// object, a list or null is "" (usually an intrinsic function left unresolved),
+// a boolean "true" or "false", a number its text, a string itself.
+func envVarValue(raw json.RawMessage) string {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return ""
+	}
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return "" // object, list, null
 }
 
 // objectsSince lists the current objects of bucket modified at or after since, with
