@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -57,7 +58,7 @@ fails, 2 for a usage error.`
 func runSummaries(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "summaries", "", summariesDescription)
 	device := fs.String("device", "", "device ID whose summaries to print")
-	fleet := fs.Bool("fleet", false, "print the fleet's summaries (the default without --device)")
+	fleet := fs.Bool("fleet", false, "print the fleet's summaries (the default without --device; --fleet=false needs --device)")
 	fromFlag := fs.String("from", "", "first hour (RFC 3339 time, 2006-01-02T15 or 2006-01-02; default: 24 hours before --to)")
 	toFlag := fs.String("to", "", "last hour (same forms; default: the latest hour with data)")
 	table := fs.String("table", e.getenv(summariesTableEnv), "DynamoDB table of the summaries (default $"+summariesTableEnv+")")
@@ -69,8 +70,15 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
-	if *device != "" && *fleet {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["device"] && *device == "":
+		return usageError(fs, "--device: want a device ID, got an empty one")
+	case *device != "" && *fleet:
 		return usageError(fs, "give one of --device ID and --fleet")
+	case set["fleet"] && !*fleet && *device == "":
+		return usageError(fs, "--fleet=false needs --device ID: there is nothing else to print")
 	}
 	ses, err := localSession(e)
 	if err != nil {

@@ -141,6 +141,9 @@ func TestSummariesUsage(t *testing.T) {
 		want string
 	}{
 		{"both", []string{"--device", "d", "--fleet", "--table", "t"}, "give one of --device ID and --fleet"},
+		{"empty device", []string{"--device", "", "--table", "t"}, "--device: want a device ID, got an empty one"},
+		{"empty device and fleet", []string{"--device=", "--fleet", "--table", "t"}, "--device: want a device ID, got an empty one"},
+		{"not the fleet, no device", []string{"--fleet=false", "--table", "t"}, "--fleet=false needs --device ID"},
 		{"no table", []string{"--fleet"}, "no table"},
 		{"bad from", []string{"--fleet", "--table", "t", "--from", "yesterday"}, "--from"},
 		{"bad to", []string{"--fleet", "--table", "t", "--to", "2026-13-01"}, "--to"},
