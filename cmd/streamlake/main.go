@@ -77,9 +77,12 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		usage(e.stdout)
-		return exitOK
+		return runHelp(ctx, e, args[0], args[1:])
 	case "-version", "--version", "version":
+		if len(args) > 1 {
+			fmt.Fprintf(e.stderr, "streamlake %s: unexpected argument %q (it takes none)\n", args[0], args[1])
+			return exitUsage
+		}
 		fmt.Fprintf(e.stdout, "streamlake %s\n", version)
 		return exitOK
 	}
@@ -92,6 +95,26 @@ func run(ctx context.Context, e *env, args []string) int {
 	return c.run(ctx, e, args[1:])
 }
 
+// runHelp prints the list of commands, or with a command's name that command's
+// flags (as `streamlake <command> --help` does).
+func runHelp(ctx context.Context, e *env, name string, args []string) int {
+	switch {
+	case len(args) == 0:
+		usage(e.stdout)
+		return exitOK
+	case len(args) > 1:
+		fmt.Fprintf(e.stderr, "streamlake %s: unexpected argument %q (give one command)\n", name, args[1])
+		return exitUsage
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "streamlake %s: unknown command %q\n\n", name, args[0])
+		usage(e.stderr)
+		return exitUsage
+	}
+	return c.run(ctx, e, []string{"--help"})
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: streamlake <command> [flags]\n\nCommands:\n")
 	names := make([]string, 0, len(commands))
@@ -102,7 +125,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'streamlake <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'streamlake <command> --help' or 'streamlake help <command>' for a command's flags.\n")
 }
 
 // newFlagSet returns a flag set for a subcommand that reports errors instead of

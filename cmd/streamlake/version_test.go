@@ -133,6 +133,29 @@ func TestVersionCommand(t *testing.T) {
 	}
 }
 
+// TestVersionAndHelpArguments: version takes no arguments or flags (they were
+// ignored, exit 0); help takes a command's name and prints its flags.
+func TestVersionAndHelpArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{[]string{"version", "extra"}, exitUsage, `streamlake version: unexpected argument "extra"`},
+		{[]string{"version", "--bogus"}, exitUsage, `streamlake version: unexpected argument "--bogus"`},
+		{[]string{"--version", "x"}, exitUsage, `streamlake --version: unexpected argument "x"`},
+		{[]string{"help", "invoke"}, exitOK, "Usage: streamlake invoke"},
+		{[]string{"--help", "cost"}, exitOK, "Usage: streamlake cost"},
+		{[]string{"help", "bogus"}, exitUsage, `streamlake help: unknown command "bogus"`},
+		{[]string{"help", "invoke", "cost"}, exitUsage, `streamlake help: unexpected argument "cost"`},
+	} {
+		code, stdout, stderr := runCmd(t, false, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) || code != exitOK && stdout != "" {
+			t.Errorf("streamlake %v = exit %d, stdout %.100q, stderr %.200q; want exit %d and %q", tc.args, code, stdout, stderr, tc.code, tc.want)
+		}
+	}
+}
+
 func TestVersionMatchesTemplate(t *testing.T) {
 	tpl, err := samtemplate.Load(templateFile, samtemplate.Options{})
 	if err != nil {
