@@ -282,6 +282,14 @@ func TestBrokenEventFiles(t *testing.T) {
 		{"sqs.json", `{"Records":[{"messageId":"1","body":"x","eventSource":"aws:sqs"}]}`, `eventSource is "aws:sqs"`},
 		{"s3.json", `{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"b"}}}]}`, `eventSource is "aws:s3"`},
 		{"dynamodb.json", `{"Records":[{"eventSource":"aws:dynamodb","dynamodb":{}}]}`, `eventSource is "aws:dynamodb"`},
+		// Type errors in the user's terms, not Go's (map[string]jsontext.Value, []uint8).
+		{"array.json", `[1, 2]`, "not a Kinesis event: the event is an array; want a Kinesis event object with a Records array"},
+		{"string.json", `"x"`, "not a Kinesis event: the event is a string; want a Kinesis event object with a Records array"},
+		{"record-string.json", `{"Records":["x"]}`, "record 0: not a Kinesis event: the record is a string; want an object"},
+		{"data-number.json", `{"Records":[{"eventSource":"aws:kinesis","eventID":"a","kinesis":{"data":5}}]}`, "record 0: not a Kinesis event: kinesis.data is a number; want a base64 string"},
+		{"kinesis-string.json", `{"Records":[{"eventSource":"aws:kinesis","eventID":"a","kinesis":"x"}]}`, "record 0: not a Kinesis event: kinesis is a string; want an object"},
+		{"sequence-number.json", `{"Records":[{"eventSource":"aws:kinesis","eventID":"a","kinesis":{"data":"eA==","sequenceNumber":5}}]}`, "record 0: not a Kinesis event: kinesis.sequenceNumber is a number; want a string"},
+		{"arrival-string.json", `{"Records":[{"eventSource":"aws:kinesis","eventID":"a","kinesis":{"data":"eA==","approximateArrivalTimestamp":"x"}}]}`, "record 0: not a Kinesis event: a value of the record is a string; want a number"},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.content), 0o644); err != nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -294,7 +295,7 @@ func readKinesisEventFile(name string) (events.KinesisEvent, error) {
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return events.KinesisEvent{}, fmt.Errorf("%s: %s", name, describeJSONError(data, err))
+		return events.KinesisEvent{}, fmt.Errorf("%s: %s", name, describeJSONError(data, err, "the event"))
 	}
 	// Keys are matched exactly, as Lambda does (encoding/json alone would also take
 	// "records").
@@ -313,7 +314,7 @@ func readKinesisEventFile(name string) (events.KinesisEvent, error) {
 	for i, raw := range records {
 		var rec events.KinesisEventRecord
 		if err := json.Unmarshal(raw, &rec); err != nil {
-			return events.KinesisEvent{}, fmt.Errorf("%s: record %d: %s", name, i, describeJSONError(raw, err))
+			return events.KinesisEvent{}, fmt.Errorf("%s: record %d: %s", name, i, describeJSONError(raw, err, "the record"))
 		}
 		if rec.EventSource != "aws:kinesis" {
 			return events.KinesisEvent{}, fmt.Errorf("%s: record %d: not a Kinesis event: eventSource is %q, want \"aws:kinesis\"", name, i, rec.EventSource)
@@ -326,8 +327,14 @@ func readKinesisEventFile(name string) (events.KinesisEvent, error) {
 	return kev, nil
 }
 
-// describeJSONError adds the line and column to a JSON syntax error.
-func describeJSONError(data []byte, err error) string {
+// describeJSONError adds the line and column to a JSON syntax error, and says
+// what a value of the wrong type is in JSON's terms. whole names what data is:
+// "the event" or "the record" (of a Kinesis event file), or "the file".
+func describeJSONError(data []byte, err error, whole string) string {
+	notKinesis := "not a Kinesis event: "
+	if whole != "the event" && whole != "the record" {
+		notKinesis = ""
+	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
 		line := 1 + bytes.Count(data[:syn.Offset], []byte("\n"))
@@ -336,17 +343,60 @@ func describeJSONError(data []byte, err error) string {
 	}
 	var b64 base64.CorruptInputError
 	if errors.As(err, &b64) {
-		return fmt.Sprintf("not a Kinesis event: kinesis.data is not standard base64 (bad input at byte %d)", int64(b64))
+		return fmt.Sprintf("%skinesis.data is not standard base64 (bad input at byte %d)", notKinesis, int64(b64))
 	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		field := typ.Field
-		if field == "" {
-			field = "the event"
+		field, want := typ.Field, jsonKindOf(typ.Type)
+		switch {
+		case field != "":
+		case whole == "the event" && typ.Type.Kind() == reflect.Map:
+			field, want = whole, "a Kinesis event object with a Records array"
+		case typ.Type.Kind() == reflect.Struct || typ.Type.Kind() == reflect.Map:
+			field = whole
+		default:
+			// A field decoded by its own UnmarshalJSON, which does not name it
+			// (approximateArrivalTimestamp).
+			field = "a value of " + whole
 		}
-		return fmt.Sprintf("not a Kinesis event: %s is a JSON %s, want %s", field, typ.Value, typ.Type)
+		return fmt.Sprintf("%s%s is %s; want %s", notKinesis, field, jsonValueName(typ.Value), want)
 	}
-	return "not a Kinesis event: " + err.Error()
+	return notKinesis + err.Error()
+}
+
+// jsonValueName names a JSON value kind as encoding/json reports it in an
+// UnmarshalTypeError ("array", "number", ...), with its article.
+func jsonValueName(v string) string {
+	switch v {
+	case "array", "object":
+		return "an " + v
+	case "bool":
+		return "true or false"
+	}
+	return "a " + v
+}
+
+// jsonKindOf says which JSON value decodes into t, in the user's terms rather
+// than Go's (map[string]jsontext.Value, []uint8).
+func jsonKindOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + t.String()
 }
 
 func writeFilterJSON(w io.Writer, results []filterResult) error {
@@ -409,7 +459,7 @@ func compareExpectations(path string, results []filterResult) ([]string, error) 
 	}
 	var raw map[string]map[string]string
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%s: want {\"<event file>\": {\"<eventID>\": \"pass\"|\"drop\"}}: %s", path, describeJSONError(data, err))
+		return nil, fmt.Errorf("%s: want {\"<event file>\": {\"<eventID>\": \"pass\"|\"drop\"}}: %s", path, describeJSONError(data, err, "the file"))
 	}
 	base := filepath.Dir(path)
 	want := map[string]map[string]string{} // cleaned file path -> eventID -> verdict
