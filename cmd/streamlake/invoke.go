@@ -163,7 +163,16 @@ func (l *stringList) Set(s string) error {
 }
 
 func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, error) {
-	lenv, err := localenv.Open(ctx, localenv.Options{TemplatePath: req.template, ConfigEnv: req.configEnv, Overrides: req.overrides, Getenv: e.getenv})
+	lopts := localenv.Options{TemplatePath: req.template, ConfigEnv: req.configEnv, Overrides: req.overrides, Getenv: e.getenv}
+	// A function local cannot build is refused before Open starts an emulator.
+	if tpl, err := localenv.LoadTemplate(lopts); err == nil {
+		if fn, ok := tpl.Function(req.function); ok {
+			if err := localenv.CheckLocalCode(fn); err != nil {
+				return nil, err
+			}
+		}
+	}
+	lenv, err := localenv.Open(ctx, lopts)
 	if err != nil {
 		return nil, err
 	}

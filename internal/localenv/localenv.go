@@ -212,7 +212,7 @@ func (e *Env) Function(logicalID string) (samtemplate.Function, error) {
 // ARTIFACTS_DIR set, plus LAMBDA_GOOS/LAMBDA_GOARCH naming this machine (the
 // project's Makefile builds linux/arm64 otherwise). Other build methods are refused.
 func (e *Env) Build(ctx context.Context, fn samtemplate.Function) (string, error) {
-	if err := checkLocalCode(fn); err != nil {
+	if err := CheckLocalCode(fn); err != nil {
 		return "", err
 	}
 	outDir := filepath.Join(e.WorkDir, "build", fn.LogicalID)
@@ -226,10 +226,10 @@ func (e *Env) Build(ctx context.Context, fn samtemplate.Function) (string, error
 	}
 }
 
-// checkLocalCode refuses a function whose code is not a local directory that
-// Build can build. (Handler is not needed: a provided runtime runs the
+// CheckLocalCode refuses a function whose code is not a local directory that
+// Build can build; callers use it to fail before they start an emulator. (Handler is not needed: a provided runtime runs the
 // bootstrap binary, and lambdahost sets _HANDLER to "bootstrap" without one.)
-func checkLocalCode(fn samtemplate.Function) error {
+func CheckLocalCode(fn samtemplate.Function) error {
 	switch {
 	case fn.CodeDir != "":
 		return nil

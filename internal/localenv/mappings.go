@@ -20,7 +20,7 @@ import (
 
 // CheckKinesisEvent loads the template as Open will, finds the Kinesis event of
 // function (see KinesisFunction), refuses the properties the emulation does not
-// support (see checkKinesisEmulated) or code it cannot build (checkLocalCode) and
+// support (see checkKinesisEmulated) or code it cannot build (CheckLocalCode) and
 // compiles its FilterCriteria, without starting anything: a local run calls it
 // before it starts an emulator.
 func CheckKinesisEvent(opts Options, function string) error {
@@ -35,7 +35,7 @@ func CheckKinesisEvent(opts Options, function string) error {
 	if err := checkKinesisEmulated(fn, ev); err != nil {
 		return err
 	}
-	if err := checkLocalCode(fn); err != nil {
+	if err := CheckLocalCode(fn); err != nil {
 		return err
 	}
 	patterns, err := ev.FilterPatterns()

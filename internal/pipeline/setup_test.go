@@ -48,6 +48,23 @@ Resources:
 	return path
 }
 
+// keepEndpointEnv restores the endpoint variables after the test:
+// localenv.Open sets them in the process to the run's emulators, which these
+// tests stop.
+func keepEndpointEnv(t *testing.T) {
+	t.Helper()
+	t.Setenv("AWS_ENDPOINT_URL", os.Getenv("AWS_ENDPOINT_URL"))
+	for _, svc := range localenv.Services() {
+		k := motoserver.EndpointEnv(svc)
+		if v, ok := os.LookupEnv(k); ok {
+			t.Setenv(k, v)
+		} else {
+			t.Setenv(k, "")
+			t.Cleanup(func() { os.Unsetenv(k) })
+		}
+	}
+}
+
 // detachedEnv is the environment of a run that starts its own emulators: no
 // AWS_ENDPOINT_URL (motoserver.ForTest sets it for the process).
 func detachedEnv(k string) string {
@@ -63,6 +80,7 @@ func detachedEnv(k string) string {
 // the next run, of any template, "resumed" it.
 func TestFailedSetupStopsItsEmulators(t *testing.T) {
 	motoserver.ForTest(t)
+	keepEndpointEnv(t)
 	work := t.TempDir()
 	t.Cleanup(func() { _, _ = StopEmulator(work) })
 	opts := Options{TemplatePath: brokenBuildTemplate(t), WorkDir: work, Count: 10, Getenv: detachedEnv}
@@ -94,6 +112,7 @@ func TestFailedSetupStopsItsEmulators(t *testing.T) {
 // its records: a resumed run whose setup fails keeps them and says so.
 func TestFailedSetupKeepsResumedEmulators(t *testing.T) {
 	motoserver.ForTest(t)
+	keepEndpointEnv(t)
 	work := t.TempDir()
 	endpoints, pids, err := localenv.StartDetached(context.Background(), work)
 	if err != nil {
