@@ -45,7 +45,9 @@
 //     batch counts as durably stored only when both objects of the batch are: so the
 //     reported record is the batch's first, and Lambda's retry from it rewrites the
 //     same keys. Reporting a later record would make the retry store the records
-//     after it again under a new key (duplicates).
+//     after it again under a new key (duplicates). The writes stop DeadlineMargin
+//     before the invocation's deadline, so that a slow S3 ends in that response
+//     rather than in a function timeout.
 //   - An event that is not a Kinesis event is a function error with a clear message.
 //     The handler never panics on input.
 //

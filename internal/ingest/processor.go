@@ -267,6 +267,9 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		return events.KinesisEventResponse{}, err
 	}
 
+	ctx, cancel := beforeDeadline(ctx)
+	defer cancel()
+
 	st := p.getState()
 	defer p.putState(st)
 	st.enc.Reset()
@@ -346,6 +349,26 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		stats.stored(0, st.q.count, n)
 	}
 	return resp, nil
+}
+
+// DeadlineMargin is how long before the invocation's deadline the processor
+// gives up its S3 writes (at most a quarter of the time left when the batch
+// starts): a write still failing or slow by then is reported as a batch item
+// failure, which Lambda retries from the batch's first record, instead of
+// running into the function timeout, a function error that costs a retry
+// attempt, bisects the batch and restarts the execution environment, and that
+// can strike after the object was stored (see the package documentation).
+const DeadlineMargin = 2 * time.Second
+
+// beforeDeadline returns ctx with its deadline moved DeadlineMargin earlier
+// (or by a quarter of the time left, if less); ctx unchanged if it has none.
+func beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	margin := min(DeadlineMargin, time.Until(dl)/4)
+	return context.WithDeadline(ctx, dl.Add(-max(margin, 0)))
 }
 
 // addQuarantine appends the current record (st.meta, st.cur) to the batch's

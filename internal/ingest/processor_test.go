@@ -449,6 +449,75 @@ func TestLongReasonIsCut(t *testing.T) {
 	}
 }
 
+// deadlineSink records the deadline of each Put's context and fails the Put
+// once that deadline has passed, as an S3 client does.
+type deadlineSink struct {
+	deadlines []time.Time
+	block     bool // wait for the context to end
+}
+
+func (s *deadlineSink) Put(ctx context.Context, obj Object) error {
+	dl, _ := ctx.Deadline()
+	s.deadlines = append(s.deadlines, dl)
+	if s.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// The processor stops its S3 writes DeadlineMargin before the invocation's
+// deadline, so that a slow or failing write is a batch item failure (retried
+// from the batch's first record) rather than a function timeout.
+func TestWritesStopBeforeTheDeadline(t *testing.T) {
+	ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), sensor(1, "bad"))
+	outer := time.Now().Add(time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), outer)
+	defer cancel()
+	sink := &deadlineSink{}
+	p, err := New(sink, Config{Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := p.Handle(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v", resp, err)
+	}
+	if len(sink.deadlines) != 2 {
+		t.Fatalf("%d PUTs; want the processed and the quarantine object", len(sink.deadlines))
+	}
+	for i, dl := range sink.deadlines {
+		if want := outer.Add(-DeadlineMargin); !dl.Equal(want) {
+			t.Errorf("PUT %d deadline %v; want %v, DeadlineMargin before the invocation's", i, dl, want)
+		}
+	}
+
+	// A write that does not finish by then is reported, well before the
+	// invocation's deadline. With 400 ms left, the margin is 100 ms.
+	ctx, cancel = context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	sink = &deadlineSink{block: true}
+	p, err = New(sink, Config{Now: fixedNow, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.Handle(ctx, ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Kinesis.SequenceNumber {
+		t.Fatalf("Handle = %v, %v; want the first record reported", resp, err)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("Handle returned after the invocation's deadline")
+	}
+
+	// Without a deadline (a caller other than Lambda), the writes have none.
+	sink = &deadlineSink{}
+	if p, err = New(sink, Config{Now: fixedNow, Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Handle(context.Background(), ev); err != nil || len(sink.deadlines) != 2 || !sink.deadlines[0].IsZero() {
+		t.Errorf("Handle without a deadline: %v, PUT deadlines %v; want two PUTs without one", err, sink.deadlines)
+	}
+}
+
 // A batch of nothing but unreadable event times costs two PUTs (the empty
 // processed object and one quarantine object), whatever its size.
 func TestHandleQuarantineFloodIsOneObject(t *testing.T) {
