@@ -176,8 +176,8 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	if r.KeyOrder != nil {
 		verdict += "; per-key order held across the reshard"
 	}
-	if !r.OK() {
-		verdict = "FAILED: records lost or duplicated, summaries wrong, or per-key order broken"
+	if f := r.Failures(); len(f) > 0 {
+		verdict = "FAILED: " + strings.Join(f, ", ")
 	}
 	resumed := ""
 	if r.Resumed {
@@ -208,6 +208,14 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	}
 	if len(r.DuplicateSample) > 0 {
 		fmt.Fprintf(w, "  duplicated, e.g.: %s\n", strings.Join(r.DuplicateSample, ", "))
+	}
+	fmt.Fprintf(w, "Content: %d stored lines compared with their stream record, %d with another original_data, %d of no record in the stream\n",
+		r.ContentChecked, r.ContentMismatches, r.Phantoms)
+	for _, s := range r.ContentSample {
+		fmt.Fprintf(w, "  original_data differs: %s\n", s)
+	}
+	for _, s := range r.PhantomSample {
+		fmt.Fprintf(w, "  no such record in the stream: %s\n", s)
 	}
 	fmt.Fprintf(w, "\nShards\n")
 	for _, s := range r.Shards {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,6 +44,18 @@ type Report struct {
 	// LostSample and DuplicateSample name up to 10 records ("shardId:sequenceNumber").
 	LostSample      []string `json:"lost_sample,omitempty"`
 	DuplicateSample []string `json:"duplicate_sample,omitempty"`
+
+	// ContentChecked is the number of stored lines (processed and quarantine)
+	// whose original_data was compared with the payload of the stream record
+	// they stand for (originalDataMatches); ContentMismatches counts those that
+	// differ, ContentSample names up to 10 ("objectKey shardId:sequenceNumber").
+	ContentChecked    int      `json:"content_checked"`
+	ContentMismatches int      `json:"content_mismatches"`
+	ContentSample     []string `json:"content_mismatch_sample,omitempty"`
+	// Phantoms counts stored lines whose shard and sequence number are no
+	// record of the stream; PhantomSample names up to 10 as ContentSample does.
+	Phantoms      int      `json:"phantom_lines"`
+	PhantomSample []string `json:"phantom_sample,omitempty"`
 
 	Mapping  MappingReport  `json:"mapping"`
 	Function FunctionReport `json:"function"`
@@ -102,9 +116,28 @@ type EmulatorReport = localenv.EmulatorProcess
 
 // OK reports whether nothing was lost or duplicated and the summaries, if the
 // template has an aggregator, match the processed objects.
-func (r *Report) OK() bool {
-	return r.Lost == 0 && r.Duplicates == 0 && (r.Summaries == nil || r.Summaries.Mismatches == 0) &&
-		(r.KeyOrder == nil || r.KeyOrder.Violations == 0)
+func (r *Report) OK() bool { return len(r.Failures()) == 0 }
+
+// Failures lists, one phrase each, what makes the report fail; none when it is
+// OK.
+func (r *Report) Failures() []string {
+	var out []string
+	add := func(n int, what string) {
+		if n > 0 {
+			out = append(out, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(r.Lost, "records lost")
+	add(r.Duplicates, "duplicated")
+	add(r.ContentMismatches, "stored lines whose original_data is not their stream record's payload")
+	add(r.Phantoms, "stored lines of no record in the stream")
+	if r.Summaries != nil {
+		add(r.Summaries.Mismatches, "summary items wrong")
+	}
+	if r.KeyOrder != nil {
+		add(r.KeyOrder.Violations, "records out of per-key order")
+	}
+	return out
 }
 
 // ObjectCounts counts the current objects under each prefix.
@@ -237,6 +270,8 @@ func readShard(ctx context.Context, kin *kinesis.Client, streamARN, shard string
 type objectLine struct {
 	Shard string `json:"shard_id"`
 	Seq   string `json:"sequence_number"`
+	// Data is the line's original_data, as stored.
+	Data json.RawMessage `json:"original_data"`
 	// reading is the line's sensor reading, for the hourly chart.
 	reading reading
 }
@@ -298,6 +333,14 @@ func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string)
 	return lines, nil
 }
 
+// appendSample appends s to a sample of at most 10.
+func appendSample(sample []string, s string) []string {
+	if len(sample) < 10 {
+		sample = append(sample, s)
+	}
+	return sample
+}
+
 // readFailureQueue receives every message of the queue, then makes them visible
 // again, so that they stay for redrive.
 func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) ([]onfailure.Record, error) {
@@ -335,13 +378,20 @@ func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) 
 func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream map[string][]streamRecord, shardIDs []string,
 	processed, quarantine map[string][]objectLine, failures []onfailure.Record, passes func([]byte) bool, rep *Report) error {
 	type id struct{ shard, seq string }
+	data := map[id][]byte{}
+	for _, shard := range shardIDs {
+		for _, r := range stream[shard] {
+			data[id{r.shard, r.seq}] = r.data
+		}
+	}
 	stored := map[id]int{}
 	inQuarantine := map[id]bool{}
 	for _, set := range []struct {
 		objs map[string][]objectLine
 		q    bool
 	}{{processed, false}, {quarantine, true}} {
-		for _, lines := range set.objs {
+		for _, key := range slices.Sorted(maps.Keys(set.objs)) {
+			lines := set.objs[key]
 			if len(lines) == 0 {
 				rep.Objects.Empty++
 			}
@@ -350,6 +400,18 @@ func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream 
 				stored[k]++
 				if set.q {
 					inQuarantine[k] = true
+				}
+				d, ok := data[k]
+				switch {
+				case !ok:
+					rep.Phantoms++
+					rep.PhantomSample = appendSample(rep.PhantomSample, key+" "+l.Shard+":"+l.Seq)
+				case !originalDataMatches(d, l.Data):
+					rep.ContentChecked++
+					rep.ContentMismatches++
+					rep.ContentSample = appendSample(rep.ContentSample, key+" "+l.Shard+":"+l.Seq)
+				default:
+					rep.ContentChecked++
 				}
 			}
 		}

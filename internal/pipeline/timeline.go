@@ -164,11 +164,8 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 	if r.Summaries != nil {
 		verdict += "; the summaries match the processed objects"
 	}
-	if !r.OK() {
-		verdict = fmt.Sprintf("FAILED: %d records lost, %d duplicated", r.Lost, r.Duplicates)
-		if r.Summaries != nil && r.Summaries.Mismatches > 0 {
-			verdict += fmt.Sprintf(", %d summary items wrong", r.Summaries.Mismatches)
-		}
+	if f := r.Failures(); len(f) > 0 {
+		verdict = "FAILED: " + strings.Join(f, ", ")
 	}
 	resumed := ""
 	if r.Resumed {

@@ -1,0 +1,95 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+// accountOf runs account on hand-built stream records and stored lines, with
+// every record passing the filter and no failure queue.
+func accountOf(t *testing.T, stream []streamRecord, processed, quarantine map[string][]objectLine) *Report {
+	t.Helper()
+	byShard := map[string][]streamRecord{}
+	var ids []string
+	for _, r := range stream {
+		if _, ok := byShard[r.shard]; !ok {
+			ids = append(ids, r.shard)
+		}
+		byShard[r.shard] = append(byShard[r.shard], r)
+	}
+	rep := &Report{}
+	passes := func([]byte) bool { return true }
+	if err := account(context.Background(), nil, "", byShard, ids, processed, quarantine, nil, passes, rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestOriginalDataMatches(t *testing.T) {
+	long := strings.Repeat("\x01", maxMessageBytes/6+1) // escapes to more than maxMessageBytes
+	for _, tc := range []struct {
+		name         string
+		data, stored string
+		want         bool
+	}{
+		{"json compacted", `{ "a": 1, "b": [1.50, "x"] }`, `{"a":1,"b":[1.50,"x"]}`, true},
+		{"json reordered members", `{"a":1,"b":2}`, `{"b":2,"a":1}`, true},
+		{"json other value", `{"a":1}`, `{"a":2}`, false},
+		{"json number as written", `{"a":1.0}`, `{"a":1}`, false},
+		{"json scalar", `42`, `42`, true},
+		{"text", `hello "world"`, `{"message":"hello \"world\""}`, true},
+		{"text other", `hello`, `{"message":"hell"}`, false},
+		{"text as base64", `hello`, `{"data_base64":"aGVsbG8="}`, false},
+		{"empty", ``, `{"message":""}`, true},
+		{"binary", "\xff\x00", `{"data_base64":"/wA="}`, true},
+		{"binary wrong", "\xff\x00", `{"data_base64":"/wE="}`, false},
+		{"binary as message", "\xff", `{"message":"\ufffd"}`, false},
+		{"long text as base64", long, `{"data_base64":"` + b64(long) + `"}`, true},
+		{"stored not JSON", `{"a":1}`, `{"a":1`, false},
+		{"stored missing", `{"a":1}`, ``, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := originalDataMatches([]byte(tc.data), []byte(tc.stored)); got != tc.want {
+				t.Errorf("originalDataMatches(%.40q, %.40q) = %v; want %v", tc.data, tc.stored, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAccountChecksContent: a stored line whose original_data is not its
+// record's payload, or that stands for no record of the stream, fails the
+// report and is named.
+func TestAccountChecksContent(t *testing.T) {
+	stream := []streamRecord{
+		{shard: "s0", seq: "1", data: []byte(`{"device_id":"a","temperature":1}`)},
+		{shard: "s0", seq: "2", data: []byte(`{"device_id":"a","temperature":2}`)},
+	}
+	good := map[string][]objectLine{"processed/o1": {
+		{Shard: "s0", Seq: "1", Data: []byte(`{"device_id":"a","temperature":1}`)},
+		{Shard: "s0", Seq: "2", Data: []byte(`{"temperature":2,"device_id":"a"}`)},
+	}}
+	if rep := accountOf(t, stream, good, nil); !rep.OK() || rep.ContentChecked != 2 {
+		t.Errorf("correct lines: failures %q, %d lines checked; want OK, 2 checked", rep.Failures(), rep.ContentChecked)
+	}
+
+	wrong := map[string][]objectLine{"processed/o1": {
+		{Shard: "s0", Seq: "1", Data: []byte(`{"device_id":"a","temperature":1}`)},
+		{Shard: "s0", Seq: "2", Data: []byte(`{"device_id":"a","temperature":1}`)}, // 1's payload
+		{Shard: "s0", Seq: "999", Data: []byte(`{}`)},
+		{Shard: "sX", Seq: "1", Data: []byte(`{}`)},
+	}}
+	rep := accountOf(t, stream, wrong, nil)
+	if rep.OK() || rep.ContentMismatches != 1 || rep.Phantoms != 2 || rep.Lost != 0 {
+		t.Errorf("wrong lines: OK %v, %d content mismatches, %d phantom lines, %d lost; want failed, 1, 2, 0", rep.OK(), rep.ContentMismatches, rep.Phantoms, rep.Lost)
+	}
+	if want := []string{"processed/o1 s0:2"}; strings.Join(rep.ContentSample, ",") != strings.Join(want, ",") {
+		t.Errorf("content sample = %q; want %q", rep.ContentSample, want)
+	}
+	if want := "processed/o1 s0:999,processed/o1 sX:1"; strings.Join(rep.PhantomSample, ",") != want {
+		t.Errorf("phantom sample = %q; want %q", rep.PhantomSample, want)
+	}
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
