@@ -217,6 +217,15 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	for _, s := range r.PhantomSample {
 		fmt.Fprintf(w, "  no such record in the stream: %s\n", s)
 	}
+	switch r.Placement {
+	case "exact":
+		fmt.Fprintf(w, "Placement: %d records in the wrong prefix (poison processed, or valid quarantined)\n", r.Misplaced)
+	case "poison only":
+		fmt.Fprintf(w, "Placement: %d records in the wrong prefix; %d quarantined records not checked (put by a part of the run that could not record them)\n", r.Misplaced, r.PlacementUnchecked)
+	}
+	for _, s := range r.MisplacedSample {
+		fmt.Fprintf(w, "  wrong prefix: %s\n", s)
+	}
 	fmt.Fprintf(w, "\nShards\n")
 	for _, s := range r.Shards {
 		fmt.Fprintf(w, "  %s  %6d records  lag %d records, %d ms behind latest\n", s.ShardID, s.Records, s.LagRecords, s.MillisBehindLatest)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -51,7 +52,7 @@ func (r *run) account(ctx context.Context) error {
 		ok, _ := r.matcher.Match(data)
 		return ok
 	}
-	if err := account(ctx, r.kin, r.streamARN, stream, shardIDs, processed, quarantine, failures, passes, rep); err != nil {
+	if err := account(ctx, r.kin, r.streamARN, stream, shardIDs, processed, quarantine, failures, passes, r.placement(stream), rep); err != nil {
 		return err
 	}
 	if err := reportConsumers(ctx, r.lenv, r.consumers, r.resources.Tables, rep.Bucket, processedPrefix, r.sqs, rep); err != nil {
@@ -65,6 +66,25 @@ func (r *run) account(ctx context.Context) error {
 		rep.Shards = append(rep.Shards, sr)
 	}
 	return nil
+}
+
+// placement returns what the run knows of its poison records: those every part
+// put and saved (partCounters.Poison), complete when the parts' acknowledged
+// records are every record in the stream.
+func (r *run) placement(stream map[string][]streamRecord) placement {
+	if r.opts.NoProduce {
+		return placement{}
+	}
+	pl := placement{poison: map[string]bool{}}
+	for _, id := range append(slices.Clone(r.earlier.Poison), r.produced.poisonRecords()...) {
+		pl.poison[id] = true
+	}
+	total := 0
+	for _, recs := range stream {
+		total += len(recs)
+	}
+	pl.complete = r.earlier.Producer.Sent+r.rep.Producer.Sent == int64(total)
+	return pl
 }
 
 // finish fills the report's counters (this part's, plus the earlier parts' of a

@@ -20,7 +20,7 @@ func (r *run) drain(ctx context.Context, produced <-chan struct{}, waitProducer 
 	sqsCtx, cancelSQS := context.WithCancel(ctx)
 	defer cancelSQS()
 	waitConsumers := runConsumers(sqsCtx, r.consumers, up)
-	part := partSources{mapping: r.mapping, fn: r.function, counts: r.counts, consumers: r.consumers, rep: r.rep, started: r.started}
+	part := partSources{mapping: r.mapping, fn: r.function, counts: r.counts, consumers: r.consumers, produced: r.produced, rep: r.rep, started: r.started}
 	r.timeline = &timeline{}
 	probe := newDrainProbe(ctx, r.lenv, r.consumers, r.resources.Tables, r.sqs, up)
 	stopProgress := startProgress(r.opts.Progress, r.timeline, r.mapping, r.produced, probe, r.started)

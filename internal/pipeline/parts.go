@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/streamlake/streamlake/internal/esm"
@@ -39,6 +40,9 @@ type partCounters struct {
 	Injected        InjectedFaults               `json:"faults_injected"`
 	Producer        ProducerReport               `json:"producer"`
 	SQS             map[string]SQSFunctionReport `json:"sqs_functions,omitempty"`
+	// Poison lists the poison records the parts put ("shardId:sequenceNumber",
+	// as PutRecords acknowledged them), for the placement check (placement).
+	Poison []string `json:"poison,omitempty"`
 }
 
 // partSources is where the counters of the running part are read from.
@@ -47,6 +51,7 @@ type partSources struct {
 	fn        *localenv.Function
 	counts    *faultCounts
 	consumers []*sqsConsumer
+	produced  *producedCounter
 	rep       *Report
 	started   time.Time
 }
@@ -63,6 +68,9 @@ func (s partSources) snapshot() partCounters {
 		Producer:        s.rep.Producer,
 		SQS:             map[string]SQSFunctionReport{},
 	}
+	if s.produced != nil {
+		p.Poison = s.produced.poisonRecords()
+	}
 	for _, c := range s.consumers {
 		p.SQS[c.fn.LogicalID+"."+c.event.Name] = c.counters()
 	}
@@ -78,6 +86,7 @@ func (p partCounters) add(q partCounters) partCounters {
 	r.Function.addCounters(q.Function)
 	addFields(&r.Injected, q.Injected)
 	addFields(&r.Producer, q.Producer)
+	r.Poison = append(slices.Clone(p.Poison), q.Poison...)
 	r.SQS = maps.Clone(p.SQS)
 	if r.SQS == nil {
 		r.SQS = map[string]SQSFunctionReport{}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -11,14 +12,31 @@ import (
 	"github.com/streamlake/streamlake/internal/sensor"
 )
 
-// producedCounter counts the records in the stream, for the progress line.
+// producedCounter counts the records in the stream, for the progress line, and
+// remembers which of the records this part of the run put are poison. It is
+// safe for concurrent use.
 type producedCounter struct {
-	n sync.Mutex
-	v int64
+	n      sync.Mutex
+	v      int64
+	poison []string // "shardId:sequenceNumber" as PutRecords acknowledged them
 }
 
 func (p *producedCounter) add(d int64) { p.n.Lock(); p.v += d; p.n.Unlock() }
 func (p *producedCounter) get() int64  { p.n.Lock(); defer p.n.Unlock(); return p.v }
+
+// addPoison records that the record Kinesis stored as shard:seq is poison.
+func (p *producedCounter) addPoison(shard, seq string) {
+	p.n.Lock()
+	p.poison = append(p.poison, shard+":"+seq)
+	p.n.Unlock()
+}
+
+// poisonRecords returns the poison records acknowledged so far.
+func (p *producedCounter) poisonRecords() []string {
+	p.n.Lock()
+	defer p.n.Unlock()
+	return slices.Clone(p.poison)
+}
 
 // startProduction produces the run's records in the background, while the
 // mappings process them, as in AWS; with NoProduce it watches for another
@@ -57,12 +75,20 @@ func (r *run) produce(ctx context.Context) error {
 		have += len(recs)
 	}
 	r.produced.add(int64(have))
-	records, err := r.records(have)
+	records, poison, err := r.records(have)
 	if err != nil {
 		return err
 	}
 	opts, rep := r.opts, r.rep
-	popts := []producer.Option{producer.WithDeliveryFunc(func(producer.Delivery) { r.produced.add(1) })}
+	// offset is the index in records of the slice given to the running Put,
+	// which calls the delivery function from its own goroutine.
+	offset := 0
+	popts := []producer.Option{producer.WithDeliveryFunc(func(d producer.Delivery) {
+		r.produced.add(1)
+		if poison[offset+d.Index] {
+			r.produced.addPoison(d.ShardID, d.SequenceNumber)
+		}
+	})}
 	if opts.Rate > 0 {
 		popts = append(popts, producer.WithRate(opts.Rate))
 	}
@@ -83,6 +109,9 @@ func (r *run) produce(ctx context.Context) error {
 				return err
 			}
 		}
+		if i == 1 {
+			offset = len(before)
+		}
 		res, err := p.Put(ctx, part)
 		rep.Producer.Retries += res.Retries
 		rep.Producer.Failed += res.Failed
@@ -97,12 +126,13 @@ func (r *run) produce(ctx context.Context) error {
 }
 
 // records generates the run's Count sensor records and returns those after the
-// first have (produced by an interrupted run): HeartbeatRate of them device
+// first have (produced by an interrupted run), and for each whether it is
+// poison: HeartbeatRate of them device
 // heartbeats (producer.Heartbeat), which the default FilterCriteria drops
 // before invocation, and Faults.PoisonRate of the others poison
 // (producer.Poison, a device with a broken clock), which the transform
 // quarantines.
-func (r *run) records(have int) ([]producer.Record, error) {
+func (r *run) records(have int) ([]producer.Record, []bool, error) {
 	opts := r.opts
 	start := opts.Start
 	if start.IsZero() {
@@ -110,26 +140,30 @@ func (r *run) records(have int) ([]producer.Record, error) {
 	}
 	gen, err := sensor.NewGenerator(sensor.Config{Devices: opts.Devices, Seed: opts.Seed, Start: start})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	poison := newLockedRand(opts.Faults.Seed, 3)
 	noise := newLockedRand(opts.Seed, 4)
 	var records []producer.Record
+	var isPoison []bool
 	for i := 0; i < opts.Count; i++ {
 		rd := gen.Next()
 		if i < have {
 			continue // produced by the interrupted run
 		}
 		data := rd.AppendShape(nil, opts.Shape)
+		bad := false
 		if opts.HeartbeatRate > 0 && noise.float() < opts.HeartbeatRate {
 			data = producer.Heartbeat(rd)
 		} else if opts.Faults.PoisonRate > 0 && poison.float() < opts.Faults.PoisonRate {
 			data = producer.Poison(rd, opts.Shape, data)
 			r.rep.Injected.Poison++
+			bad = true
 		}
 		records = append(records, producer.Record{PartitionKey: rd.PartitionKey(), Data: data})
+		isPoison = append(isPoison, bad)
 	}
-	return records, nil
+	return records, isPoison, nil
 }
 
 // waitIdle closes done once the mapping has polled nothing new for idle.

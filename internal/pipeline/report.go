@@ -56,6 +56,16 @@ type Report struct {
 	// record of the stream; PhantomSample names up to 10 as ContentSample does.
 	Phantoms      int      `json:"phantom_lines"`
 	PhantomSample []string `json:"phantom_sample,omitempty"`
+	// Misplaced counts records in the wrong prefix: a record the run made
+	// poison in a processed object, or a record it made valid in a quarantine
+	// object; MisplacedSample names up to 10. Placement says how far the run
+	// knew which records are poison (see placement): "exact", "poison only" or
+	// "none"; PlacementUnchecked counts the quarantined records whose kind
+	// was unknown.
+	Misplaced          int      `json:"misplaced"`
+	MisplacedSample    []string `json:"misplaced_sample,omitempty"`
+	Placement          string   `json:"placement"`
+	PlacementUnchecked int      `json:"placement_unchecked"`
 
 	Mapping  MappingReport  `json:"mapping"`
 	Function FunctionReport `json:"function"`
@@ -131,6 +141,7 @@ func (r *Report) Failures() []string {
 	add(r.Duplicates, "duplicated")
 	add(r.ContentMismatches, "stored lines whose original_data is not their stream record's payload")
 	add(r.Phantoms, "stored lines of no record in the stream")
+	add(r.Misplaced, "records in the wrong prefix (poison processed, or valid quarantined)")
 	if r.Summaries != nil {
 		add(r.Summaries.Mismatches, "summary items wrong")
 	}
@@ -333,6 +344,45 @@ func readObjectLines(ctx context.Context, client *s3.Client, bucket, key string)
 	return lines, nil
 }
 
+// placement is what a run knows of which records of the stream it made poison
+// (producer.Poison), which the processor must quarantine and no other. The zero
+// value knows nothing (another producer's records, Options.NoProduce).
+type placement struct {
+	// poison holds the poison records ("shardId:sequenceNumber") as PutRecords
+	// acknowledged them to the run, in every part of it.
+	poison map[string]bool
+	// complete is true when every record in the stream was acknowledged to
+	// the run: a record outside poison is then known to be valid. It is false
+	// after a part that could not save what it put (killed, or a PutRecords
+	// call cut short by an interrupt), or with records from before the run.
+	complete bool
+}
+
+func (pl placement) kind() string {
+	switch {
+	case pl.complete:
+		return "exact"
+	case pl.poison != nil:
+		return "poison only"
+	}
+	return "none"
+}
+
+// check counts record id in rep.Misplaced when it is in the wrong prefix.
+func (pl placement) check(id string, processed, quarantined bool, rep *Report) {
+	switch {
+	case pl.poison[id] && processed:
+		rep.Misplaced++
+		rep.MisplacedSample = appendSample(rep.MisplacedSample, id+" (poison) in processed")
+	case !quarantined || pl.poison[id]:
+	case pl.complete:
+		rep.Misplaced++
+		rep.MisplacedSample = appendSample(rep.MisplacedSample, id+" (valid) in quarantine")
+	case pl.poison != nil:
+		rep.PlacementUnchecked++
+	}
+}
+
 // appendSample appends s to a sample of at most 10.
 func appendSample(sample []string, s string) []string {
 	if len(sample) < 10 {
@@ -376,7 +426,7 @@ func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) 
 
 // account fills the record counts of rep.
 func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream map[string][]streamRecord, shardIDs []string,
-	processed, quarantine map[string][]objectLine, failures []onfailure.Record, passes func([]byte) bool, rep *Report) error {
+	processed, quarantine map[string][]objectLine, failures []onfailure.Record, passes func([]byte) bool, pl placement, rep *Report) error {
 	type id struct{ shard, seq string }
 	data := map[id][]byte{}
 	for _, shard := range shardIDs {
@@ -385,7 +435,7 @@ func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream 
 		}
 	}
 	stored := map[id]int{}
-	inQuarantine := map[id]bool{}
+	inQuarantine, inProcessed := map[id]bool{}, map[id]bool{}
 	for _, set := range []struct {
 		objs map[string][]objectLine
 		q    bool
@@ -400,6 +450,8 @@ func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream 
 				stored[k]++
 				if set.q {
 					inQuarantine[k] = true
+				} else {
+					inProcessed[k] = true
 				}
 				d, ok := data[k]
 				switch {
@@ -430,6 +482,7 @@ func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream 
 		}
 	}
 	rep.OnFailureRecords = len(failures)
+	rep.Placement = pl.kind()
 	for _, shard := range shardIDs {
 		for _, r := range stream[shard] {
 			rep.Sent++
@@ -450,6 +503,7 @@ func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream 
 					rep.LostSample = append(rep.LostSample, r.shard+":"+r.seq)
 				}
 			}
+			pl.check(r.shard+":"+r.seq, inProcessed[k], inQuarantine[k], rep)
 			if n > 1 {
 				rep.Duplicates += n - 1
 				if len(rep.DuplicateSample) < 10 {

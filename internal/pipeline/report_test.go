@@ -11,6 +11,12 @@ import (
 // every record passing the filter and no failure queue.
 func accountOf(t *testing.T, stream []streamRecord, processed, quarantine map[string][]objectLine) *Report {
 	t.Helper()
+	return accountWith(t, stream, processed, quarantine, placement{})
+}
+
+// accountWith is accountOf with what the run knows of its poison records.
+func accountWith(t *testing.T, stream []streamRecord, processed, quarantine map[string][]objectLine, pl placement) *Report {
+	t.Helper()
 	byShard := map[string][]streamRecord{}
 	var ids []string
 	for _, r := range stream {
@@ -21,7 +27,7 @@ func accountOf(t *testing.T, stream []streamRecord, processed, quarantine map[st
 	}
 	rep := &Report{}
 	passes := func([]byte) bool { return true }
-	if err := account(context.Background(), nil, "", byShard, ids, processed, quarantine, nil, passes, rep); err != nil {
+	if err := account(context.Background(), nil, "", byShard, ids, processed, quarantine, nil, passes, pl, rep); err != nil {
 		t.Fatal(err)
 	}
 	return rep
@@ -93,3 +99,66 @@ func TestAccountChecksContent(t *testing.T) {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// TestAccountChecksPlacement: a record the run made poison in a processed
+// object, or a valid one in a quarantine object, fails the report; when the
+// run does not know every record's kind (a part that could not save what it
+// put), only the known poison records are checked.
+func TestAccountChecksPlacement(t *testing.T) {
+	rec := func(seq, data string) streamRecord { return streamRecord{shard: "s0", seq: seq, data: []byte(data)} }
+	line := func(seq, data string) objectLine { return objectLine{Shard: "s0", Seq: seq, Data: []byte(data)} }
+	const valid1, valid2, poison3 = `{"v":1}`, `{"v":2}`, `{"v":3,"timestamp":"yesterday"}`
+	stream := []streamRecord{rec("1", valid1), rec("2", valid2), rec("3", poison3)}
+	poison := map[string]bool{"s0:3": true}
+	right := func() (map[string][]objectLine, map[string][]objectLine) {
+		return map[string][]objectLine{"processed/o1": {line("1", valid1), line("2", valid2)}},
+			map[string][]objectLine{"quarantine/q1": {line("3", poison3)}}
+	}
+	wrong := func() (map[string][]objectLine, map[string][]objectLine) {
+		return map[string][]objectLine{"processed/o1": {line("1", valid1), line("3", poison3)}},
+			map[string][]objectLine{"quarantine/q1": {line("2", valid2)}}
+	}
+	for _, tc := range []struct {
+		name          string
+		objects       func() (map[string][]objectLine, map[string][]objectLine)
+		pl            placement
+		wantMisplaced int
+		wantUnchecked int
+		wantSample    string
+	}{
+		{"right, exact", right, placement{poison: poison, complete: true}, 0, 0, ""},
+		{"wrong, exact", wrong, placement{poison: poison, complete: true}, 2, 0, "s0:2 (valid) in quarantine,s0:3 (poison) in processed"},
+		{"wrong, poison only", wrong, placement{poison: poison}, 1, 1, "s0:3 (poison) in processed"},
+		{"right, poison only", right, placement{poison: map[string]bool{}}, 0, 1, ""},
+		{"wrong, unknown", wrong, placement{}, 0, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			processed, quarantine := tc.objects()
+			rep := accountWith(t, stream, processed, quarantine, tc.pl)
+			if rep.Misplaced != tc.wantMisplaced || rep.PlacementUnchecked != tc.wantUnchecked || strings.Join(rep.MisplacedSample, ",") != tc.wantSample {
+				t.Errorf("misplaced %d %q, %d unchecked; want %d %q, %d", rep.Misplaced, rep.MisplacedSample, rep.PlacementUnchecked, tc.wantMisplaced, tc.wantSample, tc.wantUnchecked)
+			}
+			if rep.OK() != (tc.wantMisplaced == 0) {
+				t.Errorf("OK() = %v with %d misplaced (failures %q)", rep.OK(), rep.Misplaced, rep.Failures())
+			}
+		})
+	}
+}
+
+// TestPoisonRecordsSurviveParts: the poison records an interrupted part put
+// are saved with its counters and added up on resume.
+func TestPoisonRecordsSurviveParts(t *testing.T) {
+	dir := t.TempDir()
+	first := partCounters{Parts: 1, Producer: ProducerReport{Sent: 10}, Poison: []string{"s0:3"}}
+	if err := saveParts(dir, partCounters{}.add(first)); err != nil {
+		t.Fatal(err)
+	}
+	earlier, err := loadParts(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := earlier.add(partCounters{Parts: 1, Producer: ProducerReport{Sent: 5}, Poison: []string{"s1:9"}})
+	if got := strings.Join(both.Poison, ","); got != "s0:3,s1:9" || both.Producer.Sent != 15 {
+		t.Errorf("two parts: poison %q, %d sent; want \"s0:3,s1:9\", 15", got, both.Producer.Sent)
+	}
+}
