@@ -209,6 +209,9 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	if len(r.DuplicateSample) > 0 {
 		fmt.Fprintf(w, "  duplicated, e.g.: %s\n", strings.Join(r.DuplicateSample, ", "))
 	}
+	if r.Produced != nil {
+		fmt.Fprintf(w, "Stream: %d records, the producer put %d\n", r.Sent, *r.Produced)
+	}
 	fmt.Fprintf(w, "Content: %d stored lines compared with their stream record, %d with another original_data, %d of no record in the stream\n",
 		r.ContentChecked, r.ContentMismatches, r.Phantoms)
 	for _, s := range r.ContentSample {

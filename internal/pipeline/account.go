@@ -55,6 +55,10 @@ func (r *run) account(ctx context.Context) error {
 	if err := account(ctx, r.kin, r.streamARN, stream, shardIDs, processed, quarantine, failures, passes, r.placement(stream), rep); err != nil {
 		return err
 	}
+	if !r.opts.NoProduce {
+		n := r.produced.get()
+		rep.Produced = &n
+	}
 	if err := reportConsumers(ctx, r.lenv, r.consumers, r.resources.Tables, rep.Bucket, processedPrefix, r.sqs, rep); err != nil {
 		return err
 	}

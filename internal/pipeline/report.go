@@ -56,6 +56,11 @@ type Report struct {
 	// record of the stream; PhantomSample names up to 10 as ContentSample does.
 	Phantoms      int      `json:"phantom_lines"`
 	PhantomSample []string `json:"phantom_sample,omitempty"`
+	// Produced is the number of records the producer put in the stream: those
+	// in it when this part of the run started producing, plus those PutRecords
+	// acknowledged since; nil when another producer puts them
+	// (Options.NoProduce). The report fails when Sent differs.
+	Produced *int64 `json:"produced,omitempty"`
 	// Misplaced counts records in the wrong prefix: a record the run made
 	// poison in a processed object, or a record it made valid in a quarantine
 	// object; MisplacedSample names up to 10. Placement says how far the run
@@ -136,6 +141,9 @@ func (r *Report) Failures() []string {
 		if n > 0 {
 			out = append(out, fmt.Sprintf("%d %s", n, what))
 		}
+	}
+	if r.Produced != nil && *r.Produced != int64(r.Sent) {
+		out = append(out, fmt.Sprintf("%d records in the stream, not the %d the producer put", r.Sent, *r.Produced))
 	}
 	add(r.Lost, "records lost")
 	add(r.Duplicates, "duplicated")
@@ -224,15 +232,33 @@ type streamRecord struct {
 	data            []byte
 }
 
-// readStream reads every record of every shard of the stream, in order.
-func readStream(ctx context.Context, kin *kinesis.Client, streamARN string) (map[string][]streamRecord, []string, error) {
-	shards, err := kin.ListShards(ctx, &kinesis.ListShardsInput{StreamARN: aws.String(streamARN)})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list shards: %w", err)
+// streamReader is what the report calls of the Kinesis API: *kinesis.Client.
+type streamReader interface {
+	ListShards(ctx context.Context, in *kinesis.ListShardsInput, opts ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
+	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, opts ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+}
+
+// readStream reads every record of every shard of the stream, in order. It
+// lists the shards page by page (ListShards' NextToken, with which the request
+// names no stream).
+func readStream(ctx context.Context, kin streamReader, streamARN string) (map[string][]streamRecord, []string, error) {
+	var shards []kintypes.Shard
+	in := &kinesis.ListShardsInput{StreamARN: aws.String(streamARN)}
+	for {
+		page, err := kin.ListShards(ctx, in)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list shards: %w", err)
+		}
+		shards = append(shards, page.Shards...)
+		if aws.ToString(page.NextToken) == "" {
+			break
+		}
+		in = &kinesis.ListShardsInput{NextToken: page.NextToken}
 	}
 	out := map[string][]streamRecord{}
 	var ids []string
-	for _, sh := range shards.Shards {
+	for _, sh := range shards {
 		id := aws.ToString(sh.ShardId)
 		ids = append(ids, id)
 		recs, err := readShard(ctx, kin, streamARN, id, &kinesis.GetShardIteratorInput{ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon}, "")
@@ -246,8 +272,11 @@ func readStream(ctx context.Context, kin *kinesis.Client, streamARN string) (map
 }
 
 // readShard reads a shard from the iterator it describes up to and including
-// endSeq ("" = to the tip).
-func readShard(ctx context.Context, kin *kinesis.Client, streamARN, shard string, it *kinesis.GetShardIteratorInput, endSeq string) ([]streamRecord, error) {
+// endSeq ("" = to the tip). It reads on past empty pages while GetRecords says
+// the iterator is behind the tip (MillisBehindLatest > 0), as Kinesis can
+// answer an empty page in the middle of a shard, and stops at an empty page at
+// the tip or at the end of a closed shard (no NextShardIterator).
+func readShard(ctx context.Context, kin streamReader, streamARN, shard string, it *kinesis.GetShardIteratorInput, endSeq string) ([]streamRecord, error) {
 	it.StreamARN, it.ShardId = aws.String(streamARN), aws.String(shard)
 	itOut, err := kin.GetShardIterator(ctx, it)
 	if err != nil {
@@ -269,7 +298,7 @@ func readShard(ctx context.Context, kin *kinesis.Client, streamARN, shard string
 			}
 			out = append(out, streamRecord{shard: shard, seq: seq, key: aws.ToString(r.PartitionKey), data: r.Data})
 		}
-		if len(page.Records) == 0 || aws.ToInt64(page.MillisBehindLatest) == 0 && len(page.Records) < 10000 {
+		if len(page.Records) == 0 && aws.ToInt64(page.MillisBehindLatest) == 0 {
 			break
 		}
 		iter = page.NextShardIterator
@@ -425,7 +454,7 @@ func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) 
 }
 
 // account fills the record counts of rep.
-func account(ctx context.Context, kin *kinesis.Client, streamARN string, stream map[string][]streamRecord, shardIDs []string,
+func account(ctx context.Context, kin streamReader, streamARN string, stream map[string][]streamRecord, shardIDs []string,
 	processed, quarantine map[string][]objectLine, failures []onfailure.Record, passes func([]byte) bool, pl placement, rep *Report) error {
 	type id struct{ shard, seq string }
 	data := map[id][]byte{}
