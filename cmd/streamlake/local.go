@@ -206,6 +206,9 @@ func printReport(w io.Writer, r *pipeline.Report) {
 	if len(r.LostSample) > 0 {
 		fmt.Fprintf(w, "  lost, e.g.: %s\n", strings.Join(r.LostSample, ", "))
 	}
+	for _, s := range r.InvalidOnFailureSample {
+		fmt.Fprintf(w, "  on-failure record excusing nothing (another stream or no end): %s\n", s)
+	}
 	if len(r.DuplicateSample) > 0 {
 		fmt.Fprintf(w, "  duplicated, e.g.: %s\n", strings.Join(r.DuplicateSample, ", "))
 	}

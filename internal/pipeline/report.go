@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,6 +57,12 @@ type Report struct {
 	// record of the stream; PhantomSample names up to 10 as ContentSample does.
 	Phantoms      int      `json:"phantom_lines"`
 	PhantomSample []string `json:"phantom_sample,omitempty"`
+	// InvalidOnFailure counts on-failure records whose range is not one of the
+	// run's stream (another StreamARN) or has no EndSequenceNumber: they excuse
+	// no record. InvalidOnFailureSample names up to 10 ("streamArn shardId
+	// start..end").
+	InvalidOnFailure       int      `json:"invalid_on_failure_records"`
+	InvalidOnFailureSample []string `json:"invalid_on_failure_sample,omitempty"`
 	// Produced is the number of records the producer put in the stream: those
 	// in it when this part of the run started producing, plus those PutRecords
 	// acknowledged since; nil when another producer puts them
@@ -146,6 +153,7 @@ func (r *Report) Failures() []string {
 		out = append(out, fmt.Sprintf("%d records in the stream, not the %d the producer put", r.Sent, *r.Produced))
 	}
 	add(r.Lost, "records lost")
+	add(r.InvalidOnFailure, "on-failure records of another stream or without an end")
 	add(r.Duplicates, "duplicated")
 	add(r.ContentMismatches, "stored lines whose original_data is not their stream record's payload")
 	add(r.Phantoms, "stored lines of no record in the stream")
@@ -501,6 +509,14 @@ func account(ctx context.Context, kin streamReader, streamARN string, stream map
 	deadLettered := map[id]bool{}
 	for _, f := range failures {
 		b := f.KinesisBatchInfo
+		// A range of another stream, or without an end, excuses nothing: an
+		// empty end would excuse the rest of the shard.
+		if b.StreamARN != streamARN || b.EndSequenceNumber == "" {
+			rep.InvalidOnFailure++
+			rep.InvalidOnFailureSample = appendSample(rep.InvalidOnFailureSample,
+				fmt.Sprintf("%s %s %s..%s", cmp.Or(b.StreamARN, `""`), b.ShardID, b.StartSequenceNumber, cmp.Or(b.EndSequenceNumber, `""`)))
+			continue
+		}
 		recs, err := readShard(ctx, kin, streamARN, b.ShardID, &kinesis.GetShardIteratorInput{
 			ShardIteratorType: kintypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: aws.String(b.StartSequenceNumber)}, b.EndSequenceNumber)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/streamlake/streamlake/internal/onfailure"
 )
 
 // fakeStream answers ListShards two shards a page, and GetRecords with the
@@ -106,5 +108,39 @@ func TestReportFailsWhenTheStreamHoldsOtherThanProduced(t *testing.T) {
 		if rep.OK() != tc.ok {
 			t.Errorf("1 record in the stream, produced %v: OK() = %v (failures %q); want %v", aws.ToInt64(tc.produced), rep.OK(), rep.Failures(), tc.ok)
 		}
+	}
+}
+
+// TestOnFailureRangesOfTheRunOnly: an on-failure record of another stream, or
+// without an EndSequenceNumber, excuses no record and fails the report.
+func TestOnFailureRangesOfTheRunOnly(t *testing.T) {
+	const arn = "arn:aws:kinesis:us-east-1:123456789012:stream/run"
+	f := &fakeStream{shards: []string{"a"}, pages: map[string][]fakePage{"a": {{seqs: []string{"1", "2", "3"}}}}}
+	stream := map[string][]streamRecord{"a": {{shard: "a", seq: "1"}, {shard: "a", seq: "2"}, {shard: "a", seq: "3"}}}
+	batch := func(streamARN, end string) onfailure.Record {
+		var r onfailure.Record
+		r.KinesisBatchInfo = onfailure.KinesisBatchInfo{ShardID: "a", StartSequenceNumber: "1", EndSequenceNumber: end, StreamARN: streamARN}
+		return r
+	}
+	for _, tc := range []struct {
+		name                  string
+		failure               onfailure.Record
+		wantDead, wantInvalid int
+	}{
+		{"the run's range", batch(arn, "3"), 3, 0},
+		{"no end", batch(arn, ""), 0, 1},
+		{"another stream", batch("arn:aws:kinesis:us-east-1:123456789012:stream/other", "3"), 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &Report{}
+			if err := account(context.Background(), f, arn, stream, []string{"a"}, nil, nil, []onfailure.Record{tc.failure},
+				func([]byte) bool { return true }, placement{}, rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.DeadLettered != tc.wantDead || rep.Lost != 3-tc.wantDead || rep.InvalidOnFailure != tc.wantInvalid || rep.OK() != (tc.wantDead == 3) {
+				t.Errorf("dead-lettered %d, lost %d, invalid %d, OK %v; want %d, %d, %d, %v",
+					rep.DeadLettered, rep.Lost, rep.InvalidOnFailure, rep.OK(), tc.wantDead, 3-tc.wantDead, tc.wantInvalid, tc.wantDead == 3)
+			}
+		})
 	}
 }
