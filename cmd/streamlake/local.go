@@ -259,9 +259,17 @@ func printReport(w io.Writer, r *pipeline.Report) {
 		}
 	}
 	if s := r.Summaries; s != nil {
-		fmt.Fprintf(w, "Summaries: %d items read by Query, %d mismatches against a recomputation from the processed objects\n", s.Items, s.Mismatches)
+		fmt.Fprintf(w, "Summaries: %d items read by Scan, %d mismatches against a recomputation from the processed objects\n", s.Items, s.Mismatches)
 		for _, m := range s.Sample {
 			fmt.Fprintf(w, "  mismatch: %s\n", m)
+		}
+		st := s.Recomputed
+		fmt.Fprintf(w, "  recomputation: %d lines, %d records aggregated (%d written), %d without a device, %d without a time, %d malformed\n",
+			st.Lines, st.Records, r.Written, st.NoDevice, st.NoTime, st.Malformed)
+		fmt.Fprintf(w, "  cross-check (encoding/json, time.Parse): %d records counted per device and hour, %d not cross-checked, %d device items with another count\n",
+			s.CrossChecked, s.NotCrossChecked, s.CrossMismatches)
+		for _, m := range s.CrossSample {
+			fmt.Fprintf(w, "  cross-check: %s\n", m)
 		}
 	}
 	fmt.Fprintf(w, "Time: %.1fs in all (%.1fs setup incl. %.1fs build, production %.1fs), %.0f records/s end to end\n",

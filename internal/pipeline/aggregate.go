@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +27,7 @@ import (
 	"github.com/streamlake/streamlake/internal/dynamostore"
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/localenv"
+	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/s3store"
 	"github.com/streamlake/streamlake/internal/samtemplate"
 	"github.com/streamlake/streamlake/internal/summary"
@@ -251,9 +255,9 @@ func summaryTable(fn samtemplate.Function, tables map[string]string) (string, er
 	return "", fmt.Errorf("function %s: cannot tell which of the tables %v holds the summaries", fn.LogicalID, tables)
 }
 
-// compareSummaries compares the summaries table, read with one Query per device
-// and for the fleet, with a recomputation from the latest versions of the
-// processed objects (design §4, §9.3).
+// compareSummaries compares the summaries table, read whole with Scan, with a
+// recomputation from the latest versions of the processed objects (design §4,
+// §9.3), and cross-checks the devices' counts with crossCheck.
 func compareSummaries(ctx context.Context, lenv *localenv.Env, fn samtemplate.Function, table, bucket, prefix string) (*SummaryReport, error) {
 	cfg, err := summary.ConfigFromEnv(func(k string) string { return fn.Environment[k] })
 	if err != nil {
@@ -264,36 +268,124 @@ func compareSummaries(ctx context.Context, lenv *localenv.Env, fn samtemplate.Fu
 	if err != nil {
 		return nil, err
 	}
-	want, _, err := summary.FromObjects(cfg, objects)
+	want, stats, err := summary.FromObjects(cfg, objects)
 	if err != nil {
 		return nil, fmt.Errorf("recompute summaries: %w", err)
 	}
-	pks := map[string]bool{summary.FleetPK: true}
-	for k := range want {
-		pks[k.PK] = true
+	// Every item, not only the keys the recomputation has: an item of a
+	// device or hour no processed record has is a mismatch too.
+	got, err := dynamostore.New(dynamodb.NewFromConfig(lenv.AWS), table).ScanSummaries(ctx)
+	if err != nil {
+		return nil, err
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(lenv.AWS), table)
-	// Every hour a key can hold: the whole SK range, still one Query per
-	// partition.
-	from, to := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 0, 0, 0, time.UTC)
-	got := map[summary.Key]*summary.Summary{}
-	for _, pk := range sortedSet(pks) {
-		items, err := store.Query(ctx, pk, from, to)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			got[it.Key] = it.Summary
-		}
-	}
-	rep := &SummaryReport{Items: len(got)}
+	return summaryReport(want, stats, got, objects), nil
+}
+
+// summaryReport compares got, the table's items, with want, recomputed from
+// objects with stats.
+func summaryReport(want map[summary.Key]*summary.Summary, stats summary.Stats, got map[summary.Key]*summary.Summary, objects []summary.Object) *SummaryReport {
+	rep := &SummaryReport{Items: len(got), Recomputed: stats}
 	for _, d := range summary.Compare(want, got) {
 		rep.Mismatches++
 		if len(rep.Sample) < 10 {
 			rep.Sample = append(rep.Sample, d.String())
 		}
 	}
-	return rep, nil
+	crossCheck(objects, got, rep)
+	return rep
+}
+
+// crossCheck counts the records of objects per device_id (a JSON string) and
+// UTC hour of timestamp (a string time.RFC3339Nano reads), with encoding/json
+// and package time only, and compares the counts with the device items' count
+// attribute. Records it cannot read that simply are NotCrossChecked; while
+// there are any, a device's item may count more than the records read simply
+// (one of them may be the device's, in an hour the check cannot tell), else it
+// must count as many.
+func crossCheck(objects []summary.Object, got map[summary.Key]*summary.Summary, rep *SummaryReport) {
+	counts := map[summary.Key]int64{}
+	unsure := map[string]bool{} // devices with a record not read simply
+	anyUnsure := false          // a record without a simple device
+	for _, o := range objects {
+		r, err := ndjson.NewReader(o.Key, o.Body)
+		if err != nil {
+			rep.NotCrossChecked++ // the recomputation fails on it first
+			anyUnsure = true
+			continue
+		}
+		sc := ndjson.NewScanner(r)
+		for sc.Scan() {
+			line := sc.Bytes()
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			device, hour, ok := simpleDeviceHour(line)
+			if !ok {
+				rep.NotCrossChecked++
+				if device != "" {
+					unsure[device] = true
+				} else {
+					anyUnsure = true
+				}
+				continue
+			}
+			rep.CrossChecked++
+			counts[summary.DeviceKey(device, hour)]++
+		}
+		if sc.Err() != nil {
+			anyUnsure = true
+		}
+	}
+	keys := map[summary.Key]bool{}
+	for k := range counts {
+		keys[k] = true
+	}
+	for k, s := range got {
+		if _, isDevice := k.Device(); isDevice && s.Count != 0 {
+			keys[k] = true
+		}
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(keys), func(a, b summary.Key) int { return strings.Compare(a.String(), b.String()) }) {
+		var n int64
+		if s := got[k]; s != nil {
+			n = s.Count
+		}
+		device, _ := k.Device()
+		if n == counts[k] || (anyUnsure || unsure[device]) && n > counts[k] {
+			continue
+		}
+		rep.CrossMismatches++
+		if len(rep.CrossSample) < 10 {
+			rep.CrossSample = append(rep.CrossSample, fmt.Sprintf("%s: count %d, %d records read simply", k, n, counts[k]))
+		}
+	}
+}
+
+// simpleDeviceHour reads line's original_data.device_id and the UTC hour of
+// original_data.timestamp; ok is false when either is not there as a string,
+// or the time is not RFC 3339. device is set when it was read.
+func simpleDeviceHour(line []byte) (device string, hour time.Time, ok bool) {
+	var l struct {
+		Data struct {
+			DeviceID  json.RawMessage `json:"device_id"`
+			Timestamp json.RawMessage `json:"timestamp"`
+		} `json:"original_data"`
+	}
+	if json.Unmarshal(line, &l) != nil {
+		return "", time.Time{}, false
+	}
+	var ts string
+	if json.Unmarshal(l.Data.DeviceID, &device) != nil || device == "" {
+		return "", time.Time{}, false
+	}
+	if json.Unmarshal(l.Data.Timestamp, &ts) != nil {
+		return device, time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return device, time.Time{}, false
+	}
+	return device, t.UTC().Truncate(time.Hour), true
 }
 
 // readRawObjects reads the current version of every object under prefix.

@@ -21,6 +21,7 @@ import (
 	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/record"
 	"github.com/streamlake/streamlake/internal/s3store"
+	"github.com/streamlake/streamlake/internal/summary"
 )
 
 // Report is the accounting of a local run (design §8). Its record counts are
@@ -158,8 +159,13 @@ func (r *Report) Failures() []string {
 	add(r.ContentMismatches, "stored lines whose original_data is not their stream record's payload")
 	add(r.Phantoms, "stored lines of no record in the stream")
 	add(r.Misplaced, "records in the wrong prefix (poison processed, or valid quarantined)")
-	if r.Summaries != nil {
-		add(r.Summaries.Mismatches, "summary items wrong")
+	if s := r.Summaries; s != nil {
+		add(s.Mismatches, "summary items wrong")
+		if s.Recomputed.Records != int64(r.Written) {
+			out = append(out, fmt.Sprintf("%d records aggregated by the recomputation, not the %d written (%d without a device, %d without a time, %d malformed)",
+				s.Recomputed.Records, r.Written, s.Recomputed.NoDevice, s.Recomputed.NoTime, s.Recomputed.Malformed))
+		}
+		add(s.CrossMismatches, "device items whose count differs from a count by encoding/json and time.Parse")
 	}
 	if r.KeyOrder != nil {
 		add(r.KeyOrder.Violations, "records out of per-key order")
@@ -227,12 +233,24 @@ type ProducerReport struct {
 
 // SummaryReport compares the hourly summaries table with a recomputation from
 // the latest versions of the processed objects (design §4, §9.3): Items is the
-// number of summary items read (one Query per device and one for the fleet),
-// Mismatches the number of differences, Sample up to 10 of them.
+// number of summary items read (Scan, the whole table), Mismatches the number
+// of differences, Sample up to 10 of them.
 type SummaryReport struct {
 	Items      int      `json:"items"`
 	Mismatches int      `json:"mismatches"`
 	Sample     []string `json:"mismatch_sample,omitempty"`
+	// Recomputed counts the lines the recomputation read and why some were
+	// not aggregated; the report fails when its Records is not the number of
+	// written records.
+	Recomputed summary.Stats `json:"recomputed"`
+	// CrossChecked counts the records whose device items' counts were checked
+	// independently of package summary (crossCheck), NotCrossChecked those
+	// the check could not read simply; CrossMismatches counts device items
+	// whose count differs, CrossSample names up to 10.
+	CrossChecked    int64    `json:"cross_checked"`
+	NotCrossChecked int64    `json:"not_cross_checked"`
+	CrossMismatches int      `json:"cross_mismatches"`
+	CrossSample     []string `json:"cross_mismatch_sample,omitempty"`
 }
 
 type streamRecord struct {

@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamlake/streamlake/internal/summary"
+)
+
+func summaryObjects(lines ...string) []summary.Object {
+	return []summary.Object{{Key: "processed/x.ndjson", Body: []byte(strings.Join(lines, "\n") + "\n"), ETag: "e"}}
+}
+
+func recompute(t *testing.T, objects []summary.Object) (map[summary.Key]*summary.Summary, summary.Stats) {
+	t.Helper()
+	cfg, err := summary.ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, st, err := summary.FromObjects(cfg, objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want, st
+}
+
+// TestSummaryReportAccountsForEveryWrittenLine: a written line the
+// recomputation does not aggregate (here: no device) fails the report, even
+// though the table and the recomputation agree.
+func TestSummaryReportAccountsForEveryWrittenLine(t *testing.T) {
+	objects := summaryObjects(`{"shard_id":"s0","sequence_number":"1","original_data":{"temperature":1,"timestamp":"2026-01-01T00:00:00Z"}}`)
+	want, st := recompute(t, objects)
+	rep := &Report{Written: 1, Summaries: summaryReport(want, st, map[summary.Key]*summary.Summary{}, objects)}
+	if rep.OK() || !strings.Contains(strings.Join(rep.Failures(), ","), "1 without a device") {
+		t.Errorf("a written line without a device: failures %q; want one naming it", rep.Failures())
+	}
+}
+
+// TestCrossCheck: the device items' counts are compared with counts made with
+// encoding/json and time.Parse; records read otherwise are not cross-checked
+// and relax the comparison to at least as many.
+func TestCrossCheck(t *testing.T) {
+	line := func(device, ts string) string {
+		return `{"original_data":{"device_id":` + device + `,"timestamp":` + ts + `,"temperature":1}}`
+	}
+	h := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	item := func(n int64) *summary.Summary { return &summary.Summary{Count: n} }
+	for _, tc := range []struct {
+		name           string
+		lines          []string
+		got            map[summary.Key]*summary.Summary
+		wantChecked    int64
+		wantNotChecked int64
+		wantMismatches int
+	}{
+		{"counts agree", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`), line(`"a"`, `"2026-01-01T12:59:00+02:00"`)},
+			map[summary.Key]*summary.Summary{summary.DeviceKey("a", h): item(2), summary.FleetKey(h): item(2)}, 2, 0, 0},
+		{"count differs", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`)},
+			map[summary.Key]*summary.Summary{summary.DeviceKey("a", h): item(2)}, 1, 0, 1},
+		{"item of no record", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`)},
+			map[summary.Key]*summary.Summary{summary.DeviceKey("a", h): item(1), summary.DeviceKey("b", h): item(1)}, 1, 0, 1},
+		{"item missing", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`)}, map[summary.Key]*summary.Summary{}, 1, 0, 1},
+		{"not read simply", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`), line(`"a"`, `1767261660`)},
+			map[summary.Key]*summary.Summary{summary.DeviceKey("a", h): item(2)}, 1, 1, 0},
+		{"not read simply, fewer", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`), line(`"a"`, `1767261660`)},
+			map[summary.Key]*summary.Summary{}, 1, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &SummaryReport{}
+			crossCheck(summaryObjects(tc.lines...), tc.got, rep)
+			if rep.CrossChecked != tc.wantChecked || rep.NotCrossChecked != tc.wantNotChecked || rep.CrossMismatches != tc.wantMismatches {
+				t.Errorf("crossCheck: %d checked, %d not, %d mismatches %q; want %d, %d, %d",
+					rep.CrossChecked, rep.NotCrossChecked, rep.CrossMismatches, rep.CrossSample, tc.wantChecked, tc.wantNotChecked, tc.wantMismatches)
+			}
+		})
+	}
+}
