@@ -406,8 +406,6 @@ func readRawObjects(ctx context.Context, client *s3.Client, bucket, prefix strin
 	return out, nil
 }
 
-func sortedSet(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
-
 // startSerialProxy starts a proxy that forwards requests to the emulator at
 // target one at a time. The pipeline uses
 // it for an emulator that does not isolate transactions: stock moto, e.g. the
