@@ -668,13 +668,15 @@ func TestRedriveKeepsMessagesHidden(t *testing.T) {
 	}
 	// After each slow write, every message must still be deleted or hidden.
 	var visible []string
-	w := &slowWriter{Writer: mustS3Writer(t), delay: time.Second, writes: map[string]int{}, after: func() {
+	// Each write takes half the timeout; the extensions, every third of it,
+	// have a whole second of slack on a loaded machine.
+	w := &slowWriter{Writer: mustS3Writer(t), delay: 1500 * time.Millisecond, writes: map[string]int{}, after: func() {
 		visible = append(visible, strings.Split(queueDepth(t, c, queue), "+")[0])
 	}}
 	counting := &countingQueue{Client: c.sqs, received: map[string][]string{}}
 	sum, err := Run(ctx, Options{QueueURL: queue, Queue: counting, Writer: w,
 		Streams:           func(string) (StreamAPI, error) { return stream, nil },
-		VisibilityTimeout: 2 * time.Second, WaitTime: time.Second})
+		VisibilityTimeout: 3 * time.Second, WaitTime: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
