@@ -83,14 +83,7 @@ func TestParseDeviceIDNotUTF8(t *testing.T) {
 		t.Errorf("keys = %q; want DEVICE#d\uFFFD with 3 records, and the fleet", got)
 	}
 	// The encoded contribution (what the store keeps) decodes to the same keys.
-	b, err := c.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Contribution
-	if err := back.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	back := roundTrip(t, c)
 	if a, b := fmt.Sprint(c.Keys()), fmt.Sprint(back.Keys()); a != b {
 		t.Errorf("decoded keys %s; parsed %s", b, a)
 	}

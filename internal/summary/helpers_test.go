@@ -112,3 +112,17 @@ func mustTime(t testing.TB, s string) time.Time {
 	}
 	return v
 }
+
+// roundTrip encodes c as the store keeps it and decodes it again.
+func roundTrip(t testing.TB, c *Contribution) *Contribution {
+	t.Helper()
+	b, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := new(Contribution)
+	if err := back.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	return back
+}

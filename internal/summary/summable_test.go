@@ -110,14 +110,7 @@ func TestContributionDecodesWithoutOutOfRange(t *testing.T) {
 		t.Errorf("stats = %+v; want 2 records, nonNumeric humidity 1, no OutOfRange", c.Stats)
 	}
 	c.Stats.OutOfRange = map[string]int64{"temperature": 3}
-	b, err := c.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Contribution
-	if err := back.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	back := roundTrip(t, &c)
 	if diff := cmp.Diff(c.Stats, back.Stats); diff != "" {
 		t.Errorf("stats do not round-trip (-want +got):\n%s", diff)
 	}
