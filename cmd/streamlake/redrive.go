@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/streamlake/streamlake/internal/filter"
+	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/producer"
@@ -41,7 +42,8 @@ writes again is below.
 
   --to s3      (default) writes the records in the processor's format (same
                transform, Hive-partitioned deterministic keys; with --template,
-               the processor's compression) under --prefix, default redriven/.
+               the processor's compression and event-time field) under
+               --prefix, default redriven/.
                A rerun, or a rerun after a crash between the write and the
                delete, overwrites the same keys (with the same --compression
                and --template options): no duplicates of a message's records
@@ -134,7 +136,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "visibility timeout of the messages received: the run extends it every third of it until a message is deleted or released at the end, so after a crash they reappear within this time")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	o.template.register(fs, "", templateUsage{
-		template:  "SAM template whose FilterCriteria to apply (default: none, redrive every record of a range)",
+		template:  "SAM template whose FilterCriteria to apply and whose COMPRESSION and TIME_FIELD to use (default: none, redrive every record of a range)",
 		configEnv: "with --template: samconfig.toml environment for parameter overrides",
 		overrides: "with --template: template parameter K=V (repeatable; space-separated pairs accepted)",
 	})
@@ -159,18 +161,17 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
 		return exitFailure
 	}
-	var keep func([]byte) bool
+	var fn functionSettings
 	if o.template.path != "" {
-		f, compression, code, err := templateSettings(&o)
-		if err != nil {
+		var code int
+		if fn, code, err = templateSettings(&o); err != nil {
 			if code == exitUsage {
 				return usageError(fs, "%v", err)
 			}
 			return fail(err)
 		}
-		keep = f
 		if o.compression == "" {
-			o.compression = compression
+			o.compression = fn.compression
 		}
 	}
 	if o.compression == "" {
@@ -198,7 +199,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	}
 	if o.to == "s3" {
 		sw, err := redrive.ToS3(s3store.New(clients.S3(), o.bucket), redrive.S3Config{
-			Bucket: o.bucket, Prefix: o.prefix, Compression: ndjson.Compression(o.compression)})
+			Bucket: o.bucket, Prefix: o.prefix, Compression: ndjson.Compression(o.compression), Transform: fn.transform})
 		if err != nil {
 			return fail(err)
 		}
@@ -209,12 +210,12 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		w = redrive.ToStream(producers, o.stream)
 	}
 	if o.from != "" {
-		return runReplay(ctx, e, &o, clients, w, keep)
+		return runReplay(ctx, e, &o, clients, w, fn.keep)
 	}
 	opts := redrive.Options{
 		QueueURL: o.queue, Queue: clients.SQS(), Writer: w,
 		Streams: func(r string) (redrive.StreamAPI, error) { return clients.Kinesis(r), nil },
-		DryRun:  o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: keep,
+		DryRun:  o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: fn.keep,
 	}
 	return reportRun(e, o.json,
 		func(progress func(redrive.Progress)) (*redrive.Summary, error) {
@@ -412,38 +413,56 @@ func printReplaySummary(w io.Writer, s *redrive.ReplaySummary) {
 	fmt.Fprintf(w, "  %-20s  %7d read  %7d filtered  %7d written  %4d objects\n", "total", s.RecordsRead, s.RecordsFiltered, s.RecordsWritten, s.Objects)
 }
 
-// templateSettings returns what redrive takes from the template's function: its
-// FilterCriteria as a record filter (nil if it has none) and its compression
-// (its COMPRESSION, default gzip, as the processor reads it), or an error with
-// the exit code to use. With the processor's compression, redriven objects
-// have the keys the processor's format gives them on every run: gzip on one run
-// and zstd on the next would store a chunk under two keys.
-func templateSettings(o *redriveOptions) (func([]byte) bool, string, int, error) {
+// functionSettings is what redrive takes from the template's processor
+// function.
+type functionSettings struct {
+	// keep is its FilterCriteria as a record filter (nil if it has none).
+	keep func([]byte) bool
+	// compression is its COMPRESSION (default gzip, as the processor reads it).
+	compression string
+	// transform checks the event time in its TIME_FIELD, as the processor's
+	// default transform does (nil: it has none, the default timestamp).
+	transform ingest.Transform
+}
+
+// templateSettings returns what redrive takes from the template's function, or
+// an error with the exit code to use. With the processor's compression,
+// redriven objects have the keys the processor's format gives them on every
+// run: gzip on one run and zstd on the next would store a chunk under two keys.
+// With its TIME_FIELD, redrive quarantines the records the processor would.
+func templateSettings(o *redriveOptions) (functionSettings, int, error) {
+	var s functionSettings
 	tpl, code, err := o.template.load()
 	if err != nil {
-		return nil, "", code, err
+		return s, code, err
 	}
 	ev, code, err := pickKinesisEvent(tpl, o.function, "")
 	if err != nil {
-		return nil, "", code, err
+		return s, code, err
 	}
 	fn, _ := tpl.Function(ev.Function)
-	compression := cmp.Or(fn.Environment["COMPRESSION"], string(ndjson.Gzip))
-	if _, err := ndjson.ParseCompression(compression); err != nil {
-		return nil, "", exitFailure, fmt.Errorf("%s: function %s: COMPRESSION: %w", o.template.path, fn.LogicalID, err)
+	s.compression = cmp.Or(fn.Environment["COMPRESSION"], string(ndjson.Gzip))
+	if _, err := ndjson.ParseCompression(s.compression); err != nil {
+		return s, exitFailure, fmt.Errorf("%s: function %s: COMPRESSION: %w", o.template.path, fn.LogicalID, err)
+	}
+	if v := fn.Environment["TIME_FIELD"]; v != "" {
+		if s.transform, err = ingest.ValidateEventTimeAt(v); err != nil {
+			return s, exitFailure, fmt.Errorf("%s: function %s: TIME_FIELD: %w", o.template.path, fn.LogicalID, err)
+		}
 	}
 	patterns, err := ev.FilterPatterns()
 	if err != nil {
-		return nil, "", exitFailure, fmt.Errorf("%s: %w", o.template.path, err)
+		return s, exitFailure, fmt.Errorf("%s: %w", o.template.path, err)
 	}
 	if patterns == nil {
-		return nil, compression, exitOK, nil
+		return s, exitOK, nil
 	}
 	crit, err := filter.Compile(patterns)
 	if err != nil {
-		return nil, "", exitFailure, fmt.Errorf("%s: event %s: invalid FilterCriteria: %w", o.template.path, ev.Name, err)
+		return s, exitFailure, fmt.Errorf("%s: event %s: invalid FilterCriteria: %w", o.template.path, ev.Name, err)
 	}
-	return func(data []byte) bool { ok, _ := crit.Match(data); return ok }, compression, exitOK, nil
+	s.keep = func(data []byte) bool { ok, _ := crit.Match(data); return ok }
+	return s, exitOK, nil
 }
 
 func validQueueURL(s string) bool {

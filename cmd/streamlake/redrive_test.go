@@ -16,6 +16,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/streamlake/streamlake/internal/awsconfig"
+	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/producer"
@@ -287,6 +288,39 @@ func TestReplayCommand(t *testing.T) {
 					t.Errorf("replay --template %v would write %s; want a %s key", tc.flags, key, tc.ext)
 				}
 			}
+		}
+	}
+}
+
+// TestRedriveTemplateTransform: with --template, redrive checks the event time
+// the processor checks (its TIME_FIELD, the SummaryTimeField parameter), so that
+// it quarantines the records the processor would and stores the others.
+func TestRedriveTemplateTransform(t *testing.T) {
+	for _, tc := range []struct {
+		overrides      string
+		reject, accept string
+	}{
+		{"", `{"timestamp":"yesterday"}`, `{"meta":{"time":"yesterday"}}`},
+		{"SummaryTimeField=meta.time", `{"meta":{"time":"yesterday"}}`, `{"timestamp":"yesterday"}`},
+	} {
+		o := redriveOptions{template: templateFlags{path: "../../template.yaml"}}
+		if tc.overrides != "" {
+			if err := o.template.overrides.Set(tc.overrides); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, _, err := templateSettings(&o)
+		if err != nil {
+			t.Fatalf("templateSettings(%q): %v", tc.overrides, err)
+		}
+		if s.transform == nil {
+			t.Fatalf("templateSettings(%q).transform = nil; want the processor's", tc.overrides)
+		}
+		if _, err := s.transform.Transform(&ingest.Record{Payload: []byte(tc.reject)}); err == nil {
+			t.Errorf("with %q, the transform accepts %s; want it rejected, as the processor does", tc.overrides, tc.reject)
+		}
+		if _, err := s.transform.Transform(&ingest.Record{Payload: []byte(tc.accept)}); err != nil {
+			t.Errorf("with %q, the transform rejects %s: %v; want it stored, as the processor does", tc.overrides, tc.accept, err)
 		}
 	}
 }
