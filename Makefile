@@ -169,9 +169,10 @@ invoke: $(VENV_EMULATOR)/.installed ## Invoke a function locally without Docker:
 	MOTO_SERVER=$(MOTO_SERVER) $(CLI) invoke --function $(FUNCTION) --event $(EVENT) $(addprefix --seed ,$(SEED))
 
 .PHONY: events
-events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt).
+events: ## Regenerate the sample Kinesis events in events/ (deterministic; the commands are in cmd/streamlake/testdata/produce/events.txt, the KPL sample is built by a test).
 	$(GO) build -o .local/bin/streamlake ./cmd/streamlake
 	while read -r line; do [ -n "$$line" ] && .local/bin/streamlake $$line; done < cmd/streamlake/testdata/produce/events.txt
+	$(GO) test ./cmd/streamlake -run '^TestKPLSampleEventUpToDate$$' -update-kpl
 
 FUZZTIME ?= 30s
 FUZZMINIMIZETIME ?= 10s

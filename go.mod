@@ -22,6 +22,7 @@ require (
 	github.com/segmentio/asm v1.2.1
 	golang.org/x/time v0.16.0
 	golang.org/x/tools v0.51.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (

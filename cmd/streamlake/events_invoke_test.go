@@ -66,8 +66,8 @@ func TestEveryEventInvokes(t *testing.T) {
 			}
 		})
 	}
-	if seen != 7 {
-		t.Errorf("%d sample events invoked; want 7", seen)
+	if seen != 8 {
+		t.Errorf("%d sample events invoked; want 8", seen)
 	}
 
 	ctx := context.Background()

@@ -23,6 +23,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/streamlake/streamlake/internal/awsconfig"
+	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/motoserver"
 )
@@ -204,10 +205,28 @@ func TestSampleEvents(t *testing.T) {
 				t.Fatalf("processed objects = %v; want exactly %s", keysOf(processed), wantKey)
 			}
 			lines := processed[wantKey]
+			// A KPL aggregated record is a record per user record, with its
+			// own partition key and its index as sub_sequence_number.
+			type userRecord struct {
+				r    events.KinesisEventRecord
+				data []byte
+				key  string
+				sub  any // nil: not an aggregate's (the line has no sub_sequence_number)
+			}
+			var recs []userRecord
+			for _, r := range ev.Records {
+				users, ok := kpl.Parse(nil, r.Kinesis.Data)
+				if !ok {
+					recs = append(recs, userRecord{r, r.Kinesis.Data, r.Kinesis.PartitionKey, nil})
+				}
+				for j, u := range users {
+					recs = append(recs, userRecord{r, u.Data, u.PartitionKey, float64(j)})
+				}
+			}
 			// The batch's quarantined records share one object, keyed by the first of them.
 			var qlines []map[string]any
-			for _, r := range ev.Records {
-				if expect(t, r.Kinesis.Data).quarantined {
+			for _, u := range recs {
+				if r := u.r; expect(t, u.data).quarantined {
 					qat := r.Kinesis.ApproximateArrivalTimestamp.Round(time.Millisecond).UTC()
 					qkey := fmt.Sprintf("quarantine/year=%04d/month=%02d/day=%02d/hour=%02d/%s-%s.ndjson.gz",
 						qat.Year(), qat.Month(), qat.Day(), qat.Hour(), shard, r.Kinesis.SequenceNumber)
@@ -218,10 +237,12 @@ func TestSampleEvents(t *testing.T) {
 				}
 			}
 			next, qnext := 0, 0
-			for _, r := range ev.Records {
-				want := expect(t, r.Kinesis.Data)
+			for _, u := range recs {
+				r := u.r
+				want := expect(t, u.data)
 				meta := map[string]any{
-					"partition_key":                 r.Kinesis.PartitionKey,
+					"partition_key":                 u.key,
+					"sub_sequence_number":           u.sub,
 					"sequence_number":               r.Kinesis.SequenceNumber,
 					"event_id":                      r.EventID,
 					"shard_id":                      shard,
@@ -265,8 +286,8 @@ func TestSampleEvents(t *testing.T) {
 			if qnext != len(qlines) {
 				t.Errorf("quarantine object has %d lines; want %d", len(qlines), qnext)
 			}
-			if total := next + qnext; total != len(ev.Records) {
-				t.Errorf("stored %d records (processed %d + quarantined %d); event has %d", total, next, qnext, len(ev.Records))
+			if total := next + qnext; total != len(recs) {
+				t.Errorf("stored %d records (processed %d + quarantined %d); event has %d", total, next, qnext, len(recs))
 			}
 
 			// Invoking the same event again overwrites the same objects.

@@ -23,6 +23,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/streamlake/streamlake/bench/benchdata"
+	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/ndjson"
 )
 
@@ -835,5 +836,69 @@ func TestCheckEventTimeYearRange(t *testing.T) {
 		if err := ValidateEventTime.(*eventTimeCheck).check([]byte(tc.v), true); (err == nil) != tc.ok {
 			t.Errorf("the check of %s = %v; want accepted %v", tc.v, err, tc.ok)
 		}
+	}
+}
+
+// TestKPLAggregatedRecords checks that a KPL aggregated record becomes a line
+// for each of its user records, with the user record's partition key and its
+// index as sub_sequence_number, each processed or quarantined on its own; and
+// that data that only looks like an aggregate is one record as before.
+func TestKPLAggregatedRecords(t *testing.T) {
+	agg := kpl.Aggregate([]kpl.Record{
+		{PartitionKey: "device-a", Data: sensor(10, "2026-11-21T13:40:00Z")},
+		{PartitionKey: "device-b", Data: sensor(11, "not a time")},
+		{PartitionKey: "device-a", Data: sensor(12, "2026-11-21T13:40:02.5")},
+	})
+	corrupt := bytes.Clone(agg)
+	corrupt[len(corrupt)-1] ^= 1 // the digest no longer matches
+	ev := kinesisEvent(sensor(0, "2026-11-21T13:40:00Z"), agg, corrupt, sensor(3, "2026-11-21T13:40:03Z"))
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, ndjson.Gzip)
+	resp, err := p.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v; want success", resp, err)
+	}
+	r0 := ev.Records[0].Kinesis
+	at := r0.ApproximateArrivalTimestamp.Time
+	processed := sink.objects[ndjson.ObjectKey("processed", at, shard, r0.SequenceNumber, ndjson.Gzip)]
+	quarantined := sink.objects[ndjson.ObjectKey("quarantine", ev.Records[1].Kinesis.ApproximateArrivalTimestamp.Time, shard, ev.Records[1].Kinesis.SequenceNumber, ndjson.Gzip)]
+	type line struct {
+		Seq, Key, Device string
+		Sub              any
+	}
+	read := func(body []byte) []line {
+		var out []line
+		for _, l := range decodeLines(t, ndjson.Gzip, body) {
+			var device string
+			if d, ok := l["original_data"].(map[string]any); ok {
+				device, _ = d["device_id"].(string)
+			}
+			out = append(out, line{Seq: l["sequence_number"].(string), Key: l["partition_key"].(string), Device: device, Sub: l["sub_sequence_number"]})
+		}
+		return out
+	}
+	seq := func(i int) string { return ev.Records[i].Kinesis.SequenceNumber }
+	wantProcessed := []line{
+		{seq(0), "sensor-0000", "sensor-0000", nil},
+		{seq(1), "device-a", "sensor-0001", 0.0},
+		{seq(1), "device-a", "sensor-0000", 2.0},
+		{seq(2), "sensor-0002", "", nil},
+		{seq(3), "sensor-0000", "sensor-0000", nil},
+	}
+	if diff := cmp.Diff(wantProcessed, read(processed.Body)); diff != "" {
+		t.Errorf("processed lines (-want +got):\n%s", diff)
+	}
+	if processed.Metadata[MetaRecordCount] != "5" {
+		t.Errorf("processed record count = %s; want 5", processed.Metadata[MetaRecordCount])
+	}
+	// The corrupt aggregate is one binary record, stored whole as data_base64
+	// without a sub_sequence_number.
+	l := decodeLines(t, ndjson.Gzip, processed.Body)
+	if d, _ := l[3]["original_data"].(map[string]any); d == nil || d["data_base64"] != base64.StdEncoding.EncodeToString(corrupt) {
+		t.Errorf("the corrupt aggregate is stored as %v; want its data_base64", l[3]["original_data"])
+	}
+	wantQuarantined := []line{{seq(1), "device-b", "sensor-0002", 1.0}}
+	if diff := cmp.Diff(wantQuarantined, read(quarantined.Body)); diff != "" {
+		t.Errorf("quarantined lines (-want +got):\n%s", diff)
 	}
 }

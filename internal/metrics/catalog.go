@@ -14,8 +14,8 @@ func (s *Set) AddMetric(m Metric, value float64) { s.Add(m.Name, m.Unit, value) 
 
 // ProcessorFunction's metrics, one line per invocation.
 var (
-	RecordsReceived    = Metric{"RecordsReceived", Count, "records in the batch"}
-	RecordsWritten     = Metric{"RecordsWritten", Count, "records in the processed object stored for the batch"}
+	RecordsReceived    = Metric{"RecordsReceived", Count, "Kinesis records in the batch (a KPL aggregated record counts once)"}
+	RecordsWritten     = Metric{"RecordsWritten", Count, "lines in the processed object stored for the batch (one per KPL user record)"}
 	RecordsQuarantined = Metric{"RecordsQuarantined", Count, "records the transform rejected, stored under the quarantine prefix"}
 	BytesIn            = Metric{"BytesIn", Bytes, "bytes of record data in the batch"}
 	BytesOut           = Metric{"BytesOut", Bytes, "bytes of the objects stored (compressed)"}

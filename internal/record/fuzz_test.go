@@ -191,10 +191,10 @@ func TestAppendPayloadMemberDeep(t *testing.T) {
 // records of the batch's shard and of another, within the cached arrival second
 // and across seconds, at any time (years beyond 9999 and before 0 included).
 func FuzzLineFormat(f *testing.F) {
-	f.Add("sensor-0001", "4959", "shardId-000000000006", "shardId-000000000006", "", int64(1795268400123), int64(1))
-	f.Add("k\"\xff", "1", "s\u2028", "other", "bad \"time\"", int64(-62135596800001), int64(999))
-	f.Add("k", "1", "s", "s", "", int64(253402300799999), int64(1))
-	f.Fuzz(func(t *testing.T, key, seq, batchShard, shard, reason string, millis, stepMillis int64) {
+	f.Add("sensor-0001", "4959", "shardId-000000000006", "shardId-000000000006", "", int64(1795268400123), int64(1), -1)
+	f.Add("k\"\xff", "1", "s\u2028", "other", "bad \"time\"", int64(-62135596800001), int64(999), 0)
+	f.Add("k", "1", "s", "s", "", int64(253402300799999), int64(1), 41)
+	f.Fuzz(func(t *testing.T, key, seq, batchShard, shard, reason string, millis, stepMillis int64, sub int) {
 		const processedAt = "2026-11-21T14:00:00.000Z"
 		var lf LineFormat
 		lf.Reset(processedAt, batchShard)
@@ -210,7 +210,8 @@ func FuzzLineFormat(f *testing.F) {
 			{batchShard, at.Add(time.Duration(stepMillis) * time.Microsecond), reason},
 			{shard, at.Add(time.Second), ""},
 		} {
-			m := &Meta{PartitionKey: key, SequenceNumber: seq, EventID: r.shard + ":" + seq, ShardID: r.shard, ArrivalTime: r.at}
+			m := &Meta{PartitionKey: key, SequenceNumber: seq, EventID: r.shard + ":" + seq, ShardID: r.shard, ArrivalTime: r.at,
+				Aggregated: sub >= 0, SubSequenceNumber: max(sub, 0)}
 			if r.reason != "" {
 				m.EventID = batchShard + ":" + key // an eventID that is not the record's shard and sequence number
 			}

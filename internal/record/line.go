@@ -1,6 +1,9 @@
 package record
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Meta is the Kinesis metadata that goes into an output line next to the payload.
 type Meta struct {
@@ -10,6 +13,13 @@ type Meta struct {
 	ShardID        string
 	// ArrivalTime is the record's approximate arrival time in the stream.
 	ArrivalTime time.Time
+	// Aggregated is true for a user record of a KPL aggregated record; its
+	// index in the aggregate is SubSequenceNumber, and its line carries
+	// "sub_sequence_number" after "sequence_number" (the KCL's name for it).
+	// The user records of one Kinesis record share its sequence number and
+	// eventID.
+	Aggregated        bool
+	SubSequenceNumber int
 }
 
 // TimeLayout is the layout of the timestamps in output lines: RFC 3339 in UTC with
@@ -36,11 +46,22 @@ func AppendLine(dst, payload []byte, m *Meta, processedAt string, reason string)
 	dst = appendStringValue(dst, m.PartitionKey)
 	dst = append(dst, `,"sequence_number":`...)
 	dst = appendStringValue(dst, m.SequenceNumber)
+	dst = appendSubSequence(dst, m)
 	dst = append(dst, `,"event_id":`...)
 	dst = appendStringValue(dst, m.EventID)
 	dst = appendShard(dst, m.ShardID, reason)
 	dst = appendTime(dst, m.ArrivalTime)
 	return appendLineEnd(dst, reason)
+}
+
+// appendSubSequence appends the "sub_sequence_number" member of a KPL user
+// record's line, and nothing for other records.
+func appendSubSequence(dst []byte, m *Meta) []byte {
+	if !m.Aggregated {
+		return dst
+	}
+	dst = append(dst, `,"sub_sequence_number":`...)
+	return strconv.AppendInt(dst, int64(m.SubSequenceNumber), 10)
 }
 
 // appendShard appends the part of a line from "processed" to the opening quote
@@ -178,6 +199,9 @@ func (f *LineFormat) Append(dst, payload []byte, m *Meta, reason string) []byte 
 		dst = appendPlain(dst, m.SequenceNumber)
 	} else {
 		dst = appendStringValue(dst, m.SequenceNumber)
+	}
+	if m.Aggregated {
+		dst = appendSubSequence(dst, m)
 	}
 	dst = append(dst, `,"event_id":`...)
 	// An eventID is "<shardId>:<sequenceNumber>" (the processor checks it):

@@ -81,6 +81,13 @@ func TestAppendLine(t *testing.T) {
 	if string(line) != want {
 		t.Errorf("AppendLine = %s\nwant %s", line, want)
 	}
+	agg := *m
+	agg.Aggregated, agg.SubSequenceNumber = true, 12
+	line = AppendLine(nil, []byte(`{"a":1}`), &agg, "2026-11-21T13:41:00.000Z", "")
+	want = strings.Replace(want, `","event_id"`, `","sub_sequence_number":12,"event_id"`, 1)
+	if string(line) != want {
+		t.Errorf("AppendLine(a KPL user record) = %s\nwant %s", line, want)
+	}
 	q := AppendLine(nil, []byte(`{"a":1}`), &Meta{PartitionKey: "k\"ey\xff", ArrivalTime: m.ArrivalTime}, "t", "bad \"time\"")
 	var v map[string]any
 	if err := json.Unmarshal(q, &v); err != nil {

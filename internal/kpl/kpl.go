@@ -1,0 +1,181 @@
+// Package kpl reads the aggregated records of the Kinesis Producer Library
+// (KPL): one Kinesis record that carries many user records, each with its own
+// partition key and data. Lambda hands such a record to the function as it is;
+// a consumer that wants the user records has to take it apart, as the Kinesis
+// Client Library and Amazon Data Firehose do.
+//
+// The format (https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md):
+//
+//	magic 0xF3 0x89 0x9A 0xC2 | AggregatedRecord (protobuf) | MD5 of the protobuf bytes
+//
+//	message AggregatedRecord {
+//	  repeated string partition_key_table     = 1;
+//	  repeated string explicit_hash_key_table = 2;
+//	  repeated Record records                 = 3;
+//	}
+//	message Record {
+//	  required uint64 partition_key_index     = 1;
+//	  optional uint64 explicit_hash_key_index = 2;
+//	  required bytes  data                    = 3;
+//	  repeated Tag    tags                    = 4;
+//	}
+//
+// The protobuf is read with google.golang.org/protobuf's protowire, field by
+// field, because the message is small and fixed and generated code would be the
+// only user of the rest of the protobuf runtime. Like the KCL, Parse treats data
+// whose digest does not match as an ordinary record; unlike it, Parse also
+// treats as ordinary data an aggregate that holds no user record or that does
+// not decode, so that no Kinesis record ever yields nothing.
+package kpl
+
+import (
+	"bytes"
+	"crypto/md5"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Magic is the prefix of an aggregated record's data.
+var Magic = []byte{0xF3, 0x89, 0x9A, 0xC2}
+
+// Record is one user record of an aggregate. Its Data aliases the Kinesis
+// record's data.
+type Record struct {
+	PartitionKey string
+	Data         []byte
+}
+
+// IsCandidate reports whether data starts like an aggregate: the magic number,
+// followed by room for a digest. It is the cheap test to make before Parse.
+func IsCandidate(data []byte) bool {
+	// Spelled out so that it inlines: the processor asks it of every record.
+	return len(data) > 4+md5.Size && data[0] == 0xF3 && data[1] == 0x89 && data[2] == 0x9A && data[3] == 0xC2
+}
+
+// Parse appends the user records of the aggregate data to dst. ok is false when
+// data is not an aggregate (no magic, a digest that does not match, a message
+// that does not decode, a partition key index out of range, no user record);
+// dst is then returned as it was given.
+func Parse(dst []Record, data []byte) (recs []Record, ok bool) {
+	if !IsCandidate(data) {
+		return dst, false
+	}
+	msg := data[len(Magic) : len(data)-md5.Size]
+	if sum := md5.Sum(msg); !bytes.Equal(sum[:], data[len(data)-md5.Size:]) {
+		return dst, false
+	}
+	var (
+		keys    []string
+		entries [][]byte
+	)
+	for b := msg; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return dst, false
+		}
+		b = b[n:]
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return dst, false
+			}
+			keys = append(keys, string(v))
+			b = b[n:]
+		case num == 3 && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return dst, false
+			}
+			entries = append(entries, v)
+			b = b[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return dst, false
+			}
+			b = b[n:]
+		}
+	}
+	if len(entries) == 0 {
+		return dst, false
+	}
+	start := len(dst)
+	for _, e := range entries {
+		r, ok := parseRecord(e, keys)
+		if !ok {
+			return dst[:start], false
+		}
+		dst = append(dst, r)
+	}
+	return dst, true
+}
+
+// parseRecord decodes one Record message; both required fields must be there.
+func parseRecord(b []byte, keys []string) (Record, bool) {
+	var (
+		r               Record
+		hasKey, hasData bool
+	)
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return Record{}, false
+		}
+		b = b[n:]
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 || v >= uint64(len(keys)) {
+				return Record{}, false
+			}
+			r.PartitionKey, hasKey = keys[v], true
+			b = b[n:]
+		case num == 3 && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return Record{}, false
+			}
+			r.Data, hasData = v, true
+			b = b[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return Record{}, false
+			}
+			b = b[n:]
+		}
+	}
+	return r, hasKey && hasData
+}
+
+// Aggregate returns the aggregate of records as the KPL writes it, partition
+// keys shared through the table. It is for tests and sample events: the
+// pipeline only reads aggregates.
+func Aggregate(records []Record) []byte {
+	var msg []byte
+	index := map[string]uint64{}
+	var order []string
+	for _, r := range records {
+		if _, ok := index[r.PartitionKey]; !ok {
+			index[r.PartitionKey] = uint64(len(order))
+			order = append(order, r.PartitionKey)
+		}
+	}
+	for _, k := range order {
+		msg = protowire.AppendTag(msg, 1, protowire.BytesType)
+		msg = protowire.AppendString(msg, k)
+	}
+	for _, r := range records {
+		var rec []byte
+		rec = protowire.AppendTag(rec, 1, protowire.VarintType)
+		rec = protowire.AppendVarint(rec, index[r.PartitionKey])
+		rec = protowire.AppendTag(rec, 3, protowire.BytesType)
+		rec = protowire.AppendBytes(rec, r.Data)
+		msg = protowire.AppendTag(msg, 3, protowire.BytesType)
+		msg = protowire.AppendBytes(msg, rec)
+	}
+	sum := md5.Sum(msg)
+	out := append(append([]byte{}, Magic...), msg...)
+	return append(out, sum[:]...)
+}

@@ -1,0 +1,126 @@
+package kpl
+
+import (
+	"crypto/md5"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+func TestParseRoundTrip(t *testing.T) {
+	in := []Record{
+		{PartitionKey: "sensor-0001", Data: []byte(`{"a":1}`)},
+		{PartitionKey: "sensor-0002", Data: []byte("text")},
+		{PartitionKey: "sensor-0001", Data: []byte{}},
+		{PartitionKey: "", Data: []byte{0xff, 0x00}},
+	}
+	got, ok := Parse(nil, Aggregate(in))
+	if !ok {
+		t.Fatal("Parse(Aggregate(records)) is not an aggregate")
+	}
+	if diff := cmp.Diff(in, got); diff != "" {
+		t.Errorf("Parse(Aggregate(records)) (-want +got):\n%s", diff)
+	}
+	// Records are appended to dst.
+	got, _ = Parse([]Record{{PartitionKey: "x"}}, Aggregate(in[:1]))
+	if len(got) != 2 || got[0].PartitionKey != "x" || got[1].PartitionKey != "sensor-0001" {
+		t.Errorf("Parse(dst, …) = %+v; want dst followed by the record", got)
+	}
+}
+
+// withDigest frames msg as an aggregate with a correct digest.
+func withDigest(msg []byte) []byte {
+	sum := md5.Sum(msg)
+	return append(append(append([]byte{}, Magic...), msg...), sum[:]...)
+}
+
+func TestParseRefusesWhatIsNotAnAggregate(t *testing.T) {
+	good := Aggregate([]Record{{PartitionKey: "k", Data: []byte("d")}})
+	badDigest := append([]byte{}, good...)
+	badDigest[len(badDigest)-1] ^= 1
+	record := func(fields ...[]byte) []byte {
+		var m []byte
+		m = protowire.AppendTag(m, 1, protowire.BytesType)
+		m = protowire.AppendString(m, "k")
+		var r []byte
+		for _, f := range fields {
+			r = append(r, f...)
+		}
+		m = protowire.AppendTag(m, 3, protowire.BytesType)
+		return protowire.AppendBytes(m, r)
+	}
+	keyIndex := func(i uint64) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), i)
+	}
+	data := protowire.AppendBytes(protowire.AppendTag(nil, 3, protowire.BytesType), []byte("d"))
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"JSON", []byte(`{"device_id":"sensor-0001","temperature":21.5}`)},
+		{"magic only", Magic},
+		{"magic and a short digest", append(append([]byte{}, Magic...), make([]byte, md5.Size)...)},
+		{"digest does not match", badDigest},
+		{"no user record", withDigest(protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "k"))},
+		{"truncated message", withDigest([]byte{0x0a, 0x05, 'k'})},
+		{"key index out of range", withDigest(record(keyIndex(1), data))},
+		{"no key index", withDigest(record(data))},
+		{"no data", withDigest(record(keyIndex(0)))},
+		{"record not a message", withDigest(record([]byte{0xff}))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := []Record{{PartitionKey: "before"}}
+			got, ok := Parse(dst, tc.data)
+			if ok || len(got) != 1 {
+				t.Errorf("Parse(%x) = %+v, %v; want dst unchanged and false", tc.data, got, ok)
+			}
+		})
+	}
+}
+
+// TestParseSkipsOtherFields checks that explicit hash keys and tags, which the
+// pipeline does not use, are read past.
+func TestParseSkipsOtherFields(t *testing.T) {
+	var m []byte
+	m = protowire.AppendString(protowire.AppendTag(m, 1, protowire.BytesType), "k")
+	m = protowire.AppendString(protowire.AppendTag(m, 2, protowire.BytesType), "340282366920938463463374607431768211455")
+	var r []byte
+	r = protowire.AppendVarint(protowire.AppendTag(r, 1, protowire.VarintType), 0)
+	r = protowire.AppendVarint(protowire.AppendTag(r, 2, protowire.VarintType), 0)
+	r = protowire.AppendBytes(protowire.AppendTag(r, 3, protowire.BytesType), []byte("payload"))
+	var tag []byte
+	tag = protowire.AppendString(protowire.AppendTag(tag, 1, protowire.BytesType), "name")
+	tag = protowire.AppendString(protowire.AppendTag(tag, 2, protowire.BytesType), "value")
+	r = protowire.AppendBytes(protowire.AppendTag(r, 4, protowire.BytesType), tag)
+	m = protowire.AppendBytes(protowire.AppendTag(m, 3, protowire.BytesType), r)
+	got, ok := Parse(nil, withDigest(m))
+	want := []Record{{PartitionKey: "k", Data: []byte("payload")}}
+	if !ok || !cmp.Equal(got, want) {
+		t.Errorf("Parse = %+v, %v; want %+v, true", got, ok, want)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(Aggregate([]Record{{PartitionKey: "k", Data: []byte("d")}, {PartitionKey: "j", Data: nil}}))
+	f.Add([]byte(`{"a":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, ok := Parse(nil, data)
+		if !ok {
+			if len(recs) != 0 {
+				t.Fatalf("Parse = %d records and false", len(recs))
+			}
+			return
+		}
+		if len(recs) == 0 {
+			t.Fatal("Parse = no record and true")
+		}
+		// What Parse reads, Aggregate writes back as an aggregate of the same records.
+		again, ok := Parse(nil, Aggregate(recs))
+		if !ok || !cmp.Equal(recs, again, cmp.Comparer(func(a, b []byte) bool { return string(a) == string(b) })) {
+			t.Fatalf("Parse(Aggregate(%+v)) = %+v, %v", recs, again, ok)
+		}
+	})
+}
