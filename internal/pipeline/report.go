@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/localenv"
 	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/onfailure"
@@ -258,6 +260,20 @@ type streamRecord struct {
 	data            []byte
 }
 
+// eachUser calls f with the user records of r, a KPL aggregate as the
+// processor takes it apart (kpl.Parse), with their index; or with r's data
+// and -1 for any other record.
+func eachUser(r streamRecord, f func(sub int, data []byte)) {
+	users, ok := kpl.Parse(nil, r.data)
+	if !ok {
+		f(-1, r.data)
+		return
+	}
+	for i, u := range users {
+		f(i, u.Data)
+	}
+}
+
 // streamReader is what the report calls of the Kinesis API: *kinesis.Client.
 type streamReader interface {
 	ListShards(ctx context.Context, in *kinesis.ListShardsInput, opts ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
@@ -336,6 +352,8 @@ func readShard(ctx context.Context, kin streamReader, streamARN, shard string, i
 type objectLine struct {
 	Shard string `json:"shard_id"`
 	Seq   string `json:"sequence_number"`
+	// Sub is the sub_sequence_number of a KPL user record's line.
+	Sub *int `json:"sub_sequence_number"`
 	// Data is the line's original_data, as stored.
 	Data json.RawMessage `json:"original_data"`
 	// reading is the line's sensor reading, for the hourly chart.
@@ -482,11 +500,17 @@ func readFailureQueue(ctx context.Context, client *sqs.Client, queueURL string) 
 // account fills the record counts of rep.
 func account(ctx context.Context, kin streamReader, streamARN string, stream map[string][]streamRecord, shardIDs []string,
 	processed, quarantine map[string][]objectLine, failures []onfailure.Record, passes func([]byte) bool, pl placement, rep *Report) error {
-	type id struct{ shard, seq string }
+	// A record is its shard, sequence number and, for a user record of a KPL
+	// aggregate (which the processor stores as a line of its own), its index.
+	type id struct {
+		shard, seq string
+		sub        int // -1: not an aggregate's
+	}
+	type kinesisID struct{ shard, seq string }
 	data := map[id][]byte{}
 	for _, shard := range shardIDs {
 		for _, r := range stream[shard] {
-			data[id{r.shard, r.seq}] = r.data
+			eachUser(r, func(sub int, d []byte) { data[id{r.shard, r.seq, sub}] = d })
 		}
 	}
 	stored := map[id]int{}
@@ -501,7 +525,10 @@ func account(ctx context.Context, kin streamReader, streamARN string, stream map
 				rep.Objects.Empty++
 			}
 			for _, l := range lines {
-				k := id{l.Shard, l.Seq}
+				k := id{l.Shard, l.Seq, -1}
+				if l.Sub != nil {
+					k.sub = *l.Sub
+				}
 				stored[k]++
 				if set.q {
 					inQuarantine[k] = true
@@ -524,7 +551,7 @@ func account(ctx context.Context, kin streamReader, streamARN string, stream map
 		}
 	}
 	rep.Objects.Processed, rep.Objects.Quarantine = len(processed), len(quarantine)
-	deadLettered := map[id]bool{}
+	deadLettered := map[kinesisID]bool{}
 	for _, f := range failures {
 		b := f.KinesisBatchInfo
 		// A range of another stream, or without an end, excuses nothing: an
@@ -541,38 +568,47 @@ func account(ctx context.Context, kin streamReader, streamARN string, stream map
 			return fmt.Errorf("re-read on-failure range %s %s..%s: %w", b.ShardID, b.StartSequenceNumber, b.EndSequenceNumber, err)
 		}
 		for _, r := range recs {
-			deadLettered[id{r.shard, r.seq}] = true
+			deadLettered[kinesisID{r.shard, r.seq}] = true
 		}
 	}
 	rep.OnFailureRecords = len(failures)
 	rep.Placement = pl.kind()
 	for _, shard := range shardIDs {
 		for _, r := range stream[shard] {
-			rep.Sent++
-			k := id{r.shard, r.seq}
-			n := stored[k]
-			switch {
-			case n > 0 && inQuarantine[k]:
-				rep.Quarantined++
-			case n > 0:
-				rep.Written++
-			case !passes(r.data):
-				rep.Filtered++
-			case deadLettered[k]:
-				rep.DeadLettered++
-			default:
-				rep.Lost++
-				if len(rep.LostSample) < 10 {
-					rep.LostSample = append(rep.LostSample, r.shard+":"+r.seq)
+			// Lambda filters, and the failure queue names, Kinesis records:
+			// an aggregate's user records share its fate there.
+			passed, dead := passes(r.data), deadLettered[kinesisID{r.shard, r.seq}]
+			eachUser(r, func(sub int, _ []byte) {
+				rep.Sent++
+				k := id{r.shard, r.seq, sub}
+				name := r.shard + ":" + r.seq
+				if sub >= 0 {
+					name += "/" + strconv.Itoa(sub)
 				}
-			}
-			pl.check(r.shard+":"+r.seq, inProcessed[k], inQuarantine[k], rep)
-			if n > 1 {
-				rep.Duplicates += n - 1
-				if len(rep.DuplicateSample) < 10 {
-					rep.DuplicateSample = append(rep.DuplicateSample, r.shard+":"+r.seq)
+				n := stored[k]
+				switch {
+				case n > 0 && inQuarantine[k]:
+					rep.Quarantined++
+				case n > 0:
+					rep.Written++
+				case !passed:
+					rep.Filtered++
+				case dead:
+					rep.DeadLettered++
+				default:
+					rep.Lost++
+					if len(rep.LostSample) < 10 {
+						rep.LostSample = append(rep.LostSample, name)
+					}
 				}
-			}
+				pl.check(r.shard+":"+r.seq, inProcessed[k], inQuarantine[k], rep)
+				if n > 1 {
+					rep.Duplicates += n - 1
+					if len(rep.DuplicateSample) < 10 {
+						rep.DuplicateSample = append(rep.DuplicateSample, name)
+					}
+				}
+			})
 		}
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/streamlake/streamlake/internal/kpl"
 )
 
 // accountOf runs account on hand-built stream records and stored lines, with
@@ -160,5 +162,55 @@ func TestPoisonRecordsSurviveParts(t *testing.T) {
 	both := earlier.add(partCounters{Parts: 1, Producer: ProducerReport{Sent: 5}, Poison: []string{"s1:9"}})
 	if got := strings.Join(both.Poison, ","); got != "s0:3,s1:9" || both.Producer.Sent != 15 {
 		t.Errorf("two parts: poison %q, %d sent; want \"s0:3,s1:9\", 15", got, both.Producer.Sent)
+	}
+}
+
+// TestAccountKPLAggregates: the user records of a KPL aggregate in the stream
+// are records of their own, each expected in its own line (shard, sequence
+// number, sub_sequence_number) with its own payload.
+func TestAccountKPLAggregates(t *testing.T) {
+	agg := kpl.Aggregate([]kpl.Record{
+		{PartitionKey: "a", Data: []byte(`{"device_id":"a","temperature":1}`)},
+		{PartitionKey: "b", Data: []byte(`{"device_id":"b","temperature":2}`)},
+	})
+	stream := []streamRecord{
+		{shard: "s0", seq: "1", data: []byte(`{"device_id":"a","temperature":0}`)},
+		{shard: "s0", seq: "2", data: agg},
+	}
+	sub := func(i int) *int { return &i }
+	line := func(seq string, s *int, data string) objectLine {
+		return objectLine{Shard: "s0", Seq: seq, Sub: s, Data: []byte(data)}
+	}
+	good := map[string][]objectLine{"processed/o1": {
+		line("1", nil, `{"device_id":"a","temperature":0}`),
+		line("2", sub(0), `{"device_id":"a","temperature":1}`),
+		line("2", sub(1), `{"device_id":"b","temperature":2}`),
+	}}
+	if rep := accountOf(t, stream, good, nil); !rep.OK() || rep.Sent != 3 || rep.Written != 3 || rep.ContentChecked != 3 {
+		t.Errorf("deaggregated lines: failures %q, sent %d, written %d, checked %d; want OK, 3, 3, 3", rep.Failures(), rep.Sent, rep.Written, rep.ContentChecked)
+	}
+	// The aggregate stored whole (as a processor that does not take it apart
+	// writes it): both user records are lost, and the line is no record's.
+	whole := map[string][]objectLine{"processed/o1": {
+		line("1", nil, `{"device_id":"a","temperature":0}`),
+		line("2", nil, `{"data_base64":"`+base64.StdEncoding.EncodeToString(agg)+`"}`),
+	}}
+	rep := accountOf(t, stream, whole, nil)
+	if rep.OK() || rep.Lost != 2 || rep.Phantoms != 1 {
+		t.Errorf("aggregate stored whole: OK %v, lost %d (%q), phantoms %d; want failed, 2, 1", rep.OK(), rep.Lost, rep.LostSample, rep.Phantoms)
+	}
+	if want := "s0:2/0,s0:2/1"; strings.Join(rep.LostSample, ",") != want {
+		t.Errorf("lost sample %q; want %s", rep.LostSample, want)
+	}
+	// One user record twice, the other in a line with the wrong payload.
+	dup := map[string][]objectLine{"processed/o1": {
+		line("1", nil, `{"device_id":"a","temperature":0}`),
+		line("2", sub(0), `{"device_id":"a","temperature":1}`),
+		line("2", sub(0), `{"device_id":"a","temperature":1}`),
+		line("2", sub(1), `{"device_id":"a","temperature":1}`),
+	}}
+	rep = accountOf(t, stream, dup, nil)
+	if rep.OK() || rep.Duplicates != 1 || rep.ContentMismatches != 1 {
+		t.Errorf("duplicate and wrong user record: OK %v, duplicates %d, content mismatches %d; want failed, 1, 1", rep.OK(), rep.Duplicates, rep.ContentMismatches)
 	}
 }
