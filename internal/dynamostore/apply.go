@@ -363,7 +363,10 @@ func (s *Store) summaryActions(ctx context.Context, changes []summary.Change) ([
 			if fc.N != 0 {
 				e.add(name+suffixN, num(fc.N))
 			}
-			if !fc.Sum.IsZero() {
+			// With the count, also a sum delta of 0: ADD creates the attribute,
+			// so an item whose values add up to 0 holds <field>_sum 0 beside
+			// <field>_n instead of no sum.
+			if fc.N != 0 || !fc.Sum.IsZero() {
 				e.add(name+suffixSum, dec(fc.Sum))
 			}
 			if fc.HasMin {
