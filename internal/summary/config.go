@@ -22,6 +22,15 @@ const (
 	EnvNumericFields = "NUMERIC_FIELDS"
 )
 
+// MaxNumericFields is the most numeric fields a Config may name. A summary item's
+// update conditions every minimum and maximum it moves (two per field, plus the
+// first and last event time), and DynamoDB refuses a condition expression over 4
+// KB or 300 operators with a ValidationException: past about 36 fields the first
+// write of every device-hour would fail, and with it every object. 32 keeps the
+// expressions under both limits.
+// See https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-expression-parameters
+const MaxNumericFields = 32
+
 // Config says which members of a record's original_data the aggregator reads. A
 // field is a member name; a dot selects a nested member ("location.lat"). The zero
 // value means the defaults. A Config is read-only once in use and then safe for
@@ -76,9 +85,12 @@ func (c Config) withDefaults() Config {
 }
 
 // Validate reports a field name that is empty, repeated or has an empty path
-// segment.
+// segment, and more than MaxNumericFields numeric fields.
 func (c Config) Validate() error {
 	c = c.withDefaults()
+	if len(c.NumericFields) > MaxNumericFields {
+		return fmt.Errorf("summary config: %d numeric fields; at most %d (DynamoDB's limits on update expressions)", len(c.NumericFields), MaxNumericFields)
+	}
 	seen := map[string]bool{}
 	all := append([]string{c.DeviceField, c.TimeField}, c.NumericFields...)
 	for i, f := range all {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -211,6 +212,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"empty name", map[string]string{"NUMERIC_FIELDS": "a,,b"}, Config{}, "invalid field name"},
 		{"bad path", map[string]string{"DEVICE_FIELD": "a..b"}, Config{}, "invalid field name"},
 		{"overlap", map[string]string{"NUMERIC_FIELDS": "device_id"}, Config{}, "also the device or time field"},
+		{"too many", map[string]string{"NUMERIC_FIELDS": manyFields(MaxNumericFields + 1)}, Config{}, "at most 32"},
+		{"most", map[string]string{"NUMERIC_FIELDS": manyFields(MaxNumericFields)},
+			Config{DeviceField: "device_id", TimeField: "timestamp", NumericFields: strings.Split(manyFields(MaxNumericFields), ",")}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,6 +233,15 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyFields returns n numeric field names, comma-separated.
+func manyFields(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("metric_%02d", i)
+	}
+	return strings.Join(names, ",")
 }
 
 func TestOptionsFromEnv(t *testing.T) {
