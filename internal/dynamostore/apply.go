@@ -310,13 +310,16 @@ func (s *Store) commit(ctx context.Context, key summary.Key, changes []summary.C
 }
 
 // classify maps a write error: conflicts become errConflict, anything else is
-// returned with context.
+// returned with context. A single-item write (UpdateItem) on an item that an
+// ongoing transaction holds fails with TransactionConflictException, which the
+// SDK does not retry: a concurrent change too.
 func classify(key summary.Key, err error) error {
 	var ccf *types.ConditionalCheckFailedException
 	var tip *types.TransactionInProgressException
+	var tc *types.TransactionConflictException
 	var tce *types.TransactionCanceledException
 	switch {
-	case errors.As(err, &ccf), errors.As(err, &tip):
+	case errors.As(err, &ccf), errors.As(err, &tip), errors.As(err, &tc):
 		return errConflict
 	case errors.As(err, &tce):
 		var reasons []string

@@ -2,12 +2,15 @@ package dynamostore_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/streamlake/streamlake/internal/dynamostore"
 )
 
 // TestZeroSumIsStored checks that a summary item whose field values add up to 0
@@ -43,4 +46,43 @@ func TestZeroSumIsStored(t *testing.T) {
 			}
 		}
 	}
+}
+
+// conflictOnce answers the first UpdateItem with the TransactionConflictException
+// DynamoDB returns for a single-item write on an item that an ongoing transaction
+// holds, without sending it.
+type conflictOnce struct {
+	dynamostore.API
+	mu   sync.Mutex
+	done bool
+}
+
+func (c *conflictOnce) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.mu.Lock()
+	first := !c.done
+	c.done = true
+	c.mu.Unlock()
+	if first {
+		return nil, &types.TransactionConflictException{Message: aws.String("Operation was rejected because there is an ongoing transaction for the item")}
+	}
+	return c.API.UpdateItem(ctx, in, opts...)
+}
+
+// TestUpdateItemTransactionConflict: the store writes the contribution item
+// alone with UpdateItem (the finalization of a new object's transition in
+// chunks), and DynamoDB rejects such a write with TransactionConflictException
+// while another aggregator's transaction holds the item. That is a concurrent
+// change like a cancelled transaction: Apply reads the item again and finishes,
+// instead of failing the notification.
+func TestUpdateItemTransactionConflict(t *testing.T) {
+	e := newEnv(t)
+	c := &conflictOnce{}
+	h := e.harness(t, func(api dynamostore.API) dynamostore.API { c.API = api; return c }, dynamostore.WithChunkSize(5))
+	recs := readings(31, 60, 6, 2)
+	key := objectKey(9, 1)
+	h.handle(t, message(h.notification(key, h.put(t, key, body(recs, "2026-11-21T13:40:06.000Z")))))
+	if !c.done {
+		t.Fatal("the store wrote no item with UpdateItem; the test exercises nothing")
+	}
+	h.check(t, expected(t, recs), true)
 }
