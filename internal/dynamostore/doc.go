@@ -47,8 +47,9 @@
 // Every write is conditioned on the contribution item's revision, and a
 // transaction is all or nothing, so a chunk is applied at most once whatever
 // crashes or races happen, blob items are never orphaned, and any aggregator that
-// reads the item can complete a transition another one began. A failed condition
-// or a cancelled transaction means somebody else moved the item: Apply re-reads
+// reads the item can complete a transition another one began. A failed condition,
+// a cancelled transaction or a write rejected for an ongoing transaction
+// (TransactionConflictException) means somebody else moved the item: Apply re-reads
 // it and continues from what it finds (with jittered backoff, at most
 // DefaultMaxRounds rounds per call).
 //
