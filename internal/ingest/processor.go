@@ -47,8 +47,15 @@ const (
 type Config struct {
 	ProcessedPrefix  string
 	QuarantinePrefix string
-	Compression      ndjson.Compression
-	Transform        Transform
+	// QuarantineAtBatchStart keys a batch's quarantine object as its processed
+	// object is keyed, by the batch's first record, rather than by its first
+	// quarantined record (see the package documentation). For callers whose
+	// batches are fixed cuts that are never retried from a later record but can
+	// overlap other batches' records (redrive's chunks of overlapping ranges),
+	// so that two batches never share a quarantine key.
+	QuarantineAtBatchStart bool
+	Compression            ndjson.Compression
+	Transform              Transform
 	// Now returns the processing time stamped on every line of a batch.
 	Now func() time.Time
 	// Logger receives one record per failure; use the request-scoped logger of
@@ -358,6 +365,9 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	stats.stored(lines, 0, len(body))
 	if st.q.count > 0 {
 		key := ndjson.ObjectKey(p.cfg.QuarantinePrefix, st.q.arrival, shardID, st.q.first, p.cfg.Compression)
+		if p.cfg.QuarantineAtBatchStart {
+			key = ndjson.ObjectKey(p.cfg.QuarantinePrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, p.cfg.Compression)
+		}
 		n, err := p.putQuarantine(ctx, st, key)
 		if err != nil {
 			p.cfg.Logger.ErrorContext(ctx, "store quarantined records", "objectKey", key, "shardId", shardID,

@@ -20,7 +20,11 @@
 //     redrive again (with the same S3Config and Filter), or after a crash between the
 //     write and the delete, overwrites the same keys: the latest object versions hold
 //     each of a message's records once (the records two messages' ranges share are
-//     held under both; see below).
+//     held under both; see below). The records the transform rejects go to one
+//     quarantine object per chunk, keyed like the chunk's processed object by its
+//     first record (the processor keys it by the first rejected record, which two
+//     overlapping ranges can share, so that one message's object would replace the
+//     other's).
 //   - To the stream (ToStream): the records are put again with their partition keys
 //     (new sequence numbers; explicit hash keys are not preserved). This is
 //     at-least-once: a rerun after a crash between the put and the delete puts them

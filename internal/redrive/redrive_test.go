@@ -526,7 +526,8 @@ func TestS3WriterFormat(t *testing.T) {
 	for _, r := range f.shards[shard0] {
 		recs = append(recs, Record{ShardID: shard0, SequenceNumber: aws.ToString(r.SequenceNumber), PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data, ArrivalTime: *r.ApproximateArrivalTimestamp})
 	}
-	// A record the default transform rejects goes to the redrive quarantine prefix.
+	// A record the default transform rejects goes to the redrive quarantine prefix,
+	// in an object keyed by the chunk's first record, as the processed one is.
 	recs = append(recs, Record{ShardID: shard0, SequenceNumber: "49590338271490256608559692538361571095921575989136588900", PartitionKey: "p",
 		Data: []byte(`{"timestamp":"yesterday"}`), ArrivalTime: recs[0].ArrivalTime})
 	rng := Range{StreamARN: testStream, Region: "us-east-1", ShardID: shard0}
@@ -536,7 +537,7 @@ func TestS3WriterFormat(t *testing.T) {
 	}
 	wantKeys := []string{
 		"replayed/year=2026/month=11/day=21/hour=13/" + shard0 + "-49590338271490256608559692538361571095921575989136588898.ndjson.gz",
-		"replayed-quarantine/year=2026/month=11/day=21/hour=13/" + shard0 + "-49590338271490256608559692538361571095921575989136588900.ndjson.gz",
+		"replayed-quarantine/year=2026/month=11/day=21/hour=13/" + shard0 + "-49590338271490256608559692538361571095921575989136588898.ndjson.gz",
 	}
 	if d := cmp.Diff(wantKeys, keys); d != "" {
 		t.Fatalf("keys (-want +got):\n%s", d)
@@ -755,5 +756,37 @@ func TestReadsWaitOutThrottling(t *testing.T) {
 				t.Errorf("Replay = %+v, %v; want 21 records written", sum, err)
 			}
 		})
+	}
+}
+
+// TestRunOverlappingRangesKeepEveryQuarantinedRecord: with
+// ParallelizationFactor > 1 two failed batches of one shard interleave, so
+// their ranges overlap (here 95..99 and 96..98). A record the transform rejects
+// in the overlap (97) must not make the second message's quarantine object
+// replace the first one's: record 99, rejected in the first range only, must
+// still be in a latest quarantine object, as every processed record is.
+func TestRunOverlappingRangesKeepEveryQuarantinedRecord(t *testing.T) {
+	s := newUnitSetup(t)
+	for i, r := range s.stream.shards[shard0] {
+		if seq := aws.ToString(r.SequenceNumber); seq == "97" || seq == "99" {
+			s.stream.shards[shard0][i].Data = []byte(`{"device_id":"device-1","timestamp":"yesterday"}`)
+		}
+	}
+	s.queue.send("lane-a", onFailureBody(testStream, shard0, "95", "99", 3))
+	s.queue.send("lane-b", onFailureBody(testStream, shard0, "96", "98", 2))
+	sum, err := Run(context.Background(), s.options())
+	if err != nil || sum.Redriven != 2 {
+		t.Fatalf("Run = %+v, %v; want both messages redriven", sum, err)
+	}
+	quarantined := map[string]bool{}
+	for key, body := range s.sink.objects {
+		if strings.HasPrefix(key, "redriven-quarantine/") {
+			for _, l := range gunzipLines(t, body) {
+				quarantined[l.Seq] = true
+			}
+		}
+	}
+	if d := cmp.Diff(map[string]bool{"97": true, "99": true}, quarantined); d != "" {
+		t.Errorf("records in the latest quarantine objects (-want +got):\n%s", d)
 	}
 }
