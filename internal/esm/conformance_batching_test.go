@@ -212,9 +212,9 @@ func TestConformanceOversizedRecord(t *testing.T) {
 	r := ofr[0]
 	// Discarded before any attempt: count 1, no responseContext, as AWS records
 	// for records that expired before any invocation (see onfailure.Record).
-	if r.RequestContext.Condition != onfailure.ConditionPayloadTooLarge || r.RequestContext.ApproximateInvokeCount != 1 ||
+	if r.RequestContext.Condition != onfailure.ConditionMaximumPayloadSizeExceeded || r.RequestContext.ApproximateInvokeCount != 1 ||
 		r.ResponseContext != (onfailure.ResponseContext{}) {
-		t.Errorf("on-failure record = %+v; want PayloadTooLarge, approximateInvokeCount 1, no responseContext", r)
+		t.Errorf("on-failure record = %+v; want MaximumPayloadSizeExceeded, approximateInvokeCount 1, no responseContext", r)
 	}
 	info := r.KinesisBatchInfo
 	if info.StartSequenceNumber != puts[2].Seq || info.EndSequenceNumber != puts[2].Seq || info.BatchSize != 1 || info.ShardID != shards[0] {

@@ -71,8 +71,10 @@
 //     (approximateInvokeCount reports the attempts of the (sub)batch reported);
 //   - the age condition string is configurable (Config.RecordAgeCondition);
 //   - a record whose one-record event exceeds the invoke payload cap is sent to the
-//     on-failure destination without invoking, with condition "PayloadTooLarge",
-//     shaped like an age discard (approximateInvokeCount 1, no responseContext).
+//     on-failure destination without invoking, with condition
+//     "MaximumPayloadSizeExceeded" (the condition AWS documents for Kafka batches
+//     over the payload limit), shaped like an age discard (approximateInvokeCount
+//     1, no responseContext).
 //
 // Further emulator choices, each documented where it is implemented:
 //

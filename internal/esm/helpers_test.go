@@ -435,7 +435,7 @@ func checkOnFailureShape(t testing.TB, body string) {
 	}
 	// Only records discarded after invocations (RetryAttemptsExhausted) have a
 	// responseContext; records discarded for age (and the project's
-	// PayloadTooLarge) have none, as AWS records it (LocalStack
+	// MaximumPayloadSizeExceeded) have none, as AWS records it (LocalStack
 	// test_lambda_integration_kinesis.snapshot.json,
 	// test_kinesis_maximum_record_age_exceeded[*]).
 	rc0, _ := doc["requestContext"].(map[string]any)

@@ -48,7 +48,7 @@ func (l *lane) run(ctx context.Context) error {
 			// A record whose own event exceeds the synchronous payload limit can
 			// never be invoked: project decision, send it to the on-failure
 			// destination without invoking (AWS is silent).
-			if err := l.sh.discard(ctx, []*record{tooLarge}, onfailure.ConditionPayloadTooLarge, attempt{beforeInvoke: true}, &l.sh.m.ctr.droppedTooLarge); err != nil {
+			if err := l.sh.discard(ctx, []*record{tooLarge}, onfailure.ConditionMaximumPayloadSizeExceeded, attempt{beforeInvoke: true}, &l.sh.m.ctr.droppedTooLarge); err != nil {
 				return err
 			}
 			continue

@@ -7,12 +7,17 @@ const (
 	// ConditionRetryAttemptsExhausted: MaximumRetryAttempts was reached [S3].
 	ConditionRetryAttemptsExhausted = "RetryAttemptsExhausted"
 	// ConditionRecordAgeExceeded: records were older than
-	// MaximumRecordAgeInSeconds. AWS does not document the string; this is the
-	// project's decision (the emulator makes it configurable).
+	// MaximumRecordAgeInSeconds. AWS does not document the string; real AWS
+	// writes it (LocalStack test_lambda_integration_kinesis.snapshot.json,
+	// test_kinesis_maximum_record_age_exceeded[*]); the emulator makes it
+	// configurable.
 	ConditionRecordAgeExceeded = "RecordAgeExceeded"
-	// ConditionPayloadTooLarge: one record's event exceeds the invoke payload cap,
-	// so it cannot be delivered at all (project decision; AWS is silent).
-	ConditionPayloadTooLarge = "PayloadTooLarge"
+	// ConditionMaximumPayloadSizeExceeded: one record's event exceeds the invoke
+	// payload cap, so it cannot be delivered at all. AWS documents this condition
+	// for batches over the payload limit of Kafka event source mappings
+	// (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html) and
+	// is silent for Kinesis; the project uses the same string.
+	ConditionMaximumPayloadSizeExceeded = "MaximumPayloadSizeExceeded"
 )
 
 // FunctionErrorUnhandled is responseContext.functionError for records discarded
@@ -46,7 +51,7 @@ func Time(t time.Time) string {
 // test_lambda_integration_kinesis.snapshot.json,
 // TestKinesisSource::test_kinesis_maximum_record_age_exceeded[expire-while-retrying],
 // [expire-before-ingestion] and ::test_kinesis_maximum_record_age_exceeded_discard_records);
-// the project's PayloadTooLarge records, also discarded before an invocation,
+// MaximumPayloadSizeExceeded records, also discarded before an invocation,
 // follow the same shape.
 type Record struct {
 	RequestContext   RequestContext   `json:"requestContext"`
@@ -66,7 +71,7 @@ type RequestContext struct {
 	// discarded. After RetryAttemptsExhausted it is the number of invocations of
 	// the batch reported (1 + retries; a batch that is the rest of a partial
 	// batch response counts from its own first invocation). For records
-	// discarded before an attempt (RecordAgeExceeded, PayloadTooLarge) it is the
+	// discarded before an attempt (RecordAgeExceeded, MaximumPayloadSizeExceeded) it is the
 	// number of invocations so far plus the attempt that was not made: 1 for
 	// records that expired before any invocation, as AWS records it (LocalStack
 	// test_lambda_integration_kinesis.snapshot.json,

@@ -67,3 +67,21 @@ func TestTime(t *testing.T) {
 		t.Errorf("Time(whole second) = %s; want %s", got, want)
 	}
 }
+
+// TestConditions: the condition strings are the ones AWS writes. RecordAgeExceeded
+// is recorded from real AWS (LocalStack test_lambda_integration_kinesis.snapshot.json,
+// test_kinesis_maximum_record_age_exceeded[*]); MaximumPayloadSizeExceeded is the
+// condition AWS documents for a batch over the invoke payload limit ("Capturing
+// discarded batches for an Amazon MSK event source",
+// https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html).
+func TestConditions(t *testing.T) {
+	for got, want := range map[string]string{
+		ConditionRetryAttemptsExhausted:     "RetryAttemptsExhausted",
+		ConditionRecordAgeExceeded:          "RecordAgeExceeded",
+		ConditionMaximumPayloadSizeExceeded: "MaximumPayloadSizeExceeded",
+	} {
+		if got != want {
+			t.Errorf("condition %q; want %q", got, want)
+		}
+	}
+}
