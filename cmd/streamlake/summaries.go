@@ -144,6 +144,10 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
 		return exitFailure
 	}
+	// An hour whose records all left (their object was overwritten without
+	// them) keeps its item with count 0, and the first and last times and the
+	// extremes of records that are gone (they only widen): it has no data.
+	items = slices.DeleteFunc(items, func(it dynamostore.Item) bool { return it.Summary.Count == 0 })
 	if *asJSON {
 		err = writeSummariesJSON(e.stdout, pk, from, to, items)
 	} else {

@@ -99,6 +99,34 @@ func TestSummariesText(t *testing.T) {
 	}
 }
 
+// TestSummariesSkipHoursWithoutRecords: an hour whose records all left, when
+// their object was overwritten without them, keeps an item of count 0, which
+// is no data.
+func TestSummariesSkipHoursWithoutRecords(t *testing.T) {
+	table := summariesTable(t)
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := `{"original_data":{"device_id":"sensor-0001","temperature":21.5,"humidity":50,"timestamp":"2026-11-21T13:05:00.250Z"},"approximate_arrival_timestamp":"2026-11-21T13:05:00.250Z","sequence_number":"0"}` + "\n"
+	c, err := summary.Config{}.ParseObject("processed/x.ndjson", []byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dynamostore.New(dynamodb.NewFromConfig(cfg), table).Apply(ctx, "processed/x.ndjson", "etag-2", c); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runSummariesCLI(t, "--device", "sensor-0002", "--from", "2026-11-21T13", "--to", "2026-11-21T13", "--table", table)
+	if code != exitOK || strings.TrimSpace(out) != "DEVICE#sensor-0002, hours 2026-11-21T13 to 2026-11-21T13 UTC: 0 with data" {
+		t.Errorf("exit %d (%s), output:\n%s\nwant the header with 0 hours of data", code, errOut, out)
+	}
+	code, out, _ = runSummariesCLI(t, "--device", "sensor-0002", "--from", "2026-11-21T13", "--to", "2026-11-21T13", "--table", table, "--json")
+	if code != exitOK || strings.Contains(out, `"hour"`) {
+		t.Errorf("--json: exit %d, output %s; want no hour", code, out)
+	}
+}
+
 func TestSummariesJSON(t *testing.T) {
 	table := summariesTable(t)
 	code, out, errOut := runSummariesCLI(t, "--fleet", "--from", "2026-11-21T13:00:00Z", "--to", "2026-11-21T15:00:00Z", "--table", table, "--json")
