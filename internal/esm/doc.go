@@ -92,7 +92,11 @@
 //     holds across a split or merge and a restart neither reads a finished
 //     parent again nor a child before its parent. A closed shard ends at a
 //     null NextShardIterator, or, for emulators that never return one, at an
-//     empty caught-up read past its EndingSequenceNumber;
+//     empty caught-up read past its EndingSequenceNumber; shards that already
+//     exist when a new mapping starts take its StartingPosition (an
+//     AT_TIMESTAMP or LATEST mapping created after a reshard does not read
+//     the children's older records), while children created later are read
+//     from their start;
 //   - an enhanced fan-out consumer ARN as EventSourceArn is accepted: the
 //     consumer must be registered and ACTIVE, and the mapping reads the
 //     consumer's stream with GetRecords (the emulator has no SubscribeToShard);

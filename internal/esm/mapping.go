@@ -211,6 +211,33 @@ func (m *KinesisMapping) addShards(listed []shardInfo, child bool) {
 		m.shards = append(m.shards, sh)
 		m.startLocked(sh)
 	}
+	if !child {
+		m.startWaitingLocked()
+	}
+}
+
+// startWaitingLocked records where the shards of a new mapping's first listing
+// that wait for a parent start. They exist when the mapping is created, so
+// they are not children created by resharding after the start, and
+// StartingPosition applies to them as to every other shard [S1]: with
+// AT_TIMESTAMP they start at the timestamp, with LATEST at the time of the
+// listing (records put since are new), not at their start, which would deliver
+// the records put before the mapping existed (the Kinesis Client Library starts
+// such descendant shards the same way). The start is persisted, so a restart
+// before the parent finishes keeps it.
+func (m *KinesisMapping) startWaitingLocked() {
+	var ts time.Time
+	switch m.s.StartingPosition {
+	case StartingPositionAtTimestamp:
+		ts = m.s.StartingPositionTimestamp
+	case StartingPositionLatest:
+		ts = time.Now()
+	default:
+		return // TRIM_HORIZON: a waiting shard is read from its start anyway
+	}
+	for id := range m.waiting {
+		m.store.setStart(id, StartingPositionAtTimestamp, ts)
+	}
 }
 
 // parentFinishedLocked reports whether the shard id (a parent, "" for none) no

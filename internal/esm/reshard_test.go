@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -244,4 +245,88 @@ func TestReshardRestart(t *testing.T) {
 		t.Errorf("second run delivered %d distinct records; want the 40 new ones", len(seen))
 	}
 	checkAccounting(t, m.Stats())
+}
+
+// startAfterReshard puts old records into a stream of one shard, splits it,
+// puts more old records (into the children), and returns the stream ARN and
+// the moment after the old records, which a new mapping's AT_TIMESTAMP or
+// LATEST start must not deliver.
+func startAfterReshard(t *testing.T, e *env) (arn string, after time.Time) {
+	t.Helper()
+	arn, _ = e.stream(1)
+	e.putAll(arn, records(20, 4, "old-parent"))
+	if err := kinesisreshard.UpdateShardCount(e.ctx, e.kin, arn, 2, 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	e.putAll(arn, records(20, 4, "old-child"))
+	time.Sleep(100 * time.Millisecond)
+	after = time.Now()
+	time.Sleep(100 * time.Millisecond)
+	return arn, after
+}
+
+// checkOnlyNew fails for every delivered record whose data is not tagged "new".
+func checkOnlyNew(t *testing.T, fn *fakeFunction, want int) {
+	t.Helper()
+	n := 0
+	for _, b := range fn.batches() {
+		for _, r := range b.event.Records {
+			if !strings.Contains(string(r.Kinesis.Data), `"tag":"new"`) {
+				t.Errorf("delivered %s (shard %s), put before the mapping's starting position", r.Kinesis.Data, r.EventID)
+				continue
+			}
+			n++
+		}
+	}
+	if n != want {
+		t.Errorf("delivered %d new records; want %d", n, want)
+	}
+}
+
+// TestReshardBeforeStartAtTimestamp: a new AT_TIMESTAMP mapping on a stream
+// resharded before that time delivers no record older than the timestamp,
+// from the closed parent or from its children: StartingPosition applies to
+// every shard the mapping finds when it is created, children included [S1],
+// as the Kinesis Client Library starts descendant shards at the same
+// timestamp.
+func TestReshardBeforeStartAtTimestamp(t *testing.T) {
+	e := newReshardEnv(t)
+	arn, ts := startAfterReshard(t, e)
+	e.putAll(arn, records(20, 4, "new"))
+	fn := newFake(t, nil)
+	cfg := baseConfig(arn)
+	cfg.StartingPosition, cfg.StartingPositionTimestamp = StartingPositionAtTimestamp, ts
+	cfg.DiscoveryInterval = 100 * time.Millisecond
+	m := e.mapping(cfg, fn)
+	drain(t, m)
+	checkOnlyNew(t, fn, 20)
+}
+
+// TestReshardBeforeStartLatest: a new LATEST mapping on a stream resharded
+// before it started delivers only records put after it started, not the
+// records already in the children of the closed parent.
+func TestReshardBeforeStartLatest(t *testing.T) {
+	e := newReshardEnv(t)
+	arn, _ := startAfterReshard(t, e)
+	fn := newFake(t, nil)
+	cfg := baseConfig(arn)
+	cfg.StartingPosition = StartingPositionLatest
+	cfg.DiscoveryInterval = 100 * time.Millisecond
+	cfg.CheckpointFile = filepath.Join(t.TempDir(), "checkpoints.json")
+	m := e.mapping(cfg, fn)
+	ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
+	defer cancel()
+	produced := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() { errc <- m.RunUntilDrained(ctx, produced) }()
+	for len(m.Stats().Shards) == 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.putAll(arn, records(20, 4, "new"))
+	close(produced)
+	if err := <-errc; err != nil {
+		t.Fatalf("RunUntilDrained: %v", err)
+	}
+	checkOnlyNew(t, fn, 20)
 }
