@@ -178,6 +178,59 @@ func TestConformancePayloadCap(t *testing.T) {
 	checkAccounting(t, m.Stats())
 }
 
+// TestConformanceReadAheadBytes: the records a shard reader buffers ahead of
+// its lanes are bounded in bytes, not only in number: with large records and a
+// large BatchSize, a function that cannot keep up (here: blocked) must not make
+// the reader hold the whole shard in memory. A lane never invokes more than
+// MaxPayloadBytes at once, so a few payloads' worth is all it needs ready.
+func TestConformanceReadAheadBytes(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	pad := strings.Repeat("r", 32<<10)
+	var puts []put
+	for part := range 2 { // two PutRecords calls: moto takes at most 5 MiB per call
+		var recs []put
+		for i := range 100 {
+			recs = append(recs, put{Key: fmt.Sprintf("k%d", i%4), Data: fmt.Sprintf(`{"i":%d,"pad":%q}`, part*100+i, pad)})
+		}
+		puts = append(puts, e.putAll(arn, recs)...)
+	}
+	release := make(chan struct{})
+	fn := newFake(t, func(int, invokedBatch) (Invocation, error) {
+		<-release
+		return Invocation{Payload: []byte("null")}, nil
+	})
+	cfg := baseConfig(arn)
+	cfg.BatchSize = 100
+	cfg.MaxPayloadBytes = 100_000 // two records per invocation
+	m := e.mapping(cfg, fn)
+	ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	close(done)
+	errc := make(chan error, 1)
+	go func() { errc <- m.RunUntilDrained(ctx, done) }()
+	for len(fn.batches()) == 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // many poll intervals: the reader reads ahead what it may
+	polled := m.Stats().PolledRecords
+	close(release)
+	if err := <-errc; err != nil {
+		t.Fatalf("RunUntilDrained: %v", err)
+	}
+	// One GetRecords call (BatchSize records, 4.4 MB of event records) already
+	// exceeds a few 100 KB payloads; the reader must stop there.
+	if polled > int64(cfg.BatchSize) {
+		t.Errorf("the reader buffered %d records (%d KB of events) while the function was blocked; want at most one GetRecords call (%d)",
+			polled, polled*int64(len(pad))*4/3>>10, cfg.BatchSize)
+	}
+	if diff := cmp.Diff(seqsOf(puts), fn.delivered()); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	checkAccounting(t, m.Stats())
+}
+
 // TestConformanceOversizedRecord: a record whose own event exceeds the payload
 // cap goes to the on-failure destination without an invocation (project
 // decision), and the records around it are delivered.

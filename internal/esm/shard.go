@@ -25,6 +25,7 @@ type shard struct {
 	child bool // a shard new to a resumed mapping: read from TRIM_HORIZON
 
 	millisBehind atomic.Int64
+	buffered     atomic.Int64 // bytes of event records read and not yet done
 	caughtUp     atomic.Int64 // drain epoch of the last empty, caught-up GetRecords
 	closed       atomic.Bool  // closed shard read to its end, finished, children started
 	finishing    atomic.Bool  // end reached; finishing (waiting for its records, starting children)
@@ -146,7 +147,9 @@ func (sh *shard) iterator(ctx context.Context, pos position) (string, error) {
 
 // read polls the shard until ctx is done [S9]: immediately again while records
 // come back, every PollInterval when the shard is idle. It replaces an expired
-// iterator and bounds the records buffered ahead of the lanes.
+// iterator and bounds the records buffered ahead of the lanes, in number and
+// in bytes (two invoke payloads per lane), so large records do not make it
+// hold a shard's backlog in memory.
 func (sh *shard) read(ctx context.Context) error {
 	s := &sh.m.s
 	start := sh.startPosition()
@@ -154,10 +157,14 @@ func (sh *shard) read(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	limit := int32(min(getRecordsMaxLimit, s.batchSize*s.parallelization))
+	maxLimit := min(getRecordsMaxLimit, s.batchSize*s.parallelization)
+	limit := maxLimit
 	maxPending := max(2*s.batchSize*s.parallelization, minBufferedRecordsPerShard)
+	// A lane invokes at most one payload at a time: two payloads per lane
+	// ready is enough read-ahead, however large BatchSize is.
+	maxBytes := int64(2 * s.maxPayload * s.parallelization)
 	for {
-		if !sh.waitForSpace(ctx, maxPending) {
+		if !sh.waitForSpace(ctx, maxPending, maxBytes) {
 			return nil
 		}
 		epoch := sh.m.drainEpoch.Load()
@@ -167,7 +174,7 @@ func (sh *shard) read(ctx context.Context) error {
 		out, err := sh.m.kin.GetRecords(callCtx, &kinesis.GetRecordsInput{
 			ShardIterator: aws.String(iter),
 			StreamARN:     aws.String(s.StreamARN),
-			Limit:         aws.Int32(limit),
+			Limit:         aws.Int32(int32(limit)),
 		})
 		cancel()
 		if ctx.Err() != nil {
@@ -199,8 +206,14 @@ func (sh *shard) read(ctx context.Context) error {
 		}
 		behind := aws.ToInt64(out.MillisBehindLatest)
 		sh.millisBehind.Store(behind)
-		if err := sh.accept(out.Records); err != nil {
+		size, err := sh.accept(out.Records)
+		if err != nil {
 			return err
+		}
+		if n := len(out.Records); n > 0 {
+			// Ask for about the records the byte bound holds, at the size of
+			// these (an emulator may ignore GetRecords' 10 MiB cap).
+			limit = min(maxLimit, max(1, int(maxBytes/max(1, size/int64(n)))))
 		}
 		if out.NextShardIterator == nil || sh.atEnd(len(out.Records), behind) {
 			return sh.finish(ctx)
@@ -241,7 +254,7 @@ func (sh *shard) atEnd(n int, behind int64) bool {
 // its checkpoint, by the next run.
 func (sh *shard) finish(ctx context.Context) error {
 	sh.finishing.Store(true)
-	if !sh.waitForSpace(ctx, 1) {
+	if !sh.waitForSpace(ctx, 1, 1) {
 		return nil
 	}
 	for {
@@ -261,9 +274,10 @@ func (sh *shard) finish(ctx context.Context) error {
 	return nil
 }
 
-// waitForSpace blocks while max records are pending; false if ctx is done.
-func (sh *shard) waitForSpace(ctx context.Context, max int) bool {
-	for sh.tr.pending() >= max {
+// waitForSpace blocks while max records, or maxBytes bytes of event records,
+// are pending; false if ctx is done.
+func (sh *shard) waitForSpace(ctx context.Context, max int, maxBytes int64) bool {
+	for sh.tr.pending() >= max || sh.buffered.Load() >= maxBytes {
 		select {
 		case <-ctx.Done():
 			return false
@@ -277,10 +291,11 @@ func (sh *shard) waitForSpace(ctx context.Context, max int) bool {
 // accept turns GetRecords output into records: each is registered with the
 // tracker, then either filtered out (done at once: filtered records count as
 // processed and the checkpoint advances past them [S5, S9]) or handed to the
-// lane of its partition key.
-func (sh *shard) accept(in []types.Record) error {
+// lane of its partition key. It returns the bytes of the records read: their
+// event records, or their data for the filtered ones.
+func (sh *shard) accept(in []types.Record) (size int64, err error) {
 	if len(in) == 0 {
-		return nil
+		return 0, nil
 	}
 	s := &sh.m.s
 	_, last := sh.tr.state()
@@ -291,7 +306,7 @@ func (sh *shard) accept(in []types.Record) error {
 	for _, kr := range in {
 		seq := aws.ToString(kr.SequenceNumber)
 		if !validSeq(seq) {
-			return fmt.Errorf("esm: shard %s returned a record with sequence number %q", sh.id, seq)
+			return 0, fmt.Errorf("esm: shard %s returned a record with sequence number %q", sh.id, seq)
 		}
 		if last != "" && compareSeq(seq, last) <= 0 {
 			continue // already read (an iterator overlap); never hand it out twice
@@ -304,19 +319,26 @@ func (sh *shard) accept(in []types.Record) error {
 		recs = append(recs, r)
 		if s.FilterCriteria != nil {
 			if ok, _ := s.FilterCriteria.Match(kr.Data); !ok {
+				size += int64(len(kr.Data))
 				filtered = append(filtered, r)
 				continue
 			}
 		}
 		js, err := sh.src.encodeRecord(seq, r.partitionKey, kr.Data, r.arrival)
 		if err != nil {
-			return fmt.Errorf("esm: shard %s: %w", sh.id, err)
+			return 0, fmt.Errorf("esm: shard %s: %w", sh.id, err)
 		}
 		r.json = js
+		size += int64(len(js))
 		l := laneOf(r.partitionKey, len(sh.lanes))
 		perLane[l] = append(perLane[l], r)
 	}
 	sh.tr.add(recs)
+	for _, batch := range perLane {
+		for _, r := range batch {
+			sh.buffered.Add(int64(len(r.json)))
+		}
+	}
 	sh.m.ctr.polled.Add(int64(len(recs)))
 	sh.m.ctr.filtered.Add(int64(len(filtered)))
 	sh.done(filtered)
@@ -325,11 +347,16 @@ func (sh *shard) accept(in []types.Record) error {
 			sh.lanes[i].enqueue(batch)
 		}
 	}
-	return nil
+	return size, nil
 }
 
 // done marks records done and moves the persisted checkpoint.
 func (sh *shard) done(recs []*record) {
+	var n int64
+	for _, r := range recs {
+		n += int64(len(r.json))
+	}
+	sh.buffered.Add(-n)
 	if cp, ok := sh.tr.done(recs); ok {
 		sh.store.advance(sh.id, cp)
 	}
