@@ -154,9 +154,14 @@ func (e *Env) KinesisMappingConfig(ctx context.Context, fn samtemplate.Function,
 		}
 		c.StartingPositionTimestamp = time.Unix(0, int64(f*1e9))
 	}
-	if types, ok := p["FunctionResponseTypes"].([]any); ok {
-		for _, t := range types {
-			c.FunctionResponseTypes = append(c.FunctionResponseTypes, fmt.Sprint(t))
+	if c.FunctionResponseTypes, err = responseTypes(p); err != nil {
+		return esm.Config{}, nil, fmt.Errorf("%s: %w", where, err)
+	}
+	for _, name := range []string{"BatchSize", "ParallelizationFactor"} {
+		// esm.Config reads 0 as the default; in a template, as in
+		// CreateEventSourceMapping, the least is 1.
+		if v, ok := p[name]; ok && v != nil && geti(name, 1) < 1 {
+			return esm.Config{}, nil, fmt.Errorf("%s: %s %v: the least value is 1", where, name, v)
 		}
 	}
 	patterns, err := ev.FilterPatterns()
@@ -275,10 +280,11 @@ func (e *Env) SQSMappingConfig(ctx context.Context, fn samtemplate.Function, ev 
 			return esm.SQSConfig{}, fmt.Errorf("%s: ScalingConfig: %w", where, err)
 		}
 	}
-	if types, ok := p["FunctionResponseTypes"].([]any); ok {
-		for _, t := range types {
-			c.FunctionResponseTypes = append(c.FunctionResponseTypes, fmt.Sprint(t))
-		}
+	if c.BatchSize < 1 && p["BatchSize"] != nil {
+		return esm.SQSConfig{}, fmt.Errorf("%s: BatchSize %v: the least value is 1", where, p["BatchSize"])
+	}
+	if c.FunctionResponseTypes, err = responseTypes(p); err != nil {
+		return esm.SQSConfig{}, fmt.Errorf("%s: %w", where, err)
 	}
 	name := queueARN[strings.LastIndexByte(queueARN, ':')+1:]
 	out, err := sqs.NewFromConfig(e.AWS).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
@@ -337,4 +343,28 @@ func (e *Env) DeadLetterQueueURL(ctx context.Context, queueURL string) (string, 
 		return "", fmt.Errorf("dead-letter queue %s: %w", policy.DeadLetterTargetArn, err)
 	}
 	return aws.ToString(u.QueueUrl), nil
+}
+
+// responseTypes returns an event's FunctionResponseTypes, a list in a template
+// (CloudFormation refuses a single string). Anything else is an error rather
+// than no list: without ReportBatchItemFailures a partial batch response counts
+// as a success, and the records it names would be checkpointed.
+func responseTypes(p map[string]any) ([]string, error) {
+	v, ok := p["FunctionResponseTypes"]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("FunctionResponseTypes %v is %T; want a list, such as [ReportBatchItemFailures]", v, v)
+	}
+	out := make([]string, 0, len(list))
+	for _, t := range list {
+		s, ok := t.(string)
+		if !ok {
+			return nil, fmt.Errorf("FunctionResponseTypes holds %v (%T); want strings", t, t)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

@@ -87,6 +87,10 @@ func TestMappingConfigErrors(t *testing.T) {
 		{"disabled", ", Enabled: false", "Enabled: false: the local emulation does not support a disabled Kinesis event"},
 		{"disabled as a string", `, Enabled: "False"`, "Enabled: false: the local emulation does not support a disabled Kinesis event"},
 		{"enabled not a boolean", ", Enabled: sometimes", `Enabled "sometimes" is not a boolean`},
+		{"response types a string", ", FunctionResponseTypes: ReportBatchItemFailures", "FunctionResponseTypes ReportBatchItemFailures is string; want a list"},
+		{"response types not strings", ", FunctionResponseTypes: [{a: 1}]", "FunctionResponseTypes holds"},
+		{"batch size 0", ", BatchSize: 0", "BatchSize 0: the least value is 1"},
+		{"parallelization 0", ", ParallelizationFactor: 0", "ParallelizationFactor 0: the least value is 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tpl := loadTemplate(t, stream+fnWith("A", ev("K", tc.props)))
@@ -107,6 +111,8 @@ func TestMappingConfigErrors(t *testing.T) {
 		{"filter", `, FilterCriteria: {Filters: [{Pattern: "{\"body\": [1]}"}]}`, "FilterCriteria on an SQS event is not emulated"},
 		{"batch size", ", BatchSize: many", `BatchSize "many" is not an integer`},
 		{"concurrency", ", ScalingConfig: {MaximumConcurrency: some}", "ScalingConfig"},
+		{"batch size 0", ", BatchSize: 0", "BatchSize 0: the least value is 1"},
+		{"response types a string", ", FunctionResponseTypes: ReportBatchItemFailures", "FunctionResponseTypes ReportBatchItemFailures is string; want a list"},
 	} {
 		t.Run("sqs "+tc.name, func(t *testing.T) {
 			tpl := loadTemplate(t, queue+fnWith("A", strings.Replace(sqsEvent, "%s", tc.props, 1)))
