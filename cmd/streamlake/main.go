@@ -79,7 +79,11 @@ func run(ctx context.Context, e *env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		return runHelp(ctx, e, args[0], args[1:])
 	case "-version", "--version", "version":
-		if len(args) > 1 {
+		switch {
+		case len(args) > 1 && isHelpFlag(args[1]):
+			versionUsage(e.stderr)
+			return exitOK
+		case len(args) > 1:
 			fmt.Fprintf(e.stderr, "streamlake %s: unexpected argument %q (it takes none)\n", args[0], args[1])
 			return exitUsage
 		}
@@ -106,6 +110,10 @@ func runHelp(ctx context.Context, e *env, name string, args []string) int {
 		fmt.Fprintf(e.stderr, "streamlake %s: unexpected argument %q (give one command)\n", name, args[1])
 		return exitUsage
 	}
+	if args[0] == "version" {
+		versionUsage(e.stderr)
+		return exitOK
+	}
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(e.stderr, "streamlake %s: unknown command %q\n\n", name, args[0])
@@ -125,7 +133,25 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
+	// version is answered by run itself (it is also the --version flag); its
+	// name sorts after every other command's.
+	fmt.Fprintf(w, "  %-10s %s\n", "version", versionSummary)
 	fmt.Fprintf(w, "\nRun 'streamlake <command> --help' or 'streamlake help <command>' for a command's flags.\n")
+}
+
+const versionSummary = "print the CLI's version (also --version)"
+
+// versionUsage is the --help of the version command.
+func versionUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: streamlake version\n\nPrints the CLI's version, as --version does. It takes no flags.\n")
+}
+
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 // newFlagSet returns a flag set for a subcommand that reports errors instead of

@@ -148,11 +148,22 @@ func TestVersionAndHelpArguments(t *testing.T) {
 		{[]string{"--help", "cost"}, exitOK, "Usage: streamlake cost"},
 		{[]string{"help", "bogus"}, exitUsage, `streamlake help: unknown command "bogus"`},
 		{[]string{"help", "invoke", "cost"}, exitUsage, `streamlake help: unexpected argument "cost"`},
+		{[]string{"help", "version"}, exitOK, "Usage: streamlake version"},
+		{[]string{"version", "--help"}, exitOK, "Usage: streamlake version"},
+		{[]string{"version", "-h"}, exitOK, "Usage: streamlake version"},
 	} {
 		code, stdout, stderr := runCmd(t, false, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.want) || code != exitOK && stdout != "" {
 			t.Errorf("streamlake %v = exit %d, stdout %.100q, stderr %.200q; want exit %d and %q", tc.args, code, stdout, stderr, tc.code, tc.want)
 		}
+	}
+}
+
+// TestUsageListsVersion: the command list names every command, version included.
+func TestUsageListsVersion(t *testing.T) {
+	code, stdout, _ := runCmd(t, false, "help")
+	if code != exitOK || !strings.Contains(stdout, "\n  version ") {
+		t.Errorf("streamlake help = exit %d, stdout %q; want exit 0 and a line for version", code, stdout)
 	}
 }
 
