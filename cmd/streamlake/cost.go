@@ -48,7 +48,9 @@ memory size buys (1,769 MB = 1 vCPU), plus an assumed S3 PutObject latency of
 of 100, a 5 s window, 256 MB, one uncompressed pretty-printed JSON object per
 invocation, and its CPU time per record measured by 'make bench'.
 
-Exit status: 0 on success, 2 for a usage error.`
+Exit status: 0 on success, 1 when the template cannot be read for a setting no
+flag gives (a missing or invalid template, an unknown --config-env, a bad
+--parameter-overrides), 2 for a usage error.`
 
 // Prices: us-east-1, Lambda on arm64, as listed in the project's AWS reference
 // (shared aws-reference.md §7, compiled from AWS's pricing pages

@@ -266,7 +266,9 @@ func TestCostHelp(t *testing.T) {
 	}
 	// Package flag takes a back-quoted word of a usage string as the value's
 	// name: "-record-bytes streamlake produce".
-	for _, want := range []string{"-record-bytes float\n", "up to 10000000", "up to 900000"} {
+	for _, want := range []string{"-record-bytes float\n", "up to 10000000", "up to 900000",
+		// TestCostTemplateErrors: a template that cannot be read exits 1.
+		"1 when the template cannot be read"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("cost --help lacks %q:\n%s", want, stderr)
 		}
