@@ -36,8 +36,9 @@ the partition with a sort-key range, never a Scan.
 
 --from and --to take an RFC 3339 time (2026-11-21T13:40:00Z), an hour
 (2026-11-21T13) or a day (2026-11-21; as --to it means the day's last hour).
-Defaults: --to the latest hour that has a summary (now when none has; one more
-Query, reading backwards, one item), --from 24 hours before --to.
+Defaults: --to the latest hour that has data (now when none has; one more
+Query, reading backwards, one item, and one per later hour whose records all
+left), --from 24 hours before --to.
 
 --json prints one JSON object:
   {"partition": PK, "from": T, "to": T, "hours": [{"hour": T, "count": N,

@@ -127,6 +127,36 @@ func TestSummariesSkipHoursWithoutRecords(t *testing.T) {
 	}
 }
 
+// TestSummariesDefaultEndsAtAnHourWithData: without --to the range ends at the
+// latest hour with data, not at a later hour whose records all left (its item
+// has count 0).
+func TestSummariesDefaultEndsAtAnHourWithData(t *testing.T) {
+	table := summariesTable(t)
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table)
+	// A reading two days later, then its object overwritten without it.
+	for etag, line := range []string{
+		`{"original_data":{"device_id":"sensor-0001","temperature":20,"timestamp":"2026-11-23T10:00:00Z"},"approximate_arrival_timestamp":"2026-11-23T10:00:00Z","sequence_number":"10"}` + "\n",
+		`{"original_data":{"device_id":"sensor-0003","temperature":20,"timestamp":"2026-11-21T13:00:00Z"},"approximate_arrival_timestamp":"2026-11-21T13:00:00Z","sequence_number":"10"}` + "\n",
+	} {
+		c, err := summary.Config{}.ParseObject("processed/y.ndjson", []byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Apply(ctx, "processed/y.ndjson", fmt.Sprintf("etag-%d", etag), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runSummariesCLI(t, "--device", "sensor-0001", "--table", table)
+	if want := "DEVICE#sensor-0001, hours 2026-11-20T15 to 2026-11-21T15 UTC: 2 with data"; code != exitOK || !strings.HasPrefix(out, want+"\n") {
+		t.Errorf("exit %d (%s), output:\n%s\nwant it to begin with %q", code, errOut, out, want)
+	}
+}
+
 func TestSummariesJSON(t *testing.T) {
 	table := summariesTable(t)
 	code, out, errOut := runSummariesCLI(t, "--fleet", "--from", "2026-11-21T13:00:00Z", "--to", "2026-11-21T15:00:00Z", "--table", table, "--json")

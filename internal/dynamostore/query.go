@@ -190,9 +190,11 @@ func SortedItems(m map[summary.Key]*summary.Summary) []Item {
 	return items
 }
 
-// LatestHour returns the latest hour of partition pk that has a summary, and
-// false when it has none. It is one Query that reads the sort key range backwards
-// and stops at the first item.
+// LatestHour returns the latest hour of partition pk that has data, and false
+// when it has none. It reads the sort key range backwards one item at a time and
+// stops at the first item whose count is not 0: an hour whose records all left
+// (their object was overwritten without them) keeps an item of count 0, which is
+// no data. Usually that is the first item, so one Query.
 func (s *Store) LatestHour(ctx context.Context, pk string) (time.Time, bool, error) {
 	e := newExpr()
 	in := &dynamodb.QueryInput{
@@ -204,20 +206,28 @@ func (s *Store) LatestHour(ctx context.Context, pk string) (time.Time, bool, err
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(1),
 	}
-	out, err := s.client.Query(ctx, in)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("query the latest summary of %s: %w", pk, err)
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("query the latest summary of %s: %w", pk, err)
+		}
+		for _, item := range out.Items {
+			k, sum, err := decodeSummary(item, s.ttlAttr)
+			if err != nil {
+				return time.Time{}, false, err
+			}
+			if sum.Count == 0 {
+				continue
+			}
+			h, err := k.Hour()
+			if err != nil {
+				return time.Time{}, false, err
+			}
+			return h, true, nil
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return time.Time{}, false, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	if len(out.Items) == 0 {
-		return time.Time{}, false, nil
-	}
-	k, _, err := decodeSummary(out.Items[0], s.ttlAttr)
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	h, err := k.Hour()
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	return h, true, nil
 }
