@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -229,8 +228,8 @@ func checkEmulator(e *env, ses *localrun.Session) error {
 		c, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
 		if err != nil {
 			dir := localWorkDir(e)
-			return fmt.Errorf("the emulator of the last local run (%s, from %s) does not answer: start it again with `streamlake local`, or remove %s to use AWS",
-				raw, localrun.Path(dir), filepath.Clean(dir))
+			return fmt.Errorf("the emulator of the last local run (%s, from %s) does not answer: start it again with `streamlake local`, or end the run with `streamlake local --stop` (which removes that file and keeps the run's outputs) to use AWS",
+				raw, localrun.Path(dir))
 		}
 		c.Close()
 	}

@@ -175,8 +175,8 @@ func TestLocalRunEmulatorGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := runWith(t, context.Background(), map[string]string{workDirEnv: dir}, "summaries", "--fleet")
-	if code != exitFailure || !strings.Contains(errOut, "does not answer") || !strings.Contains(errOut, gone) {
-		t.Errorf("summaries with a stopped emulator = exit %d, stderr %q; want 1 and that %s does not answer", code, errOut, gone)
+	if code != exitFailure || !strings.Contains(errOut, "does not answer") || !strings.Contains(errOut, gone) || !strings.Contains(errOut, "`streamlake local --stop`") {
+		t.Errorf("summaries with a stopped emulator = exit %d, stderr %q; want 1, that %s does not answer, and local --stop as the way to AWS", code, errOut, gone)
 	}
 }
 
