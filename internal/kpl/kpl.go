@@ -31,12 +31,21 @@ package kpl
 import (
 	"bytes"
 	"crypto/md5"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // Magic is the prefix of an aggregated record's data.
 var Magic = []byte{0xF3, 0x89, 0x9A, 0xC2}
+
+// MaxPartitionKeyLength is the most characters a partition key has in Kinesis
+// (PutRecord's PartitionKey), which the KPL also checks of every user record.
+// The format itself does not bound the keys of its table: an aggregate with a
+// longer key is not one the KPL writes, and Parse refuses it, so that a user
+// record's line, which carries its key, stays as small as an ordinary record's
+// (a megabyte key of control characters would be six megabytes escaped).
+const MaxPartitionKeyLength = 256
 
 // Record is one user record of an aggregate. Its Data aliases the Kinesis
 // record's data.
@@ -54,8 +63,9 @@ func IsCandidate(data []byte) bool {
 
 // Parse appends the user records of the aggregate data to dst. ok is false when
 // data is not an aggregate (no magic, a digest that does not match, a message
-// that does not decode, a partition key index out of range, no user record);
-// dst is then returned as it was given.
+// that does not decode, a partition key longer than MaxPartitionKeyLength, a
+// partition key index out of range, no user record); dst is then returned as it
+// was given.
 func Parse(dst []Record, data []byte) (recs []Record, ok bool) {
 	if !IsCandidate(data) {
 		return dst, false
@@ -77,7 +87,7 @@ func Parse(dst []Record, data []byte) (recs []Record, ok bool) {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
+			if n < 0 || len(v) > MaxPartitionKeyLength && utf8.RuneCount(v) > MaxPartitionKeyLength {
 				return dst, false
 			}
 			keys = append(keys, string(v))

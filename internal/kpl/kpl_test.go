@@ -2,6 +2,7 @@ package kpl
 
 import (
 	"crypto/md5"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -69,6 +70,7 @@ func TestParseRefusesWhatIsNotAnAggregate(t *testing.T) {
 		{"no key index", withDigest(record(data))},
 		{"no data", withDigest(record(keyIndex(0)))},
 		{"record not a message", withDigest(record([]byte{0xff}))},
+		{"partition key longer than Kinesis allows", Aggregate([]Record{{PartitionKey: strings.Repeat("é", MaxPartitionKeyLength+1), Data: []byte("d")}})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +80,16 @@ func TestParseRefusesWhatIsNotAnAggregate(t *testing.T) {
 				t.Errorf("Parse(%x) = %+v, %v; want dst unchanged and false", tc.data, got, ok)
 			}
 		})
+	}
+}
+
+// TestParseKeepsLongestPartitionKey checks that a partition key of the most
+// characters Kinesis allows is taken, however many bytes it has.
+func TestParseKeepsLongestPartitionKey(t *testing.T) {
+	in := []Record{{PartitionKey: strings.Repeat("\U0001F600", MaxPartitionKeyLength), Data: []byte("d")}}
+	got, ok := Parse(nil, Aggregate(in))
+	if !ok || !cmp.Equal(got, in) {
+		t.Errorf("Parse(aggregate with a %d-character key) = %+v, %v; want the record, true", MaxPartitionKeyLength, got, ok)
 	}
 }
 
