@@ -52,7 +52,8 @@
 // can interleave, and each message's objects hold the shared records. That is why
 // redriven records go to their own prefix (default "redriven/") instead of
 // "processed/": a consumer that needs exactly-once joins them on
-// (shard_id, sequence_number). Options.Filter skips
+// (shard_id, sequence_number, sub_sequence_number), as the user records of a
+// KPL aggregate share its sequence number. Options.Filter skips
 // the records the mapping's FilterCriteria drops, so that with
 // ParallelizationFactor 1 exactly the failed batch's records are redriven.
 //
