@@ -172,7 +172,7 @@ type batchState struct {
 	scan  record.PayloadScanner // with the default transform
 	meta  record.Meta
 	rec   Record
-	users []kpl.Record // the user records of a KPL aggregated record
+	agg   kpl.Reader // the user records of a KPL aggregated record
 	// qenc holds the batch's quarantined lines; it is made on first use, since
 	// most batches quarantine nothing.
 	qenc *ndjson.Encoder
@@ -302,19 +302,14 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 			ArrivalTime:    arrival(r),
 		}
 		data := r.Kinesis.Data
-		if kpl.IsCandidate(data) {
-			users, ok := kpl.Parse(st.users[:0], data)
-			if ok {
-				// A KPL aggregated record: a line for each of its user records.
-				n, err := p.addUsers(ctx, st, users)
-				st.users = users
-				clear(users) // they alias the event, which the state outlives
-				if err != nil {
-					return failAt(resp, first.SequenceNumber), nil
-				}
-				lines += n
-				continue
+		if kpl.IsCandidate(data) && st.agg.Open(data) {
+			// A KPL aggregated record: a line for each of its user records.
+			n, err := p.addUsers(ctx, st)
+			if err != nil {
+				return failAt(resp, first.SequenceNumber), nil
 			}
+			lines += n
+			continue
 		}
 		// add's body, spelled out for the common record: the calls cost about
 		// 1% of the handler's time.
@@ -402,20 +397,24 @@ func (st *batchState) addLine(out []byte) error {
 	return err
 }
 
-// addUsers adds the user records of a KPL aggregated record (st.meta holds the
-// Kinesis record's metadata) as add does, and returns how many lines it added.
-func (p *Processor) addUsers(ctx context.Context, st *batchState, users []kpl.Record) (int, error) {
+// addUsers adds the user records of the KPL aggregated record that st.agg has
+// opened (st.meta holds the Kinesis record's metadata) as add does, and returns
+// how many lines it added.
+func (p *Processor) addUsers(ctx context.Context, st *batchState) (int, error) {
 	lines := 0
 	st.meta.Aggregated = true
-	for j := range users {
-		st.meta.PartitionKey, st.meta.SubSequenceNumber = users[j].PartitionKey, j
-		n, err := p.add(ctx, st, users[j].Data)
+	for j := 0; ; j++ {
+		u, ok := st.agg.Next()
+		if !ok {
+			return lines, nil
+		}
+		st.meta.PartitionKey, st.meta.SubSequenceNumber = u.PartitionKey, j
+		n, err := p.add(ctx, st, u.Data)
 		if err != nil {
 			return 0, err
 		}
 		lines += n
 	}
-	return lines, nil
 }
 
 // DeadlineMargin is how long before the invocation's deadline the processor

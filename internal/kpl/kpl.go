@@ -55,70 +55,128 @@ type Record struct {
 }
 
 // IsCandidate reports whether data starts like an aggregate: the magic number,
-// followed by room for a digest. It is the cheap test to make before Parse.
+// followed by room for a digest. It is the cheap test to make before Parse or
+// Reader.Open.
 func IsCandidate(data []byte) bool {
 	// Spelled out so that it inlines: the processor asks it of every record.
 	return len(data) > 4+md5.Size && data[0] == 0xF3 && data[1] == 0x89 && data[2] == 0x9A && data[3] == 0xC2
 }
 
 // Parse appends the user records of the aggregate data to dst. ok is false when
-// data is not an aggregate (no magic, a digest that does not match, a message
-// that does not decode, a partition key longer than MaxPartitionKeyLength, a
-// partition key index out of range, no user record); dst is then returned as it
-// was given.
+// data is not an aggregate (see Reader.Open); dst is then returned as it was
+// given.
 func Parse(dst []Record, data []byte) (recs []Record, ok bool) {
-	if !IsCandidate(data) {
+	var rd Reader
+	if !rd.Open(data) {
 		return dst, false
+	}
+	for r, ok := rd.Next(); ok; r, ok = rd.Next() {
+		dst = append(dst, r)
+	}
+	return dst, true
+}
+
+// A Reader reads the user records of an aggregated record one at a time,
+// so that their number costs no memory: the KPL packs up to 10 MiB of records
+// into one Kinesis record, hundreds of thousands when they are small. The zero
+// value is ready for Open; reuse it to reuse its partition key table. It is not
+// safe for concurrent use.
+type Reader struct {
+	keys []string
+	rest []byte // the part of the message that Next has not read
+}
+
+// Open reports whether data is an aggregate and, if it is, makes Next return
+// its user records, whose Data alias data. It is not one when it has no magic,
+// a digest that does not match, a message that does not decode, a partition key
+// longer than MaxPartitionKeyLength, a partition key index out of range, or no
+// user record. Open checks every user record, so that data is read either whole
+// as user records or not at all.
+func (rd *Reader) Open(data []byte) bool {
+	rd.rest = nil
+	if !IsCandidate(data) {
+		return false
 	}
 	msg := data[len(Magic) : len(data)-md5.Size]
 	if sum := md5.Sum(msg); !bytes.Equal(sum[:], data[len(data)-md5.Size:]) {
-		return dst, false
+		return false
 	}
-	var (
-		keys    []string
-		entries [][]byte
-	)
+	// The key table can follow the records that index it: collect it first.
+	clear(rd.keys)
+	keys, records := rd.keys[:0], 0
 	for b := msg; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return dst, false
+			return false
 		}
 		b = b[n:]
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 || len(v) > MaxPartitionKeyLength && utf8.RuneCount(v) > MaxPartitionKeyLength {
-				return dst, false
+				return false
 			}
 			keys = append(keys, string(v))
-			b = b[n:]
-		case num == 3 && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return dst, false
-			}
-			entries = append(entries, v)
 			b = b[n:]
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, b)
 			if n < 0 {
-				return dst, false
+				return false
 			}
+			records += btoi(num == 3 && typ == protowire.BytesType)
 			b = b[n:]
 		}
 	}
-	if len(entries) == 0 {
-		return dst, false
+	rd.keys = keys
+	if records == 0 {
+		return false
 	}
-	start := len(dst)
-	for _, e := range entries {
-		r, ok := parseRecord(e, keys)
-		if !ok {
-			return dst[:start], false
+	rd.rest = msg
+	for {
+		_, ok, more := rd.next()
+		if !more {
+			break
 		}
-		dst = append(dst, r)
+		if !ok {
+			rd.rest = nil
+			return false
+		}
 	}
-	return dst, true
+	rd.rest = msg
+	return true
+}
+
+// Next returns the next user record of the aggregate that Open accepted, and
+// false after the last.
+func (rd *Reader) Next() (Record, bool) {
+	r, _, more := rd.next()
+	return r, more
+}
+
+// next reads the next user record from rd.rest: ok reports whether it decodes
+// with a key of the table, more whether there was one. The message's framing
+// was checked by Open.
+func (rd *Reader) next() (r Record, ok, more bool) {
+	for len(rd.rest) > 0 {
+		num, typ, n := protowire.ConsumeTag(rd.rest)
+		rd.rest = rd.rest[n:]
+		if num == 3 && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(rd.rest)
+			rd.rest = rd.rest[n:]
+			r, ok = parseRecord(v, rd.keys)
+			return r, ok, true
+		}
+		rd.rest = rd.rest[protowire.ConsumeFieldValue(num, typ, rd.rest):]
+	}
+	rd.rest = nil // the data is not held once read
+	return Record{}, false, false
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // parseRecord decodes one Record message; both required fields must be there.

@@ -136,3 +136,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestReaderReuse checks that a Reader opened again reads the new aggregate
+// only, and nothing after data that is not one.
+func TestReaderReuse(t *testing.T) {
+	var r Reader
+	read := func() []Record {
+		var out []Record
+		for rec, ok := r.Next(); ok; rec, ok = r.Next() {
+			out = append(out, rec)
+		}
+		return out
+	}
+	first := []Record{{PartitionKey: "a", Data: []byte("1")}, {PartitionKey: "b", Data: []byte("2")}}
+	second := []Record{{PartitionKey: "c", Data: []byte("3")}}
+	if !r.Open(Aggregate(first)) {
+		t.Fatal("Open(first aggregate) = false")
+	}
+	r.Next() // left half read
+	if !r.Open(Aggregate(second)) || !cmp.Equal(read(), second) {
+		t.Errorf("the second aggregate reads differently after the first")
+	}
+	if !r.Open(Aggregate(first)) || r.Open([]byte(`{"a":1}`)) {
+		t.Fatal("Open(aggregate) = false or Open(JSON) = true")
+	}
+	if got := read(); len(got) != 0 {
+		t.Errorf("Next after a refused Open = %+v; want nothing", got)
+	}
+}
