@@ -102,74 +102,80 @@ func (rd *Reader) Open(data []byte) bool {
 		return false
 	}
 	// The key table can follow the records that index it: collect it first.
-	clear(rd.keys)
-	keys, records := rd.keys[:0], 0
+	rd.release()
+	keys, records := rd.keys, 0
+	refuse := func() bool {
+		rd.keys = keys
+		rd.release()
+		return false
+	}
 	for b := msg; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return false
+			return refuse()
 		}
 		b = b[n:]
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 || len(v) > MaxPartitionKeyLength && utf8.RuneCount(v) > MaxPartitionKeyLength {
-				return false
+				return refuse()
 			}
 			keys = append(keys, string(v))
 			b = b[n:]
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, b)
 			if n < 0 {
-				return false
+				return refuse()
 			}
 			records += btoi(num == 3 && typ == protowire.BytesType)
 			b = b[n:]
 		}
 	}
-	rd.keys = keys
 	if records == 0 {
-		return false
+		return refuse()
 	}
-	rd.rest = msg
-	for {
-		_, ok, more := rd.next()
-		if !more {
-			break
+	// Then every user record, so that Next never meets one that is bad.
+	for b := msg; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if num == 3 && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(b)
+			if _, ok := parseRecord(v, keys); !ok {
+				return refuse()
+			}
 		}
-		if !ok {
-			rd.rest = nil
-			return false
-		}
+		b = b[n:]
 	}
-	rd.rest = msg
+	rd.keys, rd.rest = keys, msg
 	return true
 }
 
 // Next returns the next user record of the aggregate that Open accepted, and
-// false after the last.
+// false after the last. Open checked the message, so nothing fails here.
 func (rd *Reader) Next() (Record, bool) {
-	r, _, more := rd.next()
-	return r, more
-}
-
-// next reads the next user record from rd.rest: ok reports whether it decodes
-// with a key of the table, more whether there was one. The message's framing
-// was checked by Open.
-func (rd *Reader) next() (r Record, ok, more bool) {
 	for len(rd.rest) > 0 {
 		num, typ, n := protowire.ConsumeTag(rd.rest)
 		rd.rest = rd.rest[n:]
 		if num == 3 && typ == protowire.BytesType {
 			v, n := protowire.ConsumeBytes(rd.rest)
 			rd.rest = rd.rest[n:]
-			r, ok = parseRecord(v, rd.keys)
-			return r, ok, true
+			r, _ := parseRecord(v, rd.keys)
+			return r, true
 		}
 		rd.rest = rd.rest[protowire.ConsumeFieldValue(num, typ, rd.rest):]
 	}
-	rd.rest = nil // the data is not held once read
-	return Record{}, false, false
+	rd.release()
+	return Record{}, false
+}
+
+// release lets go of the data and the keys once they are read: a Reader
+// outlives the data it is given (the processor keeps one per batch state).
+func (rd *Reader) release() {
+	rd.rest = nil
+	clear(rd.keys)
+	rd.keys = rd.keys[:0]
 }
 
 func btoi(b bool) int {

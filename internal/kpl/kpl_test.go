@@ -2,6 +2,7 @@ package kpl
 
 import (
 	"crypto/md5"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,5 +163,12 @@ func TestReaderReuse(t *testing.T) {
 	}
 	if got := read(); len(got) != 0 {
 		t.Errorf("Next after a refused Open = %+v; want nothing", got)
+	}
+	// Read to the end, a Reader holds neither the data nor the keys: the
+	// processor's outlives the event.
+	r.Open(Aggregate(first))
+	read()
+	if r.rest != nil || slices.ContainsFunc(r.keys[:cap(r.keys)], func(k string) bool { return k != "" }) {
+		t.Errorf("a Reader read to the end holds %d bytes of data and keys %q", len(r.rest), r.keys[:cap(r.keys)])
 	}
 }
