@@ -31,7 +31,6 @@ package kpl
 import (
 	"bytes"
 	"crypto/md5"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -39,13 +38,14 @@ import (
 // Magic is the prefix of an aggregated record's data.
 var Magic = []byte{0xF3, 0x89, 0x9A, 0xC2}
 
-// MaxPartitionKeyLength is the most characters a partition key has in Kinesis
-// (PutRecord's PartitionKey), which the KPL also checks of every user record.
-// The format itself does not bound the keys of its table: an aggregate with a
-// longer key is not one the KPL writes, and Parse refuses it, so that a user
-// record's line, which carries its key, stays as small as an ordinary record's
-// (a megabyte key of control characters would be six megabytes escaped).
-const MaxPartitionKeyLength = 256
+// MaxPartitionKeyBytes bounds the partition keys of an aggregate. The format
+// does not bound them; Kinesis allows 256 characters and the KPL checks that of
+// every user record, but the kinesis-aggregation libraries do not, so the bound
+// is far above it. A user record's line carries its key, and a key of megabytes
+// (of control characters, six bytes each once escaped) would take the line past
+// 16 MiB: Parse refuses an aggregate with a longer key, which is then stored as
+// one binary record.
+const MaxPartitionKeyBytes = 64 << 10
 
 // Record is one user record of an aggregate. Its Data aliases the Kinesis
 // record's data.
@@ -89,7 +89,7 @@ type Reader struct {
 // Open reports whether data is an aggregate and, if it is, makes Next return
 // its user records, whose Data alias data. It is not one when it has no magic,
 // a digest that does not match, a message that does not decode, a partition key
-// longer than MaxPartitionKeyLength, a partition key index out of range, or no
+// longer than MaxPartitionKeyBytes, a partition key index out of range, or no
 // user record. Open checks every user record, so that data is read either whole
 // as user records or not at all.
 func (rd *Reader) Open(data []byte) bool {
@@ -118,7 +118,7 @@ func (rd *Reader) Open(data []byte) bool {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
-			if n < 0 || len(v) > MaxPartitionKeyLength && utf8.RuneCount(v) > MaxPartitionKeyLength {
+			if n < 0 || len(v) > MaxPartitionKeyBytes {
 				return refuse()
 			}
 			keys = append(keys, string(v))

@@ -71,7 +71,7 @@ func TestParseRefusesWhatIsNotAnAggregate(t *testing.T) {
 		{"no key index", withDigest(record(data))},
 		{"no data", withDigest(record(keyIndex(0)))},
 		{"record not a message", withDigest(record([]byte{0xff}))},
-		{"partition key longer than Kinesis allows", Aggregate([]Record{{PartitionKey: strings.Repeat("é", MaxPartitionKeyLength+1), Data: []byte("d")}})},
+		{"partition key too long", Aggregate([]Record{{PartitionKey: strings.Repeat("\x01", MaxPartitionKeyBytes+1), Data: []byte("d")}})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,13 +84,14 @@ func TestParseRefusesWhatIsNotAnAggregate(t *testing.T) {
 	}
 }
 
-// TestParseKeepsLongestPartitionKey checks that a partition key of the most
-// characters Kinesis allows is taken, however many bytes it has.
-func TestParseKeepsLongestPartitionKey(t *testing.T) {
-	in := []Record{{PartitionKey: strings.Repeat("\U0001F600", MaxPartitionKeyLength), Data: []byte("d")}}
+// TestParseKeepsLongPartitionKeys checks that keys longer than Kinesis allows
+// (256 characters), which the kinesis-aggregation libraries write, are taken up
+// to MaxPartitionKeyBytes.
+func TestParseKeepsLongPartitionKeys(t *testing.T) {
+	in := []Record{{PartitionKey: strings.Repeat("\U0001F600", 300), Data: []byte("d")}, {PartitionKey: strings.Repeat("k", MaxPartitionKeyBytes), Data: []byte("e")}}
 	got, ok := Parse(nil, Aggregate(in))
 	if !ok || !cmp.Equal(got, in) {
-		t.Errorf("Parse(aggregate with a %d-character key) = %+v, %v; want the record, true", MaxPartitionKeyLength, got, ok)
+		t.Errorf("Parse(aggregate with long keys) = %d records, %v; want them, true", len(got), ok)
 	}
 }
 
