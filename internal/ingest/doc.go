@@ -6,7 +6,9 @@
 // Contract (design §3):
 //
 //   - Every record becomes one line: valid UTF-8 JSON is kept as raw JSON, other text
-//     becomes {"message": …}, other bytes {"data_base64": …} (package record).
+//     becomes {"message": …}, other bytes {"data_base64": …} (package record). A KPL
+//     aggregated record becomes one line per user record (package kpl), each with
+//     its own partition key and its index as "sub_sequence_number".
 //   - The Transform is the seam for business logic. A record it rejects is written,
 //     with the reason, to the batch's quarantine object and processing continues: a
 //     poison record never blocks the shard and is never lost.
