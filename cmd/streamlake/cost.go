@@ -89,7 +89,8 @@ const (
 )
 
 // Figures measured by `make bench` (bench/collect) on the benchmark machine (AMD
-// EPYC, Go 1.26, November 2026, an otherwise idle run), 1,000-record batches of 166-byte sensor records: CPU time per record of the
+// EPYC, 2 cores, go1.27.3, 2026-12-07 08:09 UTC, load average about 1),
+// 1,000-record batches of 166-byte sensor records: CPU time per record of the
 // processor's Lambda handler from the raw event bytes (garbage collection
 // included) and object bytes per record; the same for the classic Python recipe
 // (Python 3.11, json.loads of the event included). The per-record CPU time is
@@ -99,7 +100,7 @@ const (
 	benchRecordBytes    = 166
 	lineOverheadBytes   = 377 // NDJSON line bytes besides the payload (542.9 - 165.9)
 	recipeOverheadBytes = 407 // pretty-printed recipe bytes besides the payload (573.5 - 165.9)
-	recipeCPUNsRecord   = 13860
+	recipeCPUNsRecord   = 15681
 	s3PutLatencyMs      = 30 // assumed PutObject latency for objects under 1 MB in the same region
 	invokeOverheadMs    = 1
 	aggregatorBatch     = 10  // template default AggregatorBatchSize
@@ -109,8 +110,8 @@ const (
 
 // goCPUNsRecord and goOutBytesRecord are per compression.
 var (
-	goCPUNsRecord    = map[string]float64{"gzip": 1570, "zstd": 1330, "none": 865}
-	goOutBytesRecord = map[string]float64{"gzip": 61.8, "zstd": 37.7, "none": 542.9}
+	goCPUNsRecord    = map[string]float64{"gzip": 938, "zstd": 910, "none": 358}
+	goOutBytesRecord = map[string]float64{"gzip": 62.15, "zstd": 37.09, "none": 542.9}
 )
 
 // costInput is what `cost` is asked about.

@@ -58,12 +58,12 @@ func TestCostArithmetic(t *testing.T) {
 				"Lambda requests":                             0.5256,      // 2.628M × $0.20/M
 				"Lambda duration":                             0.350401752, // 2.628M × 0.25 GB × 0.040 s × $0.0000133334
 				"S3 PUT (one object per batch)":               13.14,       // 2.628M × $0.005/1000
-				"S3 storage (one month of a month's objects)": 3.7354392,   // 2.628G records × 61.8 B = 162.4104 GB × $0.023
+				"S3 storage (one month of a month's objects)": 3.7565946,   // 2.628G records × 62.15 B = 163.3302 GB × $0.023
 				"Kinesis shard-hours":                         10.95,       // 730 × $0.015
 				"Kinesis PUT payload units":                   36.792,      // 2.628G units × $0.014/M
 			},
-			total:   65.493440952,
-			perMRec: 65.493440952 / 2628,
+			total:   65.514596352,
+			perMRec: 65.514596352 / 2628,
 		},
 		{
 			name:  "window gathers fewer records than the batch size; duration rounds up",
@@ -163,19 +163,19 @@ func TestCostArithmetic(t *testing.T) {
 }
 
 // TestCostModelledDuration checks the modelled duration of a batch: CPU time per
-// record (1,570 ns for gzip at 166 bytes) stretched by 1,769/256, plus 30 ms of
+// record (938 ns for gzip at 166 bytes) stretched by 1,769/256, plus 30 ms of
 // PutObject and 1 ms of overhead; and that more memory only shortens the CPU part.
 func TestCostModelledDuration(t *testing.T) {
 	tests := []struct {
 		args []string
 		want float64
 	}{
-		{[]string{"--rate", "1000", "--record-bytes", "166"}, 1000*1570e-6*1769/256 + 31},
-		{[]string{"--rate", "1000", "--record-bytes", "166", "--memory", "3008"}, 1000*1570e-6 + 31},
-		{[]string{"--rate", "1000", "--record-bytes", "166", "--compression", "zstd"}, 1000*1330e-6*1769/256 + 31},
-		{[]string{"--rate", "1000", "--record-bytes", "166", "--recipe"}, 100*13860e-6*1769/256 + 31},
+		{[]string{"--rate", "1000", "--record-bytes", "166"}, 1000*938e-6*1769/256 + 31},
+		{[]string{"--rate", "1000", "--record-bytes", "166", "--memory", "3008"}, 1000*938e-6 + 31},
+		{[]string{"--rate", "1000", "--record-bytes", "166", "--compression", "zstd"}, 1000*910e-6*1769/256 + 31},
+		{[]string{"--rate", "1000", "--record-bytes", "166", "--recipe"}, 100*15681e-6*1769/256 + 31},
 		// 709 bytes: the line is 709 + 377 = 1,086 bytes, twice the benchmark's 543.
-		{[]string{"--rate", "100", "--record-bytes", "709", "--shards", "1"}, 500*2*1570e-6*1769/256 + 31},
+		{[]string{"--rate", "100", "--record-bytes", "709", "--shards", "1"}, 500*2*938e-6*1769/256 + 31},
 	}
 	for _, tc := range tests {
 		est := costJSON(t, tc.args...)
@@ -202,7 +202,7 @@ func TestCostHumanOutput(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit = %d; stderr %s", code, stderr)
 	}
-	for _, want := range []string{"1 provisioned shard(s)", "batches of 1000 records", "S3 PUT (one object per batch)", "13.14", "total", "65.49", "0.0249"} {
+	for _, want := range []string{"1 provisioned shard(s)", "batches of 1000 records", "S3 PUT (one object per batch)", "13.14", "total", "65.51", "0.0249"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("cost output lacks %q:\n%s", want, stdout)
 		}
@@ -310,13 +310,13 @@ func TestCostTemplateDefaults(t *testing.T) {
 		t.Errorf("cost without flags priced %+v with %d shards; want 1000/s of 166 B, batch 10000, window 5, 256 MB, gzip, the template's 2 shards", in, got.Shards)
 	}
 	// Computed by hand: per shard 500 records/s × 5 s = batches of 2,500, 0.4 a
-	// second, 1,051,200 a month; 58.12 ms each (2,500 × 1.57 µs × 1769/256 + 31);
+	// second, 1,051,200 a month; 47.20 ms each (2,500 × 0.938 µs × 1769/256 + 31);
 	// 2 shards × 730 h.
 	want := map[string]float64{
 		"Lambda requests":                             1051200 * 0.20 / 1e6,
-		"Lambda duration":                             1051200 * 0.25 * 0.059 * 0.0000133334,
+		"Lambda duration":                             1051200 * 0.25 * 0.048 * 0.0000133334,
 		"S3 PUT (one object per batch)":               1051200 * 0.005 / 1000,
-		"S3 storage (one month of a month's objects)": 2.628e9 * 61.8 / 1e9 * 0.023,
+		"S3 storage (one month of a month's objects)": 2.628e9 * 62.15 / 1e9 * 0.023,
 		"Kinesis shard-hours":                         2 * 730 * 0.015,
 		"Kinesis PUT payload units":                   2.628e9 * 0.014 / 1e6,
 	}
@@ -328,8 +328,8 @@ func TestCostTemplateDefaults(t *testing.T) {
 		}
 		total += w
 	}
-	if !near(got.TotalPerMonth, total) || math.Abs(got.TotalPerMonth-68.10) > 0.005 {
-		t.Errorf("total = %.4f; want %.4f (the README's $68.10)", got.TotalPerMonth, total)
+	if !near(got.TotalPerMonth, total) || math.Abs(got.TotalPerMonth-68.08) > 0.005 {
+		t.Errorf("total = %.4f; want %.4f (the README's $68.08)", got.TotalPerMonth, total)
 	}
 	if est.Input.BatchSize != 10000 {
 		t.Errorf("--batch-size 10000 gave %d", est.Input.BatchSize)
