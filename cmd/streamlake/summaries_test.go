@@ -66,14 +66,26 @@ func summariesTable(t *testing.T) string {
 		fmt.Fprintf(&lines, `{"original_data":{"device_id":%q,"temperature":%s,"humidity":50,"timestamp":%q},"approximate_arrival_timestamp":%q,"sequence_number":"%d"}`+"\n",
 			r.device, r.temp, r.at, r.at, i)
 	}
-	c, err := summary.Config{}.ParseObject("processed/x.ndjson", []byte(lines.String()))
+	applyObject(t, table, "processed/x.ndjson", "etag-1", lines.String())
+	return table
+}
+
+// applyObject aggregates lines as the aggregator does a version (etag) of
+// object key, into the summaries table.
+func applyObject(t *testing.T, table, key, etag, lines string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dynamostore.New(client, table).Apply(ctx, "processed/x.ndjson", "etag-1", c); err != nil {
+	c, err := summary.Config{}.ParseObject(key, []byte(lines))
+	if err != nil {
 		t.Fatal(err)
 	}
-	return table
+	if _, err := dynamostore.New(dynamodb.NewFromConfig(cfg), table).Apply(ctx, key, etag, c); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestSummariesText(t *testing.T) {
@@ -104,19 +116,8 @@ func TestSummariesText(t *testing.T) {
 // is no data.
 func TestSummariesSkipHoursWithoutRecords(t *testing.T) {
 	table := summariesTable(t)
-	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := `{"original_data":{"device_id":"sensor-0001","temperature":21.5,"humidity":50,"timestamp":"2026-11-21T13:05:00.250Z"},"approximate_arrival_timestamp":"2026-11-21T13:05:00.250Z","sequence_number":"0"}` + "\n"
-	c, err := summary.Config{}.ParseObject("processed/x.ndjson", []byte(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dynamostore.New(dynamodb.NewFromConfig(cfg), table).Apply(ctx, "processed/x.ndjson", "etag-2", c); err != nil {
-		t.Fatal(err)
-	}
+	applyObject(t, table, "processed/x.ndjson", "etag-2",
+		`{"original_data":{"device_id":"sensor-0001","temperature":21.5,"humidity":50,"timestamp":"2026-11-21T13:05:00.250Z"},"approximate_arrival_timestamp":"2026-11-21T13:05:00.250Z","sequence_number":"0"}`+"\n")
 	code, out, errOut := runSummariesCLI(t, "--device", "sensor-0002", "--from", "2026-11-21T13", "--to", "2026-11-21T13", "--table", table)
 	if code != exitOK || strings.TrimSpace(out) != "DEVICE#sensor-0002, hours 2026-11-21T13 to 2026-11-21T13 UTC: 0 with data" {
 		t.Errorf("exit %d (%s), output:\n%s\nwant the header with 0 hours of data", code, errOut, out)
@@ -132,24 +133,12 @@ func TestSummariesSkipHoursWithoutRecords(t *testing.T) {
 // has count 0).
 func TestSummariesDefaultEndsAtAnHourWithData(t *testing.T) {
 	table := summariesTable(t)
-	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), table)
 	// A reading two days later, then its object overwritten without it.
 	for etag, line := range []string{
 		`{"original_data":{"device_id":"sensor-0001","temperature":20,"timestamp":"2026-11-23T10:00:00Z"},"approximate_arrival_timestamp":"2026-11-23T10:00:00Z","sequence_number":"10"}` + "\n",
 		`{"original_data":{"device_id":"sensor-0003","temperature":20,"timestamp":"2026-11-21T13:00:00Z"},"approximate_arrival_timestamp":"2026-11-21T13:00:00Z","sequence_number":"10"}` + "\n",
 	} {
-		c, err := summary.Config{}.ParseObject("processed/y.ndjson", []byte(line))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.Apply(ctx, "processed/y.ndjson", fmt.Sprintf("etag-%d", etag), c); err != nil {
-			t.Fatal(err)
-		}
+		applyObject(t, table, "processed/y.ndjson", fmt.Sprintf("etag-%d", etag), line)
 	}
 	code, out, errOut := runSummariesCLI(t, "--device", "sensor-0001", "--table", table)
 	if want := "DEVICE#sensor-0001, hours 2026-11-20T15 to 2026-11-21T15 UTC: 2 with data"; code != exitOK || !strings.HasPrefix(out, want+"\n") {

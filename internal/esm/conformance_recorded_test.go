@@ -417,19 +417,10 @@ func TestRecordedKinesisTrimHorizon(t *testing.T) {
 	c := baseConfig(arn)
 	c.BatchSize = 10
 	m := e.mapping(c, fn)
-	ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
-	defer cancel()
-	produced := make(chan struct{})
-	errc := make(chan error, 1)
-	go func() { errc <- m.RunUntilDrained(ctx, produced) }()
-	for len(fn.batches()) < 2 && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
-	after := e.putAll(arn, mk("test_3"))
-	close(produced)
-	if err := <-errc; err != nil {
-		t.Fatalf("RunUntilDrained: %v", err)
-	}
+	var after []put
+	drainAfter(t, m, func() bool { return len(fn.batches()) >= 2 }, func(context.Context) {
+		after = e.putAll(arn, mk("test_3"))
+	})
 	all := seqsOf(append(before, after...))
 	if diff := cmp.Diff([][]string{all[:10], all[10:20], all[20:]}, fn.batchSeqs()); diff != "" {
 		t.Errorf("invocations (-want +got):\n%s", diff)

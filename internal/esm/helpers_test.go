@@ -274,6 +274,27 @@ func drain(t *testing.T, m *KinesisMapping) {
 	}
 }
 
+// drainAfter runs m until it has drained what is put before more returns:
+// once ready holds (checked every few milliseconds, until the drain timeout),
+// it calls more, which may put records, reshard, or wait, and then lets m
+// drain.
+func drainAfter(t *testing.T, m *KinesisMapping, ready func() bool, more func(ctx context.Context)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
+	defer cancel()
+	produced := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() { errc <- m.RunUntilDrained(ctx, produced) }()
+	for !ready() && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+	more(ctx)
+	close(produced)
+	if err := <-errc; err != nil {
+		t.Fatalf("RunUntilDrained: %v", err)
+	}
+}
+
 // checkAccounting checks that every polled record is filtered, succeeded or
 // dropped, none pending.
 func checkAccounting(t *testing.T, st Stats) {

@@ -134,22 +134,13 @@ func reshardRun(t *testing.T, from, to int) {
 	cfg.DiscoveryInterval = 100 * time.Millisecond
 	cfg.CheckpointFile = filepath.Join(t.TempDir(), "checkpoints.json")
 	m := e.mapping(cfg, fn)
-	ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
-	defer cancel()
-	produced := make(chan struct{})
-	errc := make(chan error, 1)
-	go func() { errc <- m.RunUntilDrained(ctx, produced) }()
-	for len(fn.batches()) < 2 && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := kinesisreshard.UpdateShardCount(ctx, e.kin, arn, to, 20*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	produceKeyed(e, arn, half, keys, next)
-	close(produced)
-	if err := <-errc; err != nil {
-		t.Fatalf("RunUntilDrained: %v", err)
-	}
+	drainAfter(t, m, func() bool { return len(fn.batches()) >= 2 }, func(ctx context.Context) {
+		if err := kinesisreshard.UpdateShardCount(ctx, e.kin, arn, to, 20*time.Millisecond); err != nil {
+			t.Error(err)
+			return
+		}
+		produceKeyed(e, arn, half, keys, next)
+	})
 
 	got := deliveredInOrder(t, fn)
 	want := map[string]int{}
@@ -314,19 +305,9 @@ func TestReshardBeforeStartLatest(t *testing.T) {
 	cfg.DiscoveryInterval = 100 * time.Millisecond
 	cfg.CheckpointFile = filepath.Join(t.TempDir(), "checkpoints.json")
 	m := e.mapping(cfg, fn)
-	ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
-	defer cancel()
-	produced := make(chan struct{})
-	errc := make(chan error, 1)
-	go func() { errc <- m.RunUntilDrained(ctx, produced) }()
-	for len(m.Stats().Shards) == 0 && ctx.Err() == nil {
-		time.Sleep(5 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond)
-	e.putAll(arn, records(20, 4, "new"))
-	close(produced)
-	if err := <-errc; err != nil {
-		t.Fatalf("RunUntilDrained: %v", err)
-	}
+	drainAfter(t, m, func() bool { return len(m.Stats().Shards) > 0 }, func(context.Context) {
+		time.Sleep(200 * time.Millisecond)
+		e.putAll(arn, records(20, 4, "new"))
+	})
 	checkOnlyNew(t, fn, 20)
 }
