@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,6 +36,14 @@ type Record struct {
 type ExpiredError struct{ Reason string }
 
 func (e *ExpiredError) Error() string { return "range expired: " + e.Reason }
+
+// MismatchError is returned when Kinesis refuses the range's start for a shard
+// other than the one it names: the sequence number encodes another shard. The
+// message is not a record of this stream's failures (hand-made, or edited), not
+// an expired one; redrive reports it as invalid and leaves it in the queue.
+type MismatchError struct{ Reason string }
+
+func (e *MismatchError) Error() string { return "range does not match its shard: " + e.Reason }
 
 // getRecordsLimit is the most records GetRecords returns in one call.
 const getRecordsLimit = 10000
@@ -79,6 +88,12 @@ func (rd *rangeReader) open(ctx context.Context) error {
 			case "ResourceNotFoundException":
 				return &ExpiredError{Reason: fmt.Sprintf("stream or shard %s no longer exists: %s", rd.rng.ShardID, ae.ErrorMessage())}
 			case "InvalidArgumentException":
+				// Kinesis: "Invalid StartingSequenceNumber. It encodes
+				// shardId-…7, while it was used in a call to a shard with
+				// shardId-…0" (boto/boto3#1478).
+				if strings.Contains(ae.ErrorMessage(), "while it was used in a call to a shard") {
+					return &MismatchError{Reason: fmt.Sprintf("startSequenceNumber %s is not a sequence number of %s: %s", at, rd.rng.ShardID, ae.ErrorMessage())}
+				}
 				return &ExpiredError{Reason: fmt.Sprintf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s was refused: %s", at, rd.rng.ShardID, ae.ErrorMessage())}
 			}
 		}

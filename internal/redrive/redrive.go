@@ -330,9 +330,14 @@ func (r *runner) message(ctx context.Context, id, body string) *MessageResult {
 	for {
 		recs, done, err := rd.next(ctx)
 		if err != nil {
-			var ee *ExpiredError
+			var (
+				ee *ExpiredError
+				me *MismatchError
+			)
 			if errors.As(err, &ee) {
 				res.Status, res.Reason = StatusExpired, ee.Reason+"; the message is left in the queue"
+			} else if errors.As(err, &me) {
+				res.Status, res.Reason = StatusInvalid, me.Error()+"; the message is left in the queue"
 			} else {
 				res.Status, res.Reason = StatusFailed, "re-read the range: "+err.Error()
 			}

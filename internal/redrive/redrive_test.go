@@ -145,6 +145,9 @@ func TestRangeReader(t *testing.T) {
 			f.iteratorErr = apiError("InvalidArgumentException", "StartingSequenceNumber 1 used in GetShardIterator on shard is invalid")
 		}, rng("95", "96"), nil, "was refused", ""},
 		{"access denied is not expiry", func(f *fakeStream) { f.iteratorErr = apiError("AccessDeniedException", "no") }, rng("95", "96"), nil, "", "AccessDeniedException"},
+		{"sequence number of another shard is not expiry", func(f *fakeStream) {
+			f.iteratorErr = apiError("InvalidArgumentException", "Invalid StartingSequenceNumber. It encodes shardId-000000000007, while it was used in a call to a shard with shardId-000000000000")
+		}, rng("95", "96"), nil, "", "range does not match its shard"},
 		{"end not in the shard", func(f *fakeStream) {}, rng("108", "120"), seqs(108, 110), "", "shard shardId-000000000000 ends at 110, before endSequenceNumber 120"},
 	}
 	for _, tc := range tests {
@@ -222,6 +225,27 @@ func TestRangeReaderTrimmedDuringRenewal(t *testing.T) {
 				t.Errorf("records read (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestRunReportsAnotherShardsSequenceNumberAsInvalid: a message whose start
+// sequence number Kinesis says encodes another shard is invalid, not expired
+// (the README says expired messages can be deleted once accounted for), and
+// stays in the queue.
+func TestRunReportsAnotherShardsSequenceNumberAsInvalid(t *testing.T) {
+	s := newUnitSetup(t)
+	s.stream.iteratorErr = apiError("InvalidArgumentException", "Invalid StartingSequenceNumber. It encodes shardId-000000000007, while it was used in a call to a shard with shardId-000000000000")
+	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "96", 2))
+	sum, err := Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sum.Messages[0]
+	if m.Status != StatusInvalid || m.Deleted || sum.Expired != 0 || !strings.Contains(m.Reason, "shardId-000000000007") || !strings.Contains(m.Reason, "left in the queue") {
+		t.Errorf("Run = %+v; want the message invalid, its reason quoting Kinesis, and left", m)
+	}
+	if d := cmp.Diff([]string{"m1"}, s.queue.ids()); d != "" || s.queue.deletes != 0 {
+		t.Errorf("messages left (-want +got):\n%s (deletes %d)", d, s.queue.deletes)
 	}
 }
 
