@@ -505,7 +505,7 @@ func printRedriveSummary(w io.Writer, s *redrive.Summary) {
 		{"messages read", s.MessagesRead, fmt.Sprintf("%d records in their ranges, %d skipped by the FilterCriteria", s.RecordsRead, s.RecordsFiltered)},
 		{"redriven", s.Redriven, fmt.Sprintf("%d records written, %s; messages deleted", s.RecordsWritten, objects)},
 		{"expired", s.Expired, "range no longer in the stream; left in the queue"},
-		{"invalid", s.Invalid, "not Kinesis on-failure records; left in the queue"},
+		{"invalid", s.Invalid, "not Kinesis on-failure records of this stream's shards; left in the queue"},
 		{"failed", s.Failed, "read, write or delete failed; left in the queue"},
 		{"left in queue", s.LeftInQueue, ""},
 	}
