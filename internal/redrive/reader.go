@@ -89,9 +89,10 @@ func (rd *rangeReader) open(ctx context.Context) error {
 				return &ExpiredError{Reason: fmt.Sprintf("stream or shard %s no longer exists: %s", rd.rng.ShardID, ae.ErrorMessage())}
 			case "InvalidArgumentException":
 				// Kinesis: "Invalid StartingSequenceNumber. It encodes
-				// shardId-…7, while it was used in a call to a shard with
-				// shardId-…0" (boto/boto3#1478).
-				if strings.Contains(ae.ErrorMessage(), "while it was used in a call to a shard") {
+				// shardId-…7, while it was used in a call to shardId-…0"
+				// (GetShardIterator, boto/boto3#1478), or "… in a call to a
+				// shard with shardId-…0" (awslabs/amazon-kinesis-client#391).
+				if strings.Contains(ae.ErrorMessage(), "while it was used in a call to") {
 					return &MismatchError{Reason: fmt.Sprintf("startSequenceNumber %s is not a sequence number of %s: %s", at, rd.rng.ShardID, ae.ErrorMessage())}
 				}
 				return &ExpiredError{Reason: fmt.Sprintf("GetShardIterator AT_SEQUENCE_NUMBER %s on %s was refused: %s", at, rd.rng.ShardID, ae.ErrorMessage())}

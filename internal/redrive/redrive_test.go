@@ -148,6 +148,11 @@ func TestRangeReader(t *testing.T) {
 		{"sequence number of another shard is not expiry", func(f *fakeStream) {
 			f.iteratorErr = apiError("InvalidArgumentException", "Invalid StartingSequenceNumber. It encodes shardId-000000000007, while it was used in a call to a shard with shardId-000000000000")
 		}, rng("95", "96"), nil, "", "range does not match its shard"},
+		{"another shard's sequence number, GetShardIterator's wording", func(f *fakeStream) {
+			// As boto/boto3#1478 records GetShardIterator's message; the
+			// wording above is from awslabs/amazon-kinesis-client#391.
+			f.iteratorErr = apiError("InvalidArgumentException", "Invalid StartingSequenceNumber. It encodes shardId-000000000007, while it was used in a call to shardId-000000000000")
+		}, rng("95", "96"), nil, "", "range does not match its shard"},
 		{"end not in the shard", func(f *fakeStream) {}, rng("108", "120"), seqs(108, 110), "", "shard shardId-000000000000 ends at 110, before endSequenceNumber 120"},
 	}
 	for _, tc := range tests {
