@@ -47,15 +47,17 @@ const (
 type Config struct {
 	ProcessedPrefix  string
 	QuarantinePrefix string
-	// QuarantineAtBatchStart keys a batch's quarantine object as its processed
-	// object is keyed, by the batch's first record, rather than by its first
-	// quarantined record (see the package documentation). For callers whose
-	// batches are fixed cuts that are never retried from a later record but can
-	// overlap other batches' records (redrive's chunks of overlapping ranges),
-	// so that two batches never share a quarantine key.
-	QuarantineAtBatchStart bool
-	Compression            ndjson.Compression
-	Transform              Transform
+	// KeyByRange keys both of a batch's objects, processed and quarantine, by
+	// its first and last records (ndjson.RangeKey) instead of by the first
+	// record and the first quarantined record (see the package documentation).
+	// For callers whose batches are fixed cuts of contiguous records that are
+	// never retried from a later record but can overlap other batches' records
+	// (redrive's chunks of overlapping ranges): two batches then share a key
+	// only when they hold the same records, so neither replaces records only
+	// the other holds.
+	KeyByRange  bool
+	Compression ndjson.Compression
+	Transform   Transform
 	// Now returns the processing time stamped on every line of a batch.
 	Now func() time.Time
 	// Logger receives one record per failure; use the request-scoped logger of
@@ -339,6 +341,9 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		return failAt(resp, first.SequenceNumber), nil
 	}
 	key := ndjson.ObjectKey(p.cfg.ProcessedPrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, p.cfg.Compression)
+	if p.cfg.KeyByRange {
+		key = ndjson.RangeKey(p.cfg.ProcessedPrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, last.SequenceNumber, p.cfg.Compression)
+	}
 	// The processed object is written even when every record was quarantined (it is
 	// then empty): a retry that starts at this batch's first record must overwrite
 	// whatever an earlier attempt stored under the same key.
@@ -360,8 +365,8 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	stats.stored(lines, 0, len(body))
 	if st.q.count > 0 {
 		key := ndjson.ObjectKey(p.cfg.QuarantinePrefix, st.q.arrival, shardID, st.q.first, p.cfg.Compression)
-		if p.cfg.QuarantineAtBatchStart {
-			key = ndjson.ObjectKey(p.cfg.QuarantinePrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, p.cfg.Compression)
+		if p.cfg.KeyByRange {
+			key = ndjson.RangeKey(p.cfg.QuarantinePrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, last.SequenceNumber, p.cfg.Compression)
 		}
 		n, err := p.putQuarantine(ctx, st, key)
 		if err != nil {

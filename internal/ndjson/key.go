@@ -45,3 +45,15 @@ func ObjectKey(prefix string, t time.Time, shardID, sequenceNumber string, c Com
 	b.WriteString(c.Extension())
 	return b.String()
 }
+
+// RangeKey returns ObjectKey with the object's first and last sequence numbers:
+//
+//	<prefix>/year=YYYY/month=MM/day=DD/hour=HH/<shardId>-<first>-<last><ext>
+//
+// for writers whose objects can overlap others' records but must not share a
+// key with them (redrive's chunks of overlapping ranges): two objects of a
+// shard's contiguous records share such a key only when they hold the same
+// records.
+func RangeKey(prefix string, t time.Time, shardID, first, last string, c Compression) string {
+	return ObjectKey(prefix, t, shardID, first+"-"+last, c)
+}

@@ -65,6 +65,14 @@ func TestObjectKey(t *testing.T) {
 	}
 }
 
+func TestRangeKey(t *testing.T) {
+	at := time.Date(2026, 11, 21, 13, 41, 5, 0, time.UTC)
+	want := "redriven/year=2026/month=11/day=21/hour=13/shardId-000000000001-49590-49599.ndjson.gz"
+	if got := RangeKey("redriven", at, "shardId-000000000001", "49590", "49599", Gzip); got != want {
+		t.Errorf("RangeKey = %q; want %q", got, want)
+	}
+}
+
 // TestRoundTrip writes objects with a reused Encoder and reads them back by key.
 func TestRoundTrip(t *testing.T) {
 	lines := []byte("{\"a\":1}\n{\"b\":\"two\"}\n")

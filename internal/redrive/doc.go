@@ -15,16 +15,19 @@
 // # Delivery semantics
 //
 //   - To S3 (ToS3): the records of a range are written through package ingest, so the
-//     objects have the processed output's format and deterministic keys
-//     (<prefix>/year=…/hour=…/<shardId>-<firstSequenceNumber>.ndjson.gz). Running
-//     redrive again (with the same S3Config and Filter), or after a crash between the
-//     write and the delete, overwrites the same keys: the latest object versions hold
-//     each of a message's records once (the records two messages' ranges share are
-//     held under both; see below). The records the transform rejects go to one
-//     quarantine object per chunk, keyed like the chunk's processed object by its
-//     first record (the processor keys it by the first rejected record, which two
-//     overlapping ranges can share, so that one message's object would replace the
-//     other's).
+//     objects have the processed output's format and deterministic keys, one per
+//     chunk, named by the chunk's first and last records
+//     (<prefix>/year=…/hour=…/<shardId>-<first>-<last>.ndjson.gz, ingest's
+//     KeyByRange). Running redrive again (with the same S3Config and Filter), or
+//     after a crash between the write and the delete, overwrites the same keys: the
+//     latest object versions hold each of a message's records once (the records two
+//     messages' ranges share are held under both; see below). The records the
+//     transform rejects go to one quarantine object per chunk, keyed the same way.
+//     Two overlapping ranges' chunks share a key only when they hold the same
+//     records: keyed by their first record alone (as the processor keys its
+//     objects, whose retries start at the same record), a shorter chunk of one
+//     message that starts where a chunk of the other does would replace it, and
+//     the records only the longer one held would be in no latest version.
 //   - To the stream (ToStream): the records are put again with their partition keys
 //     (new sequence numbers; explicit hash keys are not preserved). This is
 //     at-least-once: a rerun after a crash between the put and the delete puts them

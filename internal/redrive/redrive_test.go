@@ -530,13 +530,18 @@ func TestRunLargeRangeIsChunkedDeterministically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"1", fmt.Sprint(ChunkRecords + 1), fmt.Sprint(2*ChunkRecords + 1)}
-	var firsts []string
-	for _, k := range sum.Messages[0].Objects {
-		firsts = append(firsts, strings.TrimSuffix(k[strings.LastIndex(k, "-")+1:], ".ndjson.gz"))
+	// Each object is keyed by its chunk's first and last records.
+	want := []string{
+		fmt.Sprintf("1-%d", ChunkRecords),
+		fmt.Sprintf("%d-%d", ChunkRecords+1, 2*ChunkRecords),
+		fmt.Sprintf("%d-%d", 2*ChunkRecords+1, 2*ChunkRecords+5),
 	}
-	if d := cmp.Diff(want, firsts); d != "" || sum.RecordsWritten != len(all) {
-		t.Errorf("objects start at (-want +got):\n%s; written %d of %d", d, sum.RecordsWritten, len(all))
+	var ranges []string
+	for _, k := range sum.Messages[0].Objects {
+		ranges = append(ranges, strings.TrimSuffix(strings.TrimPrefix(k[strings.LastIndex(k, "/")+1:], shard0+"-"), ".ndjson.gz"))
+	}
+	if d := cmp.Diff(want, ranges); d != "" || sum.RecordsWritten != len(all) {
+		t.Errorf("objects hold (-want +got):\n%s; written %d of %d", d, sum.RecordsWritten, len(all))
 	}
 }
 
@@ -556,7 +561,8 @@ func TestS3WriterFormat(t *testing.T) {
 		recs = append(recs, Record{ShardID: shard0, SequenceNumber: aws.ToString(r.SequenceNumber), PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data, ArrivalTime: *r.ApproximateArrivalTimestamp})
 	}
 	// A record the default transform rejects goes to the redrive quarantine prefix,
-	// in an object keyed by the chunk's first record, as the processed one is.
+	// in an object keyed by the chunk's first and last records, as the processed
+	// one is.
 	recs = append(recs, Record{ShardID: shard0, SequenceNumber: "49590338271490256608559692538361571095921575989136588900", PartitionKey: "p",
 		Data: []byte(`{"timestamp":"yesterday"}`), ArrivalTime: recs[0].ArrivalTime})
 	rng := Range{StreamARN: testStream, Region: "us-east-1", ShardID: shard0}
@@ -564,9 +570,10 @@ func TestS3WriterFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const chunkRange = "49590338271490256608559692538361571095921575989136588898-49590338271490256608559692538361571095921575989136588900"
 	wantKeys := []string{
-		"replayed/year=2026/month=11/day=21/hour=13/" + shard0 + "-49590338271490256608559692538361571095921575989136588898.ndjson.gz",
-		"replayed-quarantine/year=2026/month=11/day=21/hour=13/" + shard0 + "-49590338271490256608559692538361571095921575989136588898.ndjson.gz",
+		"replayed/year=2026/month=11/day=21/hour=13/" + shard0 + "-" + chunkRange + ".ndjson.gz",
+		"replayed-quarantine/year=2026/month=11/day=21/hour=13/" + shard0 + "-" + chunkRange + ".ndjson.gz",
 	}
 	if d := cmp.Diff(wantKeys, keys); d != "" {
 		t.Fatalf("keys (-want +got):\n%s", d)

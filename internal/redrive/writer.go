@@ -98,7 +98,7 @@ func ToS3(sink ingest.Sink, cfg S3Config) (*S3Writer, error) {
 
 func (w *S3Writer) processor(sink ingest.Sink) (*ingest.Processor, error) {
 	return ingest.New(sink, ingest.Config{
-		ProcessedPrefix: w.cfg.Prefix, QuarantinePrefix: w.cfg.QuarantinePrefix, QuarantineAtBatchStart: true,
+		ProcessedPrefix: w.cfg.Prefix, QuarantinePrefix: w.cfg.QuarantinePrefix, KeyByRange: true,
 		Compression: w.cfg.Compression, Transform: w.cfg.Transform, Logger: w.cfg.Logger,
 	})
 }

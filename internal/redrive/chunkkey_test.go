@@ -1,0 +1,39 @@
+package redrive
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestRunOverlappingChunksKeepEveryRecord: message a's second chunk starts at
+// the record where message b, whose range overlaps a's, starts. Keyed by their
+// first record only, b's shorter chunk replaced a's object and a's last
+// records were in no latest object version; keyed by first and last record,
+// both objects stay.
+func TestRunOverlappingChunksKeepEveryRecord(t *testing.T) {
+	s := newUnitSetup(t)
+	s.stream.shards[shard0] = nil
+	s.stream.add(shard0, seqs(1000000, 1000000+ChunkRecords+10)...)
+	first, bStart := 1000000, 1000000+ChunkRecords
+	s.queue.send("a", onFailureBody(testStream, shard0, strconv.Itoa(first), strconv.Itoa(bStart+5), 100))
+	s.queue.send("b", onFailureBody(testStream, shard0, strconv.Itoa(bStart), strconv.Itoa(bStart+2), 3))
+	sum, err := Run(context.Background(), s.options())
+	if err != nil || sum.Redriven != 2 {
+		t.Fatalf("Run = %+v, %v", sum, err)
+	}
+	stored := map[string]bool{}
+	for key, body := range s.sink.objects {
+		if strings.HasPrefix(key, "redriven/") {
+			for _, l := range gunzipLines(t, body) {
+				stored[l.Seq] = true
+			}
+		}
+	}
+	for i := first; i <= bStart+5; i++ {
+		if !stored[strconv.Itoa(i)] {
+			t.Errorf("record %d of message a is in no latest object (objects %v)", i, s.sink.keys())
+		}
+	}
+}
