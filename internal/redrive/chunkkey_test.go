@@ -23,17 +23,25 @@ func TestRunOverlappingChunksKeepEveryRecord(t *testing.T) {
 	if err != nil || sum.Redriven != 2 {
 		t.Fatalf("Run = %+v, %v", sum, err)
 	}
-	stored := map[string]bool{}
-	for key, body := range s.sink.objects {
-		if strings.HasPrefix(key, "redriven/") {
-			for _, l := range gunzipLines(t, body) {
-				stored[l.Seq] = true
-			}
-		}
-	}
+	stored := storedSeqs(t, s.sink, "redriven/")
 	for i := first; i <= bStart+5; i++ {
 		if !stored[strconv.Itoa(i)] {
 			t.Errorf("record %d of message a is in no latest object (objects %v)", i, s.sink.keys())
 		}
 	}
+}
+
+// storedSeqs returns the sequence numbers of the lines of every object under
+// prefix in sink.
+func storedSeqs(t *testing.T, sink *memSink, prefix string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for key, body := range sink.objects {
+		if strings.HasPrefix(key, prefix) {
+			for _, l := range gunzipLines(t, body) {
+				out[l.Seq] = true
+			}
+		}
+	}
+	return out
 }

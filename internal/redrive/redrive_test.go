@@ -814,14 +814,7 @@ func TestRunOverlappingRangesKeepEveryQuarantinedRecord(t *testing.T) {
 	if err != nil || sum.Redriven != 2 {
 		t.Fatalf("Run = %+v, %v; want both messages redriven", sum, err)
 	}
-	quarantined := map[string]bool{}
-	for key, body := range s.sink.objects {
-		if strings.HasPrefix(key, "redriven-quarantine/") {
-			for _, l := range gunzipLines(t, body) {
-				quarantined[l.Seq] = true
-			}
-		}
-	}
+	quarantined := storedSeqs(t, s.sink, "redriven-quarantine/")
 	if d := cmp.Diff(map[string]bool{"97": true, "99": true}, quarantined); d != "" {
 		t.Errorf("records in the latest quarantine objects (-want +got):\n%s", d)
 	}
