@@ -303,33 +303,19 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 			ShardID:        shardID,
 			ArrivalTime:    arrival(r),
 		}
-		data := r.Kinesis.Data
-		if kpl.IsCandidate(data) && st.agg.Open(data) {
-			// A KPL aggregated record: a line for each of its user records.
-			n, err := p.addUsers(ctx, st)
-			if err != nil {
-				return failAt(resp, first.SequenceNumber), nil
-			}
-			lines += n
-			continue
+		var (
+			n   int
+			err error
+		)
+		if data := r.Kinesis.Data; kpl.IsCandidate(data) && st.agg.Open(data) {
+			n, err = p.addUsers(ctx, st) // a line for each of its user records
+		} else {
+			n, err = p.add(ctx, st, data)
 		}
-		// add's body, spelled out for the common record: the calls cost about
-		// 1% of the handler's time.
-		out, terr := p.payload(st, data)
-		if terr != nil {
-			if err := p.addQuarantine(ctx, st, terr); err != nil {
-				return failAt(resp, first.SequenceNumber), nil
-			}
-			continue
+		if err != nil {
+			return failAt(resp, first.SequenceNumber), nil
 		}
-		st.line = st.lines.Append(st.line, out, &st.meta, "")
-		if len(st.line) >= lineChunk {
-			if err := st.enc.Write(st.line); err != nil {
-				return failAt(resp, first.SequenceNumber), nil
-			}
-			st.line = st.line[:0]
-		}
-		lines++
+		lines += n
 	}
 	if err := st.enc.Write(st.line); err != nil {
 		return failAt(resp, first.SequenceNumber), nil
@@ -340,10 +326,8 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		p.cfg.Logger.ErrorContext(ctx, "encode batch", "shardId", shardID, "error", err)
 		return failAt(resp, first.SequenceNumber), nil
 	}
-	key := ndjson.ObjectKey(p.cfg.ProcessedPrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, p.cfg.Compression)
-	if p.cfg.KeyByRange {
-		key = ndjson.RangeKey(p.cfg.ProcessedPrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, last.SequenceNumber, p.cfg.Compression)
-	}
+	at := arrival(&ev.Records[0])
+	key := p.batchKey(p.cfg.ProcessedPrefix, at, shardID, first.SequenceNumber, last.SequenceNumber)
 	// The processed object is written even when every record was quarantined (it is
 	// then empty): a retry that starts at this batch's first record must overwrite
 	// whatever an earlier attempt stored under the same key.
@@ -364,10 +348,13 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 	}
 	stats.stored(lines, 0, len(body))
 	if st.q.count > 0 {
-		key := ndjson.ObjectKey(p.cfg.QuarantinePrefix, st.q.arrival, shardID, st.q.first, p.cfg.Compression)
+		// Keyed by the first quarantined record, or with KeyByRange as the
+		// processed object is.
+		qat, qfirst := st.q.arrival, st.q.first
 		if p.cfg.KeyByRange {
-			key = ndjson.RangeKey(p.cfg.QuarantinePrefix, arrival(&ev.Records[0]), shardID, first.SequenceNumber, last.SequenceNumber, p.cfg.Compression)
+			qat, qfirst = at, first.SequenceNumber
 		}
+		key := p.batchKey(p.cfg.QuarantinePrefix, qat, shardID, qfirst, last.SequenceNumber)
 		n, err := p.putQuarantine(ctx, st, key)
 		if err != nil {
 			p.cfg.Logger.ErrorContext(ctx, "store quarantined records", "objectKey", key, "shardId", shardID,
@@ -377,6 +364,16 @@ func (p *Processor) handle(ctx context.Context, ev *events.KinesisEvent, stats *
 		stats.stored(0, st.q.count, n)
 	}
 	return resp, nil
+}
+
+// batchKey returns the key of an object under prefix whose first record arrived
+// at and has sequence number first: ndjson.ObjectKey, or with KeyByRange
+// ndjson.RangeKey with last, the sequence number of its last record.
+func (p *Processor) batchKey(prefix string, at time.Time, shardID, first, last string) string {
+	if p.cfg.KeyByRange {
+		return ndjson.RangeKey(prefix, at, shardID, first, last, p.cfg.Compression)
+	}
+	return ndjson.ObjectKey(prefix, at, shardID, first, p.cfg.Compression)
 }
 
 // add puts the line of one record (its metadata in st.meta) into the batch's

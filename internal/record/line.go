@@ -46,7 +46,9 @@ func AppendLine(dst, payload []byte, m *Meta, processedAt string, reason string)
 	dst = appendStringValue(dst, m.PartitionKey)
 	dst = append(dst, `,"sequence_number":`...)
 	dst = appendStringValue(dst, m.SequenceNumber)
-	dst = appendSubSequence(dst, m)
+	if m.Aggregated {
+		dst = appendSubSequence(dst, m.SubSequenceNumber)
+	}
 	dst = append(dst, `,"event_id":`...)
 	dst = appendStringValue(dst, m.EventID)
 	dst = appendShard(dst, m.ShardID, reason)
@@ -55,13 +57,10 @@ func AppendLine(dst, payload []byte, m *Meta, processedAt string, reason string)
 }
 
 // appendSubSequence appends the "sub_sequence_number" member of a KPL user
-// record's line, and nothing for other records.
-func appendSubSequence(dst []byte, m *Meta) []byte {
-	if !m.Aggregated {
-		return dst
-	}
+// record's line (Meta.Aggregated).
+func appendSubSequence(dst []byte, n int) []byte {
 	dst = append(dst, `,"sub_sequence_number":`...)
-	return strconv.AppendInt(dst, int64(m.SubSequenceNumber), 10)
+	return strconv.AppendInt(dst, int64(n), 10)
 }
 
 // appendShard appends the part of a line from "processed" to the opening quote
@@ -201,7 +200,7 @@ func (f *LineFormat) Append(dst, payload []byte, m *Meta, reason string) []byte 
 		dst = appendStringValue(dst, m.SequenceNumber)
 	}
 	if m.Aggregated {
-		dst = appendSubSequence(dst, m)
+		dst = appendSubSequence(dst, m.SubSequenceNumber)
 	}
 	dst = append(dst, `,"event_id":`...)
 	// An eventID is "<shardId>:<sequenceNumber>" (the processor checks it):
