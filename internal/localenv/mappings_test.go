@@ -44,6 +44,22 @@ func ev(name, props string) string {
 	return strings.Replace(strings.Replace(kinesisEv, "%s", name, 1), "%s", props, 1)
 }
 
+// kinesisMappingErr loads the template at path and returns what
+// KinesisMappingConfig says of its one Kinesis event.
+func kinesisMappingErr(t *testing.T, path string) error {
+	t.Helper()
+	tpl, err := LoadTemplate(Options{TemplatePath: path})
+	if err != nil {
+		t.Fatalf("LoadTemplate() error = %v", err)
+	}
+	fn, ev, err := KinesisFunction(tpl, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = (&Env{Template: tpl}).KinesisMappingConfig(context.Background(), fn, ev)
+	return err
+}
+
 func TestKinesisFunction(t *testing.T) {
 	for _, tc := range []struct {
 		name, resources, logicalID, want, wantErr string
@@ -171,7 +187,6 @@ func TestSQSMappingTimeoutWithinVisibility(t *testing.T) {
 // StartingPosition is refused by name before anything starts (it failed after the
 // emulators had started, with "stream <nil>: ..." or "StartingPosition \"<nil>\"").
 func TestKinesisRequiredProperties(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct{ name, props, want string }{
 		{"no Stream", "{StartingPosition: LATEST}", "function A event K: Stream is required"},
 		{"no StartingPosition", "{Stream: !GetAtt S.Arn}", "function A event K: StartingPosition is required"},
@@ -187,15 +202,7 @@ func TestKinesisRequiredProperties(t *testing.T) {
 			if err := CheckKinesisEvent(Options{TemplatePath: path}, ""); err == nil || err.Error() != tc.want {
 				t.Errorf("CheckKinesisEvent() error = %v; want %q", err, tc.want)
 			}
-			tpl, err := LoadTemplate(Options{TemplatePath: path})
-			if err != nil {
-				t.Fatalf("LoadTemplate() error = %v", err)
-			}
-			fn, ev, err := KinesisFunction(tpl, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, _, err := (&Env{Template: tpl}).KinesisMappingConfig(ctx, fn, ev); err == nil || err.Error() != tc.want {
+			if err := kinesisMappingErr(t, path); err == nil || err.Error() != tc.want {
 				t.Errorf("KinesisMappingConfig() error = %v; want %q", err, tc.want)
 			}
 		})
@@ -222,7 +229,6 @@ func TestCheckKinesisEventCode(t *testing.T) {
 // (strings), both by CheckKinesisEvent and by KinesisMappingConfig, and that the
 // values that ask for neither are accepted.
 func TestKinesisUnsupportedProperties(t *testing.T) {
-	ctx := context.Background()
 	const params = "Parameters:\n  Window: {Type: Number, Default: 0}\n  On: {Type: String, Default: 'true'}\n"
 	for _, tc := range []struct {
 		name, params, props, want string // want "" = accepted
@@ -245,15 +251,7 @@ func TestKinesisUnsupportedProperties(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkErr := CheckKinesisEvent(Options{TemplatePath: path}, "")
-			tpl, err := LoadTemplate(Options{TemplatePath: path})
-			if err != nil {
-				t.Fatalf("LoadTemplate() error = %v", err)
-			}
-			fn, event, err := KinesisFunction(tpl, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _, configErr := (&Env{Template: tpl}).KinesisMappingConfig(ctx, fn, event)
+			configErr := kinesisMappingErr(t, path)
 			for _, got := range []struct {
 				fn  string
 				err error
