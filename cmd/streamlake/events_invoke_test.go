@@ -129,6 +129,52 @@ func TestInvokeSeedErrors(t *testing.T) {
 	}
 }
 
+// TestInvokeListsOnlyItsObjects: two invocations against one emulator (as with
+// AWS_ENDPOINT_URL set), the second within a second of the first: the second
+// lists the objects it wrote, not the first one's (S3 dates objects to the
+// second, so a time filter alone counted them), and a rewrite of an object the
+// first one wrote counts as written again.
+func TestInvokeListsOnlyItsObjects(t *testing.T) {
+	motoserver.ForTest(t)
+	raw, err := os.ReadFile("../../events/kinesis-sensor-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same batch read from another shard: objects under other keys.
+	other := filepath.Join(t.TempDir(), "other-shard.json")
+	if err := os.WriteFile(other, []byte(strings.ReplaceAll(string(raw), "shardId-000000000000:", "shardId-000000000007:")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	invoke := func(event string) []string {
+		t.Helper()
+		code, stdout, stderr := runCmd(t, false, "invoke", "--template", "../../template.yaml", "--function", "ProcessorFunction", "--event", event, "--json")
+		if code != exitOK {
+			t.Fatalf("invoke %s = exit %d; stderr:\n%s", event, code, stderr)
+		}
+		var out invokeOutput
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			t.Fatalf("invoke --json printed %q: %v", stdout, err)
+		}
+		var keys []string
+		for _, o := range out.Objects {
+			keys = append(keys, o.Key)
+		}
+		return keys
+	}
+	first := invoke("../../events/kinesis-sensor-batch.json")
+	second := invoke(other)
+	if len(first) != 1 || !strings.Contains(first[0], "/shardId-000000000000-") {
+		t.Fatalf("first invocation listed %q; want its one object of shard 0", first)
+	}
+	if len(second) != 1 || !strings.Contains(second[0], "/shardId-000000000007-") {
+		t.Errorf("second invocation listed %q; want only its own object of shard 7", second)
+	}
+	// The first event again rewrites its object (a new processing time): listed.
+	if again := invoke("../../events/kinesis-sensor-batch.json"); len(again) != 1 || again[0] != first[0] {
+		t.Errorf("the first event invoked again listed %q; want %q", again, first)
+	}
+}
+
 // TestReadEnvVars: values that are not strings become what SAM CLI's
 // _stringify_value makes of them (objects, lists and null "", booleans
 // "true"/"false", numbers their text), not Go's fmt.Sprint ("map[a:1]", "<nil>").

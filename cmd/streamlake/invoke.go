@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/streamlake/streamlake/internal/lambdahost"
 	"github.com/streamlake/streamlake/internal/localenv"
@@ -47,11 +48,20 @@ type objectInfo struct {
 	Key     string `json:"key"`
 	Size    int64  `json:"size"`
 	Records int    `json:"records"`
-	etag    string
+	version objectVersion
 }
 
-// listETags adds bucket's current objects to etags ("bucket/key" -> ETag).
-func listETags(ctx context.Context, client *s3.Client, bucket string, etags map[string]string) error {
+// objectVersion tells one write of an object from another: its ETag (the
+// content) and its last-modified time, so that rewriting the same content in a
+// later second counts as a write too.
+type objectVersion struct {
+	etag     string
+	modified time.Time
+}
+
+// listVersions adds the version of every current object of bucket to versions,
+// keyed by "<bucket>/<key>".
+func listVersions(ctx context.Context, client *s3.Client, bucket string, versions map[string]objectVersion) error {
 	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -59,10 +69,14 @@ func listETags(ctx context.Context, client *s3.Client, bucket string, etags map[
 			return fmt.Errorf("list s3://%s: %w", bucket, err)
 		}
 		for _, o := range page.Contents {
-			etags[bucket+"/"+aws.ToString(o.Key)] = aws.ToString(o.ETag)
+			versions[bucket+"/"+aws.ToString(o.Key)] = versionOf(o)
 		}
 	}
 	return nil
+}
+
+func versionOf(o types.Object) objectVersion {
+	return objectVersion{etag: aws.ToString(o.ETag), modified: aws.ToTime(o.LastModified)}
 }
 
 func runInvoke(ctx context.Context, e *env, args []string) int {
@@ -207,13 +221,13 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 	cfg := lenv.HostConfig(fn, binary, extraEnv, e.stderr)
 	host := lambdahost.New(cfg)
 	start := time.Now().Add(-time.Second)
-	// What a seed wrote is not the invocation's: remember it to leave it out.
-	seeded := map[string]string{}
-	if len(req.seeds) > 0 {
-		for _, b := range res.Buckets {
-			if err := listETags(ctx, client, b, seeded); err != nil {
-				return nil, err
-			}
+	// What was there before (a seed's objects, or an earlier invocation's
+	// against the same AWS_ENDPOINT_URL) is not the invocation's: S3 dates
+	// objects to the second, so start alone cannot tell them apart.
+	before := map[string]objectVersion{}
+	for _, b := range res.Buckets {
+		if err := listVersions(ctx, client, b, before); err != nil {
+			return nil, err
 		}
 	}
 	result, err := host.Invoke(ctx, req.event)
@@ -243,7 +257,7 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 			return nil, err
 		}
 		for _, o := range objs {
-			if seeded[b+"/"+o.Key] != "" && seeded[b+"/"+o.Key] == o.etag {
+			if v, ok := before[b+"/"+o.Key]; ok && v == o.version {
 				continue
 			}
 			out.Objects = append(out.Objects, o)
@@ -318,7 +332,7 @@ func objectsSince(ctx context.Context, client *s3.Client, bucket string, since t
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, objectInfo{Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Records: n, etag: aws.ToString(o.ETag)})
+			out = append(out, objectInfo{Bucket: bucket, Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Records: n, version: versionOf(o)})
 		}
 	}
 	return out, nil
