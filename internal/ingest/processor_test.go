@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -247,6 +248,60 @@ func TestHandleMixedPayloads(t *testing.T) {
 		if !strings.HasPrefix(lines[i], w) {
 			t.Errorf("line %d = %s; want prefix %s", i, lines[i], w)
 		}
+	}
+}
+
+// TestUnicodeLineSeparatorsAreEscaped: U+0085, U+2028 and U+2029 are valid
+// unescaped in JSON strings, but readers that split text on every Unicode line
+// break (Python's str.splitlines, JavaScript before ES2019) would cut a line
+// holding one in two. Every line of an object carries them escaped: in JSON
+// payloads (the same value), in text and in metadata.
+func TestUnicodeLineSeparatorsAreEscaped(t *testing.T) {
+	sink := newMemSink()
+	p := newTestProcessor(t, sink, ndjson.Gzip)
+	sensor := `{"device_id":"sensor-0001","temperature":21.5,"timestamp":"2026-11-21T13:40:00Z","note":"%s"}`
+	payloads := [][]byte{
+		[]byte(fmt.Sprintf(sensor, "ok")), // the shape that later payloads fit
+		[]byte(fmt.Sprintf(sensor, "a\u2028b")),
+		[]byte(fmt.Sprintf(sensor, "c\u2029d\u0085e")),
+		[]byte("{ \"note\": \"\u2028\" }"),
+		[]byte("text\u2028with\u0085breaks"),
+	}
+	ev := kinesisEvent(payloads...)
+	ev.Records[1].Kinesis.PartitionKey = "key\u2028one"
+	if _, err := p.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	for _, o := range sink.objects {
+		body = o.Body
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(zr)
+	if bytes.ContainsAny(raw, "\u0085\u2028\u2029") {
+		t.Errorf("object holds an unescaped Unicode line separator:\n%s", raw)
+	}
+	lines := decodeLines(t, ndjson.Gzip, body)
+	if len(lines) != len(payloads) {
+		t.Fatalf("lines = %d; want %d", len(lines), len(payloads))
+	}
+	for i, data := range payloads[:4] {
+		var want any
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines[i]["original_data"]; !reflect.DeepEqual(got, want) {
+			t.Errorf("line %d original_data = %v; want the payload's value %v", i, got, want)
+		}
+	}
+	if got := lines[4]["original_data"]; !reflect.DeepEqual(got, map[string]any{"message": string(payloads[4])}) {
+		t.Errorf("text line original_data = %v; want {message: %q}", got, payloads[4])
+	}
+	if got := lines[1]["partition_key"]; got != "key\u2028one" {
+		t.Errorf("partition_key = %q; want %q", got, "key\u2028one")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 // base64-decodes to the input. Seeds are in testdata/fuzz/FuzzAppendPayload.
 func FuzzAppendPayload(f *testing.F) {
 	f.Add([]byte(`{"device_id":"sensor-0001","temperature":21.5}`))
+	f.Add([]byte("{\"s\": \"a\u2028b\u0085\"}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, kind := AppendPayload([]byte("x"), data)
 		if out[0] != 'x' {
@@ -29,8 +30,8 @@ func FuzzAppendPayload(f *testing.F) {
 			if !utf8.Valid(data) || json.Compact(&want, data) != nil {
 				t.Fatalf("AppendPayload(%q) kind JSON for input that is not UTF-8 JSON", data)
 			}
-			if !bytes.Equal(out, want.Bytes()) {
-				t.Fatalf("AppendPayload(%q) = %s; want the compacted input %s", data, out, want.Bytes())
+			if w := lineSafe.Replace(want.String()); string(out) != w {
+				t.Fatalf("AppendPayload(%q) = %s; want the compacted input %s", data, out, w)
 			}
 		case Text:
 			var v struct{ Message *string }
@@ -70,7 +71,15 @@ func checkOneLineJSON(t *testing.T, b, input []byte) {
 	if !utf8.Valid(b) {
 		t.Fatalf("output for %q is not UTF-8: %q", input, b)
 	}
+	// Python's str.splitlines and JavaScript before ES2019 end lines at these too.
+	if bytes.ContainsAny(b, "\u0085\u2028\u2029") {
+		t.Fatalf("output for %q has an unescaped Unicode line separator: %q", input, b)
+	}
 }
+
+// lineSafe is what the processor makes of compact JSON: Unicode line
+// separators, which can only be in strings, written as escapes.
+var lineSafe = strings.NewReplacer("\u0085", `\u0085`, "\u2028", `\u2028`, "\u2029", `\u2029`)
 
 // FuzzAppendLine checks the output line on arbitrary payloads and metadata:
 // exactly one line, valid JSON, original_data is the payload byte for byte, every
@@ -161,6 +170,7 @@ func FuzzAppendPayloadMember(f *testing.F) {
 	f.Add([]byte(` {"timestamp" : 1 } `), "timestamp")
 	f.Add([]byte(`{"time\u0073tamp":1,"":2}`), "")
 	f.Add([]byte(`{"message":"x"}`), "message")
+	f.Add([]byte("{\"timestamp\":\"2026-11-21T13:40:00Z\",\"s\":\"a\u2029\"}"), "timestamp")
 	f.Add([]byte("\xff"), "data_base64")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
 		dst := []byte("x")
@@ -233,6 +243,7 @@ func FuzzPayloadScanner(f *testing.F) {
 	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "16.26", `"16.26"`, 1)), "timestamp")
 	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "sensor-0001", "sensor-\xff", 1)), "timestamp")
 	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "70.2}", "70.2 }", 1)), "timestamp")
+	f.Add([]byte(sensor), []byte(strings.Replace(sensor, "sensor-0001", "sensor-\u2028", 1)), "timestamp")
 	f.Add([]byte(`{"timestamp":{"a":1},"b":true}`), []byte(`{"timestamp":{"a":2},"b":true}`), "timestamp")
 	f.Add([]byte(`{"timestamp":1,"timestamp":"x"}`), []byte(`{"timestamp":2,"timestamp":"y"}`), "timestamp")
 	f.Add([]byte(`{"a":1}`), []byte(`{"a":12}`), "timestamp")

@@ -78,14 +78,16 @@ func appendPayload(dst []byte, data []byte, name string, look bool) ([]byte, Kin
 		return appendBase64(dst, data), Binary, unknown
 	}
 	if len(data) > 0 {
+		// compact is false for JSON with a line separator in a string too.
 		valid, compact, member := scanJSONMember(data, name, look, nil)
 		if valid && compact {
 			return append(dst, data...), JSON, member
 		}
 		if valid {
+			n := len(dst)
 			buf := bytes.NewBuffer(dst) // no allocation when dst has room
 			if err := json.Compact(buf, data); err == nil {
-				return buf.Bytes(), JSON, unknown
+				return escapeLineSeparators(buf.Bytes(), n), JSON, unknown
 			}
 		}
 	}
@@ -128,11 +130,9 @@ func AppendString(dst []byte, s []byte) []byte {
 		}
 		if b >= utf8.RuneSelf {
 			r, size := utf8.DecodeRune(s[i:])
-			// U+2028 and U+2029 are valid JSON but break JavaScript line parsing.
-			if r == '\u2028' || r == '\u2029' {
+			if isLineSeparator(r) {
 				dst = append(dst, s[start:i]...)
-				dst = append(dst, `\u202`...)
-				dst = append(dst, hex[r&0xF])
+				dst = appendUnicodeEscape(dst, r)
 				i += size
 				start = i
 				continue
@@ -158,4 +158,65 @@ func AppendString(dst []byte, s []byte) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// isLineSeparator reports whether r is U+0085 (next line), U+2028 (line
+// separator) or U+2029 (paragraph separator): valid unescaped in a JSON string,
+// but line ends to readers that split text on every Unicode line break, such as
+// Python's str.splitlines and JavaScript before ES2019. Output lines carry them
+// escaped (the same JSON value), so that every reader sees one line per record.
+func isLineSeparator(r rune) bool {
+	return r == '\u0085' || r == '\u2028' || r == '\u2029'
+}
+
+// escapeLineSeparators rewrites, in out[n:], valid UTF-8 JSON text, every line
+// separator (isLineSeparator) as its \u escape. In valid JSON they can only be
+// inside strings, where the escape stands for the same character.
+func escapeLineSeparators(out []byte, n int) []byte {
+	if !hasLineSeparator(out[n:]) {
+		return out
+	}
+	text := bytes.Clone(out[n:])
+	out = out[:n]
+	start := 0
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRune(text[i:])
+		if isLineSeparator(r) {
+			out = append(out, text[start:i]...)
+			out = appendUnicodeEscape(out, r)
+			start = i + size
+		}
+		i += size
+	}
+	return append(out, text[start:]...)
+}
+
+// appendUnicodeEscape appends r, a rune of the Basic Multilingual Plane, as a
+// JSON \uXXXX escape.
+func appendUnicodeEscape(dst []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(dst, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
+}
+
+// hasLineSeparator reports whether the UTF-8 text b holds a line separator
+// (isLineSeparator): U+0085 is C2 85, U+2028 and U+2029 are E2 80 A8 and A9.
+func hasLineSeparator(b []byte) bool {
+	for i := 0; i+1 < len(b); i++ {
+		if isLineSeparatorAt(b, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLineSeparatorAt reports whether the UTF-8 text b has a line separator
+// (isLineSeparator) at b[i].
+func isLineSeparatorAt(b []byte, i int) bool {
+	switch b[i] {
+	case 0xC2:
+		return i+1 < len(b) && b[i+1] == 0x85
+	case 0xE2:
+		return i+2 < len(b) && b[i+1] == 0x80 && b[i+2]&^1 == 0xA8
+	}
+	return false
 }

@@ -135,7 +135,10 @@ func (s *PayloadScanner) fits(data []byte) ([2]int, bool) {
 			if i >= len(data) || data[i] != '"' {
 				return [2]int{}, false
 			}
-			i = scanString(data, i)
+			var sep bool
+			if i, sep = scanString(data, i); sep {
+				return [2]int{}, false // the output escapes it: not data as it is
+			}
 		} else {
 			i = scanNumber(data, i)
 		}

@@ -11,22 +11,26 @@ import (
 const maxStack = 64
 
 // byteClass classifies bytes inside a JSON string: 0 for a byte that is copied
-// through (including every byte >= 0x80: like encoding/json.Valid, scanJSON does
-// not check UTF-8, AppendPayload does that first), 1 for '"', '\\' and the control
-// characters, which end the fast loop.
+// through (including almost every byte >= 0x80: like encoding/json.Valid,
+// scanJSON does not check UTF-8, AppendPayload does that first), 1 for '"',
+// '\\', the control characters, and the first bytes of the Unicode line
+// separators (isLineSeparator), which end the fast loop.
 var byteClass = func() (t [256]uint8) {
 	for i := 0; i < 0x20; i++ {
 		t[i] = 1
 	}
 	t['"'] = 1
 	t['\\'] = 1
+	t[0xC2] = 1
+	t[0xE2] = 1
 	return t
 }()
 
 // scanJSON reports whether data is exactly one valid JSON value (with optional
 // surrounding whitespace), with the same answer as encoding/json.Valid, and
 // whether it is compact: free of whitespace outside strings, so that
-// encoding/json.Compact would return it unchanged.
+// encoding/json.Compact would return it unchanged, and of the Unicode line
+// separators that output lines carry escaped (isLineSeparator).
 //
 // It exists because json.Valid, a general state machine that calls a function per
 // byte, runs at about 300 MB/s and was the largest cost of the processor's hot
@@ -116,9 +120,11 @@ value:
 		goto value
 	case '"':
 		start := i
-		if i = scanString(data, i); i < 0 {
+		var sep bool
+		if i, sep = scanString(data, i); i < 0 {
 			return false, false, member
 		}
+		compact = compact && !sep
 		if vals != nil {
 			*vals = append(*vals, valueSpan{start, i, '"'})
 		}
@@ -194,9 +200,11 @@ key: // inside an object, before a member name
 	}
 	if look && depth == 1 {
 		k := i + 1
-		if i = scanString(data, i); i < 0 {
+		var sep bool
+		if i, sep = scanString(data, i); i < 0 {
 			return false, false, member
 		}
+		compact = compact && !sep
 		switch raw := data[k : i-1]; {
 		case string(raw) == name:
 			want = 1
@@ -205,8 +213,12 @@ key: // inside an object, before a member name
 			// the lookup to TopLevelMember, which decodes it.
 			escaped = true
 		}
-	} else if i = scanString(data, i); i < 0 {
-		return false, false, member
+	} else {
+		var sep bool
+		if i, sep = scanString(data, i); i < 0 {
+			return false, false, member
+		}
+		compact = compact && !sep
 	}
 	if j := skipWS(data, i); j != i {
 		i, compact = j, false
@@ -247,44 +259,52 @@ func isCompact(data []byte) bool {
 		case ' ', '\t', '\n', '\r':
 			return false
 		case '"':
-			i = scanString(data, i) - 1
+			end, sep := scanString(data, i)
+			if sep {
+				return false
+			}
+			i = end - 1
 		}
 	}
 	return true
 }
 
 // scanString returns the index just past the JSON string that starts at data[i]
-// == '"', or -1 if it is not a valid string.
-func scanString(data []byte, i int) int {
+// == '"', or -1 if it is not a valid string, and whether the string holds a
+// Unicode line separator (isLineSeparator), which the output escapes.
+func scanString(data []byte, i int) (end int, sep bool) {
 	i++
 	for {
 		for i < len(data) && byteClass[data[i]] == 0 {
 			i++
 		}
 		if i >= len(data) {
-			return -1
+			return -1, sep
 		}
 		switch data[i] {
 		case '"':
-			return i + 1
+			return i + 1, sep
 		case '\\':
 			i++
 			if i >= len(data) {
-				return -1
+				return -1, sep
 			}
 			switch data[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i++
 			case 'u':
 				if i+4 >= len(data) || !isHex(data[i+1]) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) {
-					return -1
+					return -1, sep
 				}
 				i += 5
 			default:
-				return -1
+				return -1, sep
 			}
+		case 0xC2, 0xE2:
+			sep = sep || isLineSeparatorAt(data, i)
+			i++
 		default: // a control character
-			return -1
+			return -1, sep
 		}
 	}
 }
