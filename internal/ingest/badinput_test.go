@@ -76,9 +76,18 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "deeply nested event (100k levels)", event: []byte(strings.Repeat(`{"Records":`, 100000) + "[]" + strings.Repeat("}", 100000)), err: "invalid Kinesis event"},
 		{name: "arrival time beyond float64", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":1e400`), 1), err: "invalid Kinesis event"},
 		{name: "arrival time a string", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":"now"`), 1), err: "invalid Kinesis event"},
-		{name: "no arrival time", event: eventJSON(t, func(ev *events.KinesisEvent) {
+		{name: "no arrival time", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598,`), nil, 1), err: "record 0: approximateArrivalTimestamp is missing"},
+		{name: "arrival time of Go's zero time", event: eventJSON(t, func(ev *events.KinesisEvent) {
 			ev.Records[1].Kinesis.ApproximateArrivalTimestamp = events.SecondsEpochTime{}
-		}, []byte("a"), []byte("b")), err: "approximateArrivalTimestamp is missing"},
+		}, []byte("a"), []byte("b")), err: "record 1: approximateArrivalTimestamp 1754-08-30T22:43:41.12865448Z is not a time Kinesis gives"},
+		{name: "arrival time negative", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":-5.5`), 1),
+			err: "approximateArrivalTimestamp 1969-12-31T23:59:54.5Z is not a time Kinesis gives (want one from 1970 to the year 9999)"},
+		{name: "arrival time 0.5", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":0.5`), 1),
+			err: "approximateArrivalTimestamp 1970-01-01T00:00:00.5Z is not a time Kinesis gives"},
+		{name: "arrival time in the year 10000", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":253402300800.5`), 1),
+			err: "approximateArrivalTimestamp 10000-01-01T00:00:00.5Z is not a time Kinesis gives"},
+		{name: "arrival time 1e300", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":1e300`), 1),
+			err: "is not a time Kinesis gives"},
 		{name: "sequence number not decimal", event: eventJSON(t, renumber("1", "0x2"), []byte("a"), []byte("b")), err: `sequenceNumber "0x2" is not a decimal number`},
 		{name: "sequence number 200 digits", event: eventJSON(t, renumber("1", strings.Repeat("9", 200)), []byte("a"), []byte("b")), err: "is not a decimal number"},
 		{name: "duplicate sequence numbers", event: eventJSON(t, renumber("5", "5"), sensor(0, "bad"), sensor(1, "bad")), err: "sequenceNumber 5 is not after the previous record's 5"},

@@ -583,12 +583,20 @@ func validate(recs []events.KinesisEventRecord) (string, error) {
 			// sequence number would make two records share one quarantine key.
 			return "", &EventError{Reason: fmt.Sprintf("record %d: sequenceNumber %s is not after the previous record's %s", i, seq, prev)}
 		}
-		if t := r.Kinesis.ApproximateArrivalTimestamp.Time; t.IsZero() || t.Unix() <= 0 {
+		switch t := r.Kinesis.ApproximateArrivalTimestamp.Time; {
+		case t.IsZero():
 			return "", &EventError{Reason: fmt.Sprintf("record %d: approximateArrivalTimestamp is missing", i)}
+		case t.Unix() <= 0 || t.Unix() > maxArrival:
+			// It names the object's hour: a four-digit year after 1970.
+			return "", &EventError{Reason: fmt.Sprintf("record %d: approximateArrivalTimestamp %s is not a time Kinesis gives (want one from 1970 to the year 9999)",
+				i, t.UTC().Format(time.RFC3339Nano))}
 		}
 	}
 	return shardID, nil
 }
+
+// maxArrival is the last second of the year 9999, in seconds since the epoch.
+const maxArrival = 253402300799
 
 // sequenceAfter reports whether decimal sequence number a is greater than b,
 // comparing them as integers without allocating (both are validated digits).
