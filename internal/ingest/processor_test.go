@@ -191,6 +191,26 @@ func TestHandleWritesOneObjectPerBatch(t *testing.T) {
 	}
 }
 
+// onlyObject returns the body of the one gzip object sink holds, and its lines
+// decompressed.
+func onlyObject(t *testing.T, sink *memSink) (body, lines []byte) {
+	t.Helper()
+	if len(sink.objects) != 1 {
+		t.Fatalf("objects %q; want one", keys(sink))
+	}
+	for _, o := range sink.objects {
+		body = o.Body
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines, err = io.ReadAll(zr); err != nil {
+		t.Fatal(err)
+	}
+	return body, lines
+}
+
 func keys(s *memSink) []string {
 	var k []string
 	for key := range s.objects {
@@ -227,12 +247,7 @@ func TestHandleMixedPayloads(t *testing.T) {
 	if _, err := p.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	var body []byte
-	for _, o := range sink.objects {
-		body = o.Body
-	}
-	zr, _ := gzip.NewReader(bytes.NewReader(body))
-	raw, _ := io.ReadAll(zr)
+	_, raw := onlyObject(t, sink)
 	lines := strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n")
 	want := []string{
 		`{"original_data":{"z":1,"a":2},`,
@@ -272,15 +287,7 @@ func TestUnicodeLineSeparatorsAreEscaped(t *testing.T) {
 	if _, err := p.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	var body []byte
-	for _, o := range sink.objects {
-		body = o.Body
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(zr)
+	body, raw := onlyObject(t, sink)
 	if bytes.ContainsAny(raw, "\u0085\u2028\u2029") {
 		t.Errorf("object holds an unescaped Unicode line separator:\n%s", raw)
 	}
