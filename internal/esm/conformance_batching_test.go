@@ -41,20 +41,13 @@ func TestConformanceBatchingWindow(t *testing.T) {
 	// trickle writes n records one by one while the mapping runs.
 	trickle := func(t *testing.T, e *env, arn string, m *KinesisMapping, n int, gap time.Duration) []put {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(t.Context(), drainTimeout)
-		defer cancel()
-		producerDone := make(chan struct{})
-		errc := make(chan error, 1)
-		go func() { errc <- m.RunUntilDrained(ctx, producerDone) }()
 		var puts []put
-		for i := 0; i < n; i++ {
-			puts = append(puts, e.putAll(arn, []put{{Key: "k", Data: fmt.Sprintf(`{"i":%d}`, i)}})...)
-			time.Sleep(gap)
-		}
-		close(producerDone)
-		if err := <-errc; err != nil {
-			t.Fatalf("RunUntilDrained = %v", err)
-		}
+		drainAfter(t, m, func() bool { return true }, func(context.Context) {
+			for i := 0; i < n; i++ {
+				puts = append(puts, e.putAll(arn, []put{{Key: "k", Data: fmt.Sprintf(`{"i":%d}`, i)}})...)
+				time.Sleep(gap)
+			}
+		})
 		return puts
 	}
 
