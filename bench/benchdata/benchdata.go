@@ -1,7 +1,6 @@
 package benchdata
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -48,14 +47,15 @@ func SensorEvent(n int) (events.KinesisEvent, error) {
 	return ev, nil
 }
 
-// SensorEventJSON returns SensorEvent(n) encoded as Lambda delivers it: compact
-// JSON.
+// SensorEventJSON returns SensorEvent(n) encoded as Lambda delivers it:
+// compact JSON with each record's members in Lambda's order
+// (kinesisevent.Encode).
 func SensorEventJSON(n int) ([]byte, error) {
 	ev, err := SensorEvent(n)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(ev)
+	b, err := kinesisevent.Encode(ev)
 	if err != nil {
 		return nil, fmt.Errorf("benchdata: encode event: %w", err)
 	}

@@ -1,11 +1,11 @@
 package esm
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"strconv"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/streamlake/streamlake/internal/kinesisevent"
 )
 
 // record is one Kinesis record read from a shard, with its event-record JSON
@@ -20,48 +20,23 @@ type record struct {
 	json         []byte    // the record's element of the event's Records array
 }
 
-// eventRecord is one element of the event's Records array, in the field order of
-// the event Lambda delivers [S9] (aws-lambda-go events.KinesisEventRecord [S10]).
-type eventRecord struct {
-	Kinesis           kinesisData `json:"kinesis"`
-	EventSource       string      `json:"eventSource"`
-	EventVersion      string      `json:"eventVersion"`
-	EventID           string      `json:"eventID"`
-	EventName         string      `json:"eventName"`
-	InvokeIdentityArn string      `json:"invokeIdentityArn"`
-	AwsRegion         string      `json:"awsRegion"`
-	EventSourceARN    string      `json:"eventSourceARN"`
-}
-
-type kinesisData struct {
-	KinesisSchemaVersion string `json:"kinesisSchemaVersion"`
-	PartitionKey         string `json:"partitionKey"`
-	SequenceNumber       string `json:"sequenceNumber"`
-	// Data is standard base64, as encoding/json writes a []byte.
-	Data []byte `json:"data"`
-	// ApproximateArrivalTimestamp is epoch seconds with a millisecond fraction.
-	ApproximateArrivalTimestamp json.Number `json:"approximateArrivalTimestamp"`
-}
-
 // eventSource identifies the fixed fields of a mapping's event records.
 type eventSource struct {
 	shardID, invokeIdentityARN, region, streamARN string
 }
 
-// encodeRecord returns the JSON of one event record [S9]: kinesisSchemaVersion
-// "1.0", base64 data, approximateArrivalTimestamp in seconds with a millisecond
-// fraction, eventID "<shardId>:<sequenceNumber>", eventName "aws:kinesis:record".
+// encodeRecord returns the JSON of one event record as Lambda writes it
+// (kinesisevent.AppendRecord: members in Lambda's order [S9], base64 data,
+// approximateArrivalTimestamp in seconds with a millisecond fraction, eventID
+// "<shardId>:<sequenceNumber>", eventName "aws:kinesis:record").
 func (src eventSource) encodeRecord(seq, partitionKey string, data []byte, arrival time.Time) ([]byte, error) {
-	if data == nil {
-		data = []byte{} // "" rather than null
-	}
-	rec := eventRecord{
-		Kinesis: kinesisData{
+	return kinesisevent.AppendRecord(nil, &events.KinesisEventRecord{
+		Kinesis: events.KinesisRecord{
 			KinesisSchemaVersion:        "1.0",
 			PartitionKey:                partitionKey,
 			SequenceNumber:              seq,
 			Data:                        data,
-			ApproximateArrivalTimestamp: epochSeconds(arrival),
+			ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: arrival},
 		},
 		EventSource:       "aws:kinesis",
 		EventVersion:      "1.0",
@@ -69,22 +44,8 @@ func (src eventSource) encodeRecord(seq, partitionKey string, data []byte, arriv
 		EventName:         "aws:kinesis:record",
 		InvokeIdentityArn: src.invokeIdentityARN,
 		AwsRegion:         src.region,
-		EventSourceARN:    src.streamARN,
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // AWS does not escape <, > and & in events
-	if err := enc.Encode(rec); err != nil {
-		return nil, fmt.Errorf("encode event record %s: %w", seq, err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// epochSeconds formats t as Unix seconds with at most three decimals
-// (1545084650.987), the approximateArrivalTimestamp format [S9].
-func epochSeconds(t time.Time) json.Number {
-	ms := t.UnixMilli()
-	return json.Number(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64))
+		EventSourceArn:    src.streamARN,
+	})
 }
 
 const (

@@ -125,24 +125,6 @@ func TestEventDecodesAsAWSLambdaGo(t *testing.T) {
 	}
 }
 
-func TestEpochSeconds(t *testing.T) {
-	tests := []struct {
-		t    time.Time
-		want string
-	}{
-		{time.UnixMilli(1545084650987), "1545084650.987"},
-		{time.UnixMilli(1545084650000), "1545084650"},
-		{time.UnixMilli(1545084650100), "1545084650.1"},
-		{time.UnixMilli(1545084650001), "1545084650.001"},
-		{time.Unix(1545084650, 999_999_999), "1545084650.999"},
-	}
-	for _, tc := range tests {
-		if got := epochSeconds(tc.t); string(got) != tc.want {
-			t.Errorf("epochSeconds(%v) = %s; want %s", tc.t.UnixNano(), got, tc.want)
-		}
-	}
-}
-
 func TestNewOnFailureRecord(t *testing.T) {
 	s := &settings{Config: Config{FunctionARN: testFunctionARN, StreamARN: "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"}}
 	recs := goldenRecords(t)[:3]

@@ -377,9 +377,14 @@ func secondsEpoch(num []byte) (time.Time, bool) {
 		}
 		epoch = f
 	}
+	return epochTime(epoch), true
+}
+
+// epochTime is events.SecondsEpochTime's arithmetic on a decoded float64.
+func epochTime(epoch float64) time.Time {
 	epochSec := int64(epoch)
 	epochNano := int64((epoch - float64(epochSec)) * float64(time.Second))
-	return time.Unix(epochSec, epochNano), true
+	return time.Unix(epochSec, epochNano)
 }
 
 // exactFloat converts the JSON number digits[.digits] of at most 15 digits (what

@@ -360,6 +360,68 @@ func TestExactFloat(t *testing.T) {
 	}
 }
 
+// checkPlainNumber checks plainNumber on text against number and exactFloat:
+// when it reads a number it reads the one number reads and its value is
+// exactFloat's; otherwise it consumes nothing.
+func checkPlainNumber(t *testing.T, text []byte) {
+	t.Helper()
+	p := parser{b: text}
+	got, ok := p.plainNumber()
+	if !ok {
+		if p.i != 0 {
+			t.Fatalf("plainNumber(%q) failed but consumed %d bytes", text, p.i)
+		}
+		return
+	}
+	q := parser{b: text}
+	num, numOK := q.number()
+	want, exact := exactFloat(num)
+	if !numOK || !exact || q.i != p.i || got != want {
+		t.Fatalf("plainNumber(%q) = %v, read %d bytes; number read %q (%v) = %v (exact %v)", text, got, p.i, num, numOK, want, exact)
+	}
+}
+
+func TestPlainNumber(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		ok   bool
+		n    int // bytes read
+	}{
+		{"1545084650.987}", true, 14},
+		{"1545084650,", true, 10},
+		{"0", true, 1},
+		{"0.5", true, 3},
+		{"999999999999999", true, 15},
+		{"99999999999.9999", true, 16},
+		{"9999999999999999", false, 0}, // 16 digits
+		{"99999999999.99999", false, 0},
+		{"01", false, 0},
+		{"1.", false, 0},
+		{"1.x", false, 0},
+		{"-1", false, 0},
+		{"1e3", false, 0},
+		{"1.5E3", false, 0},
+		{".5", false, 0},
+		{"", false, 0},
+		{"18446744073709551617", false, 0}, // 20 digits: would overflow uint64
+	} {
+		p := parser{b: []byte(tc.text)}
+		_, ok := p.plainNumber()
+		if ok != tc.ok || p.i != tc.n {
+			t.Errorf("plainNumber(%q): ok %v, read %d; want %v, %d", tc.text, ok, p.i, tc.ok, tc.n)
+		}
+		checkPlainNumber(t, []byte(tc.text))
+	}
+}
+
+// FuzzPlainNumber checks plainNumber against number and exactFloat.
+func FuzzPlainNumber(f *testing.F) {
+	for _, s := range []string{"1545084650.987", "0", "01", "1e3", "1.", "99999999999.9999"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkPlainNumber)
+}
+
 // FuzzExactFloat checks exactFloat against strconv.ParseFloat on the numbers it
 // takes.
 func FuzzExactFloat(f *testing.F) {

@@ -164,6 +164,12 @@ func (d *eventDecoder) varString(p *parser, f varField, dst *string) bool {
 // varArrival decodes approximateArrivalTimestamp.
 func (d *eventDecoder) varArrival(p *parser, dst *events.SecondsEpochTime) bool {
 	start := p.i
+	epoch, ok := p.plainNumber()
+	if ok {
+		*dst = events.SecondsEpochTime{Time: epochTime(epoch)}
+		d.mark(vArrival, start, p.i)
+		return true
+	}
 	num, ok := p.number()
 	if !ok {
 		return false

@@ -212,3 +212,41 @@ func (p *parser) number() ([]byte, bool) {
 	p.i = i
 	return b[start:i], true
 }
+
+// plainNumber reads a number written as Lambda writes approximateArrivalTimestamp,
+// digits with an optional fraction (1545084650.987), of at most 15 digits and
+// without an exponent, and returns its value as exactFloat does, reading the
+// text once. For any other text it consumes nothing and reports false: the
+// caller reads it with number.
+func (p *parser) plainNumber() (float64, bool) {
+	b, i := p.b, p.i
+	var mant uint64
+	for ; i < len(b) && b[i]-'0' <= 9; i++ {
+		mant = mant*10 + uint64(b[i]-'0')
+	}
+	digits := i - p.i
+	if digits == 0 || digits > 1 && b[p.i] == '0' {
+		return 0, false // not a number, or a leading zero JSON does not allow
+	}
+	frac := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		j := i
+		for ; i < len(b) && b[i]-'0' <= 9; i++ {
+			mant = mant*10 + uint64(b[i]-'0')
+		}
+		frac = i - j
+		if frac == 0 {
+			return 0, false
+		}
+	}
+	if digits+frac > 15 || i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		return 0, false
+	}
+	p.i = i
+	f := float64(mant)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	return f, true
+}

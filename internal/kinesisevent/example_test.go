@@ -27,20 +27,20 @@ func ExampleBuild() {
 	// {
 	//   "Records": [
 	//     {
-	//       "awsRegion": "us-east-1",
-	//       "eventID": "shardId-000000000000:49657148256837120925312649873215874502659812305470881794",
-	//       "eventName": "aws:kinesis:record",
-	//       "eventSource": "aws:kinesis",
-	//       "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/streamlake-sensor-stream",
-	//       "eventVersion": "1.0",
-	//       "invokeIdentityArn": "arn:aws:iam::123456789012:role/streamlake-processor-role",
 	//       "kinesis": {
-	//         "approximateArrivalTimestamp": 1795268400.252,
-	//         "data": "eyJkZXZpY2VfaWQiOiJzZW5zb3ItMDAwMSIsInRlbXBlcmF0dXJlIjoyMS41fQ==",
+	//         "kinesisSchemaVersion": "1.0",
 	//         "partitionKey": "sensor-0001",
 	//         "sequenceNumber": "49657148256837120925312649873215874502659812305470881794",
-	//         "kinesisSchemaVersion": "1.0"
-	//       }
+	//         "data": "eyJkZXZpY2VfaWQiOiJzZW5zb3ItMDAwMSIsInRlbXBlcmF0dXJlIjoyMS41fQ==",
+	//         "approximateArrivalTimestamp": 1795268400.252
+	//       },
+	//       "eventSource": "aws:kinesis",
+	//       "eventVersion": "1.0",
+	//       "eventID": "shardId-000000000000:49657148256837120925312649873215874502659812305470881794",
+	//       "eventName": "aws:kinesis:record",
+	//       "invokeIdentityArn": "arn:aws:iam::123456789012:role/streamlake-processor-role",
+	//       "awsRegion": "us-east-1",
+	//       "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/streamlake-sensor-stream"
 	//     }
 	//   ]
 	// }

@@ -182,14 +182,19 @@ func printable(t time.Time) time.Time {
 }
 
 // Marshal encodes ev as indented JSON with a final newline, the form of the files in
-// events/. It fails if the result is over MaxPayloadBytes, which Lambda would refuse
-// to invoke a function with.
+// events/: Encode's JSON, members in Lambda's order, indented. It fails if the
+// result is over MaxPayloadBytes, which Lambda would refuse to invoke a function
+// with.
 func Marshal(ev events.KinesisEvent) ([]byte, error) {
-	b, err := json.MarshalIndent(ev, "", "  ")
+	b, err := Encode(ev)
 	if err != nil {
-		return nil, fmt.Errorf("encode kinesis event: %w", err)
+		return nil, err
 	}
-	b = append(b, '\n')
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		return nil, fmt.Errorf("indent kinesis event: %w", err)
+	}
+	b = append(out.Bytes(), '\n')
 	if len(b) > MaxPayloadBytes {
 		return nil, fmt.Errorf("kinesis event of %d records is %d bytes; Lambda accepts at most %d (use fewer records)", len(ev.Records), len(b), MaxPayloadBytes)
 	}
