@@ -65,7 +65,7 @@ func benchmarkHandle(b *testing.B, n int, c ndjson.Compression, handle func(p *P
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, err := json.Marshal(ev)
+	raw, err := benchdata.SensorEventJSON(n) // ev as Lambda writes it
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func BenchmarkSteps(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, err := json.Marshal(ev)
+	raw, err := benchdata.SensorEventJSON(n)
 	if err != nil {
 		b.Fatal(err)
 	}
