@@ -367,17 +367,14 @@ func decodeBase64(dst, s []byte) (int, bool) {
 
 // secondsEpoch converts a JSON number the way events.SecondsEpochTime's
 // UnmarshalJSON does (json.Unmarshal into a float64, then the same arithmetic,
-// truncation of the fraction included), without its allocations.
+// truncation of the fraction included), without its allocations. The number as
+// Lambda writes it takes parser.plainNumber instead; this is for the others.
 func secondsEpoch(num []byte) (time.Time, bool) {
-	epoch, ok := exactFloat(num)
-	if !ok {
-		f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
-		if err != nil {
-			return time.Time{}, false
-		}
-		epoch = f
+	f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
+	if err != nil {
+		return time.Time{}, false
 	}
-	return epochTime(epoch), true
+	return epochTime(f), true
 }
 
 // epochTime is events.SecondsEpochTime's arithmetic on a decoded float64.
@@ -387,40 +384,8 @@ func epochTime(epoch float64) time.Time {
 	return time.Unix(epochSec, epochNano)
 }
 
-// exactFloat converts the JSON number digits[.digits] of at most 15 digits (what
-// Lambda sends as approximateArrivalTimestamp: epoch seconds with a millisecond
-// fraction) as strconv.ParseFloat does, without its general machinery: the
-// digits make an integer below 2^52 and the fraction a power of ten up to 1e15,
-// both exact in a float64, so their IEEE quotient is the correctly rounded value
-// of the number, which is what ParseFloat returns (its own exact fast path is
-// this division). It reports false for other numbers.
-func exactFloat(num []byte) (float64, bool) {
-	var mant uint64
-	digits, frac := 0, -1
-	for _, c := range num {
-		switch {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if frac >= 0 {
-				frac++
-			}
-		case c == '.' && frac < 0:
-			frac = 0
-		default:
-			return 0, false
-		}
-	}
-	if digits == 0 || digits > 15 {
-		return 0, false
-	}
-	f := float64(mant)
-	if frac > 0 {
-		f /= pow10[frac]
-	}
-	return f, true
-}
-
+// pow10 holds the powers of ten that are exact in a float64 and that
+// plainNumber divides by.
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // growTo returns b with at least n bytes of capacity, keeping its contents.

@@ -348,21 +348,10 @@ func FuzzDecodeEventLayout(f *testing.F) {
 	})
 }
 
-// TestExactFloat checks exactFloat against strconv.ParseFloat.
-func TestExactFloat(t *testing.T) {
-	for _, s := range []string{"0", "1", "0.1", "1795268400", "1795268400.001", "1545084650.987", "999999999999999",
-		"99999999999.9999", "0.000000000000001", "4503599627370495", "1e3", "-1", "1.5e3", "0.3"} {
-		want, err := strconv.ParseFloat(s, 64)
-		got, ok := exactFloat([]byte(s))
-		if ok && (err != nil || got != want) {
-			t.Errorf("exactFloat(%s) = %v; want %v", s, got, want)
-		}
-	}
-}
-
-// checkPlainNumber checks plainNumber on text against number and exactFloat:
-// when it reads a number it reads the one number reads and its value is
-// exactFloat's; otherwise it consumes nothing.
+// checkPlainNumber checks plainNumber on text against number and
+// strconv.ParseFloat (what encoding/json decodes a float64 with): when it reads
+// a number it reads the one number reads, to ParseFloat's value; otherwise it
+// consumes nothing.
 func checkPlainNumber(t *testing.T, text []byte) {
 	t.Helper()
 	p := parser{b: text}
@@ -375,9 +364,9 @@ func checkPlainNumber(t *testing.T, text []byte) {
 	}
 	q := parser{b: text}
 	num, numOK := q.number()
-	want, exact := exactFloat(num)
-	if !numOK || !exact || q.i != p.i || got != want {
-		t.Fatalf("plainNumber(%q) = %v, read %d bytes; number read %q (%v) = %v (exact %v)", text, got, p.i, num, numOK, want, exact)
+	want, err := strconv.ParseFloat(string(num), 64)
+	if !numOK || err != nil || q.i != p.i || got != want {
+		t.Fatalf("plainNumber(%q) = %v, read %d bytes; number read %q (%v) = %v (%v)", text, got, p.i, num, numOK, want, err)
 	}
 }
 
@@ -414,7 +403,7 @@ func TestPlainNumber(t *testing.T) {
 	}
 }
 
-// FuzzPlainNumber checks plainNumber against number and exactFloat.
+// FuzzPlainNumber checks plainNumber against number and strconv.ParseFloat.
 func FuzzPlainNumber(f *testing.F) {
 	for _, s := range []string{"1545084650.987", "0", "01", "1e3", "1.", "99999999999.9999"} {
 		f.Add([]byte(s))
@@ -422,20 +411,20 @@ func FuzzPlainNumber(f *testing.F) {
 	f.Fuzz(checkPlainNumber)
 }
 
-// FuzzExactFloat checks exactFloat against strconv.ParseFloat on the numbers it
-// takes.
-func FuzzExactFloat(f *testing.F) {
+// FuzzPlainNumberDigits checks plainNumber on every number of at most 15
+// digits with a fraction of every length.
+func FuzzPlainNumberDigits(f *testing.F) {
 	f.Add(uint64(1795268400001), uint8(3))
 	f.Fuzz(func(t *testing.T, mant uint64, frac uint8) {
 		s := strconv.FormatUint(mant%1e15, 10)
 		if k := int(frac % 16); k > 0 && k < len(s) {
 			s = s[:len(s)-k] + "." + s[len(s)-k:]
 		}
-		got, ok := exactFloat([]byte(s))
-		want, err := strconv.ParseFloat(s, 64)
-		if !ok || err != nil || got != want {
-			t.Fatalf("exactFloat(%s) = %v, %v; want %v, %v", s, got, ok, want, err)
+		p := parser{b: []byte(s + ",")}
+		if _, ok := p.plainNumber(); !ok || p.i != len(s) {
+			t.Fatalf("plainNumber(%q) = %v, read %d bytes; want all of it", s, ok, p.i)
 		}
+		checkPlainNumber(t, []byte(s+","))
 	})
 }
 

@@ -215,9 +215,13 @@ func (p *parser) number() ([]byte, bool) {
 
 // plainNumber reads a number written as Lambda writes approximateArrivalTimestamp,
 // digits with an optional fraction (1545084650.987), of at most 15 digits and
-// without an exponent, and returns its value as exactFloat does, reading the
-// text once. For any other text it consumes nothing and reports false: the
-// caller reads it with number.
+// without an exponent, and returns the float64 that strconv.ParseFloat (and so
+// encoding/json) makes of it, reading the text once and without ParseFloat's
+// general machinery: the digits make an integer below 2^52 and the fraction a
+// power of ten up to 1e15, both exact in a float64, so their IEEE quotient is the
+// correctly rounded value of the number, which is what ParseFloat returns (its
+// own exact fast path is this division). For any other text it consumes nothing
+// and reports false: the caller reads it with number and secondsEpoch.
 func (p *parser) plainNumber() (float64, bool) {
 	b, i := p.b, p.i
 	var mant uint64

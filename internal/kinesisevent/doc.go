@@ -10,6 +10,12 @@
 // function's execution role as invokeIdentityArn, and approximateArrivalTimestamp in
 // epoch seconds with millisecond precision.
 //
+// Encode and AppendRecord write an event as Lambda does: compact, each record's
+// members in the order of the Lambda service's events (kinesis first), which is
+// not aws-lambda-go's field order that json.Marshal of an events.KinesisEvent
+// gives; Marshal indents that for the files in events/. The local event source
+// mapping (package esm) sends records written by AppendRecord.
+//
 // Sequence numbers are 56-digit decimal strings that increase with each record, like
 // the ones AWS assigns (compare them as big integers, never as strings of different
 // lengths). Everything is derived from the input: the same records and options

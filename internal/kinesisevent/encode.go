@@ -14,9 +14,10 @@ import (
 // the order the Lambda service writes them, which is not the order of
 // aws-lambda-go's struct fields (json.Marshal of an events.KinesisEvent puts
 // awsRegion first and kinesis last): the Lambda developer guide's example event
-// and events recorded from real invocations have kinesis first, then
-// eventSource, eventVersion, eventID, eventName, invokeIdentityArn, awsRegion
-// and eventSourceARN. Readers of JSON do not care; a function that reads the
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html) and events
+// logged from real invocations have kinesis first, then eventSource,
+// eventVersion, eventID, eventName, invokeIdentityArn, awsRegion and
+// eventSourceARN. Readers of JSON do not care; a function that reads the
 // event's bytes, and a benchmark of one, see what Lambda sends.
 type lambdaRecord struct {
 	Kinesis           lambdaKinesis `json:"kinesis"`
@@ -46,7 +47,7 @@ type lambdaKinesis struct {
 // compact and with its members in the order Lambda writes them, to dst.
 // Strings are written as AWS writes them, without escaping <, > and &. The
 // arrival time is written as epoch seconds with at most three decimals
-// (EpochSeconds).
+// (epochSeconds).
 func AppendRecord(dst []byte, r *events.KinesisEventRecord) ([]byte, error) {
 	data := r.Kinesis.Data
 	if data == nil {
@@ -58,7 +59,7 @@ func AppendRecord(dst []byte, r *events.KinesisEventRecord) ([]byte, error) {
 			PartitionKey:                r.Kinesis.PartitionKey,
 			SequenceNumber:              r.Kinesis.SequenceNumber,
 			Data:                        data,
-			ApproximateArrivalTimestamp: EpochSeconds(r.Kinesis.ApproximateArrivalTimestamp.Time),
+			ApproximateArrivalTimestamp: epochSeconds(r.Kinesis.ApproximateArrivalTimestamp.Time),
 			EncryptionType:              r.Kinesis.EncryptionType,
 		},
 		EventSource:       r.EventSource,
@@ -78,22 +79,23 @@ func AppendRecord(dst []byte, r *events.KinesisEventRecord) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// EpochSeconds formats t, rounded to the millisecond, as Unix seconds with at
+// epochSeconds formats t, rounded to the millisecond, as Unix seconds with at
 // most three decimals (1545084650.987), the approximateArrivalTimestamp format
 // Lambda writes. Rounding rather than truncating gives back the time of an
 // event decoded by aws-lambda-go, whose float arithmetic can land a hair
 // below the millisecond the event said (1545084650.986999893).
-func EpochSeconds(t time.Time) json.Number {
+func epochSeconds(t time.Time) json.Number {
 	ms := t.Round(time.Millisecond).UnixMilli()
 	return json.Number(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64))
 }
 
 // Encode returns ev as the compact JSON an event source mapping delivers to the
 // function: {"Records":[…]} with each record's members in Lambda's order
-// (AppendRecord). It does not check the size: Lambda invokes a function with
-// at most MaxPayloadBytes.
+// (AppendRecord). Unlike Marshal, it does not check the result against
+// MaxPayloadBytes.
 func Encode(ev events.KinesisEvent) ([]byte, error) {
-	b := append(make([]byte, 0, 64+len(ev.Records)*1024), `{"Records":[`...)
+	const recordSize = 1024 // room for a record with a few hundred bytes of data
+	b := append(make([]byte, 0, 64+len(ev.Records)*recordSize), `{"Records":[`...)
 	for i := range ev.Records {
 		if i > 0 {
 			b = append(b, ',')

@@ -24,8 +24,8 @@ func TestEpochSeconds(t *testing.T) {
 		{time.Unix(1545084650, 400_000), "1545084650"},
 	}
 	for _, tc := range tests {
-		if got := EpochSeconds(tc.t); string(got) != tc.want {
-			t.Errorf("EpochSeconds(%v) = %s; want %s", tc.t.UnixNano(), got, tc.want)
+		if got := epochSeconds(tc.t); string(got) != tc.want {
+			t.Errorf("epochSeconds(%v) = %s; want %s", tc.t.UnixNano(), got, tc.want)
 		}
 	}
 }

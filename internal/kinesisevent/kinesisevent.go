@@ -166,7 +166,9 @@ func (o Options) resolve() (Options, error) {
 }
 
 // printable returns the first millisecond at or after t whose aws-lambda-go encoding
-// has at most three decimals.
+// has at most three decimals. Encode writes any millisecond exactly, but a caller
+// may json.Marshal the events.KinesisEvent that Build returns (tests do), and both
+// encodings should then carry the same times.
 func printable(t time.Time) time.Time {
 	for range 10 {
 		b, err := events.SecondsEpochTime{Time: t}.MarshalJSON()

@@ -79,11 +79,10 @@ func TestBuildShape(t *testing.T) {
 	if _, ok := kin[0]["encryptionType"]; ok {
 		t.Errorf("encryptionType present without Options.EncryptionType")
 	}
-	// 13:40:00.123 would encode as 1795268400.1230001, so it moves to .124.
-	if !strings.Contains(string(b), `"approximateArrivalTimestamp": 1795268400.124
-`) ||
-		!strings.Contains(string(b), `"approximateArrivalTimestamp": 1795268401.987
-`) {
+	// aws-lambda-go would encode 13:40:00.123 as 1795268400.1230001, so Build
+	// moves it to .124.
+	if !strings.Contains(string(b), "\"approximateArrivalTimestamp\": 1795268400.124\n") ||
+		!strings.Contains(string(b), "\"approximateArrivalTimestamp\": 1795268401.987\n") {
 		t.Errorf("arrival timestamps not in epoch seconds with ms precision:\n%s", b)
 	}
 	if !bytes.HasSuffix(b, []byte("}\n")) || !bytes.HasPrefix(b, []byte("{\n  \"Records\": [\n")) {
