@@ -107,10 +107,14 @@ type MessageResult struct {
 	Reason    string `json:"reason,omitempty"`
 	Range     *Range `json:"range,omitempty"`
 	// RecordsRead is the number of records of the range read from the stream.
+	// The three counts are of Kinesis records, as the on-failure record's
+	// batchSize is: a KPL aggregated record counts once, however many lines
+	// its user records make.
 	RecordsRead int `json:"records_read"`
 	// RecordsFiltered is the number of those that Options.Filter skipped.
 	RecordsFiltered int `json:"records_filtered"`
-	// RecordsWritten is the number written (0 in a dry run).
+	// RecordsWritten is the number written (0 in a dry run), those whose lines
+	// the transform quarantined (in the quarantine prefix) included.
 	RecordsWritten int `json:"records_written"`
 	// Objects are the keys written (in a dry run: that would be written).
 	Objects []string `json:"objects,omitempty"`
