@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -365,19 +364,8 @@ func decodeBase64(dst, s []byte) (int, bool) {
 	return m, true
 }
 
-// secondsEpoch converts a JSON number the way events.SecondsEpochTime's
-// UnmarshalJSON does (json.Unmarshal into a float64, then the same arithmetic,
-// truncation of the fraction included), without its allocations. The number as
-// Lambda writes it takes parser.plainNumber instead; this is for the others.
-func secondsEpoch(num []byte) (time.Time, bool) {
-	f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return epochTime(f), true
-}
-
-// epochTime is events.SecondsEpochTime's arithmetic on a decoded float64.
+// epochTime is what events.SecondsEpochTime's UnmarshalJSON makes of the
+// float64 that json.Unmarshal decodes (truncation of the fraction included).
 func epochTime(epoch float64) time.Time {
 	epochSec := int64(epoch)
 	epochNano := int64((epoch - float64(epochSec)) * float64(time.Second))

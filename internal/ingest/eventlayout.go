@@ -164,21 +164,11 @@ func (d *eventDecoder) varString(p *parser, f varField, dst *string) bool {
 // varArrival decodes approximateArrivalTimestamp.
 func (d *eventDecoder) varArrival(p *parser, dst *events.SecondsEpochTime) bool {
 	start := p.i
-	epoch, ok := p.plainNumber()
-	if ok {
-		*dst = events.SecondsEpochTime{Time: epochTime(epoch)}
-		d.mark(vArrival, start, p.i)
-		return true
-	}
-	num, ok := p.number()
+	epoch, ok := p.float()
 	if !ok {
 		return false
 	}
-	t, ok := secondsEpoch(num)
-	if !ok {
-		return false
-	}
-	*dst = events.SecondsEpochTime{Time: t}
+	*dst = events.SecondsEpochTime{Time: epochTime(epoch)}
 	d.mark(vArrival, start, p.i)
 	return true
 }

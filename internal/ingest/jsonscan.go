@@ -3,7 +3,9 @@ package ingest
 import (
 	"bytes"
 	"encoding/binary"
+	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // parser is a cursor over JSON text.
@@ -213,6 +215,22 @@ func (p *parser) number() ([]byte, bool) {
 	return b[start:i], true
 }
 
+// float reads a JSON number and returns the float64 encoding/json decodes it
+// to: plainNumber's one pass for the digits Lambda writes, strconv.ParseFloat
+// (which encoding/json uses) for the rest. It reports false for text that is
+// not a number, or one out of a float64's range.
+func (p *parser) float() (float64, bool) {
+	if f, ok := p.plainNumber(); ok {
+		return f, true
+	}
+	num, ok := p.number()
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
+	return f, err == nil
+}
+
 // plainNumber reads a number written as Lambda writes approximateArrivalTimestamp,
 // digits with an optional fraction (1545084650.987), of at most 15 digits and
 // without an exponent, and returns the float64 that strconv.ParseFloat (and so
@@ -221,7 +239,7 @@ func (p *parser) number() ([]byte, bool) {
 // power of ten up to 1e15, both exact in a float64, so their IEEE quotient is the
 // correctly rounded value of the number, which is what ParseFloat returns (its
 // own exact fast path is this division). For any other text it consumes nothing
-// and reports false: the caller reads it with number and secondsEpoch.
+// and reports false: float reads it with number and strconv.ParseFloat.
 func (p *parser) plainNumber() (float64, bool) {
 	b, i := p.b, p.i
 	var mant uint64
