@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"encoding/base64"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -118,7 +117,9 @@ func (d *eventDecoder) sequenceNumber(p *parser, r, first *events.KinesisEventRe
 		p.i = start
 		return d.varString(p, vSequenceNumber, &r.Kinesis.SequenceNumber)
 	}
-	colon := strings.LastIndexByte(first.EventID, ':')
+	// d.idColon is where first's eventID has its last ':' (nextRecord finds
+	// it once per event).
+	colon := d.idColon
 	if colon < 0 {
 		return d.varString(p, vSequenceNumber, &r.Kinesis.SequenceNumber)
 	}
