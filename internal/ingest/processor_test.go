@@ -803,22 +803,44 @@ func TestNewValidatesConfig(t *testing.T) {
 }
 
 // TestArrivalTimeKeepsLambdasMilliseconds: Lambda sends 1545084650.987; the line and
-// the key must say .987, not the .986 that float decoding truncates to.
+// the key must say .987, not the .986 that float decoding truncates to. The
+// same instant written as other JSON numbers (an exponent, as Java's
+// Double.toString writes it and as hand-made events copied from the Kinesis
+// API reference have it; trailing zeros; no fraction) reads the same.
 func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
-	sink := newMemSink()
-	p := newTestProcessor(t, sink, ndjson.None)
-	ev := `{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"1","sequenceNumber":"49590338271490256608559692538361571095921575989136588898",` +
-		`"data":"e30=","approximateArrivalTimestamp":1545084650.987},"eventSource":"aws:kinesis","eventVersion":"1.0",` +
-		`"eventID":"shardId-000000000006:49590338271490256608559692538361571095921575989136588898","eventName":"aws:kinesis:record",` +
-		`"invokeIdentityArn":"arn:aws:iam::123456789012:role/lambda-role","awsRegion":"us-east-2","eventSourceARN":"arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"}]}`
-	if _, err := p.HandleJSON(context.Background(), json.RawMessage(ev)); err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range sink.objects {
-		lines := decodeLines(t, ndjson.None, o.Body)
-		if got := lines[0]["approximate_arrival_timestamp"]; got != "2018-12-17T22:10:50.987Z" {
-			t.Errorf("approximate_arrival_timestamp = %v; want 2018-12-17T22:10:50.987Z", got)
-		}
+	for _, tc := range []struct{ arrival, line, key string }{
+		{"1545084650.987", "2018-12-17T22:10:50.987Z", "year=2018/month=12/day=17/hour=22/"},
+		{"1.545084650987E9", "2018-12-17T22:10:50.987Z", "year=2018/month=12/day=17/hour=22/"},
+		{"1.545084650987e+9", "2018-12-17T22:10:50.987Z", "year=2018/month=12/day=17/hour=22/"},
+		{"1545084650.98700", "2018-12-17T22:10:50.987Z", "year=2018/month=12/day=17/hour=22/"},
+		{"1.654161514132E9", "2022-06-02T09:18:34.132Z", "year=2022/month=06/day=02/hour=09/"},
+		{"1545084650", "2018-12-17T22:10:50.000Z", "year=2018/month=12/day=17/hour=22/"},
+		{"1545084650.9996", "2018-12-17T22:10:51.000Z", "year=2018/month=12/day=17/hour=22/"},
+	} {
+		t.Run(tc.arrival, func(t *testing.T) {
+			sink := newMemSink()
+			p := newTestProcessor(t, sink, ndjson.None)
+			ev := `{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"1","sequenceNumber":"49590338271490256608559692538361571095921575989136588898",` +
+				`"data":"e30=","approximateArrivalTimestamp":` + tc.arrival + `},"eventSource":"aws:kinesis","eventVersion":"1.0",` +
+				`"eventID":"shardId-000000000006:49590338271490256608559692538361571095921575989136588898","eventName":"aws:kinesis:record",` +
+				`"invokeIdentityArn":"arn:aws:iam::123456789012:role/lambda-role","awsRegion":"us-east-2","eventSourceARN":"arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"}]}`
+			resp, err := p.HandleJSON(context.Background(), json.RawMessage(ev))
+			if err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("HandleJSON = %v, %v", resp, err)
+			}
+			if len(sink.objects) != 1 {
+				t.Fatalf("%d objects; want 1", len(sink.objects))
+			}
+			for k, o := range sink.objects {
+				if want := ndjson.DefaultProcessedPrefix + "/" + tc.key; !strings.HasPrefix(k, want) {
+					t.Errorf("key %s; want it under %s", k, want)
+				}
+				lines := decodeLines(t, ndjson.None, o.Body)
+				if got := lines[0]["approximate_arrival_timestamp"]; got != tc.line {
+					t.Errorf("approximate_arrival_timestamp = %v; want %s", got, tc.line)
+				}
+			}
+		})
 	}
 }
 
