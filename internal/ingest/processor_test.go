@@ -805,8 +805,9 @@ func TestNewValidatesConfig(t *testing.T) {
 // TestArrivalTimeKeepsLambdasMilliseconds: Lambda sends 1545084650.987; the line and
 // the key must say .987, not the .986 that float decoding truncates to. The
 // same instant written as other JSON numbers (an exponent, as Java's
-// Double.toString writes it and as hand-made events copied from the Kinesis
-// API reference have it; trailing zeros; no fraction) reads the same.
+// Double.toString writes it, as the Kinesis API reference's GetRecords example
+// has it and some hand-made test events do; trailing zeros; no fraction) reads
+// the same.
 func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
 	for _, tc := range []struct{ arrival, line, key string }{
 		{"1545084650.987", "2018-12-17T22:10:50.987Z", "year=2018/month=12/day=17/hour=22/"},
