@@ -27,6 +27,9 @@ export SAM_CLI_TELEMETRY := 0
 # A static linux/arm64 binary (template.yaml: Architectures [arm64]) without the
 # legacy RPC path (lambda.norpc); -s -w drop the symbol table and DWARF. The local
 # emulator builds through the same targets with LAMBDA_GOARCH set to the host's.
+# The processor is a profile-guided build: the go command builds a main package with
+# the default.pgo beside it (functions/processor/default.pgo, made by `make pgo`), here,
+# in the demo, in `streamlake local` and in `make bench` alike.
 LAMBDA_GOOS := linux
 LAMBDA_GOARCH := arm64
 LAMBDA_GOBUILD = test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it; run make build)"; exit 1; }; \
@@ -114,11 +117,11 @@ go-test: $(VENV)/.installed $(GO_TEST_DEPS) ## Go tests with the race detector, 
 	$(TEST_ENV) $(GO) test -race -count=1 -timeout 30m -json ./... | tee .local/go-test.json | .local/bin/testsummary
 
 # What sam build produced, checked: arm64 ELF, static, stripped, built with the
-# flags above and go.mod's toolchain, under the size bound.
+# flags above and go.mod's toolchain, under the size bound; the processor with its profile.
 .PHONY: sam-build
-sam-build: build ## sam build, then check each bootstrap (arm64, static, stripped, lambda.norpc, trimpath, toolchain, size).
-	$(GO) run ./tools/bootstrapcheck -max-bytes $(LAMBDA_MAX_BYTES) \
-	  .aws-sam/build/ProcessorFunction/bootstrap .aws-sam/build/AggregatorFunction/bootstrap
+sam-build: build ## sam build, then check each bootstrap (arm64, static, stripped, lambda.norpc, trimpath, toolchain, size, profile).
+	$(GO) run ./tools/bootstrapcheck -max-bytes $(LAMBDA_MAX_BYTES) -pgo .aws-sam/build/ProcessorFunction/bootstrap
+	$(GO) run ./tools/bootstrapcheck -max-bytes $(LAMBDA_MAX_BYTES) .aws-sam/build/AggregatorFunction/bootstrap
 
 # ---------------------------------------------------------------- build, run, deploy
 .PHONY: build
@@ -144,8 +147,9 @@ DEMO_FLAGS ?= --count 10000 --parameter-overrides "ShardCount=3 BatchSize=250 Ma
 
 # The CLI binary the demo runs. It is built with the flags lambdahost.Build gives the
 # functions (CGO off, -trimpath, the lambda.norpc tag), together with them, so that the
-# packages they share are compiled once and `streamlake local` finds the functions'
-# builds in the Go cache.
+# packages they share are compiled once (twice for the processor, whose profile-guided
+# build compiles its own) and `streamlake local` finds the functions' builds in the Go
+# cache.
 STREAMLAKE_BIN := .local/bin/streamlake
 DEMO_GOENV := CGO_ENABLED=0
 DEMO_GOFLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
@@ -214,6 +218,18 @@ $(VULNDB_DIR)/index/db.json:
 .PHONY: bench
 bench: $(VENV)/.installed $(VENV_EMULATOR)/.installed ## Benchmarks (processor, filter, aggregator parser, cold start, binary size, peak RSS, Python recipe); the last line is JSON.
 	MOTO_SERVER=$(MOTO_SERVER) $(GO) run ./bench/collect -python $(CURDIR)/$(VENV)/bin/python
+
+# The processor's profile for its profile-guided build: a CPU profile of the function's
+# handler on 1,000-record sensor batches with gzip (the figures `make bench` reads its
+# targets at), taken from a build without a profile. Regenerate it after changing the hot
+# path; a stale profile costs speed, never correctness. The aggregator has none: its
+# parser measured no faster with one.
+PGO_PROFILE := functions/processor/default.pgo
+.PHONY: pgo
+pgo: ## Regenerate functions/processor/default.pgo, the processor's profile-guided build, from its handler benchmark.
+	@mkdir -p .local
+	$(GO) test -run '^$$' -bench '^BenchmarkLambdaHandler$$/^gzip$$/^1000$$' -benchtime 10s -pgo=off \
+	  -o .local/ingest.test -cpuprofile $(CURDIR)/$(PGO_PROFILE) ./internal/ingest
 
 BENCH_LOCAL_COUNTS ?= 10000,100000
 .PHONY: bench-local

@@ -25,6 +25,11 @@
 // -tags lambda.norpc -trimpath -ldflags=-s -w) to report the binary size, and runs
 // the classic Python recipe (bench/recipe) on the same events.
 //
+// The processor's in-process benchmarks are built with the function's profile
+// (functions/processor/default.pgo, passed as go test -pgo), as the function's
+// profile-guided build is; the binaries built from functions/processor pick it up
+// themselves. The filter and the aggregator's parser have no profile.
+//
 // Each Go benchmark runs -count times and the fastest run is kept, as the Python
 // benchmark keeps the fastest of its rounds: other load on the machine can only
 // slow a run down. MB/s always counts payload bytes (the records' data, what

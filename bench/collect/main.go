@@ -40,6 +40,7 @@ const (
 	summaryParseBenchmark  = "BenchmarkParseObject"
 	summaryPackage         = "./internal/summary"
 	processorPackage       = "./functions/processor"
+	processorProfile       = "functions/processor/default.pgo" // the processor's profile-guided build
 	ingestPackage          = "./internal/ingest"
 	filterPackage          = "./internal/filter"
 	pythonRecipeScript     = "bench/recipe/bench.py"
@@ -133,7 +134,10 @@ type report struct {
 	// (internal/ingest BenchmarkSteps, 1,000-record batch, CPU ns per record;
 	// wall time where CPU time is not measured).
 	StepsNsPerRecord map[string]float64 `json:"steps_ns_per_record"`
-	Targets          []target           `json:"targets"`
+	// ProcessorProfile is the profile the processor's benchmarks above (and its
+	// builds) are built with, as the function is.
+	ProcessorProfile string   `json:"processor_pgo"`
+	Targets          []target `json:"targets"`
 }
 
 type limitFigures struct {
@@ -214,13 +218,14 @@ type target struct {
 
 func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	rep := &report{
-		Machine:   machine{GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: cpuModel(), Cores: runtime.NumCPU()},
-		Processor: map[string]map[string]map[string]batchFigures{},
+		Machine:          machine{GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPU: cpuModel(), Cores: runtime.NumCPU()},
+		Processor:        map[string]map[string]map[string]batchFigures{},
+		ProcessorProfile: processorProfile,
 	}
 
 	// The processor in-process.
 	// The processor, the compression-only limit and the steps, in one run.
-	res, err := goBench(ctx, o, log, ingestPackage, "^("+handleBenchmark+"|"+lambdaBenchmark+"|"+limitBenchmark+"|"+stepsBenchmark+")$", o.benchtime, o.count, nil)
+	res, err := goBench(ctx, o, log, ingestPackage, "^("+handleBenchmark+"|"+lambdaBenchmark+"|"+limitBenchmark+"|"+stepsBenchmark+")$", o.benchtime, o.count, processorProfile, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +279,7 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 
 	// The filter matcher and the aggregator's parser.
-	res, err = goBench(ctx, o, log, filterPackage, "^BenchmarkMatch$", o.benchtime, o.count, nil)
+	res, err = goBench(ctx, o, log, filterPackage, "^BenchmarkMatch$", o.benchtime, o.count, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +292,7 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	} else if has, err := hasBenchmark(ctx, o, summaryPackage, summaryParseBenchmark); err != nil {
 		return nil, err
 	} else if has {
-		res, err = goBench(ctx, o, log, summaryPackage, "^"+summaryParseBenchmark+"$", o.benchtime, o.count, nil)
+		res, err = goBench(ctx, o, log, summaryPackage, "^"+summaryParseBenchmark+"$", o.benchtime, o.count, "", nil)
 		if err != nil {
 			return nil, err
 		}
@@ -297,7 +302,7 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	}
 
 	// The real bootstrap: cold start and peak RSS.
-	res, err = goBench(ctx, o, log, processorPackage, "^BenchmarkColdStart$", fmt.Sprintf("%dx", o.coldStarts), 1, nil)
+	res, err = goBench(ctx, o, log, processorPackage, "^BenchmarkColdStart$", fmt.Sprintf("%dx", o.coldStarts), 1, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +311,7 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, errors.New("no result for BenchmarkColdStart")
 	}
 	rep.ColdStart = coldStart{MedianMs: cs.Metrics["init-ms-median"], P90Ms: cs.Metrics["init-ms-p90"], Starts: int(cs.Iterations)}
-	res, err = goBench(ctx, o, log, processorPackage, "^BenchmarkPeakRSS$", "3x", 1, []string{requireMotoEnvironment})
+	res, err = goBench(ctx, o, log, processorPackage, "^BenchmarkPeakRSS$", "3x", 1, "", []string{requireMotoEnvironment})
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +319,7 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if !ok {
 		return nil, errors.New("no result for BenchmarkPeakRSS")
 	}
-	res, err = goBench(ctx, o, log, processorPackage, "^BenchmarkPeakRSSWarm$", fmt.Sprintf("%dx", warmBatches), 1, []string{requireMotoEnvironment})
+	res, err = goBench(ctx, o, log, processorPackage, "^BenchmarkPeakRSSWarm$", fmt.Sprintf("%dx", warmBatches), 1, "", []string{requireMotoEnvironment})
 	if err != nil {
 		return nil, err
 	}
@@ -398,8 +403,14 @@ func batchResult(res map[string]result, bench, c string, n int) (r result, cpuNs
 	return r, cpuNs, cpuMBps, nil
 }
 
-func goBench(ctx context.Context, o options, log io.Writer, pkg, pattern, benchtime string, count int, env []string) (map[string]result, error) {
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", strconv.Itoa(count), pkg}
+// profile, when not empty, is the profile (relative to the module root) of the
+// function whose code pkg holds: the benchmark is built with it, as the function is.
+func goBench(ctx context.Context, o options, log io.Writer, pkg, pattern, benchtime string, count int, profile string, env []string) (map[string]result, error) {
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", strconv.Itoa(count)}
+	if profile != "" {
+		args = append(args, "-pgo="+filepath.Join(o.root, profile))
+	}
+	args = append(args, pkg)
 	fmt.Fprintf(log, "bench: go %s\n", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.root
@@ -485,7 +496,7 @@ func buildLambdaBinary(ctx context.Context, o options, log io.Writer) (binary, e
 	}
 	return binary{
 		Bytes: fi.Size(), MB: round(float64(fi.Size())/1e6, 2),
-		Build: "CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' ./functions/processor",
+		Build: "CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' ./functions/processor (-pgo=auto: " + processorProfile + ")",
 	}, nil
 }
 
@@ -555,7 +566,7 @@ func printHuman(w io.Writer, rep *report) {
 		p := rep.Python[strconv.Itoa(n)]
 		fmt.Fprintf(w, "%-8s %-5s %7d %12.1f %10.0f %12.1f %10.0f %11s %10.1f\n", "python", "none", n, p.PayloadMBps, 1e9/p.RecordsPerS, p.PayloadMBpsCPU, p.CPUNsPerRecord, "-", p.OutBytesPerRec)
 	}
-	fmt.Fprintf(w, "\n(lambda: the function's handler from the raw event bytes; handle: Processor.Handle from the decoded event; python: the classic recipe, json.loads of the event included)\n")
+	fmt.Fprintf(w, "\n(lambda: the function's handler from the raw event bytes; handle: Processor.Handle from the decoded event; both built with %s as the function is; python: the classic recipe, json.loads of the event included)\n", rep.ProcessorProfile)
 	fmt.Fprintf(w, "Go/Python payload throughput, 1,000 records, gzip: %.1fx (wall), %.1fx (CPU time); %.1fx from the decoded event (wall)\n", rep.GoVsPython, rep.GoVsPythonCPU, rep.GoHandleVsPython)
 	l := rep.CompressionLimit[targetCompression][strconv.Itoa(targetBatchRecords)]
 	fmt.Fprintf(w, "compression-only limit (gzip, the same lines, 1,000 records): %.1f payload MB/s (%.1f from CPU time, %.0f MB/s of lines); processor / limit: %.2f (CPU time), %.2f (wall)\n",

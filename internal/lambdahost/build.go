@@ -12,7 +12,9 @@ import (
 
 // Build compiles the Go main package in pkgDir into outDir/bootstrap for this
 // machine (GOOS/GOARCH of the running program), the way the function is built for
-// Lambda: CGO_ENABLED=0, -tags lambda.norpc, -trimpath, -ldflags=-s -w. It creates
+// Lambda: CGO_ENABLED=0, -tags lambda.norpc, -trimpath, -ldflags=-s -w, and the
+// go command's default -pgo=auto (a default.pgo in pkgDir makes it a profile-guided
+// build, as the processor's is). It creates
 // outDir if needed and returns the binary's absolute path. A failed build's error
 // includes the compiler output. It runs the `go` command found in PATH.
 func Build(ctx context.Context, pkgDir, outDir string) (string, error) {

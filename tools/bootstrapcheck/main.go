@@ -19,6 +19,7 @@ type want struct {
 	arch     string // GOARCH
 	goVer    string // e.g. go1.27.3
 	maxBytes int64  // <= 0: no bound
+	pgo      bool   // built with a profile (build setting -pgo)
 }
 
 var elfMachines = map[string]elf.Machine{
@@ -32,6 +33,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	maxBytes := fs.Int64("max-bytes", 0, "largest allowed file size in bytes (0: no bound)")
 	arch := fs.String("arch", "arm64", "GOARCH the binaries must be built for (arm64 or amd64)")
 	goVer := fs.String("go", "", "Go release the binaries must be built with (default: go.mod's toolchain line)")
+	pgo := fs.Bool("pgo", false, "the binaries must be profile-guided builds (the go command's -pgo, e.g. the default.pgo beside the main package)")
 	if code, done := cli.Parse(fs, args); done {
 		return code
 	}
@@ -43,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bootstrapcheck: -arch %q: want arm64 or amd64\n", *arch)
 		return 2
 	}
-	w := want{arch: *arch, goVer: *goVer, maxBytes: *maxBytes}
+	w := want{arch: *arch, goVer: *goVer, maxBytes: *maxBytes, pgo: *pgo}
 	if w.goVer == "" {
 		v, err := toolchainLine("go.mod")
 		if err != nil {
@@ -67,7 +69,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			status = 1
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok: static stripped linux/%s ELF, %s, lambda.norpc, trimpath, %d bytes\n", path, w.arch, w.goVer, size)
+		pgoNote := ""
+		if w.pgo {
+			pgoNote = ", profile-guided"
+		}
+		fmt.Fprintf(stdout, "%s: ok: static stripped linux/%s ELF, %s, lambda.norpc, trimpath%s, %d bytes\n", path, w.arch, w.goVer, pgoNote, size)
 	}
 	return status
 }
@@ -146,6 +152,9 @@ func check(path string, w want) (problems []string, size int64, err error) {
 		if settings[key] != v {
 			problems = append(problems, fmt.Sprintf("build setting %s=%q; want %q", key, settings[key], v))
 		}
+	}
+	if w.pgo && (settings["-pgo"] == "" || settings["-pgo"] == "off") {
+		problems = append(problems, "no profile-guided build (build setting -pgo missing); want the default.pgo beside the main package")
 	}
 	if w.maxBytes > 0 && size > w.maxBytes {
 		problems = append(problems, fmt.Sprintf("%d bytes; want at most %d", size, w.maxBytes))

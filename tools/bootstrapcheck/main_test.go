@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,30 @@ import (
 // returns the binary's path.
 func buildHello(t *testing.T, env []string, args ...string) string {
 	t.Helper()
+	return buildHelloIn(t, t.TempDir(), env, args...)
+}
+
+// buildHelloWithProfile is buildHello with a CPU profile as default.pgo beside the
+// main package, which the go command then builds with (-pgo=auto).
+func buildHelloWithProfile(t *testing.T, env []string, args ...string) string {
+	t.Helper()
 	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "default.pgo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	pprof.StopCPUProfile()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buildHelloIn(t, dir, env, args...)
+}
+
+func buildHelloIn(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +67,8 @@ func TestRun(t *testing.T) {
 	noTags := buildHello(t, []string{"CGO_ENABLED=0", "GOARCH=arm64"}, "-trimpath", "-ldflags=-s -w")
 	noTrim := buildHello(t, []string{"CGO_ENABLED=0", "GOARCH=arm64"}, "-tags", "lambda.norpc", "-ldflags=-s -w")
 	amd64 := buildHello(t, []string{"CGO_ENABLED=0", "GOARCH=amd64"}, lambdaFlags...)
+	guided := buildHelloWithProfile(t, []string{"CGO_ENABLED=0", "GOARCH=arm64"}, lambdaFlags...)
+	guidedOff := buildHelloWithProfile(t, []string{"CGO_ENABLED=0", "GOARCH=arm64"}, append([]string{"-pgo=off"}, lambdaFlags...)...)
 	pie := buildHello(t, []string{"CGO_ENABLED=0", "GOARCH=arm64"}, append([]string{"-buildmode=pie"}, lambdaFlags...)...)
 	notELF := filepath.Join(t.TempDir(), "bootstrap")
 	if err := os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755); err != nil {
@@ -63,6 +89,10 @@ func TestRun(t *testing.T) {
 		{"wrong architecture", []string{"-go", goVer, amd64}, 1, []string{"want EM_AARCH64", `GOARCH="amd64"`}},
 		{"amd64 asked for", []string{"-go", goVer, "-arch", "amd64", amd64}, 0, nil},
 		{"position independent", []string{"-go", goVer, pie}, 1, []string{"want ET_EXEC"}},
+		{"profile-guided", []string{"-go", goVer, "-pgo", guided}, 0, nil},
+		{"profile-guided not asked for", []string{"-go", goVer, guided}, 0, nil},
+		{"no profile", []string{"-go", goVer, "-pgo", good}, 1, []string{"no profile-guided build"}},
+		{"profile turned off", []string{"-go", goVer, "-pgo", guidedOff}, 1, []string{"no profile-guided build"}},
 		{"other Go release", []string{"-go", "go1.0", good}, 1, []string{"want go1.0"}},
 		{"not ELF", []string{"-go", goVer, notELF}, 1, []string{"not an ELF file"}},
 		{"missing", []string{"-go", goVer, filepath.Join(t.TempDir(), "none")}, 1, []string{"stat"}},
