@@ -222,8 +222,9 @@ bench: $(VENV)/.installed $(VENV_EMULATOR)/.installed ## Benchmarks (processor, 
 # The processor's profile for its profile-guided build: a CPU profile of the function's
 # handler on 1,000-record sensor batches with gzip (the figures `make bench` reads its
 # targets at), taken from a build without a profile. Regenerate it after changing the hot
-# path; a stale profile costs speed, never correctness. The aggregator has none: its
-# parser measured no faster with one.
+# path; a stale profile costs speed, never correctness (functions/processor/pgo_test.go
+# fails when the profile no longer names the handler's hot functions). The aggregator
+# has none: its parser measured no faster with one.
 PGO_PROFILE := functions/processor/default.pgo
 .PHONY: pgo
 pgo: ## Regenerate functions/processor/default.pgo, the processor's profile-guided build, from its handler benchmark.
