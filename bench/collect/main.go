@@ -384,9 +384,6 @@ func collect(ctx context.Context, o options, log io.Writer) (*report, error) {
 	return rep, nil
 }
 
-// goBench runs the benchmarks of pkg matching pattern and returns the fastest run
-// of each. It fails if go test fails, so that a skipped integration benchmark is
-// an error through the missing result.
 // batchResult returns the result of bench for compression c and batch size n
 // (the sub-benchmark "bench/c/n"), its CPU ns per record, and its payload MB/s
 // from CPU time rather than wall time (0 without a CPU figure).
@@ -403,8 +400,11 @@ func batchResult(res map[string]result, bench, c string, n int) (r result, cpuNs
 	return r, cpuNs, cpuMBps, nil
 }
 
-// profile, when not empty, is the profile (relative to the module root) of the
-// function whose code pkg holds: the benchmark is built with it, as the function is.
+// goBench runs the benchmarks of pkg matching pattern and returns the fastest run
+// of each. It fails if go test fails, so that a skipped integration benchmark is
+// an error through the missing result. profile, when not empty, is the profile
+// (relative to the module root) of the function whose code pkg holds: the
+// benchmarks are built with it, as the function is.
 func goBench(ctx context.Context, o options, log io.Writer, pkg, pattern, benchtime string, count int, profile string, env []string) (map[string]result, error) {
 	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", strconv.Itoa(count)}
 	if profile != "" {
