@@ -3,7 +3,6 @@ package ingest
 import (
 	"strings"
 	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -363,18 +362,6 @@ func decodeBase64(dst, s []byte) (int, bool) {
 	}
 	return m, true
 }
-
-// epochTime is what events.SecondsEpochTime's UnmarshalJSON makes of the
-// float64 that json.Unmarshal decodes (truncation of the fraction included).
-func epochTime(epoch float64) time.Time {
-	epochSec := int64(epoch)
-	epochNano := int64((epoch - float64(epochSec)) * float64(time.Second))
-	return time.Unix(epochSec, epochNano)
-}
-
-// pow10 holds the powers of ten that are exact in a float64 and that
-// plainNumber divides by.
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // growTo returns b with at least n bytes of capacity, keeping its contents.
 func growTo(b []byte, n int) []byte {

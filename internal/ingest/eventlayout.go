@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/base64"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -160,6 +161,14 @@ func (d *eventDecoder) varString(p *parser, f varField, dst *string) bool {
 		d.mark(f, start, p.i)
 	}
 	return ok
+}
+
+// epochTime is what events.SecondsEpochTime's UnmarshalJSON makes of the
+// float64 that json.Unmarshal decodes (truncation of the fraction included).
+func epochTime(epoch float64) time.Time {
+	epochSec := int64(epoch)
+	epochNano := int64((epoch - float64(epochSec)) * float64(time.Second))
+	return time.Unix(epochSec, epochNano)
 }
 
 // varArrival decodes approximateArrivalTimestamp.

@@ -272,3 +272,7 @@ func (p *parser) plainNumber() (float64, bool) {
 	}
 	return f, true
 }
+
+// pow10 holds the powers of ten that are exact in a float64 and that
+// plainNumber divides by.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
