@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,12 +12,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/onfailure"
+	"github.com/streamlake/streamlake/internal/producer"
+	"github.com/streamlake/streamlake/internal/redrive"
 )
 
 // runWith runs the CLI in-process with the process environment plus vars.
@@ -231,5 +236,129 @@ func TestLocalInterrupted(t *testing.T) {
 	want := "streamlake local: interrupted; the run's state is kept in " + work + ": run `streamlake local` again to resume it (--fresh starts over, --stop stops the emulator)\n"
 	if code != exitFailure || out != "" || errOut != want {
 		t.Errorf("interrupted local = exit %d, stdout %q, stderr %q; want 1 and only\n%s", code, out, errOut, want)
+	}
+}
+
+// TestRedriveLocalRunTemplate redrives a local run's failure queue without
+// flags: the run's template applies as the run read it (its parameter overrides
+// included), so the records the run's FilterCriteria dropped are not redriven;
+// flags still win, and without the template every record of the range is.
+func TestRedriveLocalRunTemplate(t *testing.T) {
+	srv := motoserver.ForTest(t)
+	ctx := context.Background()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kin, sq := kinesis.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	const stream, bucket = "cli-local-tpl-stream", "cli-local-tpl-bucket"
+	if _, err := kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cli-local-tpl-failures")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := aws.ToString(q.QueueUrl)
+	// The template's filter takes records with a device_id and a temperature of at
+	// least MinTemperature: the run below raised it to 15.
+	var recs []producer.Record
+	for _, data := range []string{
+		`{"device_id":"d-1","temperature":20,"timestamp":"2026-11-21T13:00:00Z"}`,
+		`{"device_id":"d-1","temperature":10,"timestamp":"2026-11-21T13:00:01Z"}`,
+		`{"device_id":"d-1","type":"heartbeat","timestamp":"2026-11-21T13:00:02Z"}`,
+		`{"device_id":"d-1","temperature":30,"timestamp":"2026-11-21T13:00:03Z"}`,
+	} {
+		recs = append(recs, producer.Record{PartitionKey: "d-1", Data: []byte(data)})
+	}
+	if res, err := producer.New(kin, stream, producer.WithDeliveryFunc(func(producer.Delivery) {})).Put(ctx, recs); err != nil || res.Sent != int64(len(recs)) {
+		t.Fatalf("put: %+v, %v", res, err)
+	}
+	d, err := kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(d.StreamDescriptionSummary.StreamARN)
+	it, err := kin.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := kin.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil || len(page.Records) != len(recs) {
+		t.Fatalf("read back %d records, %v", len(page.Records), err)
+	}
+	body, _ := json.Marshal(onfailure.Record{Version: "1.0", KinesisBatchInfo: onfailure.KinesisBatchInfo{
+		ShardID: "shardId-000000000000", StartSequenceNumber: aws.ToString(page.Records[0].SequenceNumber),
+		EndSequenceNumber: aws.ToString(page.Records[3].SequenceNumber), BatchSize: 2, StreamARN: arn}})
+	if _, err := sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(body))}); err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := filepath.Abs("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	save := func(tp *localrun.Template) {
+		t.Helper()
+		err := localrun.Save(dir, localrun.Session{Endpoints: localrun.SingleEndpoint(srv.URL), Region: "us-east-1", StackName: "streamlake",
+			Outputs:  map[string]string{"FailureQueueUrl": queue, "OutputBucketName": bucket, "StreamName": stream, "StreamArn": arn},
+			Template: tp})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(&localrun.Template{Path: tpl, Overrides: map[string]string{"MinTemperature": "15"}, Function: "ProcessorFunction"})
+	noAWSConfig(t)
+	vars := map[string]string{workDirEnv: dir}
+	dryRun := func(args ...string) (redrive.Summary, string) {
+		t.Helper()
+		code, out, errOut := runWith(t, ctx, vars, append([]string{"redrive", "--dry-run", "--json"}, args...)...)
+		var sum redrive.Summary
+		if err := json.Unmarshal([]byte(out), &sum); err != nil || code != exitOK {
+			t.Fatalf("redrive --dry-run --json %v = exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+		return sum, errOut
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		filtered int
+		note     string
+	}{
+		{"the run's template and overrides", nil, 2, "applying the run's template " + tpl + " (function ProcessorFunction"},
+		{"an override flag wins", []string{"--parameter-overrides", "MinTemperature=5"}, 1, "applying the run's template"},
+		{"--template '' applies none", []string{"--template", ""}, 0, ""},
+		{"a queue of no run", []string{"--queue", queue + "-other"}, -1, ""},
+	} {
+		if tc.filtered < 0 {
+			// Another queue: the run's template does not apply (and the queue
+			// does not exist).
+			code, _, errOut := runWith(t, ctx, vars, append([]string{"redrive", "--dry-run"}, tc.args...)...)
+			if code != exitFailure || strings.Contains(errOut, "applying the run's template") {
+				t.Errorf("%s: exit %d, stderr %q; want 1 without the run's template", tc.name, code, errOut)
+			}
+			continue
+		}
+		sum, errOut := dryRun(tc.args...)
+		if sum.RecordsRead != 4 || sum.RecordsFiltered != tc.filtered || sum.WouldRedrive != 1 {
+			t.Errorf("%s: %d read, %d filtered, %d would redrive; want 4, %d, 1", tc.name, sum.RecordsRead, sum.RecordsFiltered, sum.WouldRedrive, tc.filtered)
+		}
+		if got := strings.Contains(errOut, "applying the run's template"); tc.note == "" && got || tc.note != "" && !strings.Contains(errOut, tc.note) {
+			t.Errorf("%s: stderr %q; want the note %q", tc.name, errOut, tc.note)
+		}
+	}
+
+	// A session without the template (written before it was recorded), and one
+	// whose template is gone: every record of the range, and the gone one said.
+	save(nil)
+	if sum, errOut := dryRun(); sum.RecordsFiltered != 0 || strings.Contains(errOut, "template") {
+		t.Errorf("session without a template: %d filtered, stderr %q; want 0 and no note", sum.RecordsFiltered, errOut)
+	}
+	save(&localrun.Template{Path: filepath.Join(t.TempDir(), "gone.yaml")})
+	if sum, errOut := dryRun(); sum.RecordsFiltered != 0 || !strings.Contains(errOut, "gone.yaml is gone") {
+		t.Errorf("session whose template is gone: %d filtered, stderr %q; want 0 and a note", sum.RecordsFiltered, errOut)
 	}
 }

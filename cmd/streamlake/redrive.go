@@ -3,11 +3,14 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -81,7 +84,10 @@ again with the same --from and --until writes the same keys.
 
 After ` + "`streamlake local`" + ` it works on that run's emulator, failure queue, bucket and
 stream without flags (from .local/session.json; flags win; see
-` + "`streamlake summaries --help`" + `).
+` + "`streamlake summaries --help`" + `), and on that run's queue or stream it reads
+the template as the run did (its path, samconfig environment, parameter overrides
+and function), so that exactly the failed batches' records are redriven, in the
+run's compression; --template names another, --template '' applies none.
 Otherwise credentials and region come from the default AWS chain (AWS_ENDPOINT_URL
 points it at an emulator); the region defaults to the queue URL's (or the stream
 ARN's).
@@ -136,7 +142,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "visibility timeout of the messages received: the run extends it every third of it until a message is deleted or released at the end, so after a crash they reappear within this time")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	o.template.register(fs, "", templateUsage{
-		template:  "SAM template whose FilterCriteria to apply and whose COMPRESSION and TIME_FIELD to use (default: none, redrive every record of a range)",
+		template:  "SAM template whose FilterCriteria to apply and whose COMPRESSION and TIME_FIELD to use (default: the last local run's for its queue or stream, else none: redrive every record of a range)",
 		configEnv: "with --template: samconfig.toml environment for parameter overrides",
 		overrides: "with --template: template parameter K=V (repeatable; space-separated pairs accepted)",
 	})
@@ -154,6 +160,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	o.localDefaults(ses)
+	runTemplate := o.localTemplate(ses, set)
 	if code, ok := o.validate(fs, set); !ok {
 		return code
 	}
@@ -185,6 +192,9 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	noteLocal(e, "redrive", ses)
+	if runTemplate != "" {
+		fmt.Fprintf(e.stderr, "streamlake redrive: %s\n", runTemplate)
+	}
 	clients, err := newAWSClients(ctx, e, ses, region)
 	if err != nil {
 		return fail(err)
@@ -285,6 +295,40 @@ func (o *redriveOptions) localDefaults(ses *localrun.Session) {
 	if o.from != "" && o.stream == "" {
 		o.stream = ses.Output("StreamName")
 	}
+}
+
+// localTemplate makes a redrive of the last local run's failure queue, or a
+// replay of its stream, read the template as the run did when --template is not
+// given: the function's FilterCriteria, COMPRESSION and TIME_FIELD then apply as
+// in the run (flags still win; --template ” applies none). It returns what to
+// tell the user, or "" when it changed nothing.
+func (o *redriveOptions) localTemplate(ses *localrun.Session, set map[string]bool) string {
+	if ses == nil || ses.Template == nil || set["template"] {
+		return ""
+	}
+	ofRun := o.from == "" && o.queue == ses.Output("FailureQueueUrl") ||
+		o.from != "" && o.stream != "" && (o.stream == ses.Output("StreamName") || o.stream == ses.Output("StreamArn"))
+	if !ofRun {
+		return ""
+	}
+	t := ses.Template
+	if _, err := os.Stat(t.Path); err != nil {
+		return fmt.Sprintf("the run's template %s is gone (%v): no FilterCriteria applies, every record of each range is written; give --template", t.Path, errors.Unwrap(err))
+	}
+	o.template.path = t.Path
+	if !set["config-env"] {
+		o.template.configEnv = t.ConfigEnv
+	}
+	if !set["function"] {
+		o.function = t.Function
+	}
+	merged := maps.Clone(t.Overrides)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, o.template.overrides.values) // the flags win
+	o.template.overrides.values = merged
+	return fmt.Sprintf("applying the run's template %s (function %s, as the run read it): its FilterCriteria, COMPRESSION and TIME_FIELD; --template '' applies none", t.Path, cmp.Or(t.Function, "the only one with a Kinesis event"))
 }
 
 // validate checks the flags together; it returns (exitUsage, false) after

@@ -61,6 +61,9 @@ type Env struct {
 	WorkDir string
 
 	moto *motoserver.Group
+	// opts are the Options Open was given (SaveSession records how the template
+	// was read).
+	opts Options
 }
 
 // ServiceEndpoint returns the URL that serves service (an SDK service name in
@@ -102,7 +105,7 @@ func Open(ctx context.Context, opts Options) (*Env, error) {
 		return nil, err
 	}
 	path := tpl.Path
-	e := &Env{Template: tpl, WorkDir: opts.WorkDir}
+	e := &Env{Template: tpl, WorkDir: opts.WorkDir, opts: opts}
 	if e.WorkDir == "" {
 		e.WorkDir = filepath.Join(filepath.Dir(path), ".local")
 	}

@@ -42,6 +42,24 @@ type Session struct {
 	// (StreamName, StreamArn, OutputBucketName, FailureQueueUrl, SummaryTableName,
 	// …), queue URLs being the emulator's.
 	Outputs map[string]string `json:"outputs"`
+	// Template is how the run read its SAM template, so that a command that
+	// applies a function's settings (redrive: the FilterCriteria, COMPRESSION and
+	// TIME_FIELD) reads them as the run did. Nil in a session that does not
+	// record it.
+	Template *Template `json:"template,omitempty"`
+}
+
+// Template is a SAM template as a local run read it.
+type Template struct {
+	// Path is the template file, absolute.
+	Path string `json:"path"`
+	// ConfigEnv is the samconfig.toml environment ("" = default).
+	ConfigEnv string `json:"config_env,omitempty"`
+	// Overrides are the parameter overrides the run was given.
+	Overrides map[string]string `json:"parameter_overrides,omitempty"`
+	// Function is the logical ID of the function whose Kinesis event source
+	// mapping the run emulated.
+	Function string `json:"function,omitempty"`
 }
 
 // SingleEndpoint returns an Endpoints map in which url serves every service.

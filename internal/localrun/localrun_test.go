@@ -63,7 +63,8 @@ func TestSharedEndpoint(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "work")
 	want := Session{Endpoints: SingleEndpoint("http://127.0.0.1:5000"), Region: "us-east-1", StackName: "streamlake",
-		Outputs: map[string]string{"SummaryTableName": "streamlake-SummaryTable"}}
+		Outputs:  map[string]string{"SummaryTableName": "streamlake-SummaryTable"},
+		Template: &Template{Path: "/src/app/template.yaml", ConfigEnv: "dev", Overrides: map[string]string{"BatchSize": "100"}, Function: "ProcessorFunction"}}
 	if err := Save(dir, want); err != nil {
 		t.Fatal(err)
 	}

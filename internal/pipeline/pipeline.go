@@ -274,7 +274,7 @@ func (r *run) setup(ctx context.Context) error {
 	if r.resources, err = r.lenv.CreateResources(ctx); err != nil {
 		return err
 	}
-	if err := r.lenv.SaveSession(o.WorkDir, r.st.serviceEndpoints(), r.resources); err != nil {
+	if err := r.lenv.SaveSession(o.WorkDir, r.st.serviceEndpoints(), r.resources, r.fn.LogicalID); err != nil {
 		return err
 	}
 	buildStart := time.Now()

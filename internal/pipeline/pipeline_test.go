@@ -18,8 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/streamlake/streamlake/internal/awsconfig"
+	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/onfailure"
 	"github.com/streamlake/streamlake/internal/sensor"
@@ -141,6 +143,15 @@ func TestRetriesExhaustedDeadLetters(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkAccounting(t, rep, 600)
+			// The session tells redrive how the run read its template.
+			ses, err := localrun.Load(opts.WorkDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			abs, _ := filepath.Abs(template)
+			if d := cmp.Diff(&localrun.Template{Path: abs, Overrides: opts.Overrides, Function: "ProcessorFunction"}, ses.Template); d != "" {
+				t.Errorf("session's template (-want +got):\n%s", d)
+			}
 			if rep.DeadLettered == 0 || rep.OnFailureRecords == 0 {
 				t.Fatalf("dead-lettered %d in %d on-failure records; want some", rep.DeadLettered, rep.OnFailureRecords)
 			}
