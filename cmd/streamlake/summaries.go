@@ -211,7 +211,7 @@ func writeSummariesJSON(w io.Writer, pk string, from, to time.Time, items []dyna
 		}
 		s := it.Summary
 		h := summaryHourJSON{Hour: hour.Format(time.RFC3339), Count: s.Count, Fields: map[string]summaryFieldJSON{}}
-		if !s.First.IsZero() {
+		if s.Count > 0 {
 			h.First = s.First.UTC().Format(time.RFC3339Nano)
 			h.Last = s.Last.UTC().Format(time.RFC3339Nano)
 		}
@@ -263,7 +263,7 @@ func writeSummariesText(w io.Writer, pk string, from, to time.Time, items []dyna
 			}
 		}
 		first, last := "-", "-"
-		if !s.First.IsZero() {
+		if s.Count > 0 {
 			first, last = s.First.UTC().Format("15:04:05.000"), s.Last.UTC().Format("15:04:05.000")
 		}
 		row = append(row, first, last)

@@ -379,10 +379,10 @@ func (s *Store) summaryActions(ctx context.Context, changes []summary.Change) ([
 				lowerNumber(e, cur, name+suffixMax, fc.Max, +1)
 			}
 		}
-		if !ch.First.IsZero() {
+		if ch.HasFirst {
 			lowerString(e, cur, attrFirst, summary.FormatTime(ch.First), -1)
 		}
-		if !ch.Last.IsZero() {
+		if ch.HasLast {
 			lowerString(e, cur, attrLast, summary.FormatTime(ch.Last), +1)
 		}
 		if e.empty() {
@@ -432,10 +432,10 @@ func extremeCondition(name, value string, dir int) string {
 func (s *Store) readExtremes(ctx context.Context, changes []summary.Change) (map[summary.Key]map[string]types.AttributeValue, error) {
 	attrs := map[string]bool{}
 	for _, ch := range changes {
-		if !ch.First.IsZero() {
+		if ch.HasFirst {
 			attrs[attrFirst] = true
 		}
-		if !ch.Last.IsZero() {
+		if ch.HasLast {
 			attrs[attrLast] = true
 		}
 		for name, fc := range ch.Fields {

@@ -45,7 +45,7 @@ func TestExpressionLimits(t *testing.T) {
 	s := New(noItems{}, "t", WithTTL("expiresAt", time.Hour))
 	change := func(fields int) summary.Change {
 		at := time.Date(2026, 11, 21, 13, 40, 0, 0, time.UTC)
-		ch := summary.Change{Key: summary.FleetKey(at), Count: 1, First: at, Last: at, Fields: map[string]summary.FieldChange{}}
+		ch := summary.Change{Key: summary.FleetKey(at), Count: 1, First: at, Last: at, HasFirst: true, HasLast: true, Fields: map[string]summary.FieldChange{}}
 		v, _ := summary.ParseDecimal("21.43")
 		for i := range fields {
 			ch.Fields[fmt.Sprintf("f%d", i)] = summary.FieldChange{N: 1, Sum: v, Min: v, Max: v, HasMin: true, HasMax: true}

@@ -48,6 +48,34 @@ func TestZeroSumIsStored(t *testing.T) {
 	}
 }
 
+// TestZeroTimeIsStored: Go's zero time, 0001-01-01T00:00:00Z (what a Go
+// producer sends for a time it never set, and .NET's DateTime.MinValue), is a
+// valid event time; the item of its hour keeps it as its first time.
+func TestZeroTimeIsStored(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	zero := time.Time{}
+	recs := []reading{
+		{device: "unset", at: zero.Add(30 * time.Minute), temp: "1"},
+		{device: "unset", at: zero, temp: "2"},
+	}
+	key := objectKey(9, 1)
+	h.handle(t, message(h.notification(key, h.put(t, key, body(recs, "2026-11-21T10:40:06.000Z")))))
+	h.check(t, expected(t, recs), true)
+	for _, pk := range []string{"DEVICE#unset", "FLEET"} {
+		out, err := h.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.table), Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: "HOUR#0001-01-01T00"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for attr, want := range map[string]string{"first": "0001-01-01T00:00:00.000000000Z", "last": "0001-01-01T00:30:00.000000000Z"} {
+			if got, ok := out.Item[attr].(*types.AttributeValueMemberS); !ok || got.Value != want {
+				t.Errorf("%s %s = %#v; want S %s", pk, attr, out.Item[attr], want)
+			}
+		}
+	}
+}
+
 // conflictOnce answers the first UpdateItem with the TransactionConflictException
 // DynamoDB returns for a single-item write on an item that an ongoing transaction
 // holds, without sending it.

@@ -25,9 +25,11 @@ type Change struct {
 	Count int64
 	// Fields holds the per-field changes; fields without any change are absent.
 	Fields map[string]FieldChange
-	// First lowers the item's first event time and Last raises its last event time;
-	// a zero time leaves it alone.
-	First, Last time.Time
+	// First lowers the item's first event time when HasFirst, and Last raises its
+	// last event time when HasLast. (Flags rather than the zero time: Go's zero
+	// time, 0001-01-01T00:00:00Z, is an event time a record may carry.)
+	First, Last       time.Time
+	HasFirst, HasLast bool
 }
 
 // FieldChange is the change of one numeric field of a summary item.
@@ -42,7 +44,7 @@ type FieldChange struct {
 
 // IsZero reports whether c changes nothing.
 func (c *Change) IsZero() bool {
-	return c.Count == 0 && len(c.Fields) == 0 && c.First.IsZero() && c.Last.IsZero()
+	return c.Count == 0 && len(c.Fields) == 0 && !c.HasFirst && !c.HasLast
 }
 
 // Diff returns the changes that turn summaries holding old (the contribution
@@ -90,10 +92,10 @@ func diffSummary(k Key, o, n *Summary) Change {
 	ch := Change{Key: k, Count: n.Count - o.Count}
 	if n.Count > 0 {
 		if o.Count == 0 || n.First.Before(o.First) {
-			ch.First = n.First
+			ch.First, ch.HasFirst = n.First, true
 		}
 		if o.Count == 0 || n.Last.After(o.Last) {
-			ch.Last = n.Last
+			ch.Last, ch.HasLast = n.Last, true
 		}
 	}
 	names := map[string]struct{}{}

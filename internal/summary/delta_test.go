@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -159,5 +160,41 @@ func TestContributionSize(t *testing.T) {
 	t.Logf("10000 records, %d summary keys: %d bytes encoded (%.1f per key)", len(c.Summaries), len(b), float64(len(b))/float64(len(c.Summaries)))
 	if len(b) > 380<<10 {
 		t.Errorf("encoding of %d keys is %d bytes; want it to fit a DynamoDB item", len(c.Summaries), len(b))
+	}
+}
+
+// TestZeroEventTime: Go's zero time, 0001-01-01T00:00:00Z, is an event time a
+// record may carry; Diff and Merge keep it as a first or last time.
+func TestZeroEventTime(t *testing.T) {
+	zero, later := time.Time{}, time.Time{}.Add(30*time.Minute)
+	k := Key{PK: "FLEET", SK: "HOUR#0001-01-01T00"}
+	new := &Contribution{Summaries: map[Key]*Summary{k: {Count: 1, First: zero, Last: zero}}}
+	got := Diff(nil, new)
+	want := []Change{{Key: k, Count: 1, First: zero, Last: zero, HasFirst: true, HasLast: true}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Diff of a record at the zero time (-want +got):\n%s", d)
+	}
+	// The same record again changes nothing.
+	if got := Diff(new, new); len(got) != 0 {
+		t.Errorf("Diff of the same records = %+v; want none", got)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		s, o   Summary
+		first  time.Time
+		last   time.Time
+		counts int64
+	}{
+		{"zero into later", Summary{Count: 1, First: later, Last: later}, Summary{Count: 1, First: zero, Last: zero}, zero, later, 2},
+		{"later into zero", Summary{Count: 1, First: zero, Last: zero}, Summary{Count: 1, First: later, Last: later}, zero, later, 2},
+		{"zero into empty", Summary{}, Summary{Count: 1, First: zero, Last: zero}, zero, zero, 1},
+		{"empty into zero", Summary{Count: 1, First: zero, Last: zero}, Summary{}, zero, zero, 1},
+	} {
+		s := tc.s
+		s.Merge(&tc.o)
+		if !s.First.Equal(tc.first) || !s.Last.Equal(tc.last) || s.Count != tc.counts {
+			t.Errorf("%s: Merge = count %d, %s .. %s; want %d, %s .. %s", tc.name, s.Count, s.First, s.Last, tc.counts, tc.first, tc.last)
+		}
 	}
 }

@@ -111,8 +111,9 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(TimeLayout)
 }
 
-// FormatTime formats t as stored in summary items (TimeLayout); the zero time is "".
-func FormatTime(t time.Time) string { return formatTime(t) }
+// FormatTime formats t as stored in summary items (TimeLayout), Go's zero time
+// included (0001-01-01T00:00:00.000000000Z).
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
 // parseStoredTime parses what formatTime wrote.
 func parseStoredTime(s string) (time.Time, error) {

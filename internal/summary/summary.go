@@ -70,20 +70,26 @@ func (f *Field) merge(o Field) {
 // not safe for concurrent mutation.
 type Summary struct {
 	Count int64
-	// First and Last are the earliest and latest event times; zero when Count is 0.
+	// First and Last are the earliest and latest event times when Count is above
+	// 0, and zero when it is 0 (Go's zero time is also a valid event time, so
+	// Count, not IsZero, says whether they hold one).
 	First, Last time.Time
 	// Fields maps a numeric field name to its aggregate; fields no record carried
 	// are absent.
 	Fields map[string]Field
 }
 
+// hasTimes reports whether s holds event times: it counts records, or (a
+// summary whose count went back to 0; extremes are never retracted) a time is set.
+func (s *Summary) hasTimes() bool { return s.Count > 0 || !s.First.IsZero() || !s.Last.IsZero() }
+
 // Merge folds o into s.
 func (s *Summary) Merge(o *Summary) {
-	if o.Count > 0 || !o.First.IsZero() {
-		if s.First.IsZero() || (!o.First.IsZero() && o.First.Before(s.First)) {
+	if o.hasTimes() {
+		if !s.hasTimes() || o.First.Before(s.First) {
 			s.First = o.First
 		}
-		if o.Last.After(s.Last) {
+		if !s.hasTimes() || o.Last.After(s.Last) {
 			s.Last = o.Last
 		}
 	}
