@@ -119,6 +119,7 @@ func TestNewReaderErrors(t *testing.T) {
 		{"plain text named .gz", "a.ndjson.gz", []byte("{}\n"), "not gzip"},
 		{"empty gzip", "a.ndjson.gz", nil, "not gzip"},
 		{"gzip named .zst", "a.ndjson.zst", gz, "not zstd"},
+		{"empty zstd", "a.ndjson.zst", nil, "not zstd: empty body"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewReader(tc.key, tc.body)

@@ -23,7 +23,8 @@ var ErrUnsupportedObject = errors.New("unsupported object: want a .ndjson.gz, .n
 // NewReader returns the lines of the object stored under key with body,
 // decompressed as key's extension says (CompressionOf). A body that is not in
 // that compression is an error, wrapping ErrUnsupportedObject for a key of no
-// known extension. A zstd body is decoded at once; a gzip body is decoded as it
+// known extension, and so is an empty body, except for a plain .ndjson key (no
+// lines). A zstd body is decoded at once; a gzip body is decoded as it
 // is read, so a corrupt end shows up as a read error.
 func NewReader(key string, body []byte) (io.Reader, error) {
 	c, ok := CompressionOf(key)
@@ -38,6 +39,11 @@ func NewReader(key string, body []byte) (io.Reader, error) {
 		}
 		return zr, nil
 	case Zstd:
+		if len(body) == 0 {
+			// The decoder reads no frame as no data; no writer of this format
+			// makes an empty zstd object (an empty one is a 13-byte frame).
+			return nil, errors.New("not zstd: empty body (a zstd object holds at least one frame)")
+		}
 		dec, err := zstdDecoder()
 		if err != nil {
 			return nil, err

@@ -174,6 +174,7 @@ func TestParseObjectCompression(t *testing.T) {
 		{"gzip named .zst", "processed/a.ndjson.zst", gz.Bytes(), "not zstd"},
 		{"unknown extension", "processed/a.csv", plain, "unsupported object"},
 		{"empty gzip body", "processed/a.ndjson.gz", nil, "not gzip"},
+		{"empty zstd body", "processed/a.ndjson.zst", nil, "not zstd"},
 	}
 	for _, tc := range bad {
 		_, err := Config{}.ParseObject(tc.key, tc.body)
