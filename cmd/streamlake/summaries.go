@@ -96,22 +96,24 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if *device != "" {
 		pk = summary.DevicePK(*device)
 	}
+	// Whether a flag was given, not IsZero: --from 0001-01-01T00 is Go's zero time.
 	var to, from time.Time
-	if *toFlag != "" {
+	hasTo, hasFrom := *toFlag != "", *fromFlag != ""
+	if hasTo {
 		t, err := parseHourFlag(*toFlag, true)
 		if err != nil {
 			return usageError(fs, "--to: %v", err)
 		}
 		to = t
 	}
-	if *fromFlag != "" {
+	if hasFrom {
 		t, err := parseHourFlag(*fromFlag, false)
 		if err != nil {
 			return usageError(fs, "--from: %v", err)
 		}
 		from = t
 	}
-	if !to.IsZero() && !from.IsZero() && to.Truncate(time.Hour).Before(from.Truncate(time.Hour)) {
+	if hasTo && hasFrom && to.Truncate(time.Hour).Before(from.Truncate(time.Hour)) {
 		return usageError(fs, "--to (%s) is before --from (%s)", to.Format(summary.HourLayout), from.Format(summary.HourLayout))
 	}
 
@@ -122,18 +124,18 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	store := dynamostore.New(clients.DynamoDB(), *table)
-	if to.IsZero() {
+	if !hasTo {
 		to = time.Now().UTC()
 		latest, ok, err := store.LatestHour(ctx, pk)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
 			return exitFailure
 		}
-		if ok && (from.IsZero() || !latest.Before(from)) {
+		if ok && (!hasFrom || !latest.Before(from)) {
 			to = latest
 		}
 	}
-	if from.IsZero() {
+	if !hasFrom {
 		from = to.Add(-24 * time.Hour)
 	}
 	from, to = from.Truncate(time.Hour), to.Truncate(time.Hour)

@@ -224,3 +224,21 @@ func TestSummariesQueryFailure(t *testing.T) {
 		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the query", code, errOut)
 	}
 }
+
+// TestSummariesZeroTime: Go's zero time is an hour like any other, for --from
+// and --to, and a record at it shows its first and last time.
+func TestSummariesZeroTime(t *testing.T) {
+	table := summariesTable(t)
+	applyObject(t, table, "processed/z.ndjson", "etag-z",
+		`{"original_data":{"device_id":"sensor-0009","temperature":1,"timestamp":"0001-01-01T00:00:00Z"},"approximate_arrival_timestamp":"2026-11-21T13:05:00.250Z","sequence_number":"0"}`+"\n")
+	code, out, errOut := runSummariesCLI(t, "--fleet", "--from", "0001-01-01T00", "--to", "0001-01-01T00", "--table", table)
+	if code != exitOK || !strings.HasPrefix(out, "FLEET, hours 0001-01-01T00 to 0001-01-01T00 UTC: 1 with data\n") ||
+		!strings.Contains(out, "00:00:00.000\t00:00:00.000") && !strings.Contains(out, "00:00:00.000  00:00:00.000") {
+		t.Errorf("exit %d (%s), output:\n%s\nwant the zero hour with its first and last time", code, errOut, out)
+	}
+	// --from at the zero time is not "no --from": the range starts there.
+	code, out, errOut = runSummariesCLI(t, "--fleet", "--from", "0001-01-01T00", "--to", "2026-11-21T23", "--table", table, "--json")
+	if code != exitOK || !strings.Contains(out, `"from": "0001-01-01T00:00:00Z"`) || !strings.Contains(out, `"first": "0001-01-01T00:00:00Z"`) {
+		t.Errorf("--from 0001-01-01T00 --json: exit %d (%s), output:\n%s\nwant the range from the zero hour, its record's first time", code, errOut, out)
+	}
+}
