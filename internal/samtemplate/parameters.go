@@ -179,7 +179,7 @@ func (p *param) validate(value string) error {
 	for _, e := range elems {
 		if p.isNumber() {
 			f, err := strconv.ParseFloat(strings.TrimSpace(e), 64)
-			if err != nil {
+			if err != nil || !decimalNumber.MatchString(strings.TrimSpace(e)) {
 				return fail("is not a number")
 			}
 			if p.minValue != nil && f < *p.minValue {
@@ -205,6 +205,13 @@ func (p *param) validate(value string) error {
 	}
 	return nil
 }
+
+// decimalNumber is the text of a Number parameter's value: an integer or a
+// decimal fraction, with an optional sign and exponent. strconv.ParseFloat also
+// takes NaN, Inf, hexadecimal and digits with underscores, which are no number a
+// template means (NaN also passes every MinValue and MaxValue comparison) and
+// would reach a filter pattern or a property as that text.
+var decimalNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
 func (p *param) isAllowed(v string) bool {
 	for _, a := range p.allowed {
