@@ -586,17 +586,24 @@ func validate(recs []events.KinesisEventRecord) (string, error) {
 		switch t := r.Kinesis.ApproximateArrivalTimestamp.Time; {
 		case t.IsZero():
 			return "", &EventError{Reason: fmt.Sprintf("record %d: approximateArrivalTimestamp is missing", i)}
-		case t.Unix() <= 0 || t.Unix() > maxArrival:
-			// It names the object's hour: a four-digit year after 1970.
-			return "", &EventError{Reason: fmt.Sprintf("record %d: approximateArrivalTimestamp %s is not a time Kinesis gives (want one from 1970 to the year 9999)",
+		case t.Before(firstArrival) || t.After(lastArrival):
+			// It names the object's hour once rounded to the millisecond
+			// (arrival): a four-digit year from 1970.
+			return "", &EventError{Reason: fmt.Sprintf("record %d: approximateArrivalTimestamp %s is not a time Kinesis gives (want one from 1970-01-01T00:00:01Z to 9999-12-31T23:59:59.999Z, rounded to the millisecond)",
 				i, t.UTC().Format(time.RFC3339Nano))}
 		}
 	}
 	return shardID, nil
 }
 
-// maxArrival is the last second of the year 9999, in seconds since the epoch.
-const maxArrival = 253402300799
+// firstArrival and lastArrival bound the arrival times accepted: from the
+// second after the epoch (0 and the times around it are what a missing or
+// defaulted value looks like) to the last one that rounds to a millisecond of
+// the year 9999.
+var (
+	firstArrival = time.Unix(1, 0)
+	lastArrival  = time.Unix(253402300799, 999_499_999)
+)
 
 // sequenceAfter reports whether decimal sequence number a is greater than b,
 // comparing them as integers without allocating (both are validated digits).
