@@ -99,6 +99,16 @@ func TestBadInputMatrix(t *testing.T) {
 			ev.Records[1].EventID = "shardId-000000000001:" + ev.Records[1].Kinesis.SequenceNumber
 		}, []byte("a"), []byte("b")), err: "differs from the batch's shard"},
 
+		// Members that encoding/json would read into one field: the last would
+		// win and the other records or payloads would be lost.
+		{name: "Records twice", event: bytes.Replace(valid, []byte(`{"Records":`), []byte(`{"Records":[],"Records":`), 1), err: `the event has the member "Records" twice`},
+		{name: "Records and records", event: append(bytes.Clone(bytes.TrimSuffix(bytes.TrimSpace(valid), []byte("}"))), []byte(`,"records":[]}`)...),
+			err: `the event has the members "Records" and "records", which encoding/json reads into one field`},
+		{name: "data twice in a record", event: bytes.Replace(valid, []byte(`"data":`), []byte(`"data":"YQ==","Data":`), 1),
+			err: `the event.Records[0].kinesis has the members "data" and "Data"`},
+		{name: "kinesis twice in a record", event: bytes.Replace(valid, []byte(`"kinesis":`), []byte(`"Kinesis":{},"kinesis":`), 1),
+			err: `the event.Records[0] has the members "Kinesis" and "kinesis"`},
+
 		// Events of other sources.
 		{name: "SQS event", event: []byte(`{"Records":[{"messageId":"1","receiptHandle":"r","body":"{}","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"}]}`), err: `eventSource is "aws:sqs"`},
 		{name: "S3 event", event: []byte(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`), err: `eventSource is "aws:s3"`},
@@ -108,6 +118,7 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "S3 test event", event: []byte(`{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}`), err: `no "Records" array`},
 		{name: "API Gateway event", event: []byte(`{"resource":"/","httpMethod":"POST","body":"{\"Records\":[]}"}`), err: `no "Records" array`},
 		{name: "Kinesis time-window event", event: []byte(`{"Records":[],"window":{"start":"2020-12-09T07:04:00Z","end":"2020-12-09T07:06:00Z"},"state":{},"shardId":"s","isFinalInvokeForWindow":false}`)},
+		{name: "a member of no field in two cases", event: []byte(`{"Records":[],"state":{"a":1,"A":2},"State":{},"shardId":"s"}`)},
 
 		// Valid events with odd data: nothing lost.
 		{name: "empty batch", event: []byte(`{"Records":[]}`)},

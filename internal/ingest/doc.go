@@ -50,7 +50,10 @@
 //     after it again under a new key (duplicates). The writes stop DeadlineMargin
 //     before the invocation's deadline, so that a slow S3 ends in that response
 //     rather than in a function timeout.
-//   - An event that is not a Kinesis event is a function error with a clear message.
+//   - An event that is not a Kinesis event is a function error with a clear message,
+//     and so is one with a member of the event's fields twice in one object
+//     ("Records" and "records", two "data" members in a record): encoding/json would
+//     keep the last one and lose the others' records without a word.
 //     The handler never panics on input.
 //
 // Performance: the function's handler is the Processor itself (Invoke implements

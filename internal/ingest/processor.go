@@ -212,8 +212,9 @@ func (e *EventError) Error() string { return "invalid Kinesis event: " + e.Reaso
 // HandleJSON decodes a raw Lambda event and handles it. It is the function's
 // handler: it rejects, with an *EventError, JSON that is not a Kinesis event (no
 // "Records" key, a record whose eventSource is not aws:kinesis, a bad sequence
-// number or eventID, records of different shards) instead of mistaking it for an
-// empty batch.
+// number or eventID, records of different shards, a member such as "Records" or
+// "data" twice in one object, in any case) instead of mistaking it for an empty
+// batch or reading one of its members only.
 func (p *Processor) HandleJSON(ctx context.Context, payload json.RawMessage) (events.KinesisEventResponse, error) {
 	var probe struct {
 		Records *json.RawMessage `json:"Records"`
@@ -238,6 +239,9 @@ func (p *Processor) HandleJSON(ctx context.Context, payload json.RawMessage) (ev
 	var ev events.KinesisEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return events.KinesisEventResponse{}, &EventError{Reason: "decode: " + err.Error()}
+	}
+	if msg := ambiguousMember(payload); msg != "" {
+		return events.KinesisEventResponse{}, &EventError{Reason: msg + " (a record would be lost or read from the wrong member)"}
 	}
 	return p.Handle(ctx, &ev)
 }
