@@ -1,9 +1,8 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
-	"math"
-	"strconv"
 	"time"
 	"unsafe"
 )
@@ -42,7 +41,8 @@ import (
 //	1e14 ≤ v < 1e17   microseconds
 //	1e17 ≤ v < 1e19   nanoseconds  (int64 nanoseconds end in 2262)
 //
-// Fractions and exponents are allowed (1.7520e9). Negative numbers and 1e19 or more
+// Fractions and exponents are allowed (1.7520e9), and read exactly: the unit
+// is that of the number's value, however it is written. Negative numbers and 1e19 or more
 // are rejected: no unit makes them a plausible event time. Every accepted number is
 // therefore between 1970 and 5138.
 //
@@ -286,7 +286,7 @@ func parseEpoch(b []byte) (time.Time, bool) {
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		return parseEpochFloat(b)
+		return parseEpochExponent(b[:i], b[i+1:])
 	}
 	if i != len(b) {
 		return time.Time{}, false
@@ -314,27 +314,62 @@ func parseEpoch(b []byte) (time.Time, bool) {
 	return time.Unix(int64(sec), int64(nsec)).UTC(), true
 }
 
-// parseEpochFloat reads a number with an exponent. Exponents are rare in event
-// times, so this path trades exactness below the microsecond for simplicity.
-func parseEpochFloat(b []byte) (time.Time, bool) {
-	f, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
-	if err != nil || f < 0 || f >= epochNanosUntil || math.IsNaN(f) {
+// parseEpochExponent reads a number with an exponent, mantissa e exp, by
+// writing it without one (moving the decimal point) and reading that: exactly,
+// so that the unit a number is read in depends on its value alone
+// (99999999999.9999999e0 is seconds, as 99999999999.9999999 is, while a float64
+// would round it to 1e11, milliseconds). mantissa is digits with an optional
+// fraction, as parseEpoch checked it.
+func parseEpochExponent(mantissa, exp []byte) (time.Time, bool) {
+	neg := false
+	if len(exp) > 0 && (exp[0] == '+' || exp[0] == '-') {
+		neg = exp[0] == '-'
+		exp = exp[1:]
+	}
+	if len(exp) == 0 {
 		return time.Time{}, false
 	}
-	var sec, nsec float64
-	switch {
-	case f < epochMillisFrom:
-		sec = math.Floor(f)
-		nsec = (f - sec) * 1e9
-	case f < epochMicrosFrom:
-		sec = math.Floor(f / 1e3)
-		nsec = (f - sec*1e3) * 1e6
-	case f < epochNanosFrom:
-		sec = math.Floor(f / 1e6)
-		nsec = (f - sec*1e6) * 1e3
-	default:
-		sec = math.Floor(f / 1e9)
-		nsec = f - sec*1e9
+	x := 0
+	for _, c := range exp {
+		if c < '0' || c > '9' {
+			return time.Time{}, false
+		}
+		if x < 1000 { // beyond, the number is 0 or at least 1e19 either way
+			x = x*10 + int(c-'0')
+		}
 	}
-	return time.Unix(int64(sec), int64(max(nsec, 0))).UTC(), true
+	if neg {
+		x = -x
+	}
+	intPart, frac, _ := bytes.Cut(mantissa, []byte("."))
+	// digits is the mantissa's digits; the decimal point is after point of them.
+	digits := append(append(make([]byte, 0, 64), intPart...), frac...)
+	point := len(intPart) + x
+	for len(digits) > 0 && digits[0] == '0' {
+		digits, point = digits[1:], point-1
+	}
+	if len(digits) == 0 {
+		return parseEpoch([]byte("0"))
+	}
+	if point > 19 {
+		return time.Time{}, false // 1e19 or more
+	}
+	// Digits past the 30th after the point do not change the nanosecond of any
+	// unit (parseEpoch truncates).
+	const keep = 30
+	out := make([]byte, 0, 64)
+	switch {
+	case point <= 0:
+		out = append(out, "0."...)
+		out = append(out, bytes.Repeat([]byte("0"), min(-point, keep))...)
+		out = append(out, digits[:min(len(digits), keep)]...)
+	case point >= len(digits):
+		out = append(out, digits...)
+		out = append(out, bytes.Repeat([]byte("0"), point-len(digits))...)
+	default:
+		out = append(out, digits[:point]...)
+		out = append(out, '.')
+		out = append(out, digits[point:min(len(digits), point+keep)]...)
+	}
+	return parseEpoch(out)
 }
