@@ -91,7 +91,8 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "arrival time 1e300", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":1e300`), 1),
 			err: "is not a time Kinesis gives"},
 		{name: "sequence number not decimal", event: eventJSON(t, renumber("1", "0x2"), []byte("a"), []byte("b")), err: `sequenceNumber "0x2" is not a decimal number`},
-		{name: "sequence number 200 digits", event: eventJSON(t, renumber("1", strings.Repeat("9", 200)), []byte("a"), []byte("b")), err: "is not a decimal number"},
+		{name: "sequence number 200 digits", event: eventJSON(t, renumber("1", strings.Repeat("9", 200)), []byte("a"), []byte("b")), err: "is not a decimal number of 1 to 129 digits"},
+		{name: "sequence number 130 digits", event: eventJSON(t, renumber("1", strings.Repeat("9", 130)), []byte("a"), []byte("b")), err: "is not a decimal number of 1 to 129 digits"},
 		{name: "duplicate sequence numbers", event: eventJSON(t, renumber("5", "5"), sensor(0, "bad"), sensor(1, "bad")), err: "sequenceNumber 5 is not after the previous record's 5"},
 		{name: "decreasing sequence numbers", event: eventJSON(t, renumber("10", "9"), []byte("a"), []byte("b")), err: "sequenceNumber 9 is not after the previous record's 10"},
 		{name: "eventID of another record", event: eventJSON(t, func(ev *events.KinesisEvent) { ev.Records[0].EventID = ev.Records[1].EventID }, []byte("a"), []byte("b")), err: "eventID"},
@@ -137,6 +138,8 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "NUL and control bytes", event: eventJSON(t, nil, []byte("\x00\x01\x1b[31m")), payloads: [][]byte{[]byte("\x00\x01\x1b[31m")}},
 		{name: "sequence numbers of different lengths", event: eventJSON(t, renumber("9", "10", "00011"), []byte("a"), []byte("b"), []byte("c")),
 			payloads: [][]byte{[]byte("a"), []byte("b"), []byte("c")}},
+		{name: "sequence number of 129 digits, the API's longest", event: eventJSON(t, renumber("9", "1"+strings.Repeat("0", 128)), []byte("a"), []byte("b")),
+			payloads: [][]byte{[]byte("a"), []byte("b")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -572,7 +572,7 @@ func validate(recs []events.KinesisEventRecord) (string, error) {
 		}
 		seq := r.Kinesis.SequenceNumber
 		if !record.ValidSequenceNumber(seq) {
-			return "", &EventError{Reason: fmt.Sprintf("record %d: sequenceNumber %q is not a decimal number", i, seq)}
+			return "", &EventError{Reason: fmt.Sprintf("record %d: sequenceNumber %q is not a decimal number of 1 to %d digits", i, seq, record.MaxSequenceNumberDigits)}
 		}
 		shard, eventSeq, ok := strings.Cut(r.EventID, ":")
 		if !ok || shard == "" || eventSeq != seq {

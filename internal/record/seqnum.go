@@ -23,10 +23,16 @@ func CompareSequenceNumbers(a, b string) (int, error) {
 	return na.Cmp(nb), nil
 }
 
-// ValidSequenceNumber reports whether s is a Kinesis sequence number: a non-empty
-// string of decimal digits.
+// MaxSequenceNumberDigits is the most digits a Kinesis sequence number has: the
+// API's pattern is 0|([1-9]\d{0,128})
+// (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_SequenceNumberRange.html).
+const MaxSequenceNumberDigits = 129
+
+// ValidSequenceNumber reports whether s is a Kinesis sequence number: 1 to
+// MaxSequenceNumberDigits decimal digits (leading zeros are allowed, as a
+// number's value does not change with them).
 func ValidSequenceNumber(s string) bool {
-	if s == "" || len(s) > 128 {
+	if s == "" || len(s) > MaxSequenceNumberDigits {
 		return false
 	}
 	i := 0
@@ -59,7 +65,7 @@ func digits8(t string) bool {
 
 func parseSequenceNumber(s string) (*big.Int, error) {
 	if !ValidSequenceNumber(s) {
-		return nil, fmt.Errorf("invalid sequence number %q: want decimal digits", s)
+		return nil, fmt.Errorf("invalid sequence number %q: want 1 to %d decimal digits", s, MaxSequenceNumberDigits)
 	}
 	n, _ := new(big.Int).SetString(s, 10)
 	return n, nil
