@@ -23,6 +23,7 @@ import (
 	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/producer"
+	"github.com/streamlake/streamlake/internal/s3store"
 )
 
 // workDirEnv names the variable that says which local run the commands inspect
@@ -187,8 +188,7 @@ func (c *awsClients) SQS() *sqs.Client {
 // S3 returns an S3 client; on an emulator it addresses buckets by path, as
 // emulators serve them (not by host name).
 func (c *awsClients) S3() *s3.Client {
-	return s3.NewFromConfig(c.cfg, func(o *s3.Options) {
-		o.UsePathStyle = c.cfg.BaseEndpoint != nil || c.ses != nil
+	return s3store.NewClient(c.cfg, func(o *s3.Options) {
 		if u := c.endpoint("s3"); u != nil {
 			o.BaseEndpoint = u
 		}

@@ -195,3 +195,22 @@ func TestReadEnvVars(t *testing.T) {
 		t.Errorf("readEnvVars() mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestInvokeThroughLocalhost: invoke against an emulator named
+// http://localhost:PORT (as moto's documentation names it) creates the
+// template's bucket and reads the function's objects back: every S3 client of
+// the run addresses buckets by path, not as <bucket>.localhost.
+func TestInvokeThroughLocalhost(t *testing.T) {
+	srv := motoserver.ForTest(t)
+	local := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	t.Setenv("AWS_ENDPOINT_URL", local)
+	for _, svc := range []string{"S3", "SQS", "KINESIS", "DYNAMODB"} {
+		t.Setenv("AWS_ENDPOINT_URL_"+svc, "")
+	}
+	code, stdout, stderr := runCmd(t, false, "invoke", "--template", "../../template.yaml", "--function", "ProcessorFunction",
+		"--event", "../../events/kinesis-sensor-batch.json", "--json")
+	var out invokeOutput
+	if code != exitOK || json.Unmarshal([]byte(stdout), &out) != nil || len(out.Objects) == 0 {
+		t.Fatalf("invoke through %s = exit %d, stdout %q, stderr:\n%s\nwant the function's objects", local, code, stdout, stderr)
+	}
+}

@@ -209,10 +209,7 @@ func invokeOnce(ctx context.Context, e *env, req invokeRequest) (*invokeOutput, 
 		}
 	}
 	// Emulators serve buckets by path, not by host name.
-	client := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) {
-		o.UsePathStyle = true
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
+	client := s3store.NewClient(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	warnMissingObjects(ctx, e, client, lenv, req.event)
 	binary, err := lenv.Build(ctx, fn)
 	if err != nil {

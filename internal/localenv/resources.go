@@ -18,6 +18,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/streamlake/streamlake/internal/s3store"
 	"github.com/streamlake/streamlake/internal/samtemplate"
 )
 
@@ -204,7 +205,7 @@ func (e *Env) createBucket(ctx context.Context, res samtemplate.Resource) (strin
 	if err != nil {
 		return "", err
 	}
-	client := s3.NewFromConfig(e.AWS)
+	client := s3store.NewClient(e.AWS)
 	_, err = client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
 	var owned *s3types.BucketAlreadyOwnedByYou
 	if err != nil && !errors.As(err, &owned) {

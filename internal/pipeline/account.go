@@ -11,6 +11,7 @@ import (
 	"github.com/streamlake/streamlake/internal/esm"
 	"github.com/streamlake/streamlake/internal/localenv"
 	"github.com/streamlake/streamlake/internal/onfailure"
+	"github.com/streamlake/streamlake/internal/s3store"
 )
 
 // account reads back what is in the emulators (the stream, the processed and
@@ -24,7 +25,7 @@ func (r *run) account(ctx context.Context) error {
 			return err
 		}
 	}
-	s3c := s3.NewFromConfig(r.lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+	s3c := s3store.NewClient(r.lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	stream, shardIDs, err := readStream(ctx, r.kin, r.streamARN)
 	if err != nil {
 		return err

@@ -263,7 +263,7 @@ func compareSummaries(ctx context.Context, lenv *localenv.Env, fn samtemplate.Fu
 	if err != nil {
 		return nil, fmt.Errorf("function %s: %w", fn.LogicalID, err)
 	}
-	s3c := s3.NewFromConfig(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+	s3c := s3store.NewClient(lenv.AWS, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	objects, err := readRawObjects(ctx, s3c, bucket, prefix)
 	if err != nil {
 		return nil, err

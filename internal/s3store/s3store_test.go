@@ -3,6 +3,7 @@ package s3store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -87,6 +88,7 @@ func TestNewClientAddressing(t *testing.T) {
 		{"AWS", "", "", false},
 		{"AWS_ENDPOINT_URL", "http://127.0.0.1:5000", "", true},
 		{"AWS_ENDPOINT_URL_S3", "", "http://127.0.0.1:5001", true},
+		{"AWS_ENDPOINT_URL_S3 at localhost", "", "http://localhost:5001", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.global != "" {
@@ -108,5 +110,45 @@ func TestNewClientAddressing(t *testing.T) {
 				t.Errorf("NewClient with %s: UsePathStyle = %v; want %v (BaseEndpoint %v)", tc.name, o.UsePathStyle, tc.wantPathStyle, aws.ToString(o.BaseEndpoint))
 			}
 		})
+	}
+}
+
+// TestLocalhostEndpoint: an emulator at http://localhost:PORT (how moto's own
+// documentation names it) is addressed by path; virtual hosting would ask for
+// <bucket>.localhost, which most machines do not resolve. The same holds for a
+// BaseEndpoint set by an option, as the CLI sets it for a local run.
+func TestLocalhostEndpoint(t *testing.T) {
+	srv := motoserver.ForTest(t)
+	local := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	if local == srv.URL {
+		t.Fatalf("moto server URL %s has no 127.0.0.1 to replace", srv.URL)
+	}
+	ctx := context.Background()
+	for i, mk := range []func() *s3.Client{
+		func() *s3.Client {
+			t.Setenv("AWS_ENDPOINT_URL", local)
+			cfg, err := awsconfig.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return NewClient(cfg)
+		},
+		func() *s3.Client {
+			t.Setenv("AWS_ENDPOINT_URL", "")
+			cfg, err := awsconfig.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return NewClient(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(local) })
+		},
+	} {
+		client := mk()
+		bucket := fmt.Sprintf("s3store-localhost-%d", i)
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatalf("CreateBucket through %s (client %d): %v", local, i, err)
+		}
+		if err := New(client, bucket).Put(ctx, ingest.Object{Key: "k.ndjson", Body: []byte("{}\n")}); err != nil {
+			t.Errorf("Put through %s (client %d): %v", local, i, err)
+		}
 	}
 }
