@@ -78,6 +78,9 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	if *count <= 0 || *devices <= 0 || *poll <= 0 || *idle <= 0 {
 		return usageError(fs, "--count, --devices, --poll-interval and --idle must be positive")
 	}
+	if *devices > sensor.MaxDevices {
+		return usageError(fs, "--devices must be between 1 and %d (as for produce), got %d", sensor.MaxDevices, *devices)
+	}
 	switch {
 	case *reshardAt < 0 || *toShards < 0:
 		return usageError(fs, "--reshard-at and --to-shards must not be negative")
