@@ -425,6 +425,7 @@ func TestLoadErrors(t *testing.T) {
 		{"condition-cycle.yaml", "Conditions", "B", "Fn::Not[0].Condition", 3, "condition A depends on itself", false},
 		{"sub-list.yaml", "Resources", "Queue", "Properties.QueueName.Fn::Sub", 9, "${Zones} is a list; Fn::Sub needs a string", false},
 		{"duplicate-key.yaml", "", "", "", 6, `parse YAML: mapping key "DelaySeconds" already defined at [5:7]`, false},
+		{"flow-fn-key.yaml", "", "", "", 7, `(line 7: this reader cannot take an unquoted key with "::" in a flow mapping, such as {Fn::If: …}; quote it`, false},
 		{"select-range.yaml", "Resources", "Queue", "Properties.QueueName.Fn::Select[0]", 5, "index 3 is out of range for a list of 2", false},
 		{"select-index.yaml", "Resources", "Queue", "Properties.QueueName.Fn::Select[0]", 5, `index "first" is not an integer`, false},
 		{"macro.yaml", "Transform", "", "", 1, `transform "MyMacro"`, true},

@@ -1,9 +1,11 @@
 package samtemplate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -134,6 +136,23 @@ func ParseDocument(src []byte) (map[string]any, Lines, error) {
 	return root, lines, err
 }
 
+// flowIntrinsicKey finds an unquoted key with "::" in a flow mapping, such as
+// {Fn::If: [C, a, b]}.
+var flowIntrinsicKey = regexp.MustCompile(`[{,]\s*[A-Za-z]+::[A-Za-z]+\s*:`)
+
+// flowKeyHint explains a syntax error on line (or the line before it) that holds
+// a flow mapping whose key is an unquoted intrinsic function name: valid YAML,
+// which the YAML library refuses (goccy/go-yaml#832). "" otherwise.
+func flowKeyHint(src []byte, line int) string {
+	lines := bytes.Split(src, []byte("\n"))
+	for _, l := range []int{line, line - 1} {
+		if l >= 1 && l <= len(lines) && flowIntrinsicKey.Match(lines[l-1]) {
+			return fmt.Sprintf(` (line %d: this reader cannot take an unquoted key with "::" in a flow mapping, such as {Fn::If: …}; quote it, {"Fn::If": …}, or write the short form !If or block style)`, l)
+		}
+	}
+	return ""
+}
+
 // parseYAML parses a template document.
 func parseYAML(src []byte) (map[string]any, Lines, error) {
 	if err := checkFlowDepth(src); err != nil {
@@ -146,7 +165,8 @@ func parseYAML(src []byte) (map[string]any, Lines, error) {
 			GetToken() *token.Token
 		}
 		if errors.As(err, &syn) && syn.GetToken() != nil && syn.GetToken().Position != nil {
-			return nil, nil, &lineError{line: syn.GetToken().Position.Line, err: fmt.Errorf("parse YAML: %s", syn.GetMessage())}
+			line := syn.GetToken().Position.Line
+			return nil, nil, &lineError{line: line, err: fmt.Errorf("parse YAML: %s%s", syn.GetMessage(), flowKeyHint(src, line))}
 		}
 		return nil, nil, fmt.Errorf("parse YAML: %w", err)
 	}
