@@ -72,10 +72,11 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "Records is an object", event: []byte(`{"Records":{}}`), err: "invalid Kinesis event"},
 		{name: "Records holds null", event: []byte(`{"Records":[null]}`), err: `eventSource is ""`},
 		{name: "record without fields", event: []byte(`{"Records":[{}]}`), err: `eventSource is ""`},
-		{name: "data not base64", event: []byte(`{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"%%%"}}]}`), err: "invalid Kinesis event"},
+		{name: "data not base64", event: []byte(`{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"%%%"}}]}`), err: "invalid Kinesis event: decode: record 0: json: cannot unmarshal string into Go struct field KinesisEventRecord.kinesis.data of type []uint8: illegal base64 data"},
 		{name: "deeply nested event (100k levels)", event: []byte(strings.Repeat(`{"Records":`, 100000) + "[]" + strings.Repeat("}", 100000)), err: "invalid Kinesis event"},
 		{name: "arrival time beyond float64", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":1e400`), 1), err: "invalid Kinesis event"},
-		{name: "arrival time a string", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":"now"`), 1), err: "invalid Kinesis event"},
+		{name: "arrival time a string", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":"now"`), 1), err: "invalid Kinesis event: decode: record 0: json: cannot unmarshal string"},
+		{name: "second record's arrival time a string", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269599`), []byte(`"approximateArrivalTimestamp":"now"`), 1), err: "invalid Kinesis event: decode: record 1: json: cannot unmarshal string"},
 		{name: "no arrival time", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598,`), nil, 1), err: "record 0: approximateArrivalTimestamp is missing"},
 		{name: "arrival time of Go's zero time", event: eventJSON(t, func(ev *events.KinesisEvent) {
 			ev.Records[1].Kinesis.ApproximateArrivalTimestamp = events.SecondsEpochTime{}

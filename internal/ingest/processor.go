@@ -238,12 +238,29 @@ func (p *Processor) HandleJSON(ctx context.Context, payload json.RawMessage) (ev
 	}
 	var ev events.KinesisEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return events.KinesisEventResponse{}, &EventError{Reason: "decode: " + err.Error()}
+		return events.KinesisEventResponse{}, decodeError(*probe.Records, err)
 	}
 	if msg := ambiguousMember(payload); msg != "" {
 		return events.KinesisEventResponse{}, &EventError{Reason: msg + " (a record would be lost or read from the wrong member)"}
 	}
 	return p.Handle(ctx, &ev)
+}
+
+// decodeError is the EventError of an event that encoding/json could not
+// decode, err, naming the record at fault when it is one of them: encoding/json's
+// errors name a Go type, and those of a field's own UnmarshalJSON (the arrival
+// time's) not even the field.
+func decodeError(records json.RawMessage, err error) *EventError {
+	var recs []json.RawMessage
+	if json.Unmarshal(records, &recs) == nil {
+		for i, r := range recs {
+			var rec events.KinesisEventRecord
+			if e := json.Unmarshal(r, &rec); e != nil {
+				return &EventError{Reason: fmt.Sprintf("decode: record %d: %v", i, e)}
+			}
+		}
+	}
+	return &EventError{Reason: "decode: " + err.Error()}
 }
 
 // Handle processes one batch. See the package documentation for the contract. The
