@@ -266,16 +266,20 @@ publish: $(VENV)/.installed ## Publish the packaged template to SAR (after make 
 	$(SAM) publish --template $(PACKAGED) --fail-on-same-version
 
 # CONFIG_ENV picks the samconfig.toml environment (default, ci, dev, prod); SAM reads
-# its stack name and region from there. The first deploy (the stack does not exist:
-# sam list stack-outputs says so) is guided; any other error (no credentials, no
-# permission) stops here instead of starting a guided deploy.
+# its stack name and region from there. In the default environment the first deploy
+# (the stack does not exist: sam list stack-outputs says so) is guided; the other
+# environments have every answer in samconfig.toml and never ask, so that a pipeline's
+# first deploy does not wait for a keyboard. Any other error (no credentials, no
+# permission) stops here.
 CONFIG_ENV ?= default
 .PHONY: deploy
-deploy: build ## Deploy with sam: make deploy [CONFIG_ENV=ci] (guided the first time, when the stack does not exist yet).
+deploy: build ## Deploy with sam: make deploy [CONFIG_ENV=ci] (guided the first time in the default environment, when the stack does not exist yet).
 	@if out=$$($(SAM) list stack-outputs --config-env $(CONFIG_ENV) 2>&1); then \
 	  $(SAM) deploy --config-env $(CONFIG_ENV); \
-	elif [[ "$$out" == *"does not exist on Cloudformation"* ]]; then \
+	elif [[ "$$out" == *"does not exist on Cloudformation"* && "$(CONFIG_ENV)" == default ]]; then \
 	  $(SAM) deploy --guided --config-env $(CONFIG_ENV); \
+	elif [[ "$$out" == *"does not exist on Cloudformation"* ]]; then \
+	  $(SAM) deploy --config-env $(CONFIG_ENV); \
 	else echo "$$out" >&2; exit 1; fi
 
 .PHONY: delete

@@ -47,7 +47,7 @@ func (c *checker) checkParameters(templatePath string) []string {
 		}
 		switch d := def["Description"].(type) {
 		case nil:
-			c.warnf(path, "no Description: the SAR page and `sam deploy --guided` show the bare name")
+			c.warnf(path, "no Description: the SAR page and the CloudFormation console show the bare name")
 		case string:
 			if n := utf8.RuneCountInString(d); n > maxParameterDescription {
 				c.errorf(joinKey(path, "Description"), "is %d characters long; SAR allows at most %d", n, maxParameterDescription)
@@ -71,7 +71,7 @@ func (c *checker) checkInterface(params []string) {
 	raw, ok := meta[interfaceKey]
 	if !ok {
 		if len(params) > 0 {
-			c.errorf("Metadata", "no %s: group and label the parameters so that the SAR page and `sam deploy --guided` read well", interfaceKey)
+			c.errorf("Metadata", "no %s: group and label the parameters so that the CloudFormation console reads well", interfaceKey)
 		}
 		return
 	}
