@@ -13,10 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/streamlake/streamlake/internal/awsconfig"
 	"github.com/streamlake/streamlake/internal/localrun"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/onfailure"
@@ -92,25 +90,11 @@ func TestInspectLocalRunWithoutFlags(t *testing.T) {
 	srv := motoserver.ForTest(t)
 	table := summariesTable(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cli-local-failures")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket := "cli-local-bucket"
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	stream := "cli-local-stream"
-	if _, err := kinesis.NewFromConfig(cfg).CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
+	const stream, bucket = "cli-local-stream", "cli-local-bucket"
+	q := newRedriveFixture(t, stream, bucket, "cli-local-failures")
 	dir := t.TempDir()
-	err = localrun.Save(dir, localrun.Session{Endpoints: localrun.SingleEndpoint(srv.URL), Region: "us-east-1", StackName: "streamlake",
-		Outputs: map[string]string{"SummaryTableName": table, "FailureQueueUrl": aws.ToString(q.QueueUrl), "OutputBucketName": bucket, "StreamName": stream}})
+	err := localrun.Save(dir, localrun.Session{Endpoints: localrun.SingleEndpoint(srv.URL), Region: "us-east-1", StackName: "streamlake",
+		Outputs: map[string]string{"SummaryTableName": table, "FailureQueueUrl": q.queue, "OutputBucketName": bucket, "StreamName": stream}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +119,7 @@ func TestInspectLocalRunWithoutFlags(t *testing.T) {
 	}
 
 	code, out, errOut = runWith(t, ctx, vars, "redrive", "--dry-run")
-	if code != exitOK || !strings.Contains(out, "Redrive from "+aws.ToString(q.QueueUrl)+" to s3://"+bucket+"/redriven/ (dry run") {
+	if code != exitOK || !strings.Contains(out, "Redrive from "+q.queue+" to s3://"+bucket+"/redriven/ (dry run") {
 		t.Errorf("redrive --dry-run = exit %d, stdout %q, stderr %q; want the run's queue and bucket", code, out, errOut)
 	}
 
@@ -246,23 +230,9 @@ func TestLocalInterrupted(t *testing.T) {
 func TestRedriveLocalRunTemplate(t *testing.T) {
 	srv := motoserver.ForTest(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kin, sq := kinesis.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	const stream, bucket = "cli-local-tpl-stream", "cli-local-tpl-bucket"
-	if _, err := kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cli-local-tpl-failures")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	queue := aws.ToString(q.QueueUrl)
+	f := newRedriveFixture(t, stream, bucket, "cli-local-tpl-failures")
+	kin, sq, queue := f.kin, f.sq, f.queue
 	// The template's filter takes records with a device_id and a temperature of at
 	// least MinTemperature: the run below raised it to 15.
 	var recs []producer.Record

@@ -87,26 +87,45 @@ func TestRegionOfQueueURL(t *testing.T) {
 
 // TestRedriveCommand runs the command against moto: a dry run, a run that
 // redrives one range and leaves an expired one, with JSON and human output.
-func TestRedriveCommand(t *testing.T) {
-	motoserver.ForTest(t)
+// redriveFixture is the emulator's clients and, in it, a one-shard stream, a
+// bucket and a queue.
+type redriveFixture struct {
+	kin   *kinesis.Client
+	sq    *sqs.Client
+	s3c   *s3.Client
+	queue string // URL
+}
+
+// newRedriveFixture creates stream, bucket and queue in the moto server that
+// motoserver.ForTest started.
+func newRedriveFixture(t *testing.T, stream, bucket, queue string) redriveFixture {
+	t.Helper()
 	ctx := context.Background()
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kin, sq, s3c := kinesis.NewFromConfig(cfg), sqs.NewFromConfig(cfg), s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	const stream, bucket = "cli-redrive-stream", "cli-redrive-bucket"
-	if _, err := kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
+	f := redriveFixture{kin: kinesis.NewFromConfig(cfg), sq: sqs.NewFromConfig(cfg), s3c: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })}
+	if _, err := f.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := f.s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("cli-redrive-failures")})
+	q, err := f.sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue := aws.ToString(q.QueueUrl)
+	f.queue = aws.ToString(q.QueueUrl)
+	return f
+}
+
+func TestRedriveCommand(t *testing.T) {
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	const stream, bucket = "cli-redrive-stream", "cli-redrive-bucket"
+	f := newRedriveFixture(t, stream, bucket, "cli-redrive-failures")
+	kin, sq, s3c, queue := f.kin, f.sq, f.s3c, f.queue
 	var recs []producer.Record
 	for i := 0; i < 8; i++ {
 		recs = append(recs, producer.Record{PartitionKey: "device-1", Data: fmt.Appendf(nil, `{"device_id":"device-1","n":%d,"timestamp":"2026-11-21T13:00:00Z"}`, i)})

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
 
@@ -152,6 +153,17 @@ const prefix = "processed"
 func newHarness(tb testing.TB) *harness {
 	e := newEnv(tb)
 	return e.harness(tb, nil)
+}
+
+// item reads the table's item pk, sk (consistently).
+func (h *harness) item(tb testing.TB, pk, sk string) map[string]types.AttributeValue {
+	tb.Helper()
+	out, err := h.ddb.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(h.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out.Item
 }
 
 // harness builds an aggregator on e; wrap, if not nil, wraps the DynamoDB client.

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/streamlake/streamlake/internal/dynamostore"
@@ -86,18 +84,14 @@ func TestSummableDomainThroughMoto(t *testing.T) {
 		t.Errorf("stats = %+v; want Records %d, OutOfRange temperature: 2", st, len(all))
 	}
 	ck := dynamostore.ContributionKey(key)
-	out, err := h.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.table), Key: map[string]types.AttributeValue{
-		"pk": &types.AttributeValueMemberS{Value: ck.PK}, "sk": &types.AttributeValueMemberS{Value: ck.SK}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var n *types.AttributeValueMemberN
-	if stats, ok := out.Item["stats"].(*types.AttributeValueMemberM); ok {
+	item := h.item(t, ck.PK, ck.SK)
+	if stats, ok := item["stats"].(*types.AttributeValueMemberM); ok {
 		if oor, ok := stats.Value["outOfRange"].(*types.AttributeValueMemberM); ok {
 			n, _ = oor.Value["temperature"].(*types.AttributeValueMemberN)
 		}
 	}
 	if n == nil || n.Value != "2" {
-		t.Errorf("contribution item stats = %+v; want outOfRange.temperature 2", out.Item["stats"])
+		t.Errorf("contribution item stats = %+v; want outOfRange.temperature 2", item["stats"])
 	}
 }
