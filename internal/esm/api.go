@@ -12,7 +12,7 @@ import (
 // run at all, or ctx ended); such attempts are retried without counting against
 // MaximumRetryAttempts, as AWS does for errors before invocation [S3]. A function
 // error (a returned error, a panic or crash "Runtime.ExitError", a timeout
-// "Sandbox.Timeout", "Function.ResponseSizeTooLarge") is reported in the
+// "Sandbox.Timedout", "Function.ResponseSizeTooLarge") is reported in the
 // Invocation with a nil err.
 //
 // A KinesisMapping calls Invoke concurrently from every lane of every shard, so an
@@ -27,7 +27,7 @@ type Invocation struct {
 	// Payload is the function's response body (the JSON the handler returned).
 	Payload []byte
 	// FunctionError is "" for success, else the error type (e.g. "errorString",
-	// "Runtime.ExitError", "Sandbox.Timeout").
+	// "Runtime.ExitError", "Sandbox.Timedout").
 	FunctionError string
 	// ErrorMessage is the function's error message, for logs.
 	ErrorMessage string

@@ -3,7 +3,7 @@ package esm
 // Conformance tests that run the real function binary testdata/failfn (an
 // aws-lambda-go Kinesis function) behind lambdahost's Runtime API, instead of a
 // Go fake: function errors, crashes (Runtime.ExitError), timeouts
-// (Sandbox.Timeout) and partial batch responses all come from a real process.
+// (Sandbox.Timedout) and partial batch responses all come from a real process.
 // What the function received is read back from the log file it appends one JSON
 // line to per invocation.
 
@@ -553,7 +553,7 @@ func TestBinaryParallelizationFactorKeepsKeyOrder(t *testing.T) {
 }
 
 // TestBinaryCrashAndTimeout: a process that exits (Runtime.ExitError) or runs
-// past the function timeout (Sandbox.Timeout) is a function error: the batch is
+// past the function timeout (Sandbox.Timedout) is a function error: the batch is
 // retried in a new process, or bisected with BisectBatchOnFunctionError, and a
 // record that always crashes is isolated and dead-lettered with functionError
 // "Unhandled" [S1, S3].

@@ -379,7 +379,7 @@ func TestConformanceRecordAge(t *testing.T) {
 			if call == 2 {
 				offset.Store(int64(5 * time.Minute)) // the records age while the batch keeps failing
 			}
-			return Invocation{FunctionError: "Sandbox.Timeout", ErrorMessage: "Task timed out"}, nil
+			return Invocation{FunctionError: "Sandbox.Timedout", ErrorMessage: "Task timed out"}, nil
 		})
 		cfg := withQueue(baseConfig(arn), url, qarn)
 		cfg.MaximumRecordAgeInSeconds = new(60) // retries are infinite by default

@@ -62,8 +62,11 @@
 // the project's decisions (shared/aws-reference.md, "Decisions where AWS is
 // silent"):
 //
-//   - an itemIdentifier that is not in the batch fails the whole batch (the
-//     recording with itemIdentifier 123 agrees);
+//   - an itemIdentifier that is a well-formed sequence number but not one of the
+//     batch's fails the whole batch (no document or recording covers it: the
+//     recording with itemIdentifier 123 sends a number, which fails the batch as
+//     a malformed identifier; other emulators differ, one ignoring such an
+//     identifier, one failing the batch);
 //   - a response that is neither an object nor "", [] or null (a non-empty
 //     string or list, a number) fails the whole batch;
 //   - bisect splits a batch of N records into the first ⌈N/2⌉ records and the rest,
@@ -75,6 +78,17 @@
 //     "MaximumPayloadSizeExceeded" (the condition AWS documents for Kafka batches
 //     over the payload limit), shaped like an age discard (approximateInvokeCount
 //     1, no responseContext).
+//
+// Known differences, kept because AWS does not state its rule:
+//
+//   - retries of a failed batch are RetryBackoff (100 ms) apart, for speed; AWS
+//     backs off (a recording with infinite retries and a 60 s record age shows
+//     approximateInvokeCount 8), so an age discard after many retries reports a
+//     larger approximateInvokeCount here;
+//   - after a bisect each discarded (sub)batch gets its own on-failure record
+//     covering its records; AWS "consolidates failed messages metadata" there,
+//     so its batchSize can be above 1 (AWS::Lambda::EventSourceMapping,
+//     BisectBatchOnFunctionError), by an unstated rule. Redrive handles either.
 //
 // Further emulator choices, each documented where it is implemented:
 //

@@ -38,7 +38,7 @@ func TestClassify(t *testing.T) {
 		wantIndex int
 	}{
 		{"function error", Invocation{FunctionError: "errorString", Payload: []byte(items("10"))}, true, outcomeFunctionError, 0},
-		{"timeout", Invocation{FunctionError: "Sandbox.Timeout"}, true, outcomeFunctionError, 0},
+		{"timeout", Invocation{FunctionError: "Sandbox.Timedout"}, true, outcomeFunctionError, 0},
 		{"function error without report", Invocation{FunctionError: "Runtime.ExitError"}, false, outcomeFunctionError, 0},
 		{"body ignored without report", Invocation{Payload: []byte(items("10"))}, false, outcomeSuccess, 0},
 		{"malformed ignored without report", Invocation{Payload: []byte(`{`)}, false, outcomeSuccess, 0},

@@ -47,10 +47,15 @@ const (
 	DefaultPartition = "aws"
 )
 
-// Error types of the failures the platform (not the function code) reports.
+// Error types of the failures the platform (not the function code) reports. A
+// timeout is Sandbox.Timedout, as Lambda names it
+// (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html#troubleshooting-timeouts,
+// and what AppSync reports as a function's unhandledErrorType in
+// aws/aws-appsync-community#386); the Runtime Interface Emulator's internal
+// constant is Sandbox.Timeout.
 const (
 	ErrorTypeExit             = "Runtime.ExitError"
-	ErrorTypeTimeout          = "Sandbox.Timeout"
+	ErrorTypeTimeout          = "Sandbox.Timedout"
 	ErrorTypeResponseTooLarge = "Function.ResponseSizeTooLarge"
 	ErrorTypeTruncated        = "Runtime.TruncatedResponse"
 	ErrorTypeUnknown          = "Runtime.Unknown"
@@ -197,7 +202,7 @@ type Result struct {
 type FunctionError struct {
 	// Type is the errorType: the one the runtime posted (aws-lambda-go: the Go type
 	// name of the error, e.g. "errorString"), or a platform type such as
-	// Runtime.ExitError, Sandbox.Timeout or Function.ResponseSizeTooLarge.
+	// Runtime.ExitError, Sandbox.Timedout or Function.ResponseSizeTooLarge.
 	Type string
 	// Message is the errorMessage.
 	Message string

@@ -171,13 +171,13 @@ func TestTimeout(t *testing.T) {
 	invoke(t, h, `{"cmd":"echo","data":1}`)
 	res := invoke(t, h, `{"cmd":"sleep","ms":30000}`)
 	if res.Err == nil {
-		t.Fatalf("Err = nil, Payload %s; want Sandbox.Timeout", res.Payload)
+		t.Fatalf("Err = nil, Payload %s; want Sandbox.Timedout", res.Payload)
 	}
-	if got, want := string(res.Err.Body), `{"errorMessage":"Task timed out after 1.00 seconds","errorType":"Sandbox.Timeout"}`; got != want {
+	if got, want := string(res.Err.Body), `{"errorMessage":"Task timed out after 1.00 seconds","errorType":"Sandbox.Timedout"}`; got != want {
 		t.Errorf("Err.Body = %s; want %s", got, want)
 	}
 	if res.Err.Type != lambdahost.ErrorTypeTimeout || res.Err.Message != "Task timed out after 1.00 seconds" {
-		t.Errorf("Err = %q, %q; want Sandbox.Timeout, Task timed out after 1.00 seconds", res.Err.Type, res.Err.Message)
+		t.Errorf("Err = %q, %q; want Sandbox.Timedout, Task timed out after 1.00 seconds", res.Err.Type, res.Err.Message)
 	}
 	if res.Duration != time.Second {
 		t.Errorf("Duration = %v; want the timeout, 1s", res.Duration)
@@ -387,9 +387,9 @@ func TestInitErrors(t *testing.T) {
 		{
 			name:     "init over its time limit",
 			mode:     "hang",
-			wantType: "Sandbox.Timeout",
+			wantType: "Sandbox.Timedout",
 			wantMsg:  "Task timed out after 2.00 seconds",
-			wantBody: `{"errorMessage":"Task timed out after 2.00 seconds","errorType":"Sandbox.Timeout"}`,
+			wantBody: `{"errorMessage":"Task timed out after 2.00 seconds","errorType":"Sandbox.Timedout"}`,
 		},
 	}
 	for _, tc := range tests {

@@ -95,7 +95,7 @@ const (
 	// work, before the response reaches the caller (Runtime.ExitError).
 	CrashAfterHandler
 	// Timeout lets the handler do its work but its response come after the
-	// function timeout (Sandbox.Timeout).
+	// function timeout (Sandbox.Timedout).
 	Timeout
 )
 

@@ -27,7 +27,7 @@ type Faults struct {
 	CrashRate float64
 	// TimeoutRate is the fraction of invocations that run past the function
 	// timeout: the handler's work is done, its response comes too late
-	// (Sandbox.Timeout).
+	// (Sandbox.Timedout).
 	TimeoutRate float64
 	// PoisonRate is the fraction of produced records whose event time is
 	// unreadable, so that the transform rejects (quarantines) them.

@@ -6,7 +6,7 @@
 //   - "error": the invocation returns an error (a function error, errorType
 //     "errorString");
 //   - "crash": the process exits with status 1 (Runtime.ExitError);
-//   - "timeout": the invocation sleeps past its deadline (Sandbox.Timeout);
+//   - "timeout": the invocation sleeps past its deadline (Sandbox.Timedout);
 //   - "partial": the record's sequence number is reported in batchItemFailures.
 //
 // A cmd with the suffix "-once" ("error-once", "crash-once", "timeout-once",
