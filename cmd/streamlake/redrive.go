@@ -77,10 +77,12 @@ deleting anything.
 
 Replay from a point in time: with --from TIME (and optionally --until TIME) and
 --stream, no queue is read; every shard of the stream is re-read from its first
-record that arrived at or after TIME, up to --until (default: when it starts), and
-written the same way (--to s3: default prefix replayed/; --to stream: put back
-into the same stream, where the pipeline processes the records again). Running it
-again with the same --from and --until writes the same keys.
+record that arrived at or after TIME, up to --until (default: when it starts;
+either time in the future is refused, since a range still open would read other
+records on a rerun), and written the same way (--to s3: default prefix
+replayed/; --to stream: put back into the same stream, where the pipeline
+processes the records again). Running it again with the same --from and --until
+writes the same keys.
 
 After ` + "`streamlake local`" + ` it works on that run's emulator, failure queue, bucket and
 stream without flags (from .local/session.json; flags win; see
@@ -407,6 +409,11 @@ func (o *redriveOptions) validateReplay(fs *flag.FlagSet, set map[string]bool) (
 		if until.Before(from) {
 			return bad("--until %s is before --from %s", o.until, o.from)
 		}
+		if until.After(time.Now()) {
+			return bad("--until %s is in the future: a replay reads records that have arrived (the default is when it starts), and one ending later would read other records on a rerun", o.until)
+		}
+	} else if from.After(time.Now()) {
+		return bad("--from %s is in the future: no record has arrived after it yet", o.from)
 	}
 	if code, ok := o.validateDestination(fs, set); !ok {
 		return code, false

@@ -54,6 +54,8 @@ func TestRedriveBadFlags(t *testing.T) {
 		{"bad from", []string{"--from", "yesterday", "--stream", "s", "--bucket", "b"}, `--from "yesterday" is not an RFC 3339 time`},
 		{"bad until", []string{"--from", "2026-11-21T13:00:00Z", "--until", "later", "--stream", "s", "--bucket", "b"}, `--until "later" is not an RFC 3339 time`},
 		{"until before from", []string{"--from", "2026-11-21T13:00:00Z", "--until", "2026-11-21T12:00:00Z", "--stream", "s", "--bucket", "b"}, "is before --from"},
+		{"until in the future", []string{"--from", "2026-11-21T13:00:00Z", "--until", "2999-01-01T00:00:00Z", "--stream", "s", "--bucket", "b"}, "--until 2999-01-01T00:00:00Z is in the future"},
+		{"from in the future", []string{"--from", "2999-01-01T00:00:00Z", "--stream", "s", "--bucket", "b"}, "--from 2999-01-01T00:00:00Z is in the future"},
 		{"replay without bucket", []string{"--from", "2026-11-21T13:00:00Z", "--stream", "s"}, "--to s3 needs --bucket"},
 		{"unknown function", []string{"--queue", testQueueURL, "--bucket", "b", "--template", "../../template.yaml", "--function", "Nope"}, "has no AWS::Serverless::Function Nope"},
 		{"unknown config env", []string{"--queue", testQueueURL, "--bucket", "b", "--template", "../../template.yaml", "--config-env", "nope"}, `no such environment "nope"`},

@@ -101,7 +101,9 @@ func (f *fakeStream) GetShardIterator(_ context.Context, in *kinesis.GetShardIte
 	start := aws.ToString(in.StartingSequenceNumber)
 	i := 0
 	if in.ShardIteratorType == kintypes.ShardIteratorTypeAtTimestamp {
-		for i < len(recs) && recs[i].ApproximateArrivalTimestamp.Before(aws.ToTime(in.Timestamp)) {
+		// The SDK sends the time in epoch seconds to the millisecond.
+		at := aws.ToTime(in.Timestamp).Truncate(time.Millisecond)
+		for i < len(recs) && recs[i].ApproximateArrivalTimestamp.Before(at) {
 			i++
 		}
 		return &kinesis.GetShardIteratorOutput{ShardIterator: aws.String(aws.ToString(in.ShardId) + "|" + strconv.Itoa(i))}, nil

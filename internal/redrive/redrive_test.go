@@ -687,11 +687,22 @@ func TestReplayFromPointInTime(t *testing.T) {
 	if err != nil || sum.RecordsRead != 31+10 || sum.RecordsFiltered != 13 || sum.RecordsWritten != 0 || sum.Objects != 2 {
 		t.Errorf("dry replay to the tip = %+v, %v; want 41 read, 13 filtered, nothing written, 2 objects planned", sum, err)
 	}
+	// A From finer than the millisecond AT_TIMESTAMP positions to: records of
+	// that millisecond before From are not replayed (record 10 arrived at 15 ms,
+	// record 11 at 16.5 ms).
+	opts = ReplayOptions{Stream: f, StreamARN: testStream, From: base.Add(15*time.Millisecond + 500*time.Microsecond), Until: base.Add(30 * time.Millisecond), Writer: w, DryRun: true}
+	if sum, err := Replay(context.Background(), opts); err != nil || sum.Shards[0].FirstSequenceNumber != "101" || sum.RecordsRead != 19 {
+		t.Errorf("replay from 15.5 ms = %+v, %v; want shard 0 from 101, 19 records", sum, err)
+	}
 	for name, bad := range map[string]ReplayOptions{
 		"no from":      {Stream: f, StreamARN: testStream, Writer: w},
 		"until before": {Stream: f, StreamARN: testStream, Writer: w, From: base, Until: base.Add(-time.Second)},
-		"not a stream": {Stream: f, StreamARN: "arn:aws:sqs:us-east-1:1:q", Writer: w, From: base},
-		"no writer":    {Stream: f, StreamARN: testStream, From: base},
+		// Records arriving after the start would be read (and, put back, read
+		// again), and a rerun would read others.
+		"until in the future": {Stream: f, StreamARN: testStream, Writer: w, From: base, Until: time.Now().Add(time.Minute)},
+		"from in the future":  {Stream: f, StreamARN: testStream, Writer: w, From: time.Now().Add(time.Minute)},
+		"not a stream":        {Stream: f, StreamARN: "arn:aws:sqs:us-east-1:1:q", Writer: w, From: base},
+		"no writer":           {Stream: f, StreamARN: testStream, From: base},
 	} {
 		if _, err := Replay(context.Background(), bad); err == nil {
 			t.Errorf("Replay(%s) = nil error", name)

@@ -30,6 +30,9 @@ type ReplayOptions struct {
 	// Until, if not zero, ends the replay with the last record that arrived at or
 	// before it; zero means when Replay starts, so that records a stream writer
 	// puts back are never read again (the local clock stands in for Kinesis's).
+	// An Until after the start is an error: the records arriving after the start
+	// would be read too (and records put back, read again), and a rerun with the
+	// same From and Until would read other records and write other keys.
 	Until time.Time
 	// Writer, Filter and DryRun are as in Options.
 	Writer   Writer
@@ -93,8 +96,14 @@ func Replay(ctx context.Context, o ReplayOptions) (*ReplaySummary, error) {
 		return nil, fmt.Errorf("redrive: %w", err)
 	}
 	started := time.Now()
-	if o.Until.IsZero() {
+	switch {
+	case o.Until.IsZero():
 		o.Until = started
+	case o.Until.After(started):
+		return nil, fmt.Errorf("redrive: replay until %s is after the replay's start, %s: give a time that has passed", o.Until.UTC().Format(time.RFC3339Nano), started.UTC().Format(time.RFC3339Nano))
+	}
+	if o.Until.Before(o.From) {
+		return nil, fmt.Errorf("redrive: replay from %s is after its end, %s (the replay's start)", o.From.UTC().Format(time.RFC3339Nano), o.Until.UTC().Format(time.RFC3339Nano))
 	}
 	u := o.Until.UTC()
 	sum := &ReplaySummary{StreamARN: o.StreamARN, Destination: o.Writer.String(), DryRun: o.DryRun, From: o.From.UTC(), Until: u}
@@ -217,6 +226,11 @@ func replayShard(ctx context.Context, o ReplayOptions, rng Range, progress *Prog
 			if at.After(o.Until) {
 				done = true
 				break
+			}
+			if at.Before(o.From) {
+				// AT_TIMESTAMP positions to the millisecond; From may have more
+				// digits than that.
+				continue
 			}
 			rec := Record{ShardID: rng.ShardID, SequenceNumber: aws.ToString(r.SequenceNumber), PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data, ArrivalTime: at}
 			if sr.FirstSequenceNumber == "" {
