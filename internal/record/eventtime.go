@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bytes"
 	"encoding/json"
 	"time"
 	"unsafe"
@@ -259,18 +258,13 @@ const (
 
 // parseEpoch reads a JSON number (non-negative) as an epoch time.
 func parseEpoch(b []byte) (time.Time, bool) {
-	// Integer part, at most 19 digits (< 1e19); no leading zeros as in JSON, except
-	// a lone 0.
+	// Integer part: no leading zeros as in JSON, except a lone 0.
 	i := 0
-	var ip uint64
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		if i == 19 {
-			return time.Time{}, false
-		}
-		ip = ip*10 + uint64(b[i]-'0')
 		i++
 	}
-	if i == 0 || (i > 1 && b[0] == '0') {
+	intEnd := i
+	if intEnd == 0 || (intEnd > 1 && b[0] == '0') {
 		return time.Time{}, false
 	}
 	fracStart, fracEnd := i, i
@@ -286,10 +280,15 @@ func parseEpoch(b []byte) (time.Time, bool) {
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		return parseEpochExponent(b[:i], b[i+1:])
+		return parseEpochExponent(b[:intEnd], b[fracStart:fracEnd], b[i+1:])
 	}
-	if i != len(b) {
+	// At most 19 integer digits (< 1e19).
+	if i != len(b) || intEnd > 19 {
 		return time.Time{}, false
+	}
+	var ip uint64
+	for _, c := range b[:intEnd] {
+		ip = ip*10 + uint64(c-'0')
 	}
 	var perSec uint64 // units per second
 	switch {
@@ -314,13 +313,17 @@ func parseEpoch(b []byte) (time.Time, bool) {
 	return time.Unix(int64(sec), int64(nsec)).UTC(), true
 }
 
-// parseEpochExponent reads a number with an exponent, mantissa e exp, by
-// writing it without one (moving the decimal point) and reading that: exactly,
-// so that the unit a number is read in depends on its value alone
-// (99999999999.9999999e0 is seconds, as 99999999999.9999999 is, while a float64
-// would round it to 1e11, milliseconds). mantissa is digits with an optional
-// fraction, as parseEpoch checked it.
-func parseEpochExponent(mantissa, exp []byte) (time.Time, bool) {
+// epochFractionDigits is how many digits after the point parseEpochExponent
+// keeps: more than any unit's nanosecond needs (parseEpoch truncates past it).
+const epochFractionDigits = 30
+
+// parseEpochExponent reads the number intPart.frac e exp (digits, as parseEpoch
+// checked them; frac may be empty) by writing it without an exponent, moving
+// the decimal point, and reading that with parseEpoch: exactly, so that the
+// unit a number is read in depends on its value alone (99999999999.9999999e0
+// is seconds, as 99999999999.9999999 is, where a float64 would round it to
+// 1e11, milliseconds). It does not allocate.
+func parseEpochExponent(intPart, frac, exp []byte) (time.Time, bool) {
 	neg := false
 	if len(exp) > 0 && (exp[0] == '+' || exp[0] == '-') {
 		neg = exp[0] == '-'
@@ -329,47 +332,67 @@ func parseEpochExponent(mantissa, exp []byte) (time.Time, bool) {
 	if len(exp) == 0 {
 		return time.Time{}, false
 	}
+	// The exponent saturates: beyond ±(digits + 50) every number is 0 to the
+	// nanosecond, or 1e19 or more.
+	n := len(intPart) + len(frac)
+	limit := n + epochFractionDigits + 20
 	x := 0
 	for _, c := range exp {
 		if c < '0' || c > '9' {
 			return time.Time{}, false
 		}
-		if x < 1000 { // beyond, the number is 0 or at least 1e19 either way
+		if x <= limit {
 			x = x*10 + int(c-'0')
 		}
 	}
+	x = min(x, limit)
 	if neg {
 		x = -x
 	}
-	intPart, frac, _ := bytes.Cut(mantissa, []byte("."))
-	// digits is the mantissa's digits; the decimal point is after point of them.
-	digits := append(append(make([]byte, 0, 64), intPart...), frac...)
-	point := len(intPart) + x
-	for len(digits) > 0 && digits[0] == '0' {
-		digits, point = digits[1:], point-1
+	digit := func(k int) byte {
+		if k < len(intPart) {
+			return intPart[k]
+		}
+		return frac[k-len(intPart)]
 	}
-	if len(digits) == 0 {
-		return parseEpoch([]byte("0"))
+	// z is the first significant digit; the decimal point is after point
+	// digits counted from it.
+	z := 0
+	for z < n && digit(z) == '0' {
+		z++
 	}
+	if z == n {
+		return time.Unix(0, 0).UTC(), true // zero
+	}
+	point := len(intPart) + x - z
 	if point > 19 {
 		return time.Time{}, false // 1e19 or more
 	}
-	// Digits past the 30th after the point do not change the nanosecond of any
-	// unit (parseEpoch truncates).
-	const keep = 30
-	out := make([]byte, 0, 64)
+	var buf [64]byte
+	out := buf[:0]
 	switch {
 	case point <= 0:
-		out = append(out, "0."...)
-		out = append(out, bytes.Repeat([]byte("0"), min(-point, keep))...)
-		out = append(out, digits[:min(len(digits), keep)]...)
-	case point >= len(digits):
-		out = append(out, digits...)
-		out = append(out, bytes.Repeat([]byte("0"), point-len(digits))...)
+		out = append(out, '0', '.')
+		for range min(-point, epochFractionDigits) {
+			out = append(out, '0')
+		}
+		for k := z; k < n && len(out) < 2+epochFractionDigits; k++ {
+			out = append(out, digit(k))
+		}
 	default:
-		out = append(out, digits[:point]...)
-		out = append(out, '.')
-		out = append(out, digits[point:min(len(digits), point+keep)]...)
+		for k := z; k < z+point; k++ {
+			if k < n {
+				out = append(out, digit(k))
+			} else {
+				out = append(out, '0')
+			}
+		}
+		if z+point < n {
+			out = append(out, '.')
+			for k := z + point; k < n && k < z+point+epochFractionDigits; k++ {
+				out = append(out, digit(k))
+			}
+		}
 	}
 	return parseEpoch(out)
 }

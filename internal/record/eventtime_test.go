@@ -85,6 +85,13 @@ func TestParseEventTime(t *testing.T) {
 		{`1e11`, "1973-03-03T09:46:40Z"},
 		{`"1.752329E+9"`, "2025-07-12T14:03:20Z"},
 		{`1e99999999999`, ""},
+		// More than 19 digits before an exponent, and an exponent that its
+		// fraction's leading zeros take back.
+		{`12345678901234567890e-5`, "1973-11-29T21:33:09.012345678Z"}, // µs
+		{`17523290001234567890e-10`, "2025-07-12T14:03:20.123456789Z"},
+		{"0." + strings.Repeat("0", 1100) + "1e1105", "1970-01-01T02:46:40Z"}, // 1e4 s
+		{"1" + strings.Repeat("0", 1100) + "e-1091", "2001-09-09T01:46:40Z"},  // 1e9 s
+		{"1e-99999999999999999999", "1970-01-01T00:00:00Z"},
 		{`1e`, ""},
 		{`1e+`, ""},
 		{`1.e5`, ""},
@@ -157,7 +164,8 @@ func TestParseEventTimeString(t *testing.T) {
 }
 
 func TestParseEventTimeAllocs(t *testing.T) {
-	for _, in := range []string{`"2025-07-12T14:03:05.123456"`, `"2025-07-12T16:03:05+02:00"`, `1752329000123`, `"unknown"`} {
+	for _, in := range []string{`"2025-07-12T14:03:05.123456"`, `"2025-07-12T16:03:05+02:00"`, `1752329000123`, `"unknown"`,
+		`1.752329e9`, `"1.752329E+9"`, `17523290001234567890e-10`, "0." + strings.Repeat("0", 100) + "1752329e107"} {
 		b := []byte(in)
 		if n := testing.AllocsPerRun(100, func() { record.ParseEventTime(b) }); n != 0 {
 			t.Errorf("ParseEventTime(%s) allocates %v times; want 0", in, n)
