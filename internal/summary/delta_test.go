@@ -167,15 +167,16 @@ func TestContributionSize(t *testing.T) {
 // record may carry; Diff and Merge keep it as a first or last time.
 func TestZeroEventTime(t *testing.T) {
 	zero, later := time.Time{}, time.Time{}.Add(30*time.Minute)
+	year0 := time.Date(0, 6, 1, 0, 0, 0, 0, time.UTC)
 	k := Key{PK: "FLEET", SK: "HOUR#0001-01-01T00"}
-	new := &Contribution{Summaries: map[Key]*Summary{k: {Count: 1, First: zero, Last: zero}}}
-	got := Diff(nil, new)
+	next := &Contribution{Summaries: map[Key]*Summary{k: {Count: 1, First: zero, Last: zero}}}
+	got := Diff(nil, next)
 	want := []Change{{Key: k, Count: 1, First: zero, Last: zero, HasFirst: true, HasLast: true}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Diff of a record at the zero time (-want +got):\n%s", d)
 	}
 	// The same record again changes nothing.
-	if got := Diff(new, new); len(got) != 0 {
+	if got := Diff(next, next); len(got) != 0 {
 		t.Errorf("Diff of the same records = %+v; want none", got)
 	}
 
@@ -190,6 +191,9 @@ func TestZeroEventTime(t *testing.T) {
 		{"later into zero", Summary{Count: 1, First: zero, Last: zero}, Summary{Count: 1, First: later, Last: later}, zero, later, 2},
 		{"zero into empty", Summary{}, Summary{Count: 1, First: zero, Last: zero}, zero, zero, 1},
 		{"empty into zero", Summary{Count: 1, First: zero, Last: zero}, Summary{}, zero, zero, 1},
+		// Times before Go's zero time (year 0000 is valid).
+		{"year 0 into empty", Summary{}, Summary{Count: 1, First: year0, Last: year0}, year0, year0, 1},
+		{"year 0 into zero", Summary{Count: 1, First: zero, Last: zero}, Summary{Count: 1, First: year0, Last: year0}, year0, zero, 2},
 	} {
 		s := tc.s
 		s.Merge(&tc.o)

@@ -115,7 +115,8 @@ func formatTime(t time.Time) string {
 // included (0001-01-01T00:00:00.000000000Z).
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
-// parseStoredTime parses what formatTime wrote.
+// parseStoredTime parses what formatTime wrote in a contribution ("" for the
+// zero time) or FormatTime in a summary item.
 func parseStoredTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil

@@ -84,6 +84,8 @@ func Compare(want, got map[Key]*Summary) []Difference {
 			}
 		}
 		add("count", strconv.FormatInt(w.Count, 10), strconv.FormatInt(g.Count, 10))
+		// A first or last time of Go's zero time and a missing one both read
+		// as the zero time (dynamostore's tests check the attribute itself).
 		add("first", formatTime(w.First), formatTime(g.First))
 		add("last", formatTime(w.Last), formatTime(g.Last))
 		names := map[string]struct{}{}

@@ -70,9 +70,10 @@ func (f *Field) merge(o Field) {
 // not safe for concurrent mutation.
 type Summary struct {
 	Count int64
-	// First and Last are the earliest and latest event times when Count is above
-	// 0, and zero when it is 0 (Go's zero time is also a valid event time, so
-	// Count, not IsZero, says whether they hold one).
+	// First and Last are the earliest and latest event times. They are set when
+	// Count is above 0, and may stay set when it went back to 0 (records left an
+	// object; extremes are never retracted). Go's zero time is also a valid event
+	// time: hasTimes, not IsZero, says whether they hold one.
 	First, Last time.Time
 	// Fields maps a numeric field name to its aggregate; fields no record carried
 	// are absent.
@@ -86,10 +87,11 @@ func (s *Summary) hasTimes() bool { return s.Count > 0 || !s.First.IsZero() || !
 // Merge folds o into s.
 func (s *Summary) Merge(o *Summary) {
 	if o.hasTimes() {
-		if !s.hasTimes() || o.First.Before(s.First) {
+		had := s.hasTimes()
+		if !had || o.First.Before(s.First) {
 			s.First = o.First
 		}
-		if !s.hasTimes() || o.Last.After(s.Last) {
+		if !had || o.Last.After(s.Last) {
 			s.Last = o.Last
 		}
 	}
