@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,7 +73,7 @@ func TestBadInputMatrix(t *testing.T) {
 		{name: "Records is an object", event: []byte(`{"Records":{}}`), err: "invalid Kinesis event"},
 		{name: "Records holds null", event: []byte(`{"Records":[null]}`), err: `eventSource is ""`},
 		{name: "record without fields", event: []byte(`{"Records":[{}]}`), err: `eventSource is ""`},
-		{name: "data not base64", event: []byte(`{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"%%%"}}]}`), err: "invalid Kinesis event: decode: record 0: json: cannot unmarshal string into Go struct field KinesisEventRecord.kinesis.data of type []uint8: illegal base64 data"},
+		{name: "data not base64", event: []byte(`{"Records":[{"eventSource":"aws:kinesis","kinesis":{"data":"%%%"}}]}`), err: "invalid Kinesis event: decode: record 0: "},
 		{name: "deeply nested event (100k levels)", event: []byte(strings.Repeat(`{"Records":`, 100000) + "[]" + strings.Repeat("}", 100000)), err: "invalid Kinesis event"},
 		{name: "arrival time beyond float64", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":1e400`), 1), err: "invalid Kinesis event"},
 		{name: "arrival time a string", event: bytes.Replace(valid, []byte(`"approximateArrivalTimestamp":1795269598`), []byte(`"approximateArrivalTimestamp":"now"`), 1), err: "invalid Kinesis event: decode: record 0: json: cannot unmarshal string"},
@@ -105,11 +106,15 @@ func TestBadInputMatrix(t *testing.T) {
 		// win and the other records or payloads would be lost.
 		{name: "Records twice", event: bytes.Replace(valid, []byte(`{"Records":`), []byte(`{"Records":[],"Records":`), 1), err: `the event has the member "Records" twice`},
 		{name: "Records and records", event: append(bytes.Clone(bytes.TrimSuffix(bytes.TrimSpace(valid), []byte("}"))), []byte(`,"records":[]}`)...),
-			err: `the event has the members "Records" and "records", which encoding/json reads into one field`},
+			err: `the event has the members "Records" and "records", which encoding/json reads as one`},
 		{name: "data twice in a record", event: bytes.Replace(valid, []byte(`"data":`), []byte(`"data":"YQ==","Data":`), 1),
-			err: `the event.Records[0].kinesis has the members "data" and "Data"`},
+			err: `record 0: kinesis has the members "data" and "Data", which encoding/json reads as one`},
+		{name: "data twice in the second record", event: func() []byte {
+			i := bytes.LastIndex(valid, []byte(`"data":`))
+			return slices.Concat(valid[:i], []byte(`"data":"YQ==",`), valid[i:])
+		}(), err: `record 1: kinesis has the member "data" twice`},
 		{name: "kinesis twice in a record", event: bytes.Replace(valid, []byte(`"kinesis":`), []byte(`"Kinesis":{},"kinesis":`), 1),
-			err: `the event.Records[0] has the members "Kinesis" and "kinesis"`},
+			err: `record 0 has the members "Kinesis" and "kinesis"`},
 
 		// Events of other sources.
 		{name: "SQS event", event: []byte(`{"Records":[{"messageId":"1","receiptHandle":"r","body":"{}","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:q"}]}`), err: `eventSource is "aws:sqs"`},
@@ -212,5 +217,31 @@ func TestBadInputMatrix(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEventShape: the members ambiguousMember compares are encoding/json's
+// names for events.KinesisEvent's fields, taken from aws-lambda-go's tags.
+func TestEventShape(t *testing.T) {
+	rec := eventShape.nested["Records"]
+	if rec == nil || rec.nested["kinesis"] == nil {
+		t.Fatalf("eventShape = %+v; want Records holding records holding kinesis", eventShape)
+	}
+	for _, tc := range []struct {
+		s    *shape
+		want []string
+	}{
+		{eventShape, []string{"Records"}},
+		{rec, []string{"eventSource", "eventVersion", "eventID", "eventName", "invokeIdentityArn", "awsRegion", "eventSourceARN", "kinesis"}},
+		{rec.nested["kinesis"], []string{"approximateArrivalTimestamp", "data", "partitionKey", "sequenceNumber", "kinesisSchemaVersion", "encryptionType"}},
+	} {
+		for _, f := range tc.want {
+			if got := tc.s.field(strings.ToUpper(f)); got != f {
+				t.Errorf("field(%q) = %q; want %q (fields %v)", strings.ToUpper(f), got, f, tc.s.fields)
+			}
+		}
+	}
+	if n := len(rec.nested["kinesis"].nested); n != 0 {
+		t.Errorf("kinesis has %d nested objects; want none (the arrival time has its own UnmarshalJSON)", n)
 	}
 }

@@ -241,7 +241,7 @@ func (p *Processor) HandleJSON(ctx context.Context, payload json.RawMessage) (ev
 		return events.KinesisEventResponse{}, decodeError(*probe.Records, err)
 	}
 	if msg := ambiguousMember(payload); msg != "" {
-		return events.KinesisEventResponse{}, &EventError{Reason: msg + " (a record would be lost or read from the wrong member)"}
+		return events.KinesisEventResponse{}, &EventError{Reason: msg}
 	}
 	return p.Handle(ctx, &ev)
 }
