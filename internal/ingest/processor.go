@@ -617,12 +617,12 @@ func validate(recs []events.KinesisEventRecord) (string, error) {
 	return shardID, nil
 }
 
-// firstArrival and lastArrival bound the arrival times accepted: from the
-// second after the epoch (0 and the times around it are what a missing or
-// defaulted value looks like) to the last one that rounds to a millisecond of
-// the year 9999.
+// firstArrival and lastArrival bound the arrival times accepted, as they are
+// rounded to the millisecond: from the first that rounds to the second after the
+// epoch (0 and the times around it are what a missing or defaulted value looks
+// like) to the last that rounds to a millisecond of the year 9999.
 var (
-	firstArrival = time.Unix(1, 0)
+	firstArrival = time.Unix(0, 999_500_000)
 	lastArrival  = time.Unix(253402300799, 999_499_999)
 )
 

@@ -819,6 +819,7 @@ func TestArrivalTimeKeepsLambdasMilliseconds(t *testing.T) {
 		{"1545084650.9996", "2018-12-17T22:10:51.000Z", "year=2018/month=12/day=17/hour=22/"},
 		// The first and last times accepted (badinput_test.go has those just beyond).
 		{"1", "1970-01-01T00:00:01.000Z", "year=1970/month=01/day=01/hour=00/"},
+		{"0.9996", "1970-01-01T00:00:01.000Z", "year=1970/month=01/day=01/hour=00/"},
 		{"253402300799.999", "9999-12-31T23:59:59.999Z", "year=9999/month=12/day=31/hour=23/"},
 	} {
 		t.Run(tc.arrival, func(t *testing.T) {
