@@ -98,7 +98,7 @@ func TestCommandsRejectBadValues(t *testing.T) {
 		{[]string{"invoke", "--function", "ProcessorFunction", "--event", ev, "--parameter-overrides", "bad"}, exitUsage, `"bad" is not Key=Value`},
 		{[]string{"invoke", "--function", "ProcessorFunction", "--event", "/nonexistent.json"}, exitFailure, "read event"},
 		{[]string{"local", "--count", "0"}, exitUsage, "--count, --devices, --poll-interval and --idle must be positive"},
-		{[]string{"local", "--devices", "200000"}, exitUsage, "--devices must be between 1 and 100000 (as for produce), got 200000"},
+		{[]string{"local", "--devices", "200000"}, exitUsage, "--devices must be between 1 and 100000, got 200000"},
 		{[]string{"local", "--rate", "-1"}, exitUsage, "--rate -1: want records per second, 0 or more"},
 		{[]string{"local", "--s3-failure-rate", "1.5"}, exitUsage, "--s3-failure-rate 1.5: want a fraction between 0 and 1"},
 		{[]string{"local", "--crash-rate", "-0.1"}, exitUsage, "--crash-rate -0.1: want a fraction"},

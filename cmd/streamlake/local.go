@@ -79,7 +79,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		return usageError(fs, "--count, --devices, --poll-interval and --idle must be positive")
 	}
 	if *devices > sensor.MaxDevices {
-		return usageError(fs, "--devices must be between 1 and %d (as for produce), got %d", sensor.MaxDevices, *devices)
+		return usageError(fs, "--devices must be between 1 and %d, got %d", sensor.MaxDevices, *devices)
 	}
 	switch {
 	case *reshardAt < 0 || *toShards < 0:

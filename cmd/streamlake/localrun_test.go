@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -298,7 +299,7 @@ func TestRedriveLocalRunTemplate(t *testing.T) {
 		filtered int
 		note     string
 	}{
-		{"the run's template and overrides", nil, 2, "applying the run's template " + tpl + " (function ProcessorFunction"},
+		{"the run's template and overrides", nil, 2, "applying the run's template " + tpl + " with the run's parameters (function ProcessorFunction"},
 		{"an override flag wins", []string{"--parameter-overrides", "MinTemperature=5"}, 1, "applying the run's template"},
 		{"--template '' applies none", []string{"--template", ""}, 0, ""},
 		{"a queue of no run", []string{"--queue", queue + "-other"}, -1, ""},
@@ -321,14 +322,28 @@ func TestRedriveLocalRunTemplate(t *testing.T) {
 		}
 	}
 
-	// A session without the template (written before it was recorded), and one
-	// whose template is gone: every record of the range, and the gone one said.
+	// A replay of the run's stream, by name or ARN, applies the template too.
+	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	for _, stream := range []string{stream, arn} {
+		code, out, errOut := runWith(t, ctx, vars, "redrive", "--from", from, "--stream", stream, "--dry-run", "--json")
+		var sum redrive.ReplaySummary
+		if err := json.Unmarshal([]byte(out), &sum); err != nil || code != exitOK || sum.RecordsRead != 4 || sum.RecordsFiltered != 2 ||
+			!strings.Contains(errOut, "applying the run's template") {
+			t.Errorf("replay of %s = exit %d, %+v, stderr %q; want 4 read, 2 filtered by the run's template", stream, code, sum, errOut)
+		}
+	}
+
+	// A session without the template (written before it was recorded): every
+	// record of the range. One whose template cannot be read: an error that says
+	// what to do, nothing redriven.
 	save(nil)
 	if sum, errOut := dryRun(); sum.RecordsFiltered != 0 || strings.Contains(errOut, "template") {
 		t.Errorf("session without a template: %d filtered, stderr %q; want 0 and no note", sum.RecordsFiltered, errOut)
 	}
 	save(&localrun.Template{Path: filepath.Join(t.TempDir(), "gone.yaml")})
-	if sum, errOut := dryRun(); sum.RecordsFiltered != 0 || !strings.Contains(errOut, "gone.yaml is gone") {
-		t.Errorf("session whose template is gone: %d filtered, stderr %q; want 0 and a note", sum.RecordsFiltered, errOut)
+	code, out, errOut := runWith(t, ctx, vars, "redrive", "--dry-run", "--json")
+	if code != exitFailure || out != "" || !strings.Contains(errOut, "the last local run's template cannot be read") || !strings.Contains(errOut, "gone.yaml") ||
+		!strings.Contains(errOut, "give --template FILE, or --template ''") {
+		t.Errorf("session whose template is gone: exit %d, stdout %q, stderr %q; want 1 and what to do", code, out, errOut)
 	}
 }

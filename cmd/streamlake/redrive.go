@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -87,9 +86,10 @@ writes the same keys.
 After ` + "`streamlake local`" + ` it works on that run's emulator, failure queue, bucket and
 stream without flags (from .local/session.json; flags win; see
 ` + "`streamlake summaries --help`" + `), and on that run's queue or stream it reads
-the template as the run did (its path, samconfig environment, parameter overrides
-and function), so that exactly the failed batches' records are redriven, in the
-run's compression; --template names another, --template '' applies none.
+the run's template file with the run's samconfig environment, parameter overrides
+and function, so that exactly the failed batches' records are redriven, in the
+run's compression; --template names another, --template '' applies none. When
+the run's template can no longer be read it stops and says so.
 Otherwise credentials and region come from the default AWS chain (AWS_ENDPOINT_URL
 points it at an emulator); the region defaults to the queue URL's (or the stream
 ARN's).
@@ -145,10 +145,10 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
 	o.template.register(fs, "", templateUsage{
 		template:  "SAM template whose FilterCriteria to apply and whose COMPRESSION and TIME_FIELD to use (default: the last local run's for its queue or stream, else none: redrive every record of a range)",
-		configEnv: "with --template: samconfig.toml environment for parameter overrides",
-		overrides: "with --template: template parameter K=V (repeatable; space-separated pairs accepted)",
+		configEnv: "with --template (or the local run's): samconfig.toml environment for parameter overrides",
+		overrides: "with --template (or the local run's): template parameter K=V (repeatable; space-separated pairs accepted; they win over the run's)",
 	})
-	fs.StringVar(&o.function, "function", "", "with --template: the function (default: the only one with a Kinesis event)")
+	fs.StringVar(&o.function, "function", "", "with --template (or the local run's): the function (default: the only one with a Kinesis event, or the run's)")
 	fs.StringVar(&o.from, "from", "", "replay the --stream from this time (RFC 3339) instead of reading the queue")
 	fs.StringVar(&o.until, "until", "", "with --from: replay records that arrived up to this time (RFC 3339; default: when the replay starts)")
 	if done, code := parseFlags(fs, args); done {
@@ -162,7 +162,11 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	o.localDefaults(ses)
-	runTemplate := o.localTemplate(ses, set)
+	runTemplate, err := o.localTemplate(ses, set)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)
+		return exitFailure
+	}
 	if code, ok := o.validate(fs, set); !ok {
 		return code
 	}
@@ -300,22 +304,24 @@ func (o *redriveOptions) localDefaults(ses *localrun.Session) {
 }
 
 // localTemplate makes a redrive of the last local run's failure queue, or a
-// replay of its stream, read the template as the run did when --template is not
-// given: the function's FilterCriteria, COMPRESSION and TIME_FIELD then apply as
-// in the run (flags still win; --template ” applies none). It returns what to
-// tell the user, or "" when it changed nothing.
-func (o *redriveOptions) localTemplate(ses *localrun.Session, set map[string]bool) string {
+// replay of its stream, read the run's template file with the run's parameters
+// when --template is not given: the function's FilterCriteria, COMPRESSION and
+// TIME_FIELD then apply as in the run (flags still win; --template "" applies
+// none). It returns what to tell the user ("" when it changed nothing), or an
+// error when the run's template cannot be read: redriving without it would
+// write other records and other keys than the run's settings give.
+func (o *redriveOptions) localTemplate(ses *localrun.Session, set map[string]bool) (string, error) {
 	if ses == nil || ses.Template == nil || set["template"] {
-		return ""
+		return "", nil
 	}
-	ofRun := o.from == "" && o.queue == ses.Output("FailureQueueUrl") ||
+	ofRun := o.from == "" && o.queue != "" && o.queue == ses.Output("FailureQueueUrl") ||
 		o.from != "" && o.stream != "" && (o.stream == ses.Output("StreamName") || o.stream == ses.Output("StreamArn"))
 	if !ofRun {
-		return ""
+		return "", nil
 	}
 	t := ses.Template
 	if _, err := os.Stat(t.Path); err != nil {
-		return fmt.Sprintf("the run's template %s is gone (%v): no FilterCriteria applies, every record of each range is written; give --template", t.Path, errors.Unwrap(err))
+		return "", fmt.Errorf("the last local run's template cannot be read (%w): give --template FILE, or --template '' to redrive every record of each range", err)
 	}
 	o.template.path = t.Path
 	if !set["config-env"] {
@@ -330,7 +336,7 @@ func (o *redriveOptions) localTemplate(ses *localrun.Session, set map[string]boo
 	}
 	maps.Copy(merged, o.template.overrides.values) // the flags win
 	o.template.overrides.values = merged
-	return fmt.Sprintf("applying the run's template %s (function %s, as the run read it): its FilterCriteria, COMPRESSION and TIME_FIELD; --template '' applies none", t.Path, cmp.Or(t.Function, "the only one with a Kinesis event"))
+	return fmt.Sprintf("applying the run's template %s with the run's parameters (function %s): its FilterCriteria, COMPRESSION and TIME_FIELD; --template '' applies none", t.Path, cmp.Or(t.Function, "the only one with a Kinesis event")), nil
 }
 
 // validate checks the flags together; it returns (exitUsage, false) after

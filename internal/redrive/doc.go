@@ -18,7 +18,9 @@
 //     objects have the processed output's format and deterministic keys, one per
 //     chunk, named by the chunk's first and last records
 //     (<prefix>/year=…/hour=…/<shardId>-<first>-<last>.ndjson.gz, ingest's
-//     KeyByRange). Running redrive again (with the same S3Config and Filter), or
+//     KeyByRange). Running redrive again (with the same S3Config and Filter: the
+//     CLI takes them from the same template, which for a local run's queue is the
+//     run's unless --template names one), or
 //     after a crash between the write and the delete, overwrites the same keys: the
 //     latest object versions hold each of a message's records once (the records two
 //     messages' ranges share are held under both; see below). The records the

@@ -694,18 +694,21 @@ func TestReplayFromPointInTime(t *testing.T) {
 	if sum, err := Replay(context.Background(), opts); err != nil || sum.Shards[0].FirstSequenceNumber != "101" || sum.RecordsRead != 19 {
 		t.Errorf("replay from 15.5 ms = %+v, %v; want shard 0 from 101, 19 records", sum, err)
 	}
-	for name, bad := range map[string]ReplayOptions{
-		"no from":      {Stream: f, StreamARN: testStream, Writer: w},
-		"until before": {Stream: f, StreamARN: testStream, Writer: w, From: base, Until: base.Add(-time.Second)},
+	for name, tc := range map[string]struct {
+		o    ReplayOptions
+		want string
+	}{
+		"no from":      {ReplayOptions{Stream: f, StreamARN: testStream, Writer: w}, "needs a point in time"},
+		"until before": {ReplayOptions{Stream: f, StreamARN: testStream, Writer: w, From: base, Until: base.Add(-time.Second)}, "replay until 2026-11-21T12:59:59Z is before from 2026-11-21T13:00:00Z"},
 		// Records arriving after the start would be read (and, put back, read
 		// again), and a rerun would read others.
-		"until in the future": {Stream: f, StreamARN: testStream, Writer: w, From: base, Until: time.Now().Add(time.Minute)},
-		"from in the future":  {Stream: f, StreamARN: testStream, Writer: w, From: time.Now().Add(time.Minute)},
-		"not a stream":        {Stream: f, StreamARN: "arn:aws:sqs:us-east-1:1:q", Writer: w, From: base},
-		"no writer":           {Stream: f, StreamARN: testStream, From: base},
+		"until in the future": {ReplayOptions{Stream: f, StreamARN: testStream, Writer: w, From: base, Until: time.Now().Add(time.Minute)}, "is after the replay's start"},
+		"from in the future":  {ReplayOptions{Stream: f, StreamARN: testStream, Writer: w, From: time.Now().Add(time.Minute)}, "is after its end"},
+		"not a stream":        {ReplayOptions{Stream: f, StreamARN: "arn:aws:sqs:us-east-1:1:q", Writer: w, From: base}, "stream"},
+		"no writer":           {ReplayOptions{Stream: f, StreamARN: testStream, From: base}, "needs a Kinesis client and a writer"},
 	} {
-		if _, err := Replay(context.Background(), bad); err == nil {
-			t.Errorf("Replay(%s) = nil error", name)
+		if _, err := Replay(context.Background(), tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Replay(%s) error = %v; want one containing %q", name, err, tc.want)
 		}
 	}
 }

@@ -89,7 +89,7 @@ func Replay(ctx context.Context, o ReplayOptions) (*ReplaySummary, error) {
 	case o.From.IsZero():
 		return nil, errors.New("redrive: replay needs a point in time to start from")
 	case !o.Until.IsZero() && o.Until.Before(o.From):
-		return nil, fmt.Errorf("redrive: replay until %s is before from %s", o.Until.Format(time.RFC3339), o.From.Format(time.RFC3339))
+		return nil, fmt.Errorf("redrive: replay until %s is before from %s", o.Until.UTC().Format(time.RFC3339Nano), o.From.UTC().Format(time.RFC3339Nano))
 	}
 	region, _, err := parseStreamARN(o.StreamARN)
 	if err != nil {

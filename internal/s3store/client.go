@@ -1,6 +1,8 @@
 package s3store
 
 import (
+	"slices"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -16,7 +18,10 @@ import (
 //
 // See https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
 // and https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html.
+//
+// The addressing option runs last, after optFns and after the SDK resolved the
+// service's base endpoint, so an optFn's UsePathStyle does not stay.
 func NewClient(cfg aws.Config, optFns ...func(*s3.Options)) *s3.Client {
-	// The options run after the SDK resolved the service's base endpoint.
-	return s3.NewFromConfig(cfg, append(optFns, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil })...)
+	pathStyle := func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }
+	return s3.NewFromConfig(cfg, slices.Concat(optFns, []func(*s3.Options){pathStyle})...)
 }
