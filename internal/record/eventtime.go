@@ -258,9 +258,13 @@ const (
 
 // parseEpoch reads a JSON number (non-negative) as an epoch time.
 func parseEpoch(b []byte) (time.Time, bool) {
-	// Integer part: no leading zeros as in JSON, except a lone 0.
+	// Integer part: no leading zeros as in JSON, except a lone 0. Its value is
+	// taken as it is scanned (wrapping past 19 digits, which only an exponent
+	// can make a time).
 	i := 0
+	var ip uint64
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		ip = ip*10 + uint64(b[i]-'0')
 		i++
 	}
 	intEnd := i
@@ -285,10 +289,6 @@ func parseEpoch(b []byte) (time.Time, bool) {
 	// At most 19 integer digits (< 1e19).
 	if i != len(b) || intEnd > 19 {
 		return time.Time{}, false
-	}
-	var ip uint64
-	for _, c := range b[:intEnd] {
-		ip = ip*10 + uint64(c-'0')
 	}
 	var perSec uint64 // units per second
 	switch {
