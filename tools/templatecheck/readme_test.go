@@ -83,3 +83,40 @@ func TestRetainedProblems(t *testing.T) {
 		t.Errorf("retainedProblems(no section) = %q", got)
 	}
 }
+
+// TestREADMEQueriesAreTheTemplates: the README shows the template's saved Athena
+// queries as they are (compared with whitespace collapsed), and an hourly query truncates its times in UTC: Trino's
+// date_trunc cuts a timestamp in its own zone, so an event time with a
+// half-hour offset (+05:30) would fall into an hour that is no UTC hour and not
+// the hour of the summaries.
+func TestREADMEQueriesAreTheTemplates(t *testing.T) {
+	readme, err := os.ReadFile(repoREADME)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[string]bool{}
+	for _, part := range strings.Split(string(readme), "```sql\n")[1:] {
+		sql, _, _ := strings.Cut(part, "```")
+		blocks[strings.Join(strings.Fields(sql), " ")] = true
+	}
+	doc := loadDoc(t, repoTemplate)
+	resources, _ := doc["Resources"].(map[string]any)
+	queries := 0
+	for id, r := range resources {
+		if asMap(r)["Type"] != "AWS::Athena::NamedQuery" {
+			continue
+		}
+		q, _ := samtemplate.Lookup(asMap(r), "Properties.QueryString")
+		sql, _ := q.(string)
+		queries++
+		if !blocks[strings.Join(strings.Fields(sql), " ")] {
+			t.Errorf("%s's QueryString is not one of the README's sql blocks:\n%s", id, sql)
+		}
+		if strings.Contains(sql, "date_trunc('hour'") && !strings.Contains(sql, "AT TIME ZONE 'UTC')") {
+			t.Errorf("%s truncates to the hour without AT TIME ZONE 'UTC':\n%s", id, sql)
+		}
+	}
+	if queries == 0 {
+		t.Error("the template has no AWS::Athena::NamedQuery")
+	}
+}
