@@ -63,6 +63,14 @@ var nameProperty = map[string]string{
 	"AWS::Serverless::StateMachine":    "Name",
 }
 
+// nestedNameProperty maps a resource type whose name is a member of one of its
+// properties to that property and member (Ref of a Glue database or table
+// returns its name).
+var nestedNameProperty = map[string][2]string{
+	"AWS::Glue::Database": {"DatabaseInput", "Name"},
+	"AWS::Glue::Table":    {"TableInput", "Name"},
+}
+
 // nameLimit is the longest physical name AWS accepts per type; lower is true where
 // the name must be lower case (S3 bucket names).
 var nameLimit = map[string]struct {
@@ -117,6 +125,20 @@ func (d DefaultResolver) PhysicalName(r ResourceRef) (string, error) {
 				return "", fmt.Errorf("%s %s is a %s; want a string", r.LogicalID, prop, kindOf(v))
 			}
 			return scalarString(v), nil
+		}
+	}
+	if np, ok := nestedNameProperty[r.Type]; ok {
+		v, set, err := r.Property(np[0])
+		if err != nil {
+			return "", err
+		}
+		if m, _ := v.(map[string]any); set && m != nil {
+			if name, ok := m[np[1]]; ok {
+				if !isScalar(name) {
+					return "", fmt.Errorf("%s %s.%s is a %s; want a string", r.LogicalID, np[0], np[1], kindOf(name))
+				}
+				return scalarString(name), nil
+			}
 		}
 	}
 	name := d.StackName + "-" + r.LogicalID

@@ -30,6 +30,9 @@ func TestDefaultResolverNames(t *testing.T) {
 		{"fifo queue", DefaultResolver{StackName: long}, refWith("Q", "AWS::SQS::Queue", map[string]any{"FifoQueue": "true"}), long[:75] + ".fifo"},
 		{"unknown type keeps name", DefaultResolver{StackName: "app"}, refWith("Thing", "Custom::Thing", nil), "app-Thing"},
 		{"implicit resource", DefaultResolver{StackName: "app"}, ResourceRef{LogicalID: "FnRole", Type: "AWS::IAM::Role"}, "app-FnRole"},
+		{"glue database name", DefaultResolver{StackName: "my-app"}, refWith("Db", "AWS::Glue::Database", map[string]any{"DatabaseInput": map[string]any{"Name": "my_app"}}), "my_app"},
+		{"glue table name", DefaultResolver{StackName: "app"}, refWith("T", "AWS::Glue::Table", map[string]any{"TableInput": map[string]any{"Name": "readings"}}), "readings"},
+		{"glue database without a name", DefaultResolver{StackName: "app"}, refWith("Db", "AWS::Glue::Database", map[string]any{"DatabaseInput": map[string]any{}}), "app-Db"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

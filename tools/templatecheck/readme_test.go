@@ -120,3 +120,16 @@ func TestREADMEQueriesAreTheTemplates(t *testing.T) {
 		t.Error("the template has no AWS::Athena::NamedQuery")
 	}
 }
+
+// TestAthenaDatabaseOutput: the AthenaDatabase output, as a local run resolves
+// it (and as Ref of a Glue database does on AWS), is the database's name: the
+// stack name with '-' turned into '_', as the README says.
+func TestAthenaDatabaseOutput(t *testing.T) {
+	tpl, err := samtemplate.Load(repoTemplate, samtemplate.Options{StackName: "my-stream-lake", Region: "us-east-1", AccountID: "123456789012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tpl.Outputs["AthenaDatabase"]; got != "my_stream_lake" {
+		t.Errorf("output AthenaDatabase = %v; want my_stream_lake", got)
+	}
+}
