@@ -363,22 +363,22 @@ func crossCheck(objects []summary.Object, got map[summary.Key]*summary.Summary, 
 
 // simpleDeviceHour reads line's original_data.device_id and the UTC hour of
 // original_data.timestamp; ok is false when either is not there as a string,
-// or the time is not RFC 3339. device is set when it was read.
+// or the time is not RFC 3339. device is set when it was read. Member names are
+// matched exactly, as the aggregator matches them (a map, not struct fields,
+// which encoding/json matches without regard to case: a payload with
+// "device_id" and "Device_ID" has the first's device).
 func simpleDeviceHour(line []byte) (device string, hour time.Time, ok bool) {
 	var l struct {
-		Data struct {
-			DeviceID  json.RawMessage `json:"device_id"`
-			Timestamp json.RawMessage `json:"timestamp"`
-		} `json:"original_data"`
+		Data map[string]json.RawMessage `json:"original_data"`
 	}
 	if json.Unmarshal(line, &l) != nil {
 		return "", time.Time{}, false
 	}
 	var ts string
-	if json.Unmarshal(l.Data.DeviceID, &device) != nil || device == "" {
+	if json.Unmarshal(l.Data["device_id"], &device) != nil || device == "" {
 		return "", time.Time{}, false
 	}
-	if json.Unmarshal(l.Data.Timestamp, &ts) != nil {
+	if json.Unmarshal(l.Data["timestamp"], &ts) != nil {
 		return device, time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, ts)
