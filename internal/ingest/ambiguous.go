@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -24,7 +25,7 @@ import (
 // the encoding/json path only: the fast decoder refuses a repeated member or
 // another case itself.
 func ambiguousMember(payload []byte) string {
-	return ambiguousIn(payload, eventShape)
+	return ambiguousIn(payload, eventShape())
 }
 
 // shape is the JSON names of the fields of a struct that encoding/json decodes
@@ -36,8 +37,9 @@ type shape struct {
 }
 
 // eventShape is events.KinesisEvent's, taken from its struct tags so that it
-// follows aws-lambda-go.
-var eventShape = shapeOf(reflect.TypeFor[events.KinesisEvent]())
+// follows aws-lambda-go; made on the first use, as only events the fast decoder
+// declines need it, not every cold start.
+var eventShape = sync.OnceValue(func() *shape { return shapeOf(reflect.TypeFor[events.KinesisEvent]()) })
 
 // shapeOf returns the shape of struct type t as encoding/json sees it: each
 // exported field by its tag's name (or its Go name), the fields of an embedded

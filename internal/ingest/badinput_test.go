@@ -223,15 +223,16 @@ func TestBadInputMatrix(t *testing.T) {
 // TestEventShape: the members ambiguousMember compares are encoding/json's
 // names for events.KinesisEvent's fields, taken from aws-lambda-go's tags.
 func TestEventShape(t *testing.T) {
-	rec := eventShape.nested["Records"]
+	ev := eventShape()
+	rec := ev.nested["Records"]
 	if rec == nil || rec.nested["kinesis"] == nil {
-		t.Fatalf("eventShape = %+v; want Records holding records holding kinesis", eventShape)
+		t.Fatalf("eventShape = %+v; want Records holding records holding kinesis", ev)
 	}
 	for _, tc := range []struct {
 		s    *shape
 		want []string
 	}{
-		{eventShape, []string{"Records"}},
+		{ev, []string{"Records"}},
 		{rec, []string{"eventSource", "eventVersion", "eventID", "eventName", "invokeIdentityArn", "awsRegion", "eventSourceARN", "kinesis"}},
 		{rec.nested["kinesis"], []string{"approximateArrivalTimestamp", "data", "partitionKey", "sequenceNumber", "kinesisSchemaVersion", "encryptionType"}},
 	} {
