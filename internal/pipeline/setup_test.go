@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,28 +142,48 @@ func TestFailedSetupKeepsResumedEmulators(t *testing.T) {
 }
 
 // TestResumeRefusesAnotherTemplate: an interrupted run is resumed only by a run
-// of its own template.
+// of its own template, read with its own --config-env and
+// --parameter-overrides (its stack was created with them).
 func TestResumeRefusesAnotherTemplate(t *testing.T) {
-	work := t.TempDir()
-	const endpoint = "http://127.0.0.1:1"
-	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoint, Endpoints: localenv.ResolveEndpoints(func(k string) string {
-		if k == "AWS_ENDPOINT_URL" {
-			return endpoint
-		}
-		return ""
-	})}, Status: statusRunning, Count: 10, Template: "/elsewhere/template.yaml"}
-	if err := saveState(work, st); err != nil {
+	abs, err := filepath.Abs(template)
+	if err != nil {
 		t.Fatal(err)
 	}
-	getenv := func(k string) string {
-		if k == "AWS_ENDPOINT_URL" {
-			return endpoint
-		}
-		return ""
-	}
-	_, err := Run(context.Background(), Options{TemplatePath: template, WorkDir: work, Count: 10, Getenv: getenv})
-	want := "the interrupted run in " + work + " is of /elsewhere/template.yaml"
-	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--fresh") {
-		t.Errorf("Run() error = %v; want %q and --fresh", err, want)
+	for _, tc := range []struct {
+		name, configEnv string
+		overrides       map[string]string
+		want            string
+	}{
+		{"template", "", nil, " is of /elsewhere/template.yaml, not " + abs},
+		{"config env", "dev", nil, ` used --config-env "", not "dev"`},
+		{"overrides", "", map[string]string{"ShardCount": "3", "BatchSize": "100"}, ` used --parameter-overrides "ShardCount=2", not "BatchSize=100 ShardCount=3"`},
+		{"no overrides", "", nil, ` used --parameter-overrides "ShardCount=2", not ""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			const endpoint = "http://127.0.0.1:1"
+			getenv := func(k string) string {
+				if k == "AWS_ENDPOINT_URL" {
+					return endpoint
+				}
+				return ""
+			}
+			st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoint, Endpoints: localenv.ResolveEndpoints(getenv)},
+				Status: statusRunning, Count: 10, Template: abs, Overrides: map[string]string{"ShardCount": "2"}}
+			if tc.name == "template" {
+				st.Template, st.Overrides = "/elsewhere/template.yaml", nil
+			}
+			if err := saveState(work, st); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Run(context.Background(), Options{TemplatePath: template, ConfigEnv: tc.configEnv, Overrides: tc.overrides, WorkDir: work, Count: 10, Getenv: getenv})
+			want := "the interrupted run in " + work + tc.want
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--fresh") {
+				t.Errorf("Run() error = %v; want %q and --fresh", err, want)
+			}
+			if got, _ := loadState(work); !maps.Equal(got.Overrides, st.Overrides) || got.Template != st.Template {
+				t.Errorf("state after the refusal: %+v; want the interrupted run's %+v", got, st)
+			}
+		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/google/renameio/v2"
 
@@ -35,6 +37,41 @@ type runState struct {
 	// same template resumes it. Empty in a state file written before it was
 	// recorded.
 	Template string `json:"template,omitempty"`
+	// ConfigEnv and Overrides are the run's --config-env and
+	// --parameter-overrides: only a run with the same ones resumes it (its stack
+	// was created with them).
+	ConfigEnv string            `json:"configEnv,omitempty"`
+	Overrides map[string]string `json:"overrides,omitempty"`
+}
+
+// settingsDiffer returns, when a run with opts would read the template other
+// than the interrupted run st did, an error that says how, else nil.
+func (s runState) settingsDiffer(opts *Options, template string) error {
+	var what string
+	switch {
+	case s.Template != template:
+		what = fmt.Sprintf("is of %s, not %s", s.Template, template)
+	case s.ConfigEnv != opts.ConfigEnv:
+		what = fmt.Sprintf("used --config-env %q, not %q", s.ConfigEnv, opts.ConfigEnv)
+	case !maps.Equal(s.Overrides, opts.Overrides):
+		what = fmt.Sprintf("used --parameter-overrides %q, not %q", formatOverrides(s.Overrides), formatOverrides(opts.Overrides))
+	default:
+		return nil
+	}
+	return fmt.Errorf("the interrupted run in %s %s: run with its settings to resume it, with --fresh to discard it (and stop its emulators), or give another --work-dir",
+		opts.WorkDir, what)
+}
+
+// formatOverrides writes overrides as --parameter-overrides takes them, sorted.
+func formatOverrides(o map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(o)) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%s", k, o[k])
+	}
+	return b.String()
 }
 
 // pids returns every emulator process id the state records.
@@ -136,9 +173,10 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 	if err != nil {
 		return runState{}, err
 	}
-	if !opts.Fresh && prev.Status == statusRunning && prev.Template != "" && prev.Template != template {
-		return runState{}, fmt.Errorf("the interrupted run in %s is of %s, not %s: run with --fresh to discard it (and stop its emulators), or give another --work-dir",
-			opts.WorkDir, prev.Template, template)
+	if !opts.Fresh && prev.Status == statusRunning && prev.Template != "" {
+		if err := prev.settingsDiffer(opts, template); err != nil {
+			return runState{}, err
+		}
 	}
 	ckpt := filepath.Join(opts.WorkDir, "checkpoints")
 	user := localenv.ResolveEndpoints(opts.Getenv)
@@ -149,13 +187,13 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 			_ = os.RemoveAll(ckpt)
 		}
 		rep.Resumed = resume
-		st := runState{RunEndpoints: RunEndpoints{Endpoint: base, Endpoints: user}, Status: statusRunning, Count: opts.Count, Template: template}
+		st := runState{RunEndpoints: RunEndpoints{Endpoint: base, Endpoints: user}, Status: statusRunning, Count: opts.Count, Template: template, ConfigEnv: opts.ConfigEnv, Overrides: opts.Overrides}
 		return st, saveState(opts.WorkDir, st)
 	}
 	if !opts.Fresh && prev.Status == statusRunning && len(prev.PIDs) > 0 && emulatorsAlive(prev, user) {
 		fmt.Fprintf(logw, "resuming the interrupted run on %s\n", prev.Endpoint)
 		rep.Resumed = true
-		prev.Count, prev.Template = opts.Count, template
+		prev.Count, prev.Template, prev.ConfigEnv, prev.Overrides = opts.Count, template, opts.ConfigEnv, opts.Overrides
 		return prev, saveState(opts.WorkDir, prev)
 	}
 	if pids := prev.pids(); len(pids) > 0 {
@@ -170,7 +208,7 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 	if err != nil {
 		return runState{}, err
 	}
-	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoints["s3"], Endpoints: endpoints}, PIDs: pids, Status: statusRunning, Count: opts.Count, Template: template}
+	st := runState{RunEndpoints: RunEndpoints{Endpoint: endpoints["s3"], Endpoints: endpoints}, PIDs: pids, Status: statusRunning, Count: opts.Count, Template: template, ConfigEnv: opts.ConfigEnv, Overrides: opts.Overrides}
 	for svc, u := range user {
 		st.Endpoints[svc] = u
 	}
