@@ -121,17 +121,17 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	if e.isTerminal {
 		opts.Progress = func(p pipeline.Progress) {
 			if p.Aggregating {
-				fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  stream drained (stored %d)  aggregator: %d notifications done, %d left, %d summary items",
+				fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  stream drained (stored %d)  aggregator: %d notifications done, %d left, %d table items",
 					p.Elapsed.Seconds(), p.Succeeded, p.Notifications, p.NotificationsLeft, p.SummaryItems)
 				return
 			}
-			fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  produced %d  polled %d  filtered %d  invocations %d  stored %d  retries %d  errors %d  dropped %d  notifications %d",
+			fmt.Fprintf(e.stderr, "\r\033[K%5.1fs  produced %d  polled %d  filtered %d  invocations %d  stored %d  retries %d  errors %d  discarded %d  notifications %d",
 				p.Elapsed.Seconds(), p.Produced, p.Polled, p.Filtered, p.Invocations, p.Succeeded, p.Retries, p.FunctionErrors, p.Dropped, p.Notifications)
 		}
 	} else if !*asJSON {
 		opts.Progress = func(p pipeline.Progress) {
 			if int(p.Elapsed.Seconds())%5 == 0 {
-				fmt.Fprintf(e.stderr, "%5.1fs  produced %d  polled %d  invocations %d  stored %d  notifications %d done, %d left  summary items %d\n",
+				fmt.Fprintf(e.stderr, "%5.1fs  produced %d  polled %d  invocations %d  stored %d  notifications %d done, %d left  table items %d\n",
 					p.Elapsed.Seconds(), p.Produced, p.Polled, p.Invocations, p.Succeeded, p.Notifications, p.NotificationsLeft, p.SummaryItems)
 			}
 		}
@@ -240,7 +240,7 @@ func printReport(w io.Writer, r *pipeline.Report) {
 		fmt.Fprintf(w, "  %s  %6d records  lag %d records, %d ms behind latest\n", s.ShardID, s.Records, s.LagRecords, s.MillisBehindLatest)
 	}
 	m := r.Mapping
-	fmt.Fprintf(w, "\nEvent source mapping: %d invocations, %d function errors, %d partial failures, %d retries, %d bisects, %d records dropped, %d on-failure records sent\n",
+	fmt.Fprintf(w, "\nEvent source mapping: %d invocations, %d function errors, %d partial failures, %d retries, %d bisects, %d records discarded (retries or record age exhausted), %d on-failure records sent\n",
 		m.Invocations, m.FunctionErrors, m.PartialFailures, m.Retries, m.Bisects, m.Dropped, m.OnFailureSent)
 	i := r.Injected
 	if i.S3Failures+i.CrashesBefore+i.CrashesAfter+i.Timeouts+int64(i.Poison) > 0 {
@@ -262,7 +262,7 @@ func printReport(w io.Writer, r *pipeline.Report) {
 		}
 	}
 	if s := r.Summaries; s != nil {
-		fmt.Fprintf(w, "Summaries: %d items read by Scan, %d mismatches against a recomputation from the processed objects\n", s.Items, s.Mismatches)
+		fmt.Fprintf(w, "Summaries: %d device and fleet items read by Scan, %d mismatches against a recomputation from the processed objects\n", s.Items, s.Mismatches)
 		for _, m := range s.Sample {
 			fmt.Fprintf(w, "  mismatch: %s\n", m)
 		}

@@ -26,7 +26,7 @@ type Stats struct {
 	Retries          int64 // re-invocations of a (sub)batch after a failure
 	Bisects          int64 // batches split in two
 
-	DroppedRecords         int64 // records discarded, all reasons (DroppedEventCount)
+	DroppedRecords         int64 // records discarded, all reasons (with an on-failure destination, DroppedEventCount counts those of them it could not describe there)
 	DroppedRetries         int64 // … because MaximumRetryAttempts was reached
 	DroppedRecordAge       int64 // … because of MaximumRecordAgeInSeconds
 	DroppedPayloadTooLarge int64 // … because one record exceeds the payload cap

@@ -235,9 +235,9 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 		Chart: &htmlreport.LineChart{Title: "Throughput (per second)", XUnit: "s", YUnit: "/s",
 			Series: []htmlreport.Series{{Name: "produced", Points: produced}, {Name: "stored", Points: stored}, {Name: "filtered", Points: filtered}, {Name: "notifications", Points: notified}}}}
 	aggregator := htmlreport.Section{ID: "aggregator", Title: "Aggregator",
-		Description: "The aggregator's queue (notifications visible or in flight, read once a second) and the summary items in DynamoDB, over the whole run: after the stream is drained, the run waits until the queue is empty.",
-		Chart: &htmlreport.LineChart{Title: "Notifications left and summary items", XUnit: "s",
-			Series: []htmlreport.Series{{Name: "notifications left", Points: left}, {Name: "summary items", Points: items}}}}
+		Description: "The aggregator's queue (notifications visible or in flight, read once a second) and the items in the summaries table (DescribeTable's ItemCount: the summaries and the table's OBJECT# records of the objects applied), over the whole run: after the stream is drained, the run waits until the queue is empty.",
+		Chart: &htmlreport.LineChart{Title: "Notifications left and table items", XUnit: "s",
+			Series: []htmlreport.Series{{Name: "notifications left", Points: left}, {Name: "table items", Points: items}}}}
 	lag := htmlreport.Section{ID: "lag", Title: "Per-shard lag",
 		Description: "Iterator age: how far behind the tip of each shard the mapping's last read was (MillisBehindLatest; Lambda's IteratorAge).",
 		Chart:       &htmlreport.LineChart{Title: "Iterator age per shard (ms)", XUnit: "s", YUnit: "ms", Series: lagSeries}, Half: true}
