@@ -363,7 +363,8 @@ func crossCheck(objects []summary.Object, got map[summary.Key]*summary.Summary, 
 
 // simpleDeviceHour reads line's original_data.device_id and the UTC hour of
 // original_data.timestamp; ok is false when either is not there as a string,
-// or the time is not RFC 3339. device is set when it was read. Member names are
+// or the time is neither RFC 3339 nor that form without an offset, taken as UTC
+// (the recipe generator's isoformat()). device is set when it was read. Member names are
 // matched exactly, as the aggregator matches them (a map, not struct fields,
 // which encoding/json matches without regard to case: a payload with
 // "device_id" and "Device_ID" has the first's device).
@@ -383,7 +384,9 @@ func simpleDeviceHour(line []byte) (device string, hour time.Time, ok bool) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, ts)
 	if err != nil {
-		return device, time.Time{}, false
+		if t, err = time.ParseInLocation("2006-01-02T15:04:05.999999999", ts, time.UTC); err != nil {
+			return device, time.Time{}, false
+		}
 	}
 	return device, t.UTC().Truncate(time.Hour), true
 }

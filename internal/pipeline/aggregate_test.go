@@ -78,7 +78,8 @@ func TestCrossCheck(t *testing.T) {
 }
 
 // TestSimpleDeviceHour: the cross-check's reading of a line matches member
-// names exactly, as the aggregator does, and wants RFC 3339 strings.
+// names exactly, as the aggregator does, and wants RFC 3339 strings or the
+// recipe generator's, without an offset (UTC).
 func TestSimpleDeviceHour(t *testing.T) {
 	hour := time.Date(2026, 11, 21, 13, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -90,6 +91,9 @@ func TestSimpleDeviceHour(t *testing.T) {
 		{`{"original_data":{"device_id":"d-1","Device_ID":"x","timestamp":"2026-11-21T15:40:05+02:00"}}`, "d-1", true},
 		{`{"original_data":{"Device_ID":"x","timestamp":"2026-11-21T13:40:05Z"}}`, "", false},
 		{`{"original_data":{"device_id":"d-1","timestamp":1795268405}}`, "d-1", false},
+		{`{"original_data": {"device_id": "d-1", "timestamp": "2026-11-21T13:40:01.357000"}}`, "d-1", true},
+		{`{"original_data": {"device_id": "d-1", "timestamp": "2026-11-21T13:40:00"}}`, "d-1", true},
+		{`{"original_data": {"device_id": "d-1", "timestamp": "2026-11-21 13:40:00"}}`, "d-1", false},
 		{`{"original_data":[1,2]}`, "", false},
 	} {
 		device, h, ok := simpleDeviceHour([]byte(tc.line))
