@@ -95,3 +95,32 @@ func TestSummableDomainThroughMoto(t *testing.T) {
 		t.Errorf("contribution item stats = %+v; want outOfRange.temperature 2", item["stats"])
 	}
 }
+
+// TestSumsExactThroughMoto: sums of summable numbers stay exact to DynamoDB's
+// 38 significant digits when objects add to them one after another: a value of
+// 12 integer and 21 fractional digits twice, and values small enough that a
+// sum's text could take an exponent (1e-21). (The local emulator adds as
+// DynamoDB does; stock moto rounds to 28 digits and fails on 1E-21.)
+func TestSumsExactThroughMoto(t *testing.T) {
+	h := newHarness(t)
+	at := readings(23, 1, 1, 1)[0].at
+	var all []reading
+	for i, temps := range [][]string{
+		{"999999999999.5", "1e-21", "0.30000000000000004", "1.5e-07", "1E+2", "-273.15"},
+		{"999999999838.990000150000000040001", "1e-21", "-0.0", "12.3400"},
+	} {
+		var recs []reading
+		for _, temp := range temps {
+			recs = append(recs, reading{device: "d-num", at: at, temp: temp})
+		}
+		for range 2 { // two objects of each
+			key := objectKey(8, len(all)+1)
+			h.handle(t, message(h.notification(key, h.put(t, key, body(recs, "2026-11-21T13:40:06.000Z")))))
+			all = append(all, recs...)
+		}
+		h.check(t, expected(t, all), true)
+		if t.Failed() {
+			t.Fatalf("after the objects of set %d", i+1)
+		}
+	}
+}

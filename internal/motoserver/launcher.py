@@ -88,6 +88,21 @@ upstream as it is:
    queue's in-flight set's remove not fail for a message already gone, which
    is what the check before it meant. The answers are moto's.
 
+9. DynamoDB number arithmetic (an update expression's ADD, and SET a = a + :v or
+   a - :v) reads an operand without a "." with int(), so a stored number in
+   exponent form fails the next addition with a 500 ("invalid literal for
+   int()"); moto's own sums write that form for small values (str of
+   Decimal("0.000000000000000000001") is "1E-21"). It adds Decimals with
+   Python's default precision of 28 digits, where DynamoDB keeps 38 significant
+   digits (999999999838.990000150000000040001 doubled lost its last eight), and
+   returns the sum as Python writes it, where DynamoDB returns numbers
+   normalized, without an exponent or trailing zeros (1.5E2 is 150). The fix
+   adds exactly, refuses a result of more than 38 significant digits as
+   DynamoDB refuses such a number (a ValidationException), and writes the
+   result plain. Sources: "Number" in the DynamoDB data types
+   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html);
+   the normalization recorded against DynamoDB in ExtendDB/extenddb#7.
+
 The fixes are applied only to moto 5.2.5, whose code they were written against;
 with another version the launcher prints a warning and runs moto unpatched.
 Set STREAMLAKE_MOTO_STOCK=1 to run moto unpatched (for comparisons).
@@ -96,6 +111,7 @@ Set STREAMLAKE_MOTO_STOCK=1 to run moto unpatched (for comparisons).
 import copy
 import ctypes
 import ctypes.util
+import decimal
 import functools
 import gc
 import os
@@ -470,6 +486,49 @@ def _trim_memory_loop(interval):
         last = gc.get_count()
 
 
+# Exact for any two DynamoDB numbers (1E-130 to under 1E+126, 38 digits each).
+_EXACT = decimal.Context(prec=300, Emax=999, Emin=-999, traps=[decimal.Inexact, decimal.Overflow, decimal.Underflow])
+
+
+def _dynamo_number(value):
+    """A DynamoDB number's text as a Decimal, whatever its notation."""
+    return _EXACT.create_decimal(value)
+
+
+def _dynamo_number_text(d):
+    """d as DynamoDB writes a number: plain notation, no trailing zeros, no -0;
+    a ValidationException for more than 38 significant digits."""
+    from moto.dynamodb.exceptions import MockValidationException
+
+    if d.is_zero():
+        return "0"
+    d = d.normalize(_EXACT)
+    if len(d.as_tuple().digits) > 38:
+        raise MockValidationException(
+            "Number overflow. Attempting to store a number with more than 38 significant digits"
+        )
+    return format(d, "f")
+
+
+def _dynamo_arithmetic(sign):
+    def op(self, other):
+        from moto.dynamodb.models.dynamo_type import DDBType, DynamoType
+
+        if self.type != other.type:
+            raise TypeError("Different types of operandi is not allowed.")
+        if not self.is_number():
+            if sign > 0:
+                from moto.dynamodb.exceptions import IncorrectDataType
+
+                raise IncorrectDataType()
+            raise TypeError("Sum only supported for Numbers.")
+        a, b = _dynamo_number(self.value), _dynamo_number(other.value)
+        total = _EXACT.add(a, b) if sign > 0 else _EXACT.subtract(a, b)
+        return DynamoType({DDBType.NUMBER: _dynamo_number_text(total)})
+
+    return op
+
+
 def apply_patches():
     """Apply the fixes to moto's classes; returns False if the installed moto is
     not the version they were written against."""
@@ -483,6 +542,7 @@ def apply_patches():
         return False
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.dynamodb.responses import DynamoHandler
     from moto.kinesis.models import KinesisBackend, Shard, Stream
@@ -506,6 +566,8 @@ def apply_patches():
     Queue.__init__ = _queue_init(Queue.__init__)
     Queue.pending_message_groups = property(_queue_pending_message_groups)
     SQSBackend.purge_queue = _purge_queue(SQSBackend.purge_queue)
+    DynamoType.__add__ = _dynamo_arithmetic(+1)
+    DynamoType.__sub__ = _dynamo_arithmetic(-1)
     return True
 
 

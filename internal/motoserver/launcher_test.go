@@ -83,6 +83,9 @@ func call(t *testing.T, url, service, target string, body any) (int, any) {
 	var out any
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out); err != nil {
+			if resp.StatusCode >= 500 { // a server error's page is not JSON
+				return resp.StatusCode, string(raw)
+			}
 			t.Fatalf("%s: %s: %v", target, raw, err)
 		}
 	}
@@ -559,5 +562,55 @@ func TestLauncherSQSInFlightRaces(t *testing.T) {
 	stock := run("stock")
 	if !strings.Contains(stock, "groups RuntimeError") || !strings.Contains(stock, "remove KeyError") {
 		t.Errorf("stock moto did not fail as fix 8 says it does:\n%s", stock)
+	}
+}
+
+// TestDynamoDBNumberArithmeticDiffersFromStock: an update expression's sums are
+// exact to DynamoDB's 38 significant digits, work on a number moto's own sums
+// wrote in exponent form, and come back in plain notation, as DynamoDB's do;
+// stock moto rounds to 28 digits and fails with a 500 on such a number.
+func TestDynamoDBNumberArithmeticDiffersFromStock(t *testing.T) {
+	stock, patched := startPair(t)
+	const d = "DynamoDB_20120810."
+	type result struct {
+		status       int    // of the last update
+		sum, tiny    string // the attributes after the updates
+		diff, negDif string
+	}
+	run := func(url string) result {
+		mustOK(call(t, url, "dynamodb", d+"CreateTable", map[string]any{"TableName": "t", "BillingMode": "PAY_PER_REQUEST",
+			"KeySchema":            []any{map[string]any{"AttributeName": "id", "KeyType": "HASH"}},
+			"AttributeDefinitions": []any{map[string]any{"AttributeName": "id", "AttributeType": "S"}}}))
+		key := map[string]any{"id": map[string]any{"S": "k"}}
+		update := func(expr string, v string) int {
+			status, _ := call(t, url, "dynamodb", d+"UpdateItem", map[string]any{"TableName": "t", "Key": key,
+				"UpdateExpression": expr, "ExpressionAttributeValues": map[string]any{":v": map[string]any{"N": v}}})
+			return status
+		}
+		var r result
+		for range 2 {
+			update("ADD s :v", "999999999838.990000150000000040001")
+			update("SET d = if_not_exists(d, :v) - :v", "1.5E2")
+		}
+		for range 3 {
+			r.status = update("ADD tiny :v", "0.000000000000000000001")
+		}
+		update("SET e = :v", "-7")
+		update("SET e = e - :v", "-7.000")
+		out := mustOK(call(t, url, "dynamodb", d+"GetItem", map[string]any{"TableName": "t", "Key": key, "ConsistentRead": true}))
+		item, _ := field(out, "Item").(map[string]any)
+		num := func(attr string) string {
+			v, _ := item[attr].(map[string]any)
+			s, _ := v["N"].(string)
+			return s
+		}
+		r.sum, r.tiny, r.diff, r.negDif = num("s"), num("tiny"), num("d"), num("e")
+		return r
+	}
+	if got, want := run(stock.URL), (result{status: 500, sum: "1999999999677.980000300000000", tiny: "1E-21", diff: "0E+1", negDif: "0.000"}); got != want {
+		t.Errorf("stock moto = %+v; want %+v (28 digits, exponent forms, a 500 on 1E-21): has moto changed?", got, want)
+	}
+	if got, want := run(patched.URL), (result{status: 200, sum: "1999999999677.980000300000000080002", tiny: "0.000000000000000000003", diff: "-150", negDif: "0"}); got != want {
+		t.Errorf("patched moto = %+v; want %+v (exact to 38 digits, plain notation, as DynamoDB)", got, want)
 	}
 }
