@@ -320,6 +320,12 @@ func crossCheck(objects []summary.Object, got map[summary.Key]*summary.Summary, 
 				continue
 			}
 			device, hour, ok := simpleDeviceHour(line)
+			if ok && len(device) > summary.MaxDeviceIDBytes {
+				// Too long for a partition key: the aggregator counts it as a
+				// record without a device, in no device item.
+				rep.NotCrossChecked++
+				continue
+			}
 			if !ok {
 				rep.NotCrossChecked++
 				if device != "" {

@@ -46,6 +46,7 @@ func TestCrossCheck(t *testing.T) {
 	}
 	h := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	item := func(n int64) *summary.Summary { return &summary.Summary{Count: n} }
+	longest := strings.Repeat("d", summary.MaxDeviceIDBytes)
 	for _, tc := range []struct {
 		name           string
 		lines          []string
@@ -65,6 +66,14 @@ func TestCrossCheck(t *testing.T) {
 			map[summary.Key]*summary.Summary{summary.DeviceKey("a", h): item(2)}, 1, 1, 0},
 		{"not read simply, fewer", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`), line(`"a"`, `1767261660`)},
 			map[summary.Key]*summary.Summary{}, 1, 1, 1},
+		{"longest device", []string{line(`"`+longest+`"`, `"2026-01-01T10:01:00Z"`)},
+			map[summary.Key]*summary.Summary{summary.DeviceKey(longest, h): item(1)}, 1, 0, 0},
+		// A device too long for a partition key is in no device item, and
+		// leaves the other devices' counts checked exactly.
+		{"device too long", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`), line(`"`+longest+`x"`, `"2026-01-01T10:01:00Z"`)},
+			map[summary.Key]*summary.Summary{summary.DeviceKey("a", h): item(1)}, 1, 1, 0},
+		{"device too long, count differs", []string{line(`"a"`, `"2026-01-01T10:01:00Z"`), line(`"`+longest+`x"`, `"2026-01-01T10:01:00Z"`)},
+			map[summary.Key]*summary.Summary{summary.DeviceKey("a", h): item(2)}, 1, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := &SummaryReport{}
