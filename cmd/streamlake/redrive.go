@@ -127,6 +127,7 @@ type redriveOptions struct {
 	template    templateFlags
 	function    string
 	from, until string
+	skipStored  bool
 }
 
 func runRedrive(ctx context.Context, e *env, args []string) int {
@@ -139,6 +140,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.prefix, "prefix", "", "with --to s3: key prefix of the objects (default redriven, or replayed with --from)")
 	fs.StringVar(&o.compression, "compression", "", "with --to s3: gzip, zstd or none (default: with --template the processor's COMPRESSION, else gzip; keep it the same on every run: another compression writes other keys)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, the queue URL's, or the last local run's)")
+	fs.BoolVar(&o.skipStored, "skip-stored", true, "with --to s3 and the queue: skip the records of a range that the processor's latest processed or quarantine objects in the bucket already hold (a failed batch's range can name stored records); false redrives every record of each range")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
 	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "visibility timeout of the messages received: the run extends it every third of it until a message is deleted or released at the end, so after a crash they reappear within this time")
@@ -232,6 +234,13 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		QueueURL: o.queue, Queue: clients.SQS(), Writer: w,
 		Streams: func(r string) (redrive.StreamAPI, error) { return clients.Kinesis(r), nil },
 		DryRun:  o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: fn.keep,
+	}
+	if o.to == "s3" && o.skipStored {
+		prefixes := fn.prefixes
+		if prefixes == nil {
+			prefixes = []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}
+		}
+		opts.Stored = &redrive.Stored{API: clients.S3(), Bucket: o.bucket, Prefixes: prefixes}
 	}
 	return reportRun(e, o.json,
 		func(progress func(redrive.Progress)) (*redrive.Summary, error) {
@@ -362,6 +371,8 @@ func (o *redriveOptions) validate(fs *flag.FlagSet, set map[string]bool) (int, b
 		return bad("--function, --config-env and --parameter-overrides apply with --template only")
 	case o.to == "s3" && o.bucket != "" && set["stream"]:
 		return bad("--stream applies to --to stream only")
+	case o.to != "s3" && set["skip-stored"]:
+		return bad("--skip-stored applies to --to s3 only")
 	}
 	return o.validateDestination(fs, set)
 }
@@ -395,7 +406,7 @@ func (o *redriveOptions) validateDestination(fs *flag.FlagSet, set map[string]bo
 // validateReplay checks the flags of a replay (--from).
 func (o *redriveOptions) validateReplay(fs *flag.FlagSet, set map[string]bool) (int, bool) {
 	bad := func(format string, a ...any) (int, bool) { return usageError(fs, format, a...), false }
-	for _, f := range []string{"queue", "max", "visibility-timeout"} {
+	for _, f := range []string{"queue", "max", "visibility-timeout", "skip-stored"} {
 		if set[f] {
 			return bad("--%s does not apply with --from (a replay reads the stream, not the queue)", f)
 		}
@@ -480,6 +491,8 @@ type functionSettings struct {
 	// transform checks the event time in its TIME_FIELD, as the processor's
 	// default transform does (nil: it has none, the default timestamp).
 	transform ingest.Transform
+	// prefixes are its PROCESSED_PREFIX and QUARANTINE_PREFIX (nil: the defaults).
+	prefixes []string
 }
 
 // templateSettings returns what redrive takes from the template's function, or
@@ -498,6 +511,8 @@ func templateSettings(o *redriveOptions) (functionSettings, int, error) {
 		return s, code, err
 	}
 	fn, _ := tpl.Function(ev.Function)
+	s.prefixes = []string{cmp.Or(fn.Environment["PROCESSED_PREFIX"], ndjson.DefaultProcessedPrefix),
+		cmp.Or(fn.Environment["QUARANTINE_PREFIX"], ndjson.DefaultQuarantinePrefix)}
 	s.compression = cmp.Or(fn.Environment["COMPRESSION"], string(ndjson.Gzip))
 	if _, err := ndjson.ParseCompression(s.compression); err != nil {
 		return s, exitFailure, fmt.Errorf("%s: function %s: COMPRESSION: %w", o.template.path, fn.LogicalID, err)
@@ -559,7 +574,7 @@ func printRedriveSummary(w io.Writer, s *redrive.Summary) {
 		n    int
 		note string
 	}{
-		{"messages read", s.MessagesRead, fmt.Sprintf("%d records in their ranges, %d skipped by the FilterCriteria", s.RecordsRead, s.RecordsFiltered)},
+		{"messages read", s.MessagesRead, fmt.Sprintf("%d records in their ranges, %d skipped by the FilterCriteria, %d already in the processor's objects", s.RecordsRead, s.RecordsFiltered, s.RecordsStored)},
 		{"redriven", s.Redriven, fmt.Sprintf("%d records written, %s; messages deleted", s.RecordsWritten, objects)},
 		{"expired", s.Expired, "range no longer in the stream; left in the queue"},
 		{"invalid", s.Invalid, "not Kinesis on-failure records of this stream's shards; left in the queue"},

@@ -39,6 +39,8 @@ func TestRedriveBadFlags(t *testing.T) {
 		{"stream with s3", []string{"--queue", testQueueURL, "--bucket", "b", "--stream", "s"}, "--stream applies to --to stream only"},
 		{"bucket with stream", []string{"--queue", testQueueURL, "--to", "stream", "--bucket", "b"}, "--bucket applies to --to s3 only"},
 		{"prefix with stream", []string{"--queue", testQueueURL, "--to", "stream", "--prefix", "x"}, "--prefix applies to --to s3 only"},
+		{"skip-stored with stream", []string{"--queue", testQueueURL, "--to", "stream", "--skip-stored=false"}, "--skip-stored applies to --to s3 only"},
+		{"skip-stored with from", []string{"--from", "2026-11-21T13:00:00Z", "--stream", "s", "--bucket", "b", "--skip-stored=false"}, "--skip-stored does not apply with --from"},
 		{"bad compression", []string{"--queue", testQueueURL, "--bucket", "b", "--compression", "lz4"}, `unknown compression "lz4"`},
 		{"empty prefix", []string{"--queue", testQueueURL, "--bucket", "b", "--prefix", "/"}, "--prefix must not be empty"},
 		{"negative max", []string{"--queue", testQueueURL, "--bucket", "b", "--max", "-1"}, "--max must not be negative"},

@@ -59,8 +59,10 @@
 // "processed/": a consumer that needs exactly-once joins them on
 // (shard_id, sequence_number, sub_sequence_number), as the user records of a
 // KPL aggregate share its sequence number. Options.Filter skips
-// the records the mapping's FilterCriteria drops, so that with
-// ParallelizationFactor 1 exactly the failed batch's records are redriven.
+// the records the mapping's FilterCriteria drops, and Options.Stored those that
+// the processor's latest objects already hold (a failed batch's range can name
+// stored records: see Stored), so that with ParallelizationFactor 1 exactly the
+// failed batch's records that no object holds are redriven.
 //
 // # Expired ranges
 //

@@ -54,6 +54,13 @@ type Options struct {
 	// range that the mapping filtered out are skipped, as they were the first time.
 	// Reruns must use the same filter, so that they write the same keys.
 	Filter func(data []byte) bool
+	// Stored, if not nil, reports whether the processor's latest objects already
+	// hold a record (Stored.Holds): such records are skipped, so that a range that
+	// names stored records (see Stored) does not store them twice. Reruns must
+	// use the same setting.
+	Stored interface {
+		Holds(ctx context.Context, rec Record) (bool, error)
+	}
 	// DryRun reads the messages and ranges and reports what would be written,
 	// without writing or deleting anything.
 	DryRun bool
@@ -74,9 +81,9 @@ type Options struct {
 type Progress struct {
 	// Total is the queue's approximate message count when the run started (capped
 	// by Max); 0 if unknown.
-	Total                                        int
-	MessagesRead, Redriven, Expired, Failed      int
-	RecordsRead, RecordsFiltered, RecordsWritten int
+	Total                                                       int
+	MessagesRead, Redriven, Expired, Failed                     int
+	RecordsRead, RecordsFiltered, RecordsStored, RecordsWritten int
 }
 
 // Status is the outcome for one message.
@@ -113,6 +120,9 @@ type MessageResult struct {
 	RecordsRead int `json:"records_read"`
 	// RecordsFiltered is the number of those that Options.Filter skipped.
 	RecordsFiltered int `json:"records_filtered"`
+	// RecordsStored is the number of the others that Options.Stored found in
+	// the processor's latest objects, and skipped.
+	RecordsStored int `json:"records_stored"`
 	// RecordsWritten is the number written (0 in a dry run), those whose lines
 	// the transform quarantined (in the quarantine prefix) included.
 	RecordsWritten int `json:"records_written"`
@@ -137,6 +147,7 @@ type Summary struct {
 	WouldRedrive    int `json:"would_redrive"`
 	RecordsRead     int `json:"records_read"`
 	RecordsFiltered int `json:"records_filtered"`
+	RecordsStored   int `json:"records_stored"`
 	RecordsWritten  int `json:"records_written"`
 	Expired         int `json:"expired"`
 	Failed          int `json:"failed"`
@@ -356,6 +367,18 @@ func (r *runner) message(ctx context.Context, id, body string) *MessageResult {
 				r.progress.RecordsFiltered++
 				continue
 			}
+			if r.opts.Stored != nil {
+				stored, err := r.opts.Stored.Holds(ctx, rec)
+				if err != nil {
+					res.Status, res.Reason = StatusFailed, "read the processor's objects: "+err.Error()
+					return res
+				}
+				if stored {
+					res.RecordsStored++
+					r.progress.RecordsStored++
+					continue
+				}
+			}
 			chunk = append(chunk, rec)
 			chunkBytes += len(rec.Data) + len(rec.PartitionKey)
 			if len(chunk) >= ChunkRecords || chunkBytes >= ChunkBytes {
@@ -426,6 +449,7 @@ func (r *runner) finish() {
 		s.MessagesRead++
 		s.RecordsRead += res.RecordsRead
 		s.RecordsFiltered += res.RecordsFiltered
+		s.RecordsStored += res.RecordsStored
 		s.RecordsWritten += res.RecordsWritten
 		s.Objects += len(res.Objects)
 		switch res.Status {

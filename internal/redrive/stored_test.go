@@ -1,0 +1,153 @@
+package redrive
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/kpl"
+	"github.com/streamlake/streamlake/internal/motoserver"
+	"github.com/streamlake/streamlake/internal/ndjson"
+	"github.com/streamlake/streamlake/internal/s3store"
+)
+
+// TestRedriveSkipsStoredRecords: the ranges of failed batches can name records
+// the processor stored (an earlier attempt's object kept after a bisect; a batch
+// whose quarantine object failed after its processed object was stored). With
+// Options.Stored, redrive writes only the records that no latest object holds,
+// and a KPL aggregate only when one of its user records is missing; without
+// it, every record of the ranges.
+func TestRedriveSkipsStoredRecords(t *testing.T) {
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	c := newClients(t)
+	const name, bucket = "skip-stored", "skip-stored-bucket"
+	if _, err := c.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(d.StreamDescriptionSummary.StreamARN)
+	for i := range 30 {
+		data := fmt.Appendf(nil, `{"device_id":"d-%d","timestamp":"2026-11-21T13:40:%02dZ"}`, i%3, i)
+		switch i {
+		case 5, 25: // rejected by the default transform
+			data = fmt.Appendf(nil, `{"device_id":"d-%d","timestamp":"not a time"}`, i%3)
+		case 28: // two user records processed, one rejected
+			data = kpl.Aggregate([]kpl.Record{{PartitionKey: "k", Data: []byte(`{"device_id":"a","timestamp":"2026-11-21T13:40:00Z"}`)},
+				{PartitionKey: "k", Data: []byte(`{"device_id":"b","timestamp":"never"}`)},
+				{PartitionKey: "k", Data: []byte(`{"device_id":"c","timestamp":"2026-11-21T13:40:00Z"}`)}})
+		}
+		if _, err := c.kin.PutRecord(ctx, &kinesis.PutRecordInput{StreamARN: aws.String(arn), PartitionKey: aws.String("k"), Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const shard = "shardId-000000000000"
+	recs := readShard(t, c, arn, shard)
+	if len(recs) != 30 {
+		t.Fatalf("shard holds %d records; want 30", len(recs))
+	}
+	proc, err := ingest.New(s3store.New(c.s3, bucket), ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle := func(batch []kintypes.Record) {
+		t.Helper()
+		ev := &events.KinesisEvent{}
+		for _, r := range batch {
+			seq := aws.ToString(r.SequenceNumber)
+			ev.Records = append(ev.Records, events.KinesisEventRecord{EventID: shard + ":" + seq, EventSourceArn: arn, EventSource: "aws:kinesis",
+				Kinesis: events.KinesisRecord{Data: r.Data, SequenceNumber: seq, PartitionKey: aws.ToString(r.PartitionKey),
+					ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: aws.ToTime(r.ApproximateArrivalTimestamp)}}})
+		}
+		if resp, err := proc.Handle(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("processor: %+v, %v", resp, err)
+		}
+	}
+	seq := func(i int) string { return aws.ToString(recs[i].SequenceNumber) }
+	// Records 0-19: an attempt stored its objects and failed afterwards; its
+	// first half, 0-9, was dead-lettered, its second half stored again.
+	handle(recs[0:20])
+	handle(recs[10:20])
+	// Records 20-29: the processed object was stored, the quarantine object
+	// (records 25 and 28's rejected user record) was not.
+	handle(recs[20:30])
+	var quarantine []string
+	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(ndjson.DefaultQuarantinePrefix + "/")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			quarantine = append(quarantine, aws.ToString(o.Key))
+		}
+	}
+	if len(quarantine) != 2 || !strings.HasSuffix(quarantine[1], "-"+seq(25)+".ndjson.gz") && !strings.HasSuffix(quarantine[0], "-"+seq(25)+".ndjson.gz") {
+		t.Fatalf("quarantine objects %q; want two, one keyed by record 25", quarantine)
+	}
+	for _, k := range quarantine {
+		if strings.HasSuffix(k, "-"+seq(25)+".ndjson.gz") {
+			if _, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	run := func(queue string, stored bool) *Summary {
+		t.Helper()
+		sendBody(t, c, queue, onFailureBody(arn, shard, seq(0), seq(9), 10))
+		sendBody(t, c, queue, onFailureBody(arn, shard, seq(20), seq(29), 10))
+		opts := c.options(t, queue, bucket)
+		if stored {
+			opts.Stored = &Stored{API: c.s3, Bucket: bucket, Prefixes: []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}}
+		}
+		sum, err := Run(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	q, err := c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-failures")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := run(aws.ToString(q.QueueUrl), true)
+	if sum.Redriven != 2 || sum.RecordsRead != 20 || sum.RecordsStored != 18 || sum.RecordsWritten != 2 {
+		t.Errorf("redrive = %d redriven, %d read, %d stored, %d written; want 2, 20, 18 (all but 25 and the aggregate 28), 2",
+			sum.Redriven, sum.RecordsRead, sum.RecordsStored, sum.RecordsWritten)
+	}
+	got := map[string]int{}
+	for _, prefix := range []string{DefaultPrefix, ndjson.QuarantinePrefixFor(DefaultPrefix)} {
+		lines, _, _ := storedLines(t, c, bucket, prefix)
+		for k, ls := range lines {
+			got[k.seq] += len(ls)
+		}
+	}
+	if want := map[string]int{seq(25): 1, seq(28): 3}; len(got) != len(want) || got[seq(25)] != 1 || got[seq(28)] != 3 {
+		t.Errorf("redriven lines per record %v; want record 25's line and record 28's three user records (%v)", got, want)
+	}
+
+	// Without Stored: every record of the ranges.
+	q2, err := c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-failures-2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := run(aws.ToString(q2.QueueUrl), false); sum.RecordsStored != 0 || sum.RecordsWritten != 20 {
+		t.Errorf("redrive without Stored = %d stored, %d written; want 0, 20", sum.RecordsStored, sum.RecordsWritten)
+	}
+}
