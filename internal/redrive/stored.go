@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/record"
@@ -21,12 +22,19 @@ import (
 type StoredAPI interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 }
 
 // DefaultStoredLookback is how long before a record's arrival Stored looks for
 // the object that holds it: the arrival time of the first record of the batch
 // that stored it can be earlier by as much as that batch spans.
 const DefaultStoredLookback = 24 * time.Hour
+
+// DefaultStoredObjects is how many of a shard's objects starting at or before a
+// record Stored looks into: a batch bisected down to single records leaves at
+// most two objects per level (14 levels for 10,000 records) starting between
+// its first record and any of its records.
+const DefaultStoredObjects = 32
 
 // Stored tells which records of a range the processor's latest objects already
 // hold, so that a redrive does not store them a second time.
@@ -36,14 +44,16 @@ const DefaultStoredLookback = 24 * time.Hour
 // not be written, so that Lambda's retry rewrites the same keys, and the retries
 // can then run out with the other object stored; and after a bisect, the object an
 // earlier attempt of the whole batch stored keeps the records of a half that then
-// failed until its retries ran out. Stored reads, for each record, the object of
-// each of the processor's prefixes that would hold it: of the shard's objects
-// whose key hour is at most Lookback before the record's arrival, the one with the
-// greatest first sequence number not above the record's (the processor keys a
-// batch's objects by their first record; a later object of the shard starts after
-// it). A record counts as stored when every line it makes is there: its one line,
-// or each user record of a KPL aggregate. Listings and objects are read once per
-// run.
+// failed until its retries ran out. Stored reads, for each record, the objects of
+// each of the processor's prefixes that can hold it: of the shard's objects whose
+// key hour is at most Lookback before the record's arrival, the MaxObjects whose
+// first sequence numbers are the greatest not above the record's (the processor
+// keys a batch's objects by their first record), and of those the ones whose
+// first-sequence-number to last-sequence-number metadata includes it. More than
+// one can: the objects of the sub-batches that bisects made start between an
+// earlier attempt's first record and the record. A record counts as stored when
+// every line it makes is in one of them: its one line, or each user record of a
+// KPL aggregate. Listings, metadata and objects are read once per run.
 type Stored struct {
 	API    StoredAPI
 	Bucket string
@@ -51,7 +61,10 @@ type Stored struct {
 	Prefixes []string
 	// Lookback: 0 means DefaultStoredLookback.
 	Lookback time.Duration
+	// MaxObjects: 0 means DefaultStoredObjects.
+	MaxObjects int
 
+	spans   map[string][2]string           // per object key, its first and last sequence numbers
 	listed  map[string]bool                // hour prefixes listed
 	objects map[string][]storedObject      // per prefix and shard, sorted by first
 	lines   map[string]map[storedLine]bool // per object key, its lines
@@ -71,7 +84,7 @@ type storedLine struct {
 // Holds reports whether the latest objects hold every line that rec makes.
 func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
 	if s.listed == nil {
-		s.listed, s.objects, s.lines = map[string]bool{}, map[string][]storedObject{}, map[string]map[storedLine]bool{}
+		s.listed, s.objects, s.lines, s.spans = map[string]bool{}, map[string][]storedObject{}, map[string]map[storedLine]bool{}, map[string][2]string{}
 	}
 	want := []storedLine{{rec.SequenceNumber, -1}}
 	if kpl.IsCandidate(rec.Data) {
@@ -84,51 +97,78 @@ func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
 	}
 	have := map[storedLine]bool{}
 	for _, prefix := range s.Prefixes {
-		key, err := s.objectFor(ctx, prefix, rec)
-		if err != nil || key == "" {
-			if err != nil {
-				return false, err
-			}
-			continue
-		}
-		lines, err := s.read(ctx, key)
+		keys, err := s.objectsFor(ctx, prefix, rec)
 		if err != nil {
 			return false, err
 		}
-		for _, l := range want {
-			if lines[l] {
-				have[l] = true
+		for _, key := range keys {
+			lines, err := s.read(ctx, key)
+			if err != nil {
+				return false, err
+			}
+			for _, l := range want {
+				if lines[l] {
+					have[l] = true
+				}
 			}
 		}
 	}
 	return len(have) == len(want), nil
 }
 
-// objectFor returns the key of the object of prefix that would hold rec, or "".
-func (s *Stored) objectFor(ctx context.Context, prefix string, rec Record) (string, error) {
-	lookback := s.Lookback
+// objectsFor returns the keys of the objects of prefix that can hold rec.
+func (s *Stored) objectsFor(ctx context.Context, prefix string, rec Record) ([]string, error) {
+	lookback, most := s.Lookback, s.MaxObjects
 	if lookback <= 0 {
 		lookback = DefaultStoredLookback
 	}
-	shardKey := prefix + "\x00" + rec.ShardID
+	if most <= 0 {
+		most = DefaultStoredObjects
+	}
 	last := rec.ArrivalTime.UTC().Truncate(time.Hour)
 	for h := rec.ArrivalTime.Add(-lookback).UTC().Truncate(time.Hour); !h.After(last); h = h.Add(time.Hour) {
 		if err := s.list(ctx, prefix, rec.ShardID, h); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	objs := s.objects[shardKey]
-	// The greatest first sequence number not above the record's.
-	i, _ := slices.BinarySearchFunc(objs, rec.SequenceNumber, func(o storedObject, seq string) int {
-		return compareSequence(o.first, seq)
+	objs := s.objects[prefix+"\x00"+rec.ShardID]
+	// Past the objects whose first sequence number is not above the record's.
+	n, _ := slices.BinarySearchFunc(objs, rec.SequenceNumber, func(o storedObject, seq string) int {
+		if compareSequence(o.first, seq) <= 0 {
+			return -1
+		}
+		return 1
 	})
-	if i < len(objs) && compareSequence(objs[i].first, rec.SequenceNumber) == 0 {
-		return objs[i].key, nil
+	var keys []string
+	for i := n - 1; i >= 0 && i >= n-most; i-- {
+		span, err := s.span(ctx, objs[i].key, objs[i].first)
+		if err != nil {
+			return nil, err
+		}
+		if compareSequence(span[1], rec.SequenceNumber) >= 0 {
+			keys = append(keys, objs[i].key)
+		}
 	}
-	if i == 0 {
-		return "", nil
+	return keys, nil
+}
+
+// span returns the first and last sequence numbers of the object at key, from
+// its metadata (first, from its key, when the metadata has none).
+func (s *Stored) span(ctx context.Context, key, first string) ([2]string, error) {
+	if sp, ok := s.spans[key]; ok {
+		return sp, nil
 	}
-	return objs[i-1].key, nil
+	out, err := s.API.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return [2]string{}, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	sp := [2]string{first, out.Metadata[ingest.MetaLastSequenceNumber]}
+	if !record.ValidSequenceNumber(sp[1]) {
+		// Not an object of the processor's: read it whole.
+		sp[1] = strings.Repeat("9", record.MaxSequenceNumberDigits)
+	}
+	s.spans[key] = sp
+	return sp, nil
 }
 
 // list adds the shard's objects of prefix in hour h to s.objects.
@@ -181,7 +221,10 @@ func (s *Stored) read(ctx context.Context, key string) (map[storedLine]bool, err
 	if lines, ok := s.lines[key]; ok {
 		return lines, nil
 	}
-	out, err := s.API.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	// An object stored without a checksum (moto's) is read without validation;
+	// the SDK would log that for every object.
+	out, err := s.API.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)},
+		func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
 	if err != nil {
 		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
 	}

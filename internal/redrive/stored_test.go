@@ -80,8 +80,12 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 	}
 	seq := func(i int) string { return aws.ToString(recs[i].SequenceNumber) }
 	// Records 0-19: an attempt stored its objects and failed afterwards; its
-	// first half, 0-9, was dead-lettered, its second half stored again.
+	// first half, 0-9, was bisected again, a sub-batch of it (3-4) stored its
+	// object, and the half was then dead-lettered; the second half, 10-19, was
+	// stored again. Records 6-9 are in the first attempt's object, not in the
+	// nearer one of 3-4.
 	handle(recs[0:20])
+	handle(recs[3:5])
 	handle(recs[10:20])
 	// Records 20-29: the processed object was stored, the quarantine object
 	// (records 25 and 28's rejected user record) was not.
