@@ -195,7 +195,7 @@ func printReport(w io.Writer, r *pipeline.Report) {
 		n    int
 		note string
 	}{
-		{"sent", r.Sent, "records in the stream"},
+		{"sent", r.Sent, "records in the stream (a KPL aggregate's user records one by one)"},
 		{"filtered", r.Filtered, "dropped by FilterCriteria (never invoked)"},
 		{"written", r.Written, fmt.Sprintf("in %d processed objects (%d empty)", r.Objects.Processed, r.Objects.Empty)},
 		{"quarantined", r.Quarantined, fmt.Sprintf("in %d quarantine objects", r.Objects.Quarantine)},

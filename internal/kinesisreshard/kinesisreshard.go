@@ -36,14 +36,37 @@ type API interface {
 	DescribeStreamSummary(ctx context.Context, in *kinesis.DescribeStreamSummaryInput, optFns ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error)
 }
 
+// CheckTarget reports whether one UpdateShardCount can take a stream from open
+// shards to target: Kinesis refuses to scale up to more than double the open
+// shards, or down below half of them [K1].
+func CheckTarget(open, target int) error {
+	switch {
+	case target < 1:
+		return fmt.Errorf("target %d is not a positive number of shards", target)
+	case target > 2*open:
+		return fmt.Errorf("%d open shards cannot become %d in one UpdateShardCount: Kinesis scales up to at most double (%d)", open, target, 2*open)
+	case 2*target < open:
+		return fmt.Errorf("%d open shards cannot become %d in one UpdateShardCount: Kinesis scales down to at least half (%d)", open, target, (open+1)/2)
+	}
+	return nil
+}
+
 // UpdateShardCount scales the stream to target open shards with
 // UNIFORM_SCALING (splits and merges chosen by Kinesis) and waits until the
-// stream is ACTIVE with target open shards, polling every poll [K1].
+// stream is ACTIVE with target open shards, polling every poll [K1]. A target
+// that Kinesis would refuse (CheckTarget) is an error before any call.
 func UpdateShardCount(ctx context.Context, api API, streamARN string, target int, poll time.Duration) error {
-	if target < 1 {
-		return fmt.Errorf("update shard count of %s: target %d is not a positive number of shards", streamARN, target)
+	cur, err := api.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(streamARN)})
+	if err != nil {
+		return fmt.Errorf("describe stream %s: %w", streamARN, err)
 	}
-	_, err := api.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{
+	if cur.StreamDescriptionSummary == nil {
+		return errors.New("describe stream " + streamARN + ": empty response")
+	}
+	if err := CheckTarget(int(aws.ToInt32(cur.StreamDescriptionSummary.OpenShardCount)), target); err != nil {
+		return fmt.Errorf("update shard count of %s: %w", streamARN, err)
+	}
+	_, err = api.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{
 		StreamARN:        aws.String(streamARN),
 		TargetShardCount: aws.Int32(int32(target)),
 		ScalingType:      types.ScalingTypeUniformScaling,

@@ -3,6 +3,7 @@ package kinesisreshard
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +189,24 @@ func TestMergeAsKinesis(t *testing.T) {
 	}
 	if data, ended, _ := s.read("shardId-000000000002"); !equal(data, []string{"x", "y"}) || ended {
 		t.Errorf("child: %v, ended %v; want [x y] (only the records put after the merge), open", data, ended)
+	}
+}
+
+// TestCheckTarget: one UpdateShardCount goes to at most double and at least half
+// the open shards, as Kinesis allows [K1].
+func TestCheckTarget(t *testing.T) {
+	for _, tc := range []struct {
+		open, target int
+		want         string
+	}{
+		{2, 4, ""}, {2, 1, ""}, {3, 2, ""}, {3, 6, ""}, {1, 1, ""},
+		{2, 5, "at most double (4)"},
+		{5, 2, "at least half (3)"},
+		{2, 0, "not a positive number"},
+	} {
+		err := CheckTarget(tc.open, tc.target)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("CheckTarget(%d, %d) = %v; want %q", tc.open, tc.target, err, tc.want)
+		}
 	}
 }

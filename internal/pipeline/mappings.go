@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/streamlake/streamlake/internal/esm"
+	"github.com/streamlake/streamlake/internal/kinesisreshard"
 	"github.com/streamlake/streamlake/internal/localenv"
 )
 
@@ -70,6 +71,12 @@ func (r *run) processorMapping(ctx context.Context) error {
 		return fmt.Errorf("stream %s: %w", streamNameOf(r.streamARN), err)
 	}
 	shards := int(aws.ToInt32(summary.StreamDescriptionSummary.OpenShardCount))
+	if o.ReshardTo > 0 && shards != o.ReshardTo {
+		// Fail now, not at the reshard in the middle of the run.
+		if err := kinesisreshard.CheckTarget(shards, o.ReshardTo); err != nil {
+			return fmt.Errorf("--to-shards: %w", err)
+		}
+	}
 	envs := min(max(shards*max(mcfg.ParallelizationFactor, 1), 1), maxEnvironments)
 	if r.function, err = r.lenv.NewFunction(r.fn, r.binary, env, fnLog, envs); err != nil {
 		return err

@@ -151,3 +151,23 @@ func TestReshardMidRun(t *testing.T) {
 		t.Errorf("report.OK() = false; want true")
 	}
 }
+
+// TestReshardTargetKinesisRefuses: a --to-shards that one UpdateShardCount
+// cannot reach (more than double the open shards) fails the run before it
+// produces, not at the reshard: Kinesis refuses it, and the emulator went to
+// 4 open shards for 5.
+func TestReshardTargetKinesisRefuses(t *testing.T) {
+	motoserver.ForTest(t)
+	keepEndpointEnv(t)
+	work := t.TempDir()
+	t.Cleanup(func() { _, _ = StopEmulator(work) })
+	opts := Options{TemplatePath: template, WorkDir: work, Count: 20, ReshardAt: 10, ReshardTo: 5,
+		Overrides: withOverrides("ShardCount", "2"), Getenv: detachedEnv}
+	rep, err := Run(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "--to-shards: 2 open shards cannot become 5") || !strings.Contains(err.Error(), "at most double (4)") {
+		t.Fatalf("Run() error = %v; want the reshard target refused", err)
+	}
+	if rep != nil && rep.Sent != 0 {
+		t.Errorf("the run put %d records before refusing the target", rep.Sent)
+	}
+}
