@@ -74,11 +74,12 @@ type storedObject struct {
 	first, key string
 }
 
-// storedLine identifies a line: a record's sequence number and, for a user record
-// of a KPL aggregate, its index (-1 for a record that is not an aggregate).
+// storedLine identifies a line: a record's shard and sequence number and, for a
+// user record of a KPL aggregate, its index (-1 for a record that is not an
+// aggregate).
 type storedLine struct {
-	seq string
-	sub int
+	shard, seq string
+	sub        int
 }
 
 // Holds reports whether the latest objects hold every line that rec makes.
@@ -86,12 +87,12 @@ func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
 	if s.listed == nil {
 		s.listed, s.objects, s.lines, s.spans = map[string]bool{}, map[string][]storedObject{}, map[string]map[storedLine]bool{}, map[string][2]string{}
 	}
-	want := []storedLine{{rec.SequenceNumber, -1}}
+	want := []storedLine{{rec.ShardID, rec.SequenceNumber, -1}}
 	if kpl.IsCandidate(rec.Data) {
 		if users, ok := kpl.Parse(nil, rec.Data); ok {
 			want = want[:0]
 			for i := range users {
-				want = append(want, storedLine{rec.SequenceNumber, i})
+				want = append(want, storedLine{rec.ShardID, rec.SequenceNumber, i})
 			}
 		}
 	}
@@ -241,13 +242,14 @@ func (s *Stored) read(ctx context.Context, key string) (map[storedLine]bool, err
 	sc := ndjson.NewScanner(r)
 	for sc.Scan() {
 		var l struct {
-			Seq string `json:"sequence_number"`
-			Sub *int   `json:"sub_sequence_number"`
+			Shard string `json:"shard_id"`
+			Seq   string `json:"sequence_number"`
+			Sub   *int   `json:"sub_sequence_number"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Seq == "" {
 			continue // not a line of the processor's: it holds no record
 		}
-		id := storedLine{l.Seq, -1}
+		id := storedLine{l.Shard, l.Seq, -1}
 		if l.Sub != nil {
 			id.sub = *l.Sub
 		}
