@@ -240,7 +240,7 @@ func printReport(w io.Writer, r *pipeline.Report) {
 		fmt.Fprintf(w, "  %s  %6d records  lag %d records, %d ms behind latest\n", s.ShardID, s.Records, s.LagRecords, s.MillisBehindLatest)
 	}
 	m := r.Mapping
-	fmt.Fprintf(w, "\nEvent source mapping: %d invocations, %d function errors, %d partial failures, %d retries, %d bisects, %d records discarded (retries or record age exhausted), %d on-failure records sent\n",
+	fmt.Fprintf(w, "\nEvent source mapping: %d invocations, %d function errors, %d partial failures, %d retries, %d bisects, %d records discarded (retries, record age or payload size), %d on-failure records sent\n",
 		m.Invocations, m.FunctionErrors, m.PartialFailures, m.Retries, m.Bisects, m.Dropped, m.OnFailureSent)
 	i := r.Injected
 	if i.S3Failures+i.CrashesBefore+i.CrashesAfter+i.Timeouts+int64(i.Poison) > 0 {

@@ -97,9 +97,10 @@ upstream as it is:
    digits (999999999838.990000150000000040001 doubled lost its last eight), and
    returns the sum as Python writes it, where DynamoDB returns numbers
    normalized, without an exponent or trailing zeros (1.5E2 is 150). The fix
-   adds exactly, refuses a result of more than 38 significant digits as
-   DynamoDB refuses such a number (a ValidationException), and writes the
-   result plain. Sources: "Number" in the DynamoDB data types
+   adds exactly, refuses a result DynamoDB cannot store (more than 38
+   significant digits, or a magnitude outside 1E-130 to under 1E+126) with
+   DynamoDB's ValidationException, and writes the result plain. (Numbers put or
+   SET as given are still returned as written: only sums are normalized.) Sources: "Number" in the DynamoDB data types
    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html);
    the normalization recorded against DynamoDB in ExtendDB/extenddb#7.
 
@@ -503,9 +504,14 @@ def _dynamo_number_text(d):
     if d.is_zero():
         return "0"
     d = d.normalize(_EXACT)
-    if len(d.as_tuple().digits) > 38:
+    if d.adjusted() < -130:
         raise MockValidationException(
-            "Number overflow. Attempting to store a number with more than 38 significant digits"
+            "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+        )
+    if d.adjusted() > 125 or len(d.as_tuple().digits) > 38:
+        # DynamoDB says this of a result of more than 38 significant digits too.
+        raise MockValidationException(
+            "Number overflow. Attempting to store a number with magnitude larger than supported range"
         )
     return format(d, "f")
 

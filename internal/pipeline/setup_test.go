@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -185,5 +186,29 @@ func TestResumeRefusesAnotherTemplate(t *testing.T) {
 				t.Errorf("state after the refusal: %+v; want the interrupted run's %+v", got, st)
 			}
 		})
+	}
+}
+
+// TestNothingToResumeStartsAfresh: an interrupted run whose emulators are gone
+// cannot be resumed, so a run of another template (or other settings) starts
+// afresh instead of being refused.
+func TestNothingToResumeStartsAfresh(t *testing.T) {
+	motoserver.ForTest(t)
+	keepEndpointEnv(t)
+	work := t.TempDir()
+	prev := runState{RunEndpoints: RunEndpoints{Endpoint: "http://127.0.0.1:1", Endpoints: map[string]string{"kinesis": "http://127.0.0.1:1"}},
+		Status: statusRunning, Count: 10, Template: "/elsewhere/template.yaml", Overrides: map[string]string{"ShardCount": "3"}}
+	if err := saveState(work, prev); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{TemplatePath: template, WorkDir: work, Count: 10, Getenv: detachedEnv}
+	rep := &Report{}
+	st, err := prepareEmulator(context.Background(), &opts, io.Discard, rep)
+	t.Cleanup(func() { _ = localenv.StopEmulators(st.PIDs) })
+	if err != nil {
+		t.Fatalf("prepareEmulator() = %v; want a fresh start (the interrupted run's emulators are gone)", err)
+	}
+	if rep.Resumed || len(st.PIDs) == 0 || st.Overrides != nil {
+		t.Errorf("state %+v, resumed %v; want new emulators with this run's settings", st, rep.Resumed)
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,7 +52,7 @@ func (s runState) settingsDiffer(opts *Options, template string) error {
 	switch {
 	case s.Template != template:
 		what = fmt.Sprintf("is of %s, not %s", s.Template, template)
-	case s.ConfigEnv != opts.ConfigEnv:
+	case cmp.Or(s.ConfigEnv, "default") != cmp.Or(opts.ConfigEnv, "default"): // samconfig.toml's default environment
 		what = fmt.Sprintf("used --config-env %q, not %q", s.ConfigEnv, opts.ConfigEnv)
 	case !maps.Equal(s.Overrides, opts.Overrides):
 		what = fmt.Sprintf("used --parameter-overrides %q, not %q", formatOverrides(s.Overrides), formatOverrides(opts.Overrides))
@@ -173,17 +174,24 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 	if err != nil {
 		return runState{}, err
 	}
-	if !opts.Fresh && prev.Status == statusRunning && prev.Template != "" {
-		if err := prev.settingsDiffer(opts, template); err != nil {
-			return runState{}, err
+	// A run resumes an interrupted one only with its settings; when there is
+	// nothing to resume (its emulators are gone), it starts afresh with its own.
+	sameSettings := func() error {
+		if prev.Template == "" { // a state file from before settings were recorded
+			return nil
 		}
+		return prev.settingsDiffer(opts, template)
 	}
 	ckpt := filepath.Join(opts.WorkDir, "checkpoints")
 	user := localenv.ResolveEndpoints(opts.Getenv)
 	if len(user) == len(localenv.Services()) {
 		base := opts.Getenv("AWS_ENDPOINT_URL")
 		resume := !opts.Fresh && prev.Status == statusRunning && len(prev.pids()) == 0 && prev.Endpoint == base && maps.Equal(prev.Endpoints, user)
-		if !resume {
+		if resume {
+			if err := sameSettings(); err != nil {
+				return runState{}, err
+			}
+		} else {
 			_ = os.RemoveAll(ckpt)
 		}
 		rep.Resumed = resume
@@ -191,6 +199,9 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 		return st, saveState(opts.WorkDir, st)
 	}
 	if !opts.Fresh && prev.Status == statusRunning && len(prev.PIDs) > 0 && emulatorsAlive(prev, user) {
+		if err := sameSettings(); err != nil {
+			return runState{}, err
+		}
 		fmt.Fprintf(logw, "resuming the interrupted run on %s\n", prev.Endpoint)
 		rep.Resumed = true
 		prev.Count, prev.Template, prev.ConfigEnv, prev.Overrides = opts.Count, template, opts.ConfigEnv, opts.Overrides

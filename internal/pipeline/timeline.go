@@ -259,7 +259,7 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 			{Label: "bisects", Value: float64(m.Bisects), Note: "batches"},
 			{Label: "dead-lettered", Value: float64(r.DeadLettered), Note: "records", Alert: true},
 			{Label: "quarantined", Value: float64(r.Quarantined), Note: "records"},
-			{Label: "dropped", Value: float64(m.Dropped), Note: "records", Alert: true},
+			{Label: "discarded", Value: float64(m.Dropped), Note: "records (retries, record age or payload size)", Alert: true},
 			{Label: "lost", Value: float64(r.Lost), Note: "records", Alert: true},
 		}}}
 
@@ -287,7 +287,7 @@ func (r *Report) page(now time.Time) *htmlreport.Page {
 	accounting := htmlreport.Section{ID: "accounting", Title: "Accounting",
 		Description: "Every record in the stream, classified by where it ended up (read back from the emulator).",
 		Table: &htmlreport.Table{Columns: []string{"outcome", "records", "where"}, Numeric: map[int]bool{1: true}, Rows: [][]string{
-			{"sent", n(r.Sent), "records in the stream"},
+			{"sent", n(r.Sent), "records in the stream (a KPL aggregate's user records one by one)"},
 			{"filtered", n(r.Filtered), "dropped by FilterCriteria (never invoked)"},
 			{"written", n(r.Written), fmt.Sprintf("in %d processed objects (%d empty)", r.Objects.Processed, r.Objects.Empty)},
 			{"quarantined", n(r.Quarantined), fmt.Sprintf("in %d quarantine objects", r.Objects.Quarantine)},

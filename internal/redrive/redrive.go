@@ -60,6 +60,8 @@ type Options struct {
 	// use the same setting.
 	Stored interface {
 		Holds(ctx context.Context, rec Record) (bool, error)
+		// Forget drops what Holds read; Run calls it before each message.
+		Forget()
 	}
 	// DryRun reads the messages and ranges and reports what would be written,
 	// without writing or deleting anything.
@@ -317,6 +319,9 @@ func (r *runner) message(ctx context.Context, id, body string) *MessageResult {
 	if err != nil {
 		res.Status, res.Reason = StatusFailed, fmt.Sprintf("kinesis client for %s: %v", rng.Region, err)
 		return res
+	}
+	if r.opts.Stored != nil {
+		r.opts.Stored.Forget()
 	}
 	rd := newRangeReader(client, rng)
 	var chunk []Record

@@ -52,8 +52,13 @@ const DefaultStoredObjects = 32
 // first-sequence-number to last-sequence-number metadata includes it. More than
 // one can: the objects of the sub-batches that bisects made start between an
 // earlier attempt's first record and the record. A record counts as stored when
-// every line it makes is in one of them: its one line, or each user record of a
-// KPL aggregate. Listings, metadata and objects are read once per run.
+// every line it makes is in one of them, with the record's shard, sequence
+// number and arrival time (to the millisecond; so another stream's objects in
+// the bucket, whose sequence numbers can be the same, do not count): its one
+// line, or each user record of a KPL aggregate. Only the processor's keys
+// (<shardId>-<first>) are read, never a redrive's or a replay's chunks
+// (<shardId>-<first>-<last>), even when written under the processor's prefix.
+// Listings, metadata and objects are read once per message (Run calls Forget).
 type Stored struct {
 	API    StoredAPI
 	Bucket string
@@ -64,10 +69,10 @@ type Stored struct {
 	// MaxObjects: 0 means DefaultStoredObjects.
 	MaxObjects int
 
-	spans   map[string][2]string           // per object key, its first and last sequence numbers
-	listed  map[string]bool                // hour prefixes listed
-	objects map[string][]storedObject      // per prefix and shard, sorted by first
-	lines   map[string]map[storedLine]bool // per object key, its lines
+	spans   map[string][2]string            // per object key, its first and last sequence numbers
+	listed  map[string]bool                 // hour prefixes listed
+	objects map[string][]storedObject       // per prefix and shard, sorted by first
+	lines   map[string]map[storedLine]int64 // per object key, its lines
 }
 
 type storedObject struct {
@@ -85,7 +90,7 @@ type storedLine struct {
 // Holds reports whether the latest objects hold every line that rec makes.
 func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
 	if s.listed == nil {
-		s.listed, s.objects, s.lines, s.spans = map[string]bool{}, map[string][]storedObject{}, map[string]map[storedLine]bool{}, map[string][2]string{}
+		s.listed, s.objects, s.lines, s.spans = map[string]bool{}, map[string][]storedObject{}, map[string]map[storedLine]int64{}, map[string][2]string{}
 	}
 	want := []storedLine{{rec.ShardID, rec.SequenceNumber, -1}}
 	if kpl.IsCandidate(rec.Data) {
@@ -107,8 +112,12 @@ func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
 			if err != nil {
 				return false, err
 			}
+			// The same shard and sequence number, and the same arrival time:
+			// another stream's records (a bucket shared with another stream, an
+			// emulator's small sequence numbers) are not this one's.
+			ms := rec.ArrivalTime.UnixMilli()
 			for _, l := range want {
-				if lines[l] {
+				if at, ok := lines[l]; ok && at >= ms-1 && at <= ms+1 {
 					have[l] = true
 				}
 			}
@@ -196,7 +205,11 @@ func (s *Stored) list(ctx context.Context, prefix, shardID string, h time.Time) 
 			if !ok {
 				continue
 			}
-			first, _, _ := strings.Cut(strings.TrimSuffix(rest, c.Extension()), "-") // <first> or <first>-<last>
+			// The processor keys its objects <shardId>-<first>; <first>-<last>
+			// is a redrive's or a replay's chunk, written under a prefix of
+			// its own or, if the user chose so, the processor's: never the
+			// processor's record of having stored a record.
+			first := strings.TrimSuffix(rest, c.Extension())
 			if !record.ValidSequenceNumber(first) {
 				continue
 			}
@@ -217,8 +230,14 @@ func (s *Stored) list(ctx context.Context, prefix, shardID string, h time.Time) 
 	return nil
 }
 
-// read returns the lines of the object at key.
-func (s *Stored) read(ctx context.Context, key string) (map[storedLine]bool, error) {
+// Forget drops what Holds read: the processor's objects can change between two
+// messages (with ParallelizationFactor > 1 a concurrent batch rewrites its
+// objects), so each message is judged on what they hold when it is read.
+func (s *Stored) Forget() { s.listed = nil }
+
+// read returns the lines of the object at key, with their arrival times (Unix
+// milliseconds).
+func (s *Stored) read(ctx context.Context, key string) (map[storedLine]int64, error) {
 	if lines, ok := s.lines[key]; ok {
 		return lines, nil
 	}
@@ -238,22 +257,27 @@ func (s *Stored) read(ctx context.Context, key string) (map[storedLine]bool, err
 	if err != nil {
 		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
 	}
-	lines := map[storedLine]bool{}
+	lines := map[storedLine]int64{}
 	sc := ndjson.NewScanner(r)
 	for sc.Scan() {
 		var l struct {
-			Shard string `json:"shard_id"`
-			Seq   string `json:"sequence_number"`
-			Sub   *int   `json:"sub_sequence_number"`
+			Shard   string `json:"shard_id"`
+			Seq     string `json:"sequence_number"`
+			Sub     *int   `json:"sub_sequence_number"`
+			Arrival string `json:"approximate_arrival_timestamp"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Seq == "" {
 			continue // not a line of the processor's: it holds no record
+		}
+		at, err := time.Parse(time.RFC3339Nano, l.Arrival)
+		if err != nil {
+			continue
 		}
 		id := storedLine{l.Shard, l.Seq, -1}
 		if l.Sub != nil {
 			id.sub = *l.Sub
 		}
-		lines[id] = true
+		lines[id] = at.UnixMilli()
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -153,5 +154,178 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 	}
 	if sum := run(aws.ToString(q2.QueueUrl), false); sum.RecordsStored != 0 || sum.RecordsWritten != 20 {
 		t.Errorf("redrive without Stored = %d stored, %d written; want 0, 20", sum.RecordsStored, sum.RecordsWritten)
+	}
+}
+
+// storedStream makes a one-shard stream holding datas (and bucket, if named)
+// and returns its ARN and records.
+func storedStream(t *testing.T, c clients, name, bucket string, datas [][]byte) (string, []kintypes.Record) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if bucket != "" {
+		if _, err := c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := c.kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(d.StreamDescriptionSummary.StreamARN)
+	for _, data := range datas {
+		if _, err := c.kin.PutRecord(ctx, &kinesis.PutRecordInput{StreamARN: aws.String(arn), PartitionKey: aws.String("k"), Data: data}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return arn, readShard(t, c, arn, "shardId-000000000000")
+}
+
+// processBatch runs the processor on batch as Lambda would deliver it.
+func processBatch(t *testing.T, proc *ingest.Processor, arn string, batch []kintypes.Record) {
+	t.Helper()
+	ev := &events.KinesisEvent{}
+	for _, r := range batch {
+		s := aws.ToString(r.SequenceNumber)
+		ev.Records = append(ev.Records, events.KinesisEventRecord{EventID: "shardId-000000000000:" + s, EventSourceArn: arn, EventSource: "aws:kinesis",
+			Kinesis: events.KinesisRecord{Data: r.Data, SequenceNumber: s, PartitionKey: aws.ToString(r.PartitionKey),
+				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: aws.ToTime(r.ApproximateArrivalTimestamp)}}})
+	}
+	if resp, err := proc.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("processor: %+v, %v", resp, err)
+	}
+}
+
+// TestStoredIgnoresRedrivenChunks: redrive into the processor's own prefix, a
+// run whose deletes fail, then a rerun: the first run's chunk (keyed
+// <first>-<last>) is not the processor's record of storing anything, so the
+// rerun writes the same chunk again instead of skipping its records and
+// overwriting it with the others (which lost records 1-4).
+func TestStoredIgnoresRedrivenChunks(t *testing.T) {
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	c := newClients(t)
+	const name, bucket = "stored-own-prefix", "stored-own-prefix-bucket"
+	var datas [][]byte
+	for i := range 6 {
+		ts := fmt.Sprintf("%q", fmt.Sprintf("2026-11-21T13:40:%02dZ", i))
+		if i == 0 || i == 5 {
+			ts = `"not a time"`
+		}
+		datas = append(datas, fmt.Appendf(nil, `{"device_id":"d","timestamp":%s}`, ts))
+	}
+	arn, recs := storedStream(t, c, name, bucket, datas)
+	seq := func(i int) string { return aws.ToString(recs[i].SequenceNumber) }
+	q, err := c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-q")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := aws.ToString(q.QueueUrl)
+	sendBody(t, c, queue, onFailureBody(arn, "shardId-000000000000", seq(0), seq(5), 6))
+	opts := func() Options {
+		w, err := ToS3(s3store.New(c.s3, bucket), S3Config{Bucket: bucket, Prefix: ndjson.DefaultProcessedPrefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Options{QueueURL: queue, Queue: c.sqs, Streams: func(string) (StreamAPI, error) { return c.kin, nil },
+			Writer: w, WaitTime: time.Second, VisibilityTimeout: time.Second,
+			Stored: &Stored{API: c.s3, Bucket: bucket, Prefixes: []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}}}
+	}
+	o := opts()
+	o.Queue = failingDeletes{c.sqs}
+	if _, err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the message's visibility timeout
+	sum, err := Run(ctx, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, prefix := range []string{ndjson.DefaultProcessedPrefix, ndjson.QuarantinePrefixFor(ndjson.DefaultProcessedPrefix)} {
+		lines, _, _ := storedLines(t, c, bucket, prefix)
+		for k, ls := range lines {
+			got[k.seq] += len(ls)
+		}
+	}
+	if sum.Redriven != 1 || sum.RecordsStored != 0 {
+		t.Errorf("rerun: %d redriven, %d counted stored; want 1, 0", sum.Redriven, sum.RecordsStored)
+	}
+	for i := range 6 {
+		if got[seq(i)] != 1 {
+			t.Errorf("record %d is in %d lines after the rerun; want 1", i, got[seq(i)])
+		}
+	}
+}
+
+// TestStoredIsThisStreams: another stream's objects in the bucket, with the
+// same shard and sequence numbers (the emulator numbers each stream's records
+// from 1), do not make this stream's failed records count as stored: a record
+// is the same only with the same arrival time too.
+func TestStoredIsThisStreams(t *testing.T) {
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	c := newClients(t)
+	const bucket = "stored-shared-bucket"
+	datas := [][]byte{[]byte(`{"device_id":"a","timestamp":"2026-11-21T13:40:00Z"}`), []byte(`{"device_id":"b","timestamp":"2026-11-21T13:40:01Z"}`)}
+	arnA, recsA := storedStream(t, c, "stored-stream-a", bucket, datas)
+	time.Sleep(1100 * time.Millisecond) // the emulator's arrival times may be whole seconds
+	arnB, recsB := storedStream(t, c, "stored-stream-b", "", datas)
+	if aws.ToString(recsA[0].SequenceNumber) != aws.ToString(recsB[0].SequenceNumber) {
+		t.Logf("the streams' sequence numbers differ (%s, %s): the test shows less", aws.ToString(recsA[0].SequenceNumber), aws.ToString(recsB[0].SequenceNumber))
+	}
+	proc, err := ingest.New(s3store.New(c.s3, bucket), ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	processBatch(t, proc, arnA, recsA)
+	q, err := c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("stored-shared-q")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := aws.ToString(q.QueueUrl)
+	sendBody(t, c, queue, onFailureBody(arnB, "shardId-000000000000", aws.ToString(recsB[0].SequenceNumber), aws.ToString(recsB[1].SequenceNumber), 2))
+	o := c.options(t, queue, bucket)
+	o.Stored = &Stored{API: c.s3, Bucket: bucket, Prefixes: []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}}
+	sum, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.RecordsWritten != 2 || sum.RecordsStored != 0 {
+		t.Errorf("stream B's failed records: %d written, %d counted stored; want 2, 0", sum.RecordsWritten, sum.RecordsStored)
+	}
+}
+
+// TestStoredForget: what Holds read is dropped by Forget (Run calls it before
+// each message), so an object rewritten since (a bisected first half's) is
+// read again.
+func TestStoredForget(t *testing.T) {
+	motoserver.ForTest(t)
+	ctx := context.Background()
+	c := newClients(t)
+	const bucket = "stored-forget-bucket"
+	var datas [][]byte
+	for i := range 4 {
+		datas = append(datas, fmt.Appendf(nil, `{"device_id":"d","timestamp":"2026-11-21T13:40:%02dZ"}`, i))
+	}
+	arn, recs := storedStream(t, c, "stored-forget", bucket, datas)
+	proc, err := ingest.New(s3store.New(c.s3, bucket), ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recs[3]
+	rec := Record{ShardID: "shardId-000000000000", SequenceNumber: aws.ToString(r.SequenceNumber), PartitionKey: "k", Data: r.Data,
+		ArrivalTime: aws.ToTime(r.ApproximateArrivalTimestamp)}
+	processBatch(t, proc, arn, recs)
+	st := &Stored{API: c.s3, Bucket: bucket, Prefixes: []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}}
+	if ok, err := st.Holds(ctx, rec); err != nil || !ok {
+		t.Fatalf("Holds(record 3) = %v, %v; want true (the batch's object holds it)", ok, err)
+	}
+	processBatch(t, proc, arn, recs[0:2]) // the first half rewrites the key without record 3
+	st.Forget()
+	if ok, err := st.Holds(ctx, rec); err != nil || ok {
+		t.Errorf("Holds(record 3) after the rewrite and Forget = %v, %v; want false", ok, err)
 	}
 }
