@@ -451,16 +451,30 @@ func compileAnythingBut(v *jnode, path string) (matcher, string) {
 		op, iv := v.members[0].key, v.members[0].val
 		switch op {
 		case "prefix", "suffix":
-			if iv.kind != jString {
-				return bad(fmt.Sprintf("value of %q must be a string, got %s", op, iv.kind))
-			}
-			if iv.str == "" {
-				return bad(fmt.Sprintf("empty %s is not allowed", op))
-			}
+			// One string, or a list of strings (EventBridge's recorded
+			// anything-but prefix and suffix lists: a value matches when it
+			// starts, or ends, with none of them).
+			m := matcher{kind: opNotSuffix}
 			if op == "prefix" {
-				return matcher{kind: opNotPrefix, s: iv.str}, ""
+				m.kind = opNotPrefix
 			}
-			return matcher{kind: opNotSuffix, s: iv.str}, ""
+			elems := []*jnode{iv}
+			if iv.kind == jArray {
+				if len(iv.elems) == 0 {
+					return bad(fmt.Sprintf("the %s list is empty", op))
+				}
+				elems = iv.elems
+			}
+			for _, e := range elems {
+				if e.kind != jString {
+					return bad(fmt.Sprintf("value of %q must be a string or a list of strings, got %s", op, e.kind))
+				}
+				if e.str == "" {
+					return bad(fmt.Sprintf("empty %s is not allowed", op))
+				}
+				m.strs = append(m.strs, e.str)
+			}
+			return m, ""
 		case "equals-ignore-case":
 			m := matcher{kind: opNotEqualFold}
 			switch iv.kind {

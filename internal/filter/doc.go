@@ -41,7 +41,7 @@
 //	{"anything-but": "x"}             any present value except the string "x"
 //	{"anything-but": 5}               any present value except a number equal to 5
 //	{"anything-but": ["a", "b"]}      all strings or all numbers
-//	{"anything-but": {"prefix": "p"}} also {"suffix": …} and
+//	{"anything-but": {"prefix": "p"}} or a list, {"prefix": ["p", "q"]}; also {"suffix": …} and
 //	                                  {"equals-ignore-case": "s" or ["s", …]}
 //	{"numeric": ["=", 100]}           numbers compared by decimal value (300 = 300.0)
 //	{"numeric": [">", 10, "<=", 20]}  lower bound (>, >=) then upper bound (<, <=)
@@ -85,6 +85,17 @@
 //   - An empty nested object ({"data": {}}) is rejected, as EventBridge does
 //     ("Empty objects are not allowed"); only the whole pattern may be {}.
 //   - MaxFilters is the default AWS quota (5); AWS raises it to 10 on request.
+//
+// # Known difference
+//
+// A member name with a dot is one name here: {"a.b": ["x"]} matches the data
+// {"a.b": "x"} and not {"a": {"b": "x"}}. EventBridge's recorded matching treats
+// the two as the same path, in a pattern and in an event (LocalStack's
+// AWS-validated tests/aws/services/events/event_pattern_templates/
+// dot_joining_event.json5 and dot_joining_pattern.json5), as AWS's event-ruler
+// flattens field names with dots; no Lambda recording or document says whether
+// Lambda's filtering does. Records whose payload names have dots can therefore
+// be filtered differently than here.
 //
 // # Implementation
 //

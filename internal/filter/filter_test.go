@@ -88,6 +88,18 @@ var conformance = []matchCase{
 	{"anything-but/prefix number", `{"data":{"Region":[{"anything-but":{"prefix":"us-"}}]}}`, `{"Region":5}`, true},
 	{"anything-but/suffix", `{"data":{"FileName":[{"anything-but":{"suffix":".png"}}]}}`, `{"FileName":"a.jpg"}`, true},
 	{"anything-but/suffix excluded", `{"data":{"FileName":[{"anything-but":{"suffix":".png"}}]}}`, `{"FileName":"a.png"}`, false},
+	// Lists of prefixes and suffixes, as AWS recorded them (EventBridge's
+	// TestEventPattern, LocalStack tests/aws/services/events/event_pattern_templates/
+	// content_anything_prefix_list*.json5 and content_anything_suffix_list*.json5).
+	{"anything-but/prefix list", `{"data":{"state":[{"anything-but":{"prefix":["init","test"]}}]}}`, `{"state":"post-init"}`, true},
+	{"anything-but/prefix list excluded", `{"data":{"state":[{"anything-but":{"prefix":["init","post"]}}]}}`, `{"state":"post-init"}`, false},
+	{"anything-but/prefix list number", `{"data":{"state":[{"anything-but":{"prefix":["init","test"]}}]}}`, `{"state":12}`, true},
+	{"anything-but/prefix list null", `{"data":{"state":[{"anything-but":{"prefix":["init","test"]}}]}}`, `{"state":null}`, true},
+	{"anything-but/prefix list missing", `{"data":{"state":[{"anything-but":{"prefix":["init","post"]}}]}}`, `{}`, false},
+	{"anything-but/suffix list", `{"data":{"FileName":[{"anything-but":{"suffix":[".txt",".jpg"]}}]}}`, `{"FileName":"file.txt.bak"}`, true},
+	{"anything-but/suffix list excluded", `{"data":{"FileName":[{"anything-but":{"suffix":[".txt",".jpg"]}}]}}`, `{"FileName":"file.jpg"}`, false},
+	{"anything-but/suffix list null", `{"data":{"FileName":[{"anything-but":{"suffix":[".txt",".jpg"]}}]}}`, `{"FileName":null}`, true},
+	{"anything-but/suffix list missing", `{"data":{"FileName":[{"anything-but":{"suffix":[".txt",".jpg"]}}]}}`, `{}`, false},
 	{"anything-but/ignore case excluded", `{"data":{"state":[{"anything-but":{"equals-ignore-case":"initializing"}}]}}`, `{"state":"INITIALIZING"}`, false},
 	{"anything-but/ignore case other", `{"data":{"state":[{"anything-but":{"equals-ignore-case":"initializing"}}]}}`, `{"state":"running"}`, true},
 	{"anything-but/ignore case list", `{"data":{"state":[{"anything-but":{"equals-ignore-case":["a","B"]}}]}}`, `{"state":"b"}`, false},
@@ -440,6 +452,9 @@ func TestCompileErrors(t *testing.T) {
 		{"anything-but null", []string{`{"data":{"a":[{"anything-but":[null]}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: list elements must be strings or numbers, got null`},
 		{"anything-but bool", []string{`{"data":{"a":[{"anything-but":true}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: value must be a string, a number, a list of strings or numbers, or an object, got boolean`},
 		{"anything-but empty prefix", []string{`{"data":{"a":[{"anything-but":{"prefix":""}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: empty prefix is not allowed`},
+		{"anything-but prefix list of a number", []string{`{"data":{"a":[{"anything-but":{"prefix":[123,"test"]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: value of "prefix" must be a string or a list of strings, got number`},
+		{"anything-but suffix list with null", []string{`{"data":{"a":[{"anything-but":{"suffix":[null,".txt"]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: value of "suffix" must be a string or a list of strings, got null`},
+		{"anything-but empty suffix list", []string{`{"data":{"a":[{"anything-but":{"suffix":[]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: the suffix list is empty`},
 		{"anything-but unknown", []string{`{"data":{"a":[{"anything-but":{"numeric":[">",1]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: unknown operator "numeric" inside anything-but (use prefix, suffix or equals-ignore-case)`},
 		{"anything-but number out of range", []string{`{"data":{"a":[{"anything-but":[1,-1e999]}]}}`}, 0, `filter 0: number -1e999 at data.a is out of range`},
 	}

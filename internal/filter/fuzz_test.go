@@ -192,9 +192,9 @@ func refTest(m *matcher, v any) bool {
 		f, ok := refFloat(v)
 		return !ok || !slices.Contains(m.nums, f)
 	case opNotPrefix:
-		return !isString || !strings.HasPrefix(s, m.s)
+		return !isString || !slices.ContainsFunc(m.strs, func(p string) bool { return strings.HasPrefix(s, p) })
 	case opNotSuffix:
-		return !isString || !strings.HasSuffix(s, m.s)
+		return !isString || !slices.ContainsFunc(m.strs, func(p string) bool { return strings.HasSuffix(s, p) })
 	case opNotEqualFold:
 		if !isString {
 			return true

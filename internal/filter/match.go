@@ -25,8 +25,8 @@ const (
 	opExists                     // any leaf
 	opNotStrings                 // anything but a string in strs
 	opNotNumbers                 // anything but a number equal to one in nums
-	opNotPrefix                  // anything but a string starting with s
-	opNotSuffix                  // anything but a string ending with s
+	opNotPrefix                  // anything but a string starting with one in strs
+	opNotSuffix                  // anything but a string ending with one in strs
 	opNotEqualFold               // anything but a string equal to one in strs ignoring case
 )
 
@@ -203,10 +203,17 @@ func (s *scratch) test(m *matcher, vi int32) bool {
 			}
 		}
 		return true
-	case opNotPrefix:
-		return v.kind != kString || !hasPrefix(s.str(v), m.s)
-	case opNotSuffix:
-		return v.kind != kString || !hasSuffix(s.str(v), m.s)
+	case opNotPrefix, opNotSuffix:
+		if v.kind != kString {
+			return true
+		}
+		b := s.str(v)
+		for _, x := range m.strs {
+			if m.kind == opNotPrefix && hasPrefix(b, x) || m.kind == opNotSuffix && hasSuffix(b, x) {
+				return false
+			}
+		}
+		return true
 	case opNotEqualFold:
 		if v.kind == kString {
 			b := s.str(v)
