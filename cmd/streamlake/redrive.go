@@ -135,12 +135,12 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	var o redriveOptions
 	fs.StringVar(&o.queue, "queue", "", "URL of the failure queue (stack output FailureQueueUrl; default: the last local run's; required otherwise unless --from)")
 	fs.StringVar(&o.to, "to", "s3", "destination: s3 or stream")
-	fs.StringVar(&o.bucket, "bucket", "", "bucket to write to (with --to s3; stack output OutputBucketName; default: the last local run's)")
+	fs.StringVar(&o.bucket, "bucket", "", "the stack's output bucket (stack output OutputBucketName; default: the last local run's): where --to s3 writes, and where --skip-stored reads the processor's objects")
 	fs.StringVar(&o.stream, "stream", "", "with --from: the stream to replay (name or ARN); else with --to stream: the stream to put into (default: each range's source stream)")
 	fs.StringVar(&o.prefix, "prefix", "", "with --to s3: key prefix of the objects (default redriven, or replayed with --from)")
 	fs.StringVar(&o.compression, "compression", "", "with --to s3: gzip, zstd or none (default: with --template the processor's COMPRESSION, else gzip; keep it the same on every run: another compression writes other keys)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, the queue URL's, or the last local run's)")
-	fs.BoolVar(&o.skipStored, "skip-stored", true, "with --to s3 and the queue: skip the records of a range that the processor's latest processed or quarantine objects in the bucket already hold (a failed batch's range can name stored records); false redrives every record of each range")
+	fs.BoolVar(&o.skipStored, "skip-stored", true, "with the queue: skip the records of a range that the processor's latest processed or quarantine objects in --bucket already hold (a failed batch's range can name stored records; with --to stream, --bucket names where they are); false redrives every record of each range")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
 	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "visibility timeout of the messages received: the run extends it every third of it until a message is deleted or released at the end, so after a crash they reappear within this time")
@@ -235,7 +235,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 		Streams: func(r string) (redrive.StreamAPI, error) { return clients.Kinesis(r), nil },
 		DryRun:  o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: fn.keep,
 	}
-	if o.to == "s3" && o.skipStored {
+	if o.skipStored {
 		prefixes := fn.prefixes
 		if prefixes == nil {
 			prefixes = []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}
@@ -304,7 +304,7 @@ func (o *redriveOptions) localDefaults(ses *localrun.Session) {
 	if o.from == "" && o.queue == "" {
 		o.queue = ses.Output("FailureQueueUrl")
 	}
-	if o.to == "s3" && o.bucket == "" {
+	if (o.to == "s3" || o.from == "" && o.skipStored) && o.bucket == "" {
 		o.bucket = ses.Output("OutputBucketName")
 	}
 	if o.from != "" && o.stream == "" {
@@ -371,8 +371,6 @@ func (o *redriveOptions) validate(fs *flag.FlagSet, set map[string]bool) (int, b
 		return bad("--function, --config-env and --parameter-overrides apply with --template only")
 	case o.to == "s3" && o.bucket != "" && set["stream"]:
 		return bad("--stream applies to --to stream only")
-	case o.to != "s3" && set["skip-stored"]:
-		return bad("--skip-stored applies to --to s3 only")
 	}
 	return o.validateDestination(fs, set)
 }
@@ -392,10 +390,16 @@ func (o *redriveOptions) validateDestination(fs *flag.FlagSet, set map[string]bo
 			return bad("--prefix must not be empty")
 		}
 	case "stream":
-		for _, f := range []string{"bucket", "prefix", "compression"} {
+		for _, f := range []string{"prefix", "compression"} {
 			if set[f] {
 				return bad("--%s applies to --to s3 only", f)
 			}
+		}
+		switch {
+		case o.from != "" && set["bucket"]:
+			return bad("--bucket applies to --to s3 only in a replay")
+		case o.from == "" && o.skipStored && o.bucket == "":
+			return bad("--to stream skips the records that the processor's objects already hold: give --bucket (the stack output OutputBucketName), or --skip-stored=false to put back every record of each range")
 		}
 	default:
 		return bad("--to %q: want s3 or stream", o.to)

@@ -37,9 +37,9 @@ func TestRedriveBadFlags(t *testing.T) {
 		{"no bucket", []string{"--queue", testQueueURL}, "--to s3 needs --bucket"},
 		{"bad destination", []string{"--queue", testQueueURL, "--to", "lambda"}, `--to "lambda": want s3 or stream`},
 		{"stream with s3", []string{"--queue", testQueueURL, "--bucket", "b", "--stream", "s"}, "--stream applies to --to stream only"},
-		{"bucket with stream", []string{"--queue", testQueueURL, "--to", "stream", "--bucket", "b"}, "--bucket applies to --to s3 only"},
+		{"bucket with stream replay", []string{"--from", "2026-11-21T13:00:00Z", "--stream", "s", "--to", "stream", "--bucket", "b"}, "--bucket applies to --to s3 only in a replay"},
+		{"stream without bucket", []string{"--queue", testQueueURL, "--to", "stream"}, "--to stream skips the records that the processor's objects already hold: give --bucket"},
 		{"prefix with stream", []string{"--queue", testQueueURL, "--to", "stream", "--prefix", "x"}, "--prefix applies to --to s3 only"},
-		{"skip-stored with stream", []string{"--queue", testQueueURL, "--to", "stream", "--skip-stored=false"}, "--skip-stored applies to --to s3 only"},
 		{"skip-stored with from", []string{"--from", "2026-11-21T13:00:00Z", "--stream", "s", "--bucket", "b", "--skip-stored=false"}, "--skip-stored does not apply with --from"},
 		{"bad compression", []string{"--queue", testQueueURL, "--bucket", "b", "--compression", "lz4"}, `unknown compression "lz4"`},
 		{"empty prefix", []string{"--queue", testQueueURL, "--bucket", "b", "--prefix", "/"}, "--prefix must not be empty"},
@@ -208,7 +208,7 @@ func TestRedriveCommand(t *testing.T) {
 	queue = aws.ToString(q2.QueueUrl)
 	send(aws.ToString(page.Records[0].SequenceNumber), aws.ToString(page.Records[1].SequenceNumber))
 	send(aws.ToString(page.Records[6].SequenceNumber), aws.ToString(page.Records[7].SequenceNumber))
-	code, stdout, stderr = runCmd(t, false, "redrive", "--queue", queue, "--to", "stream", "--max", "1")
+	code, stdout, stderr = runCmd(t, false, "redrive", "--queue", queue, "--to", "stream", "--bucket", bucket, "--max", "1")
 	if code != exitOK || !strings.Contains(stdout, "to the source stream of each range") || !strings.Contains(stdout, "2 records written, put into the stream") {
 		t.Errorf("--to stream --max 1 = exit %d, stdout %s, stderr %s", code, stdout, stderr)
 	}

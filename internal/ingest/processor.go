@@ -55,7 +55,12 @@ type Config struct {
 	// (redrive's chunks of overlapping ranges): two batches then share a key
 	// only when they hold the same records, so neither replaces records only
 	// the other holds.
-	KeyByRange  bool
+	KeyByRange bool
+	// SkipUser, if not nil, reports the user records of KPL aggregates that
+	// are not to be written (by sequence number and index): for a caller that
+	// stores again the rest of an aggregate some of whose user records are
+	// stored already (redrive). The function leaves it nil.
+	SkipUser    func(sequenceNumber string, sub int) bool
 	Compression ndjson.Compression
 	Transform   Transform
 	// Now returns the processing time stamped on every line of a batch.
@@ -430,6 +435,9 @@ func (p *Processor) addUsers(ctx context.Context, st *batchState) (int, error) {
 		u, ok := st.agg.Next()
 		if !ok {
 			return lines, nil
+		}
+		if p.cfg.SkipUser != nil && p.cfg.SkipUser(st.meta.SequenceNumber, j) {
+			continue
 		}
 		st.meta.PartitionKey, st.meta.SubSequenceNumber = u.PartitionKey, j
 		n, err := p.add(ctx, st, u.Data)

@@ -30,6 +30,10 @@ type Record struct {
 	Data           []byte
 	// ArrivalTime is the record's approximate arrival time in the stream.
 	ArrivalTime time.Time
+	// StoredUsers are, for a KPL aggregate, the user records (by index) that
+	// the processor's objects already hold (Options.Stored): the S3 writer
+	// leaves them out.
+	StoredUsers map[int]bool
 }
 
 // ExpiredError says that a range is no longer (completely) in the stream.

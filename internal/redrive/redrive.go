@@ -58,8 +58,10 @@ type Options struct {
 	// hold a record (Stored.Holds): such records are skipped, so that a range that
 	// names stored records (see Stored) does not store them twice. Reruns must
 	// use the same setting.
+	// A KPL aggregate some of whose user records are stored is written without
+	// them (Record.StoredUsers) by the S3 writer, and whole to the stream.
 	Stored interface {
-		Holds(ctx context.Context, rec Record) (bool, error)
+		Holds(ctx context.Context, rec Record) (Held, error)
 		// Forget drops what Holds read; Run calls it before each message.
 		Forget()
 	}
@@ -373,16 +375,17 @@ func (r *runner) message(ctx context.Context, id, body string) *MessageResult {
 				continue
 			}
 			if r.opts.Stored != nil {
-				stored, err := r.opts.Stored.Holds(ctx, rec)
+				held, err := r.opts.Stored.Holds(ctx, rec)
 				if err != nil {
 					res.Status, res.Reason = StatusFailed, "read the processor's objects: "+err.Error()
 					return res
 				}
-				if stored {
+				if held.All {
 					res.RecordsStored++
 					r.progress.RecordsStored++
 					continue
 				}
+				rec.StoredUsers = held.Users
 			}
 			chunk = append(chunk, rec)
 			chunkBytes += len(rec.Data) + len(rec.PartitionKey)

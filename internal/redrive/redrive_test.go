@@ -280,6 +280,7 @@ type line struct {
 	Original     json.RawMessage `json:"original_data"`
 	PartitionKey string          `json:"partition_key"`
 	Seq          string          `json:"sequence_number"`
+	Sub          *int            `json:"sub_sequence_number"`
 	Shard        string          `json:"shard_id"`
 	Processed    bool            `json:"processed"`
 }

@@ -87,8 +87,17 @@ type storedLine struct {
 	sub        int
 }
 
-// Holds reports whether the latest objects hold every line that rec makes.
-func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
+// Held is what the processor's latest objects hold of a record.
+type Held struct {
+	// All reports whether they hold every line the record makes.
+	All bool
+	// Users are, for a KPL aggregate, the indexes of the user records they
+	// hold (nil when none, or when the record is not an aggregate).
+	Users map[int]bool
+}
+
+// Holds reports what the latest objects hold of rec.
+func (s *Stored) Holds(ctx context.Context, rec Record) (Held, error) {
 	if s.listed == nil {
 		s.listed, s.objects, s.lines, s.spans = map[string]bool{}, map[string][]storedObject{}, map[string]map[storedLine]int64{}, map[string][2]string{}
 	}
@@ -105,12 +114,12 @@ func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
 	for _, prefix := range s.Prefixes {
 		keys, err := s.objectsFor(ctx, prefix, rec)
 		if err != nil {
-			return false, err
+			return Held{}, err
 		}
 		for _, key := range keys {
 			lines, err := s.read(ctx, key)
 			if err != nil {
-				return false, err
+				return Held{}, err
 			}
 			// The same shard and sequence number, and the same arrival time:
 			// another stream's records (a bucket shared with another stream, an
@@ -123,7 +132,16 @@ func (s *Stored) Holds(ctx context.Context, rec Record) (bool, error) {
 			}
 		}
 	}
-	return len(have) == len(want), nil
+	h := Held{All: len(have) == len(want)}
+	if !h.All && want[0].sub >= 0 {
+		for l := range have {
+			if h.Users == nil {
+				h.Users = map[int]bool{}
+			}
+			h.Users[l.sub] = true
+		}
+	}
+	return h, nil
 }
 
 // objectsFor returns the keys of the objects of prefix that can hold rec.

@@ -18,6 +18,7 @@ import (
 	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/motoserver"
 	"github.com/streamlake/streamlake/internal/ndjson"
+	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/s3store"
 )
 
@@ -25,8 +26,8 @@ import (
 // the processor stored (an earlier attempt's object kept after a bisect; a batch
 // whose quarantine object failed after its processed object was stored). With
 // Options.Stored, redrive writes only the records that no latest object holds,
-// and a KPL aggregate only when one of its user records is missing; without
-// it, every record of the ranges.
+// and of a KPL aggregate only its user records that none holds; without it,
+// every record of the ranges.
 func TestRedriveSkipsStoredRecords(t *testing.T) {
 	motoserver.ForTest(t)
 	ctx := context.Background()
@@ -133,7 +134,7 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 	}
 	sum := run(aws.ToString(q.QueueUrl), true)
 	if sum.Redriven != 2 || sum.RecordsRead != 20 || sum.RecordsStored != 18 || sum.RecordsWritten != 2 {
-		t.Errorf("redrive = %d redriven, %d read, %d stored, %d written; want 2, 20, 18 (all but 25 and the aggregate 28), 2",
+		t.Errorf("redrive = %d redriven, %d read, %d stored, %d written; want 2, 20, 18 (all but 25 and the aggregate 28, part of which is stored), 2",
 			sum.Redriven, sum.RecordsRead, sum.RecordsStored, sum.RecordsWritten)
 	}
 	got := map[string]int{}
@@ -143,8 +144,30 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 			got[k.seq] += len(ls)
 		}
 	}
-	if want := map[string]int{seq(25): 1, seq(28): 3}; len(got) != len(want) || got[seq(25)] != 1 || got[seq(28)] != 3 {
-		t.Errorf("redriven lines per record %v; want record 25's line and record 28's three user records (%v)", got, want)
+	if want := map[string]int{seq(25): 1, seq(28): 1}; len(got) != len(want) || got[seq(25)] != 1 || got[seq(28)] != 1 {
+		t.Errorf("redriven lines per record %v; want record 25's line and the one user record of 28 that no object holds (%v)", got, want)
+	}
+	if lines, _, _ := storedLines(t, c, bucket, ndjson.QuarantinePrefixFor(DefaultPrefix)); len(lines[id{shard, seq(28)}]) != 1 || lines[id{shard, seq(28)}][0].Sub == nil || *lines[id{shard, seq(28)}][0].Sub != 1 {
+		t.Errorf("record 28's redriven line %+v; want its user record 1 (the rejected one), in the redrive's quarantine", lines[id{shard, seq(28)}])
+	}
+
+	// To the stream: the records no object holds whole (25, and the aggregate
+	// 28, put back whole), not the 18 stored ones.
+	q3, err := c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-failures-3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue3 := aws.ToString(q3.QueueUrl)
+	sendBody(t, c, queue3, onFailureBody(arn, shard, seq(0), seq(9), 10))
+	sendBody(t, c, queue3, onFailureBody(arn, shard, seq(20), seq(29), 10))
+	opts := c.options(t, queue3, bucket)
+	opts.Writer = ToStream(func(string) (producer.API, error) { return c.kin, nil }, "")
+	opts.Stored = &Stored{API: c.s3, Bucket: bucket, Prefixes: []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}}
+	if sum, err := Run(ctx, opts); err != nil || sum.RecordsStored != 18 || sum.RecordsWritten != 2 {
+		t.Errorf("redrive to the stream = %+v, %v; want 18 stored, 2 written", sum, err)
+	}
+	if after := readShard(t, c, arn, shard); len(after) != 32 || string(after[30].Data) != string(recs[25].Data) || string(after[31].Data) != string(recs[28].Data) {
+		t.Errorf("the stream holds %d records after the redrive; want 32, ending with records 25 and 28", len(after))
 	}
 
 	// Without Stored: every record of the ranges.
@@ -320,12 +343,12 @@ func TestStoredForget(t *testing.T) {
 		ArrivalTime: aws.ToTime(r.ApproximateArrivalTimestamp)}
 	processBatch(t, proc, arn, recs)
 	st := &Stored{API: c.s3, Bucket: bucket, Prefixes: []string{ndjson.DefaultProcessedPrefix, ndjson.DefaultQuarantinePrefix}}
-	if ok, err := st.Holds(ctx, rec); err != nil || !ok {
-		t.Fatalf("Holds(record 3) = %v, %v; want true (the batch's object holds it)", ok, err)
+	if h, err := st.Holds(ctx, rec); err != nil || !h.All {
+		t.Fatalf("Holds(record 3) = %+v, %v; want All (the batch's object holds it)", h, err)
 	}
 	processBatch(t, proc, arn, recs[0:2]) // the first half rewrites the key without record 3
 	st.Forget()
-	if ok, err := st.Holds(ctx, rec); err != nil || ok {
-		t.Errorf("Holds(record 3) after the rewrite and Forget = %v, %v; want false", ok, err)
+	if h, err := st.Holds(ctx, rec); err != nil || h.All {
+		t.Errorf("Holds(record 3) after the rewrite and Forget = %+v, %v; want not All", h, err)
 	}
 }

@@ -90,17 +90,35 @@ func ToS3(sink ingest.Sink, cfg S3Config) (*S3Writer, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &S3Writer{sink: sink, cfg: cfg}
-	if _, err := w.processor(&recordingSink{}); err != nil { // validates the rest of cfg
+	if _, err := w.processor(&recordingSink{}, nil); err != nil { // validates the rest of cfg
 		return nil, fmt.Errorf("redrive: %w", err)
 	}
 	return w, nil
 }
 
-func (w *S3Writer) processor(sink ingest.Sink) (*ingest.Processor, error) {
+func (w *S3Writer) processor(sink ingest.Sink, skip func(string, int) bool) (*ingest.Processor, error) {
 	return ingest.New(sink, ingest.Config{
 		ProcessedPrefix: w.cfg.Prefix, QuarantinePrefix: w.cfg.QuarantinePrefix, KeyByRange: true,
-		Compression: w.cfg.Compression, Transform: w.cfg.Transform, Logger: w.cfg.Logger,
+		Compression: w.cfg.Compression, Transform: w.cfg.Transform, Logger: w.cfg.Logger, SkipUser: skip,
 	})
+}
+
+// storedUsers returns the SkipUser function that leaves out the user records
+// the chunk's records say are stored, or nil when none are.
+func storedUsers(chunk []Record) func(string, int) bool {
+	var stored map[string]map[int]bool
+	for _, r := range chunk {
+		if len(r.StoredUsers) > 0 {
+			if stored == nil {
+				stored = map[string]map[int]bool{}
+			}
+			stored[r.SequenceNumber] = r.StoredUsers
+		}
+	}
+	if stored == nil {
+		return nil
+	}
+	return func(seq string, sub int) bool { return stored[seq][sub] }
 }
 
 // String returns s3://bucket/prefix/.
@@ -122,7 +140,7 @@ func (w *S3Writer) handle(ctx context.Context, rng Range, chunk []Record, sink *
 	if len(chunk) == 0 {
 		return nil, nil
 	}
-	p, err := w.processor(sink)
+	p, err := w.processor(sink, storedUsers(chunk))
 	if err != nil {
 		return nil, err
 	}
