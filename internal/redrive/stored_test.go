@@ -33,17 +33,7 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 	ctx := context.Background()
 	c := newClients(t)
 	const name, bucket = "skip-stored", "skip-stored-bucket"
-	if _, err := c.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arn := aws.ToString(d.StreamDescriptionSummary.StreamARN)
+	var datas [][]byte
 	for i := range 30 {
 		data := fmt.Appendf(nil, `{"device_id":"d-%d","timestamp":"2026-11-21T13:40:%02dZ"}`, i%3, i)
 		switch i {
@@ -54,12 +44,10 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 				{PartitionKey: "k", Data: []byte(`{"device_id":"b","timestamp":"never"}`)},
 				{PartitionKey: "k", Data: []byte(`{"device_id":"c","timestamp":"2026-11-21T13:40:00Z"}`)}})
 		}
-		if _, err := c.kin.PutRecord(ctx, &kinesis.PutRecordInput{StreamARN: aws.String(arn), PartitionKey: aws.String("k"), Data: data}); err != nil {
-			t.Fatal(err)
-		}
+		datas = append(datas, data)
 	}
 	const shard = "shardId-000000000000"
-	recs := readShard(t, c, arn, shard)
+	arn, recs := storedStream(t, c, name, bucket, datas)
 	if len(recs) != 30 {
 		t.Fatalf("shard holds %d records; want 30", len(recs))
 	}
@@ -67,19 +55,7 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handle := func(batch []kintypes.Record) {
-		t.Helper()
-		ev := &events.KinesisEvent{}
-		for _, r := range batch {
-			seq := aws.ToString(r.SequenceNumber)
-			ev.Records = append(ev.Records, events.KinesisEventRecord{EventID: shard + ":" + seq, EventSourceArn: arn, EventSource: "aws:kinesis",
-				Kinesis: events.KinesisRecord{Data: r.Data, SequenceNumber: seq, PartitionKey: aws.ToString(r.PartitionKey),
-					ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: aws.ToTime(r.ApproximateArrivalTimestamp)}}})
-		}
-		if resp, err := proc.Handle(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("processor: %+v, %v", resp, err)
-		}
-	}
+	handle := func(batch []kintypes.Record) { t.Helper(); processBatch(t, proc, arn, batch) }
 	seq := func(i int) string { return aws.ToString(recs[i].SequenceNumber) }
 	// Records 0-19: an attempt stored its objects and failed afterwards; its
 	// first half, 0-9, was bisected again, a sub-batch of it (3-4) stored its
