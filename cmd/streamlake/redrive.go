@@ -64,8 +64,14 @@ have a prefix of their own rather than processed/. For the same reason two
 messages' ranges can overlap: their shared records are written under both
 messages' keys (or put back twice). With --template, the function's
 FilterCriteria (resolved as by 'streamlake filters') is applied and the records
-it drops are skipped: with ParallelizationFactor 1, exactly the failed batch's
-records are redriven. Use the same --template options on every run.
+it drops are skipped. A failed batch's range can also name records the processor
+stored (a batch is failed from its first record when one of its two objects could
+not be written; a bisect leaves the first attempt's objects): --skip-stored (on by
+default) skips the records that the processor's latest processed and quarantine
+objects in --bucket hold, and, with --to s3, the user records of a KPL aggregate
+that they hold. With ParallelizationFactor 1, exactly the failed batches' records
+that no object holds are then redriven. Use the same --template options on every
+run.
 
 Ranges the stream no longer holds (trimmed by its retention period, before or
 while they are read, or the stream or shard deleted) are reported as expired and
