@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/record"
+	"github.com/streamlake/streamlake/internal/s3store"
 )
 
 // StoredAPI is the part of the S3 client that Stored uses.
@@ -69,10 +69,24 @@ type Stored struct {
 	// MaxObjects: 0 means DefaultStoredObjects.
 	MaxObjects int
 
+	cache *storedCache // what the current message read (Forget drops it)
+}
+
+// storedCache is what Stored read for one message.
+type storedCache struct {
+	listed  map[storedHour]bool             // hours listed
+	objects map[storedShard][]storedObject  // sorted by first
 	spans   map[string][2]string            // per object key, its first and last sequence numbers
-	listed  map[string]bool                 // hour prefixes listed
-	objects map[string][]storedObject       // per prefix and shard, sorted by first
 	lines   map[string]map[storedLine]int64 // per object key, its lines
+}
+
+// storedShard is a shard's objects under one of the processor's prefixes;
+// storedHour those of one hour (the hour's Unix time).
+type storedShard struct{ prefix, shard string }
+
+type storedHour struct {
+	storedShard
+	hour int64
 }
 
 type storedObject struct {
@@ -98,8 +112,9 @@ type Held struct {
 
 // Holds reports what the latest objects hold of rec.
 func (s *Stored) Holds(ctx context.Context, rec Record) (Held, error) {
-	if s.listed == nil {
-		s.listed, s.objects, s.lines, s.spans = map[string]bool{}, map[string][]storedObject{}, map[string]map[storedLine]int64{}, map[string][2]string{}
+	if s.cache == nil {
+		s.cache = &storedCache{listed: map[storedHour]bool{}, objects: map[storedShard][]storedObject{},
+			spans: map[string][2]string{}, lines: map[string]map[storedLine]int64{}}
 	}
 	want := []storedLine{{rec.ShardID, rec.SequenceNumber, -1}}
 	if kpl.IsCandidate(rec.Data) {
@@ -153,13 +168,17 @@ func (s *Stored) objectsFor(ctx context.Context, prefix string, rec Record) ([]s
 	if most <= 0 {
 		most = DefaultStoredObjects
 	}
+	sh := storedShard{prefix, rec.ShardID}
 	last := rec.ArrivalTime.UTC().Truncate(time.Hour)
 	for h := rec.ArrivalTime.Add(-lookback).UTC().Truncate(time.Hour); !h.After(last); h = h.Add(time.Hour) {
-		if err := s.list(ctx, prefix, rec.ShardID, h); err != nil {
+		if s.cache.listed[storedHour{sh, h.Unix()}] {
+			continue
+		}
+		if err := s.list(ctx, sh, h); err != nil {
 			return nil, err
 		}
 	}
-	objs := s.objects[prefix+"\x00"+rec.ShardID]
+	objs := s.cache.objects[sh]
 	// Past the objects whose first sequence number is not above the record's.
 	n, _ := slices.BinarySearchFunc(objs, rec.SequenceNumber, func(o storedObject, seq string) int {
 		if compareSequence(o.first, seq) <= 0 {
@@ -183,7 +202,7 @@ func (s *Stored) objectsFor(ctx context.Context, prefix string, rec Record) ([]s
 // span returns the first and last sequence numbers of the object at key, from
 // its metadata (first, from its key, when the metadata has none).
 func (s *Stored) span(ctx context.Context, key, first string) ([2]string, error) {
-	if sp, ok := s.spans[key]; ok {
+	if sp, ok := s.cache.spans[key]; ok {
 		return sp, nil
 	}
 	out, err := s.API.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
@@ -195,18 +214,14 @@ func (s *Stored) span(ctx context.Context, key, first string) ([2]string, error)
 		// Not an object of the processor's: read it whole.
 		sp[1] = strings.Repeat("9", record.MaxSequenceNumberDigits)
 	}
-	s.spans[key] = sp
+	s.cache.spans[key] = sp
 	return sp, nil
 }
 
-// list adds the shard's objects of prefix in hour h to s.objects.
-func (s *Stored) list(ctx context.Context, prefix, shardID string, h time.Time) error {
+// list adds the shard's objects of hour h to the cache.
+func (s *Stored) list(ctx context.Context, sh storedShard, h time.Time) error {
 	// ObjectKey's layout up to the shard id; a key's time is its first record's.
-	lp := strings.TrimSuffix(ndjson.ObjectKey(prefix, h, shardID, "", ndjson.None), ndjson.None.Extension())
-	if s.listed[lp] {
-		return nil
-	}
-	shardKey := prefix + "\x00" + shardID
+	lp := strings.TrimSuffix(ndjson.ObjectKey(sh.prefix, h, sh.shard, "", ndjson.None), ndjson.None.Extension())
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(lp)}
 	for {
 		out, err := s.API.ListObjectsV2(ctx, in)
@@ -231,47 +246,39 @@ func (s *Stored) list(ctx context.Context, prefix, shardID string, h time.Time) 
 			if !record.ValidSequenceNumber(first) {
 				continue
 			}
-			s.objects[shardKey] = append(s.objects[shardKey], storedObject{first: first, key: key})
+			s.cache.objects[sh] = append(s.cache.objects[sh], storedObject{first: first, key: key})
 		}
 		if !aws.ToBool(out.IsTruncated) {
 			break
 		}
 		in.ContinuationToken = out.NextContinuationToken
 	}
-	slices.SortFunc(s.objects[shardKey], func(a, b storedObject) int {
+	slices.SortFunc(s.cache.objects[sh], func(a, b storedObject) int {
 		if c := compareSequence(a.first, b.first); c != 0 {
 			return c
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	s.listed[lp] = true
+	s.cache.listed[storedHour{sh, h.Unix()}] = true
 	return nil
 }
 
 // Forget drops what Holds read: the processor's objects can change between two
 // messages (with ParallelizationFactor > 1 a concurrent batch rewrites its
 // objects), so each message is judged on what they hold when it is read.
-func (s *Stored) Forget() { s.listed = nil }
+func (s *Stored) Forget() { s.cache = nil }
 
 // read returns the lines of the object at key, with their arrival times (Unix
 // milliseconds).
 func (s *Stored) read(ctx context.Context, key string) (map[storedLine]int64, error) {
-	if lines, ok := s.lines[key]; ok {
+	if lines, ok := s.cache.lines[key]; ok {
 		return lines, nil
 	}
-	// An object stored without a checksum (moto's) is read without validation;
-	// the SDK would log that for every object.
-	out, err := s.API.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)},
-		func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+	obj, err := s3store.NewReader(s.API).GetObject(ctx, s.Bucket, key) // the aggregator's reader
 	if err != nil {
-		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
+		return nil, err
 	}
-	body, err := io.ReadAll(out.Body)
-	out.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
-	}
-	r, err := ndjson.NewReader(key, body)
+	r, err := ndjson.NewReader(key, obj.Body)
 	if err != nil {
 		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
 	}
@@ -300,7 +307,7 @@ func (s *Stored) read(ctx context.Context, key string) (map[storedLine]int64, er
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read s3://%s/%s: %w", s.Bucket, key, err)
 	}
-	s.lines[key] = lines
+	s.cache.lines[key] = lines
 	return lines, nil
 }
 
