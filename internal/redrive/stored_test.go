@@ -68,17 +68,7 @@ func TestRedriveSkipsStoredRecords(t *testing.T) {
 	// Records 20-29: the processed object was stored, the quarantine object
 	// (records 25 and 28's rejected user record) was not.
 	handle(recs[20:30])
-	var quarantine []string
-	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(ndjson.DefaultQuarantinePrefix + "/")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range page.Contents {
-			quarantine = append(quarantine, aws.ToString(o.Key))
-		}
-	}
+	_, quarantine, _ := storedLines(t, c, bucket, ndjson.DefaultQuarantinePrefix)
 	if len(quarantine) != 2 || !strings.HasSuffix(quarantine[1], "-"+seq(25)+".ndjson.gz") && !strings.HasSuffix(quarantine[0], "-"+seq(25)+".ndjson.gz") {
 		t.Fatalf("quarantine objects %q; want two, one keyed by record 25", quarantine)
 	}
