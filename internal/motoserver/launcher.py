@@ -498,7 +498,8 @@ def _dynamo_number(value):
 
 def _dynamo_number_text(d):
     """d as DynamoDB writes a number: plain notation, no trailing zeros, no -0;
-    a ValidationException for more than 38 significant digits."""
+    a ValidationException for a number DynamoDB cannot store (more than 38
+    significant digits, or a magnitude outside its range)."""
     from moto.dynamodb.exceptions import MockValidationException
 
     if d.is_zero():
