@@ -25,8 +25,8 @@
 //   - the process exits during an invocation or during init: Runtime.ExitError,
 //     "RequestId: <id> Error: Runtime exited with error: exit status 1";
 //   - the invocation runs past the function timeout: Sandbox.Timedout,
-//     "Task timed out after 3.00 seconds" (the process is killed; the next invocation
-//     is a cold start);
+//     "RequestId: <id> Error: Task timed out after 3.00 seconds" (the process is
+//     killed; the next invocation is a cold start);
 //   - the response is over 6291556 bytes: Function.ResponseSizeTooLarge;
 //   - the runtime reports an error (POST /error or /init/error): the errorType and
 //     body it posted.

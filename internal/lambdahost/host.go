@@ -227,8 +227,11 @@ func platformError(typ, msg string) *FunctionError {
 	return &FunctionError{Type: typ, Message: msg, Body: body}
 }
 
-func timeoutError(timeout time.Duration) *FunctionError {
-	return platformError(ErrorTypeTimeout, fmt.Sprintf("Task timed out after %.2f seconds", timeout.Seconds()))
+// timeoutError is the function error of an invocation that ran past its timeout,
+// as Lambda's Invoke response gives it:
+// {"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id> Error: Task timed out after 3.00 seconds"}.
+func timeoutError(requestID string, timeout time.Duration) *FunctionError {
+	return platformError(ErrorTypeTimeout, fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", requestID, timeout.Seconds()))
 }
 
 func responseTooLargeError() *FunctionError {
@@ -356,7 +359,7 @@ func (h *Host) deliver(ctx context.Context, sb *sandbox, inv *invocation, timer 
 		return false, false, nil
 	case <-timer.C:
 		h.discard()
-		fe := timeoutError(h.cfg.Timeout)
+		fe := timeoutError(inv.id, h.cfg.Timeout)
 		res.Err, res.Payload, res.Duration = fe, fe.Body, h.cfg.Timeout
 		return false, false, nil
 	case <-ctx.Done():
@@ -382,7 +385,7 @@ func (h *Host) await(ctx context.Context, sb *sandbox, inv *invocation, timer *t
 		}
 	case <-timer.C:
 		h.discard()
-		out.err = timeoutError(h.cfg.Timeout)
+		out.err = timeoutError(inv.id, h.cfg.Timeout)
 	case <-ctx.Done():
 		h.discard()
 		return fmt.Errorf("invoke %s: %w", h.cfg.FunctionName, ctx.Err())
@@ -425,7 +428,7 @@ func (h *Host) start(ctx context.Context, requestID string) (*sandbox, *Function
 		}
 	case <-timer.C:
 		sb.stop()
-		return sb, timeoutError(h.cfg.Timeout), nil
+		return sb, timeoutError(requestID, h.cfg.Timeout), nil
 	case <-ctx.Done():
 		sb.stop()
 		return nil, nil, fmt.Errorf("invoke %s: init: %w", h.cfg.FunctionName, ctx.Err())

@@ -173,11 +173,14 @@ func TestTimeout(t *testing.T) {
 	if res.Err == nil {
 		t.Fatalf("Err = nil, Payload %s; want Sandbox.Timedout", res.Payload)
 	}
-	if got, want := string(res.Err.Body), `{"errorMessage":"Task timed out after 1.00 seconds","errorType":"Sandbox.Timedout"}`; got != want {
+	// What Lambda's Invoke answers for a timeout (e.g. the payload quoted in
+	// github.com/seek-oss/aws-codedeploy-hooks packages/infra/CHANGELOG.md, 2.1.3).
+	wantMsg := "RequestId: " + res.RequestID + " Error: Task timed out after 1.00 seconds"
+	if got, want := string(res.Err.Body), `{"errorMessage":"`+wantMsg+`","errorType":"Sandbox.Timedout"}`; got != want {
 		t.Errorf("Err.Body = %s; want %s", got, want)
 	}
-	if res.Err.Type != lambdahost.ErrorTypeTimeout || res.Err.Message != "Task timed out after 1.00 seconds" {
-		t.Errorf("Err = %q, %q; want Sandbox.Timedout, Task timed out after 1.00 seconds", res.Err.Type, res.Err.Message)
+	if res.Err.Type != lambdahost.ErrorTypeTimeout || res.Err.Message != wantMsg {
+		t.Errorf("Err = %q, %q; want Sandbox.Timedout, %s", res.Err.Type, res.Err.Message, wantMsg)
 	}
 	if res.Duration != time.Second {
 		t.Errorf("Duration = %v; want the timeout, 1s", res.Duration)
@@ -388,8 +391,8 @@ func TestInitErrors(t *testing.T) {
 			name:     "init over its time limit",
 			mode:     "hang",
 			wantType: "Sandbox.Timedout",
-			wantMsg:  "Task timed out after 2.00 seconds",
-			wantBody: `{"errorMessage":"Task timed out after 2.00 seconds","errorType":"Sandbox.Timedout"}`,
+			wantMsg:  "RequestId: %s Error: Task timed out after 2.00 seconds",
+			wantBody: `{"errorMessage":"RequestId: %s Error: Task timed out after 2.00 seconds","errorType":"Sandbox.Timedout"}`,
 		},
 	}
 	for _, tc := range tests {

@@ -121,7 +121,7 @@ func (f *Function) InvokeWithFault(ctx context.Context, payload []byte, fault Fa
 			ErrorMessage: "RequestId: " + res.RequestID + " Error: Runtime exited with error: signal: killed (injected crash after the handler)"}, nil
 	case Timeout:
 		return esm.Invocation{RequestID: res.RequestID, FunctionError: lambdahost.ErrorTypeTimeout,
-			ErrorMessage: fmt.Sprintf("Task timed out after %.2f seconds (injected)", f.timeout.Seconds())}, nil
+			ErrorMessage: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds (injected)", res.RequestID, f.timeout.Seconds())}, nil
 	}
 	return esm.Invocation{}, fmt.Errorf("invoke %s: unknown fault %d", f.arn, fault)
 }

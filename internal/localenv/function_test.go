@@ -88,7 +88,7 @@ func TestFunctionFaults(t *testing.T) {
 	}{
 		{CrashBeforeHandler, lambdahost.ErrorTypeExit, "(injected crash before the handler)", false},
 		{CrashAfterHandler, lambdahost.ErrorTypeExit, "Error: Runtime exited with error: signal: killed (injected crash after the handler)", true},
-		{Timeout, lambdahost.ErrorTypeTimeout, "Task timed out after 20.00 seconds (injected)", true},
+		{Timeout, lambdahost.ErrorTypeTimeout, "Error: Task timed out after 20.00 seconds (injected)", true},
 	} {
 		before := f.Stats()
 		inv, err := f.InvokeWithFault(ctx, echo, tc.fault)
