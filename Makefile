@@ -271,20 +271,22 @@ publish: $(VENV)/.installed ## Publish the packaged template to SAR (after make 
 
 # CONFIG_ENV picks the samconfig.toml environment (default, ci, dev, prod); SAM reads
 # its stack name and region from there. In the default environment the first deploy
-# (the stack does not exist: sam list stack-outputs says so) is guided; the other
-# environments have every answer in samconfig.toml and never ask, so that a pipeline's
-# first deploy does not wait for a keyboard. Any other error (no credentials, no
-# permission) stops here.
+# is guided: the stack does not exist, or has no outputs yet (sam list stack-outputs
+# says which), as when a first deploy's change set was not executed (the stack stays
+# in REVIEW_IN_PROGRESS, which sam deploy creates anew) or failed (ROLLBACK_COMPLETE,
+# which sam deploy reports). The other environments have every answer in
+# samconfig.toml and never ask, so that a pipeline's first deploy does not wait for a
+# keyboard. Any other error (no credentials, no permission) stops here.
 CONFIG_ENV ?= default
 .PHONY: deploy
 deploy: build ## Deploy with sam: make deploy [CONFIG_ENV=ci] (guided the first time in the default environment, when the stack does not exist yet).
 	@if out=$$($(SAM) list stack-outputs --config-env $(CONFIG_ENV) 2>&1); then \
 	  $(SAM) deploy --config-env $(CONFIG_ENV); \
-	elif [[ "$$out" == *"does not exist on Cloudformation"* && "$(CONFIG_ENV)" == default ]]; then \
+	elif [[ "$$out" != *"does not exist on Cloudformation"* && "$$out" != *"Outputs do not exist for the input stack"* ]]; then \
+	  echo "$$out" >&2; exit 1; \
+	elif [[ "$(CONFIG_ENV)" == default ]]; then \
 	  $(SAM) deploy --guided --config-env $(CONFIG_ENV); \
-	elif [[ "$$out" == *"does not exist on Cloudformation"* ]]; then \
-	  $(SAM) deploy --config-env $(CONFIG_ENV); \
-	else echo "$$out" >&2; exit 1; fi
+	else $(SAM) deploy --config-env $(CONFIG_ENV); fi
 
 .PHONY: delete
 delete: $(VENV)/.installed ## Delete the deployed stack (the output bucket and the summaries table are retained: README "Deleting the stack").
