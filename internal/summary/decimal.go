@@ -170,8 +170,13 @@ func (c *coefficient) add(d byte) {
 }
 
 // normalizeScale gives d the given scale, turning a negative scale into a larger
-// coefficient, and rejects magnitudes DynamoDB cannot store.
+// coefficient, and rejects magnitudes DynamoDB cannot store. Trailing zeros of
+// the coefficient are no digits: a scale past maxScale is first reduced by them,
+// so that 21.5 written with 140 fraction digits is 21.5.
 func normalizeScale(d Decimal, scale int) (Decimal, bool) {
+	if scale > maxScale {
+		d, scale = trimZeros(d, scale)
+	}
 	if scale > maxScale || -scale > maxExponent {
 		return Decimal{}, false
 	}
@@ -180,6 +185,31 @@ func normalizeScale(d Decimal, scale int) (Decimal, bool) {
 		return d, true
 	}
 	return d.rescale(int32(-scale)), true
+}
+
+// trimZeros divides d's coefficient by 10 for each trailing zero while scale is
+// above maxScale, and returns the coefficient and the scale it leaves.
+func trimZeros(d Decimal, scale int) (Decimal, int) {
+	if d.big == nil {
+		for scale > maxScale && d.small != 0 && d.small%10 == 0 {
+			d.small /= 10
+			scale--
+		}
+		return d, scale
+	}
+	c := new(big.Int).Set(d.big)
+	ten, q, r := big.NewInt(10), new(big.Int), new(big.Int)
+	for scale > maxScale && c.Sign() != 0 {
+		if q.QuoRem(c, ten, r); r.Sign() != 0 {
+			break
+		}
+		c.Set(q)
+		scale--
+	}
+	if c.IsInt64() {
+		return Decimal{small: c.Int64()}, scale
+	}
+	return Decimal{big: c}, scale
 }
 
 // summable reports whether d is in the summable domain (see summableMaxExponent):

@@ -42,6 +42,13 @@ func TestDecimalSummable(t *testing.T) {
 		{"0.1234567890123456789012345678901234567890", false},
 		{"123456789.012345678901234567890", true},
 		{"1.7976931348623157e308", false}, // not even parsed (beyond DynamoDB's range)
+		// Trailing zeros are no digits however many there are: 21.5 written with
+		// more fraction digits than DynamoDB's 130 is still 21.5.
+		{"21.5" + strings.Repeat("0", 140), true},
+		{"-0.5" + strings.Repeat("0", 200), true},
+		{"215" + strings.Repeat("0", 140) + "e-141", true},
+		{"5" + strings.Repeat("0", 3) + "e-134", false}, // 5e-131: below DynamoDB's 1e-130
+		{"21.5" + strings.Repeat("0", 140) + "1", false},
 	}
 	for _, tc := range tests {
 		d, ok := parseNumber([]byte(tc.in))
