@@ -128,12 +128,24 @@ func parseNumber(b []byte) (Decimal, bool) {
 				sb.WriteByte(b[j])
 			}
 		}
-		bi, ok := new(big.Int).SetString(sb.String(), 10)
+		digits := sb.String()
+		if scale > maxScale {
+			// Trailing zeros are no digits (21.5 written with 140 fraction digits
+			// is 21.5): drop them from the text, before the conversion, whose cost
+			// grows with the square of the digits.
+			n := len(digits) - len(strings.TrimRight(digits, "0"))
+			n = min(n, scale-maxScale)
+			digits, scale = digits[:len(digits)-n], scale-n
+		}
+		bi, ok := new(big.Int).SetString(digits, 10)
 		if !ok {
 			return Decimal{}, false
 		}
 		if neg {
 			bi.Neg(bi)
+		}
+		if bi.IsInt64() {
+			return normalizeScale(Decimal{small: bi.Int64()}, scale)
 		}
 		return normalizeScale(Decimal{big: bi}, scale)
 	}
@@ -188,28 +200,14 @@ func normalizeScale(d Decimal, scale int) (Decimal, bool) {
 }
 
 // trimZeros divides d's coefficient by 10 for each trailing zero while scale is
-// above maxScale, and returns the coefficient and the scale it leaves.
+// above maxScale, and returns the coefficient and the scale it leaves. A
+// coefficient of more than 18 digits has lost its trailing zeros in parseNumber.
 func trimZeros(d Decimal, scale int) (Decimal, int) {
-	if d.big == nil {
-		for scale > maxScale && d.small != 0 && d.small%10 == 0 {
-			d.small /= 10
-			scale--
-		}
-		return d, scale
-	}
-	c := new(big.Int).Set(d.big)
-	ten, q, r := big.NewInt(10), new(big.Int), new(big.Int)
-	for scale > maxScale && c.Sign() != 0 {
-		if q.QuoRem(c, ten, r); r.Sign() != 0 {
-			break
-		}
-		c.Set(q)
+	for d.big == nil && scale > maxScale && d.small != 0 && d.small%10 == 0 {
+		d.small /= 10
 		scale--
 	}
-	if c.IsInt64() {
-		return Decimal{small: c.Int64()}, scale
-	}
-	return Decimal{big: c}, scale
+	return d, scale
 }
 
 // summable reports whether d is in the summable domain (see summableMaxExponent):

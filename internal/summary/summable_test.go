@@ -122,3 +122,14 @@ func TestContributionDecodesWithoutOutOfRange(t *testing.T) {
 		t.Errorf("stats do not round-trip (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkParseNumberTrailingZeros is a number of 200,000 digits, its trailing
+// zeros past DynamoDB's scale: parseNumber drops them before the conversion.
+func BenchmarkParseNumberTrailingZeros(b *testing.B) {
+	n := []byte("21.5" + strings.Repeat("0", 200000))
+	for b.Loop() {
+		if _, ok := parseNumber(n); !ok {
+			b.Fatal("not parsed")
+		}
+	}
+}
