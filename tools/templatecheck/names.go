@@ -36,6 +36,7 @@ var nameLimits = []nameLimit{
 	{"AWS::SQS::Queue", "QueueName", 80},
 	{"AWS::DynamoDB::Table", "TableName", 255},
 	{"AWS::Kinesis::Stream", "Name", 128},
+	{"AWS::Kinesis::StreamConsumer", "ConsumerName", 128},
 	{"AWS::IAM::Role", "RoleName", 64},
 	{"AWS::IAM::Role", "Description", 1000},
 }

@@ -41,6 +41,34 @@ func TestNamesFitForTheLongestStackName(t *testing.T) {
 	}
 }
 
+// TestEnhancedFanOutConsumerNameLimit: with StreamConsumer efo the consumer is
+// named <stack>-processor, which Kinesis takes up to 128 characters, so such a stack's
+// name may have at most 118 (README, StreamConsumer). The name is kept rather than
+// shortened: renaming the consumer of a deployed stack replaces its event source
+// mapping, which starts again at StartingPosition.
+func TestEnhancedFanOutConsumerNameLimit(t *testing.T) {
+	for _, c := range []struct {
+		stack    string
+		problems int
+	}{
+		{longestStackName[:118], 0},
+		{longestStackName[:119], 1},
+	} {
+		tpl, err := samtemplate.Load(repoTemplate, samtemplate.Options{StackName: c.stack, Region: "ap-southeast-2",
+			AccountID: "123456789012", Overrides: map[string]string{"StreamConsumer": "efo"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := tpl.Resources["ProcessorConsumer"]; !ok {
+			t.Fatal("no ProcessorConsumer with StreamConsumer=efo")
+		}
+		p := nameProblems(tpl)
+		if len(p) != c.problems || (len(p) == 1 && !strings.Contains(p[0], "ProcessorConsumer (AWS::Kinesis::StreamConsumer) ConsumerName is 129 characters")) {
+			t.Errorf("stack name of %d characters, efo: problems %q; want %d about the consumer name", len(c.stack), p, c.problems)
+		}
+	}
+}
+
 func TestNameProblemsFindsLongNames(t *testing.T) {
 	dir := t.TempDir()
 	src := `AWSTemplateFormatVersion: "2010-09-09"
