@@ -40,6 +40,12 @@ type ShardCheckpoint struct {
 	StartingPosition string `json:"startingPosition,omitempty"`
 	// StartingPositionTimestamp goes with StartingPosition AT_TIMESTAMP.
 	StartingPositionTimestamp time.Time `json:"startingPositionTimestamp,omitzero"`
+	// Done lists records after SequenceNumber that are done as well: records
+	// of another lane (ParallelizationFactor > 1) or of a batch that finished
+	// before an earlier one. A restart does not deliver them again, so that a
+	// lane resumes with the batch it was processing, not with records another
+	// lane already stored.
+	Done []string `json:"done,omitempty"`
 	// Finished reports that the shard was closed by resharding, read to its end
 	// and every record of it is done (Lambda's SHARD_END): it is not read
 	// again, and its children may be read.
@@ -63,6 +69,11 @@ func ReadCheckpoints(path string) (Checkpoints, error) {
 	for id, sc := range cp.Shards {
 		if sc.SequenceNumber != "" && !validSeq(sc.SequenceNumber) {
 			return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: %q is not a sequence number", path, id, sc.SequenceNumber)
+		}
+		for _, seq := range sc.Done {
+			if !validSeq(seq) {
+				return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: done %q is not a sequence number", path, id, seq)
+			}
 		}
 		switch sc.StartingPosition {
 		case "", StartingPositionTrimHorizon:
@@ -89,6 +100,9 @@ type checkpointStore struct {
 	cp      Checkpoints
 	changes uint64 // incremented on every change
 	dirty   chan struct{}
+	// doneAbove returns, per shard being read, the records done after its
+	// checkpoint (tracker.doneAbove); flush stores them as ShardCheckpoint.Done.
+	doneAbove map[string]func() []string
 
 	writeMu sync.Mutex // serialises file writes
 	written uint64     // changes value of the last successful write
@@ -98,9 +112,10 @@ type checkpointStore struct {
 // this mapping. path "" keeps checkpoints in memory only.
 func openCheckpointStore(path, streamARN, functionARN string) (*checkpointStore, error) {
 	s := &checkpointStore{
-		path:  path,
-		cp:    Checkpoints{Version: checkpointVersion, StreamARN: streamARN, FunctionARN: functionARN, Shards: map[string]ShardCheckpoint{}},
-		dirty: make(chan struct{}, 1),
+		path:      path,
+		cp:        Checkpoints{Version: checkpointVersion, StreamARN: streamARN, FunctionARN: functionARN, Shards: map[string]ShardCheckpoint{}},
+		dirty:     make(chan struct{}, 1),
+		doneAbove: map[string]func() []string{},
 	}
 	if path == "" {
 		return s, nil
@@ -188,6 +203,23 @@ func (s *checkpointStore) setStart(id, position string, ts time.Time) {
 	s.markDirty()
 }
 
+// track registers the tracker of a shard being read, whose records done after
+// the checkpoint are persisted with it.
+func (s *checkpointStore) track(id string, t *tracker) {
+	s.mu.Lock()
+	s.doneAbove[id] = t.doneAbove
+	s.mu.Unlock()
+}
+
+// changed records that records of a shard were done without moving its
+// checkpoint, so that the next write persists them.
+func (s *checkpointStore) changed() {
+	s.mu.Lock()
+	s.changes++
+	s.mu.Unlock()
+	s.markDirty()
+}
+
 func (s *checkpointStore) markDirty() {
 	select {
 	case s.dirty <- struct{}{}:
@@ -222,6 +254,19 @@ func (s *checkpointStore) flush() error {
 	if changes == s.written {
 		s.mu.Unlock()
 		return nil
+	}
+	for id, sc := range s.cp.Shards {
+		switch f := s.doneAbove[id]; {
+		case sc.Finished:
+			sc.Done = nil
+		case f != nil:
+			// Done past the tracker's checkpoint, so past this one too (the
+			// store's checkpoint never runs ahead of the tracker's).
+			sc.Done = f()
+		default:
+			continue
+		}
+		s.cp.Shards[id] = sc
 	}
 	b, err := json.MarshalIndent(s.cp, "", "  ")
 	s.mu.Unlock()
@@ -295,6 +340,19 @@ func (t *tracker) done(recs []*record) (checkpoint string, advanced bool) {
 	default:
 	}
 	return checkpoint, advanced
+}
+
+// doneAbove returns the records after the checkpoint that are done, in order.
+func (t *tracker) doneAbove() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var seqs []string
+	for i, done := range t.entries {
+		if done {
+			seqs = append(seqs, t.seqs[i])
+		}
+	}
+	return seqs
 }
 
 // pending is the number of records after the checkpoint (read, some possibly

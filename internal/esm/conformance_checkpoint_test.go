@@ -2,6 +2,7 @@ package esm
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -218,6 +219,97 @@ func TestConformanceIteratorRefresh(t *testing.T) {
 		}
 		if got := m.Stats().IteratorRefreshes; got != 1 {
 			t.Errorf("IteratorRefreshes = %d; want 1", got)
+		}
+	}
+}
+
+// TestRestartDoesNotRedeliverOtherLanesRecords: with ParallelizationFactor 2, a
+// lane that finished batches past a batch still in flight in the other lane
+// (past the shard checkpoint) does not get them again after a restart: the
+// restarted mapping delivers exactly the records not done, so a processor that
+// names its objects after a batch's first record does not store a record twice.
+func TestRestartDoesNotRedeliverOtherLanesRecords(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	keys := []string{"key-0", ""}
+	for i := 1; keys[1] == ""; i++ {
+		if k := fmt.Sprintf("key-%d", i); laneOf(k, 2) != laneOf(keys[0], 2) {
+			keys[1] = k
+		}
+	}
+	var recs []put
+	for i := range 40 {
+		k := keys[i%2]
+		recs = append(recs, put{Key: k, Data: fmt.Sprintf(`{"n":%d}`, i)})
+	}
+	puts := e.putAll(arn, recs)
+	path := filepath.Join(t.TempDir(), "checkpoints.json")
+	cfg := baseConfig(arn)
+	cfg.BatchSize = 2
+	cfg.ParallelizationFactor = 2
+	cfg.CheckpointFile = path
+
+	// Run 1: the lane of keys[1] hangs in its first invocation; the other lane
+	// finishes all its records; then the mapping stops.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var fastDone atomic.Int64
+	first := newFake(t, func(call int, b invokedBatch) (Invocation, error) {
+		if b.event.Records[0].Kinesis.PartitionKey == keys[1] {
+			<-ctx.Done()
+			return Invocation{}, ctx.Err()
+		}
+		if fastDone.Add(int64(len(b.event.Records))) == 20 {
+			defer cancel()
+		}
+		return respondJSON("null"), nil
+	})
+	if err := e.mapping(cfg, first).Run(ctx); err != nil {
+		t.Fatalf("first Run = %v", err)
+	}
+	succeeded := map[string]bool{}
+	for _, b := range first.batches() {
+		if b.event.Records[0].Kinesis.PartitionKey == keys[0] {
+			for _, s := range b.seqs() {
+				succeeded[s] = true
+			}
+		}
+	}
+	if len(succeeded) != 20 {
+		t.Fatalf("first run succeeded %d records of %s; want 20", len(succeeded), keys[0])
+	}
+
+	second := newFake(t, nil)
+	m2 := e.mapping(cfg, second)
+	drain(t, m2)
+	var again []string
+	got := map[string]bool{}
+	for _, s := range second.delivered() {
+		got[s] = true
+		if succeeded[s] {
+			again = append(again, s)
+		}
+	}
+	if len(again) > 0 {
+		t.Errorf("the restarted mapping delivered %d records the first run had finished: %v", len(again), again)
+	}
+	for _, p := range puts {
+		if !succeeded[p.Seq] && !got[p.Seq] {
+			t.Errorf("record %s (%s) lost", p.Seq, p.Key)
+		}
+	}
+	if second.batches()[0].event.Records[0].Kinesis.SequenceNumber != puts[1].Seq {
+		t.Errorf("the restarted lane's first batch starts at %s; want %s, where its interrupted batch started",
+			second.batches()[0].event.Records[0].Kinesis.SequenceNumber, puts[1].Seq)
+	}
+	checkAccounting(t, m2.Stats())
+	final, err := ReadCheckpoints(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, sc := range final.Shards {
+		if len(sc.Done) != 0 || sc.SequenceNumber != puts[len(puts)-1].Seq {
+			t.Errorf("final checkpoint of %s = %+v; want the last record %s and nothing done past it", id, sc, puts[len(puts)-1].Seq)
 		}
 	}
 }

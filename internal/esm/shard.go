@@ -23,6 +23,10 @@ type shard struct {
 	lanes []*lane
 	src   eventSource
 	child bool // a shard new to a resumed mapping: read from TRIM_HORIZON
+	// skip holds records after the checkpoint that an earlier run finished
+	// (ShardCheckpoint.Done): they are done as soon as they are read again.
+	// Only the reader uses it.
+	skip map[string]bool
 
 	millisBehind atomic.Int64
 	buffered     atomic.Int64 // bytes of event records read and not yet done
@@ -47,14 +51,22 @@ func (a *atomicString) Load() string {
 }
 
 func (m *KinesisMapping) newShard(id string, store *checkpointStore, resumed bool) *shard {
+	cp := store.shard(id)
 	sh := &shard{
 		m:     m,
 		id:    id,
 		store: store,
 		child: resumed,
-		tr:    newTracker(store.shard(id).SequenceNumber),
+		tr:    newTracker(cp.SequenceNumber),
 		src:   eventSource{shardID: id, invokeIdentityARN: m.s.InvokeIdentityArn, region: m.s.region, streamARN: m.s.StreamARN},
 	}
+	for _, seq := range cp.Done {
+		if sh.skip == nil {
+			sh.skip = map[string]bool{}
+		}
+		sh.skip[seq] = true
+	}
+	store.track(id, sh.tr)
 	for i := 0; i < m.s.parallelization; i++ {
 		sh.lanes = append(sh.lanes, &lane{sh: sh, notify: make(chan struct{}, 1)})
 	}
@@ -301,7 +313,7 @@ func (sh *shard) accept(in []types.Record) (size int64, err error) {
 	_, last := sh.tr.state()
 	now := time.Now()
 	recs := make([]*record, 0, len(in))
-	var filtered []*record
+	var filtered, finished []*record
 	perLane := make([][]*record, len(sh.lanes))
 	for _, kr := range in {
 		seq := aws.ToString(kr.SequenceNumber)
@@ -317,6 +329,12 @@ func (sh *shard) accept(in []types.Record) (size int64, err error) {
 		}
 		r := &record{seq: seq, partitionKey: aws.ToString(kr.PartitionKey), arrival: arrival.Truncate(time.Millisecond), enqueued: now}
 		recs = append(recs, r)
+		if sh.skip[seq] {
+			// Done by an earlier run (counted there): not delivered again.
+			delete(sh.skip, seq)
+			finished = append(finished, r)
+			continue
+		}
 		if s.FilterCriteria != nil {
 			if ok, _ := s.FilterCriteria.Match(kr.Data); !ok {
 				size += int64(len(kr.Data))
@@ -339,8 +357,9 @@ func (sh *shard) accept(in []types.Record) (size int64, err error) {
 			sh.buffered.Add(int64(len(r.json)))
 		}
 	}
-	sh.m.ctr.polled.Add(int64(len(recs)))
+	sh.m.ctr.polled.Add(int64(len(recs) - len(finished)))
 	sh.m.ctr.filtered.Add(int64(len(filtered)))
+	sh.done(finished)
 	sh.done(filtered)
 	for i, batch := range perLane {
 		if len(batch) > 0 {
@@ -357,8 +376,13 @@ func (sh *shard) done(recs []*record) {
 		n += int64(len(r.json))
 	}
 	sh.buffered.Add(-n)
+	if len(recs) == 0 {
+		return
+	}
 	if cp, ok := sh.tr.done(recs); ok {
 		sh.store.advance(sh.id, cp)
+	} else {
+		sh.store.changed()
 	}
 }
 
