@@ -33,3 +33,28 @@ func TestWriteHTMLReport(t *testing.T) {
 		t.Errorf("writeHTMLReport(into a missing directory) = %v; want an HTML report error", err)
 	}
 }
+
+// TestReportVerdictOnKeyOrder: the verdict claims per-key order across a reshard
+// only when some key was read from a parent and a child shard (a resumed run whose
+// parents were done before the interruption has none).
+func TestReportVerdictOnKeyOrder(t *testing.T) {
+	for _, c := range []struct {
+		across int
+		want   string
+	}{
+		{3, "per-key order held across the reshard"},
+		{0, "per-key order across the reshard not checked (no key read from a parent and a child shard)"},
+	} {
+		rep := &pipeline.Report{Sent: 3, Written: 3, Shards: []pipeline.ShardReport{{ShardID: "shardId-000000000000", Records: 3}},
+			KeyOrder: &pipeline.KeyOrderReport{Reshard: "1 -> 2 open shards after 2 records", Keys: 2, Records: 3, AcrossShards: c.across}}
+		var b strings.Builder
+		printReport(&b, rep)
+		out := b.String()
+		if !strings.Contains(out, "OK: ") || !strings.Contains(out, c.want) {
+			t.Errorf("report with %d keys across shards:\n%s\nwant an OK verdict with %q", c.across, out, c.want)
+		}
+		if c.across == 0 && strings.Contains(out, "order held") {
+			t.Errorf("report with no key across shards claims order held:\n%s", out)
+		}
+	}
+}
