@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -352,6 +353,9 @@ func IntProperty(props map[string]any, name string, def int) (int, error) {
 	case int:
 		return n, nil
 	case float64:
+		if n != math.Trunc(n) || math.Abs(n) > 1<<53 {
+			return 0, fmt.Errorf("%s %v is not an integer", name, n)
+		}
 		return int(n), nil
 	case string:
 		i, err := strconv.Atoi(n)

@@ -92,6 +92,13 @@ func checkKinesisEmulated(fn samtemplate.Function, ev samtemplate.Event) error {
 		return err
 	}
 	where := fmt.Sprintf("function %s event %s", fn.LogicalID, ev.Name)
+	// The mapping's integer settings, read here so that a value such as "1.5"
+	// (a CloudFormation Number) fails before an emulator starts.
+	for _, name := range []string{"BatchSize", "MaximumBatchingWindowInSeconds", "ParallelizationFactor", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds"} {
+		if _, err := IntProperty(ev.Properties, name, 0); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+	}
 	window, err := IntProperty(ev.Properties, "TumblingWindowInSeconds", 0)
 	if err != nil {
 		return fmt.Errorf("%s: %w", where, err)

@@ -243,6 +243,11 @@ func TestKinesisUnsupportedProperties(t *testing.T) {
 			"TumblingWindowInSeconds 120: the local emulation does not support tumbling windows"},
 		{"disabled by a parameter", strings.Replace(params, "'true'", "'false'", 1), ", Enabled: !Ref On",
 			"Enabled: false: the local emulation does not support a disabled Kinesis event"},
+		// A Number parameter takes 1.5; the mapping's settings are integers.
+		{"batch size from a Number parameter", strings.Replace(params, "Default: 0", "Default: 1.5", 1), ", BatchSize: !Ref Window",
+			`BatchSize "1.5" is not an integer`},
+		{"retries written as a fraction", "", ", MaximumRetryAttempts: 2.5", "MaximumRetryAttempts 2.5 is not an integer"},
+		{"age written as a whole float", "", ", MaximumRecordAgeInSeconds: 3600.0", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "template.yaml")
