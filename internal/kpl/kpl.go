@@ -31,6 +31,8 @@ package kpl
 import (
 	"bytes"
 	"crypto/md5"
+	"math/big"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -221,6 +223,81 @@ func parseRecord(b []byte, keys []string) (Record, bool) {
 		}
 	}
 	return r, hasKey && hasData
+}
+
+// HashKey returns the explicit hash key with which the KPL puts the aggregate
+// data: the one of its first user record, or, when that record has none, the
+// hash key of its partition key (the MD5 of the key as a 128-bit number), in
+// decimal. The aggregate's own partition key is a placeholder ("a"), so the hash
+// key is what puts the aggregate in the shard of its user records, where the KCL
+// expects them: it drops the user records of an aggregate whose hash keys fall
+// outside the shard's range. ok is false when data is not an aggregate (see
+// Reader.Open) or its first user record's explicit hash key is out of the
+// table's range or not a hash key.
+func HashKey(data []byte) (key string, ok bool) {
+	var rd Reader
+	if !rd.Open(data) {
+		return "", false
+	}
+	first, _ := rd.Next()
+	var ehks []string
+	index, hasIndex := uint64(0), false
+	for b, seen := data[len(Magic):len(data)-md5.Size], false; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		switch {
+		case num == 2 && typ == protowire.BytesType:
+			v, _ := protowire.ConsumeBytes(b)
+			ehks = append(ehks, string(v))
+		case num == 3 && typ == protowire.BytesType && !seen:
+			seen = true
+			v, _ := protowire.ConsumeBytes(b)
+			index, hasIndex = explicitHashKeyIndex(v)
+		}
+		b = b[n:]
+	}
+	if !hasIndex {
+		sum := md5.Sum([]byte(first.PartitionKey))
+		return new(big.Int).SetBytes(sum[:]).String(), true
+	}
+	if index >= uint64(len(ehks)) || !validHashKey(ehks[index]) {
+		return "", false
+	}
+	return ehks[index], true
+}
+
+// validHashKey reports whether s is a hash key Kinesis takes: a decimal number
+// from 0 to 2^128-1.
+func validHashKey(s string) bool {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return false
+	}
+	n, ok := new(big.Int).SetString(s, 10)
+	return ok && n.BitLen() <= 128
+}
+
+// explicitHashKeyIndex returns the explicit_hash_key_index of a Record message
+// that Open checked, and whether it has one.
+func explicitHashKeyIndex(b []byte) (uint64, bool) {
+	index, ok := uint64(0), false
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		b = b[n:]
+		if num == 2 && typ == protowire.VarintType {
+			v, m := protowire.ConsumeVarint(b)
+			if m < 0 {
+				return 0, false
+			}
+			index, ok = v, true
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return 0, false
+		}
+		b = b[n:]
+	}
+	return index, ok
 }
 
 // Aggregate returns the aggregate of records as the KPL writes it, partition

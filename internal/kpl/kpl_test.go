@@ -173,3 +173,59 @@ func TestReaderReuse(t *testing.T) {
 		t.Errorf("a Reader read to the end holds %d bytes of data and keys %q", len(r.rest), r.keys[:cap(r.keys)])
 	}
 }
+
+// withHashKeys is an aggregate of two user records with partition keys k0 and
+// k1 whose explicit hash key indexes are ehk0 and ehk1 (none when negative) into
+// table.
+func withHashKeys(table []string, ehk0, ehk1 int) []byte {
+	var msg []byte
+	for _, k := range []string{"k0", "k1"} {
+		msg = protowire.AppendTag(msg, 1, protowire.BytesType)
+		msg = protowire.AppendString(msg, k)
+	}
+	for _, k := range table {
+		msg = protowire.AppendTag(msg, 2, protowire.BytesType)
+		msg = protowire.AppendString(msg, k)
+	}
+	for i, ehk := range []int{ehk0, ehk1} {
+		var rec []byte
+		rec = protowire.AppendTag(rec, 1, protowire.VarintType)
+		rec = protowire.AppendVarint(rec, uint64(i))
+		if ehk >= 0 {
+			rec = protowire.AppendTag(rec, 2, protowire.VarintType)
+			rec = protowire.AppendVarint(rec, uint64(ehk))
+		}
+		rec = protowire.AppendTag(rec, 3, protowire.BytesType)
+		rec = protowire.AppendBytes(rec, []byte("data"))
+		msg = protowire.AppendTag(msg, 3, protowire.BytesType)
+		msg = protowire.AppendBytes(msg, rec)
+	}
+	return withDigest(msg)
+}
+
+func TestHashKeyIsTheFirstUserRecords(t *testing.T) {
+	top := "340282366920938463463374607431768211455" // 2^128-1
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+		ok   bool
+	}{
+		// The KPL's aggregates have the partition key "a": the hash key is the
+		// first user record's, that of its partition key when it has no explicit
+		// one.
+		{"partition key", Aggregate([]Record{{PartitionKey: "sensor-0002", Data: []byte("x")}, {PartitionKey: "a", Data: []byte("y")}}),
+			"269721240976696183603568197086026895243", true},
+		{"explicit hash key", withHashKeys([]string{"5", top}, 1, 0), top, true},
+		{"second record's only", withHashKeys([]string{"5"}, -1, 0), "54280909868488310885655169584342319285", true},
+		{"index out of range", withHashKeys([]string{"5"}, 1, 0), "", false},
+		{"not a number", withHashKeys([]string{"0x10"}, 0, 0), "", false},
+		{"above 2^128-1", withHashKeys([]string{"340282366920938463463374607431768211456"}, 0, 0), "", false},
+		{"not an aggregate", []byte("plain data"), "", false},
+	} {
+		got, ok := HashKey(tc.data)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s: HashKey = %q, %v; want %q, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -66,6 +66,9 @@ type API interface {
 type Record struct {
 	PartitionKey string
 	Data         []byte
+	// ExplicitHashKey, when not empty, chooses the shard instead of the hash of
+	// the partition key: a decimal number from 0 to 2^128-1.
+	ExplicitHashKey string
 }
 
 // Size is what Kinesis counts against the record and request limits: the data plus
@@ -420,10 +423,14 @@ func (u *put) run(ctx context.Context) error {
 			batch = append(batch, i)
 			size += r.Size()
 			worst = max(worst, u.attempts[i])
-			entries = append(entries, types.PutRecordsRequestEntry{
+			entry := types.PutRecordsRequestEntry{
 				PartitionKey: aws.String(r.PartitionKey),
 				Data:         nonNil(r.Data),
-			})
+			}
+			if r.ExplicitHashKey != "" {
+				entry.ExplicitHashKey = aws.String(r.ExplicitHashKey)
+			}
+			entries = append(entries, entry)
 		}
 		if worst > 0 {
 			if err := sleep(ctx, p.backoff(worst)); err != nil {

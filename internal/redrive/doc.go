@@ -31,7 +31,8 @@
 //     message that starts where a chunk of the other does would replace it, and
 //     the records only the longer one held would be in no latest version.
 //   - To the stream (ToStream): the records are put again with their partition keys
-//     (new sequence numbers; explicit hash keys are not preserved). This is
+//     (new sequence numbers; explicit hash keys are not preserved, except that a
+//     KPL aggregate is put with the one the KPL gives it, kpl.HashKey). This is
 //     at-least-once: a rerun after a crash between the put and the delete puts them
 //     again, and the processor then stores them again under new keys.
 //   - A message is deleted only after all of its range's records were written; a

@@ -47,6 +47,7 @@ type fakeStream struct {
 	getCalls    int
 	iterTypes   []kintypes.ShardIteratorType
 	putPartKeys []string
+	putHashKeys []string // the explicit hash key of each record put ("" for none)
 }
 
 func newFakeStream() *fakeStream { return &fakeStream{shards: map[string][]kintypes.Record{}} }
@@ -183,6 +184,7 @@ func (f *fakeStream) PutRecords(_ context.Context, in *kinesis.PutRecordsInput, 
 		seq := n.Add(n, big.NewInt(1)).String()
 		f.shards[shard] = append(recs, kintypes.Record{SequenceNumber: aws.String(seq), PartitionKey: e.PartitionKey, Data: e.Data, ApproximateArrivalTimestamp: aws.Time(time.Now())})
 		f.putPartKeys = append(f.putPartKeys, aws.ToString(e.PartitionKey))
+		f.putHashKeys = append(f.putHashKeys, aws.ToString(e.ExplicitHashKey))
 		out.Records = append(out.Records, kintypes.PutRecordsResultEntry{SequenceNumber: aws.String(seq), ShardId: aws.String(shard)})
 	}
 	return out, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/producer"
 	"github.com/streamlake/streamlake/internal/record"
 )
@@ -623,6 +624,26 @@ func TestStreamWriterPutsBackWithPartitionKeys(t *testing.T) {
 	sum, err = Run(context.Background(), opts)
 	if err != nil || sum.Failed != 1 || len(s.queue.ids()) != 1 || !strings.Contains(sum.Messages[0].Reason, "AccessDeniedException") {
 		t.Errorf("Run with PutRecords denied = %+v, %v; want the message failed and kept", sum, err)
+	}
+}
+
+func TestStreamWriterPutsKPLAggregatesWhereTheirUserRecordsBelong(t *testing.T) {
+	s := newUnitSetup(t)
+	// As the KPL writes an aggregate: the partition key "a", and the hash key of
+	// its first user record, which the KCL checks against the shard's range.
+	agg := &s.stream.shards[shard0][12] // 102
+	agg.PartitionKey = aws.String("a")
+	agg.Data = kpl.Aggregate([]kpl.Record{{PartitionKey: "sensor-0002", Data: []byte(`{"n":1}`)}, {PartitionKey: "sensor-0003", Data: []byte(`{"n":2}`)}})
+	s.queue.send("m1", onFailureBody(testStream, shard0, "100", "104", 5))
+	opts := s.options()
+	opts.Writer = ToStream(func(string) (producer.API, error) { return s.stream, nil }, "")
+	sum, err := Run(context.Background(), opts)
+	if err != nil || sum.Redriven != 1 || sum.RecordsWritten != 5 {
+		t.Fatalf("Run = %+v, %v", sum, err)
+	}
+	want := []string{"", "", "269721240976696183603568197086026895243", "", ""} // MD5("sensor-0002")
+	if d := cmp.Diff(want, s.stream.putHashKeys); d != "" {
+		t.Errorf("explicit hash keys put (-want +got):\n%s", d)
 	}
 }
 

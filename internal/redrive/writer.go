@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/streamlake/streamlake/internal/ingest"
+	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/ndjson"
 	"github.com/streamlake/streamlake/internal/producer"
 )
@@ -215,7 +216,8 @@ func (s *recordingSink) Put(ctx context.Context, obj ingest.Object) error {
 // StreamClients returns the Kinesis client for a region.
 type StreamClients func(region string) (producer.API, error)
 
-// StreamWriter puts records back into a stream with their partition keys. Delivery
+// StreamWriter puts records back into a stream with their partition keys, and a
+// KPL aggregate also with the explicit hash key the KPL gives it. Delivery
 // is at-least-once (see the package documentation). It is safe for concurrent use.
 type StreamWriter struct {
 	clients StreamClients
@@ -259,6 +261,11 @@ func (w *StreamWriter) Write(ctx context.Context, rng Range, chunk []Record) ([]
 	recs := make([]producer.Record, len(chunk))
 	for i, r := range chunk {
 		recs[i] = producer.Record{PartitionKey: r.PartitionKey, Data: r.Data}
+		// A KPL aggregate's partition key is a placeholder: put it where its
+		// user records belong, as the KPL did.
+		if kpl.IsCandidate(r.Data) {
+			recs[i].ExplicitHashKey, _ = kpl.HashKey(r.Data)
+		}
 	}
 	res, err := producer.New(client, target, w.opts...).Put(ctx, recs)
 	if err != nil {
