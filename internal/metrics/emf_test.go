@@ -144,6 +144,7 @@ func TestNewValidatesConfig(t *testing.T) {
 	}{
 		{"space in namespace", Config{Namespace: "my app"}, "namespace"},
 		{"AWS namespace", Config{Namespace: "AWS/Lambda"}, "reserved"},
+		{"namespace starting with a colon", Config{Namespace: ":acme"}, "starts with ':'"},
 		{"long namespace", Config{Namespace: strings.Repeat("a", 257)}, "namespace"},
 		{"long service", Config{Service: strings.Repeat("s", 1025)}, "dimension value"},
 	}

@@ -36,6 +36,11 @@ func checkNamespace(ns string) error {
 	if strings.HasPrefix(ns, "AWS/") {
 		return fmt.Errorf("namespace %q: the AWS/ prefix is reserved for AWS services", ns)
 	}
+	// CloudWatch's Namespace type (PutMetricData, PutMetricAlarm, GetMetricData)
+	// has the pattern [^:].*: the template's alarms could not be created.
+	if strings.HasPrefix(ns, ":") {
+		return fmt.Errorf("namespace %q: CloudWatch refuses a namespace that starts with ':'", ns)
+	}
 	return nil
 }
 
@@ -100,7 +105,7 @@ const (
 // an "_aws" object with an integer millisecond Timestamp (within MaxTimestampAge
 // before and MaxTimestampFuture after now, unless now is zero) and a non-empty
 // CloudWatchMetrics array; each directive with a Namespace matching
-// [a-zA-Z0-9._#:/-]{1,256} (not AWS/…), Dimensions as an array of dimension sets of
+// [a-zA-Z0-9._#:/-]{1,256} (not AWS/…, not starting with ':'), Dimensions as an array of dimension sets of
 // at most 30 keys each, every key naming a root member whose value is a non-empty
 // string, and 1 to 100 Metrics, each with a Name naming a root member whose value
 // is a number or an array of 1 to 100 numbers, an optional Unit from CloudWatch's

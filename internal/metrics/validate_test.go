@@ -64,6 +64,8 @@ func TestValidate(t *testing.T) {
 		{"empty CloudWatchMetrics", `{"_aws":{"Timestamp":1795269600000,"CloudWatchMetrics":[]}}`, "is empty"},
 		{"bad namespace", line(`"Namespace":"streamlake"`, `"Namespace":"stream lake"`), "namespace"},
 		{"AWS namespace", line(`"Namespace":"streamlake"`, `"Namespace":"AWS/Lambda"`), "reserved"},
+		{"namespace starting with a colon", line(`"Namespace":"streamlake"`, `"Namespace":":streamlake"`), "starts with ':'"},
+		{"valid namespace with a colon", line(`"Namespace":"streamlake"`, `"Namespace":"acme:iot"`), ""},
 		{"long namespace", line(`"Namespace":"streamlake"`, `"Namespace":"`+strings.Repeat("n", 257)+`"`), "namespace"},
 		{"no namespace", line(`"Namespace":"streamlake",`, ``), "Namespace member is missing"},
 		{"extra directive member", line(`"Namespace"`, `"LogGroup":"x","Namespace"`), `"LogGroup"`},

@@ -46,10 +46,11 @@ func parameterPattern(t *testing.T, path, name string) *regexp.Regexp {
 }
 
 // namespaceCandidates is every string of up to 5 characters over an alphabet with
-// the letters of the reserved prefix AWS/, its lower case, an allowed symbol and a
-// refused one, plus long names around the limits.
+// the letters of the reserved prefix AWS/, its lower case, two allowed symbols (':'
+// only after the first character) and a refused one, plus long names around the
+// limits.
 func namespaceCandidates() []string {
-	alphabet := []string{"A", "W", "S", "/", "a", "w", "#", "!"}
+	alphabet := []string{"A", "W", "S", "/", "a", "w", "#", ":", "!"}
 	out := []string{""}
 	level := []string{""}
 	for n := 1; n <= 5; n++ {
