@@ -14,7 +14,8 @@
 //
 // [Validate] checks a line against the specification (timestamp in milliseconds,
 // CloudWatchMetrics directives, namespace pattern, dimension sets of at most 30
-// keys that name root members, at most 100 metrics per directive, units from
+// keys that name root members, dimension names and values of printable ASCII, at
+// most 100 metrics per directive, units from
 // CloudWatch's list, values that are numbers or arrays of at most 100 numbers).
 // Tests run it over every line the functions print.
 //

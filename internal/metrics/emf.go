@@ -63,6 +63,7 @@ const (
 	MaxNamespaceLength     = 256
 	MaxMetricNameLength    = 255
 	MaxDimensionValueLen   = 1024
+	MaxDimensionNameLen    = 255
 )
 
 // Config configures a Writer. The zero value writes to DefaultNamespace with
@@ -106,8 +107,8 @@ func New(w io.Writer, cfg Config) (*Writer, error) {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	for _, v := range []string{cfg.Service, cfg.FunctionName} {
-		if len(v) > MaxDimensionValueLen {
-			return nil, fmt.Errorf("metrics: dimension value %.40q… is longer than %d bytes", v, MaxDimensionValueLen)
+		if err := checkDimensionValue(v); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
 	return &Writer{w: w, cfg: cfg}, nil

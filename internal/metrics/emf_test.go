@@ -147,6 +147,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"namespace starting with a colon", Config{Namespace: ":acme"}, "starts with ':'"},
 		{"long namespace", Config{Namespace: strings.Repeat("a", 257)}, "namespace"},
 		{"long service", Config{Service: strings.Repeat("s", 1025)}, "dimension value"},
+		{"non-ASCII service", Config{Service: "Anlage Süd"}, "ASCII"},
+		{"blank service", Config{Service: "  "}, "other than whitespace"},
+		{"control character in function name", Config{FunctionName: "f\tn"}, "control characters"},
 	}
 	for _, tc := range tests {
 		if _, err := New(&bytes.Buffer{}, tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -44,6 +44,37 @@ func checkNamespace(ns string) error {
 	return nil
 }
 
+// checkDimensionText checks what CloudWatch's Dimension type requires of a name and
+// of a value: ASCII without control characters, and at least one non-whitespace
+// character (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html).
+// CloudWatch Logs drops the metrics of an EMF line whose dimensions break it.
+func checkDimensionText(what, s string, maxLen int) error {
+	if len(s) == 0 || len(s) > maxLen {
+		return fmt.Errorf("dimension %s %.40q: want 1 to %d characters", what, s, maxLen)
+	}
+	blank := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f {
+			return fmt.Errorf("dimension %s %.40q: want ASCII characters other than control characters", what, s)
+		}
+		blank = blank && c == ' '
+	}
+	if blank {
+		return fmt.Errorf("dimension %s %q: want a character other than whitespace", what, s)
+	}
+	return nil
+}
+
+func checkDimensionValue(v string) error { return checkDimensionText("value", v, MaxDimensionValueLen) }
+
+func checkDimensionName(k string) error {
+	if strings.HasPrefix(k, ":") {
+		return fmt.Errorf("dimension name %q starts with ':'", k)
+	}
+	return checkDimensionText("name", k, MaxDimensionNameLen)
+}
+
 // Event is a validated EMF line.
 type Event struct {
 	Timestamp  time.Time
@@ -106,8 +137,10 @@ const (
 // before and MaxTimestampFuture after now, unless now is zero) and a non-empty
 // CloudWatchMetrics array; each directive with a Namespace matching
 // [a-zA-Z0-9._#:/-]{1,256} (not AWS/…, not starting with ':'), Dimensions as an array of dimension sets of
-// at most 30 keys each, every key naming a root member whose value is a non-empty
-// string, and 1 to 100 Metrics, each with a Name naming a root member whose value
+// at most 30 keys each, every key naming a root member whose value is a string,
+// keys and values of ASCII without control characters and not only whitespace (keys
+// of at most 255 characters, not starting with ':'; values of at most 1024), and
+// 1 to 100 Metrics, each with a Name naming a root member whose value
 // is a number or an array of 1 to 100 numbers, an optional Unit from CloudWatch's
 // list and an optional StorageResolution of 1 or 60. Objects defined by the
 // specification may not carry other members.
@@ -209,6 +242,9 @@ func validateDirective(raw json.RawMessage, root map[string]json.RawMessage, ev 
 				return d, fmt.Errorf("dimension set %d names %q twice", i, key)
 			}
 			seen[key] = true
+			if err := checkDimensionName(key); err != nil {
+				return d, err
+			}
 			rawV, ok := root[key]
 			if !ok {
 				return d, fmt.Errorf("dimension %q is not a root member", key)
@@ -217,8 +253,8 @@ func validateDirective(raw json.RawMessage, root map[string]json.RawMessage, ev 
 			if err := json.Unmarshal(rawV, &s); err != nil {
 				return d, fmt.Errorf("dimension %q: its value %s is not a string", key, rawV)
 			}
-			if s == "" || len(s) > MaxDimensionValueLen {
-				return d, fmt.Errorf("dimension %q: value must have 1 to %d bytes", key, MaxDimensionValueLen)
+			if err := checkDimensionValue(s); err != nil {
+				return d, fmt.Errorf("dimension %q: %w", key, err)
 			}
 		}
 	}

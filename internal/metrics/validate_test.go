@@ -36,6 +36,11 @@ func line(old, new string) string {
 	return strings.Replace(valid, old, new, 1)
 }
 
+// withRoot adds the root member key (a dimension) with the value "v" to an EMF line.
+func withRoot(line, key string) string {
+	return strings.Replace(line, `"Service":"s"`, `"`+key+`":"v","Service":"s"`, 1)
+}
+
 func TestValidate(t *testing.T) {
 	now := time.UnixMilli(1795269600000)
 	tests := []struct {
@@ -74,6 +79,13 @@ func TestValidate(t *testing.T) {
 		{"dimension not root", line(`["Service","FunctionName"]`, `["Service","Region"]`), `"Region" is not a root member`},
 		{"dimension value number", line(`"Service":"s"`, `"Service":7`), "not a string"},
 		{"dimension value empty", line(`"Service":"s"`, `"Service":""`), "1 to 1024"},
+		{"dimension value not ASCII", line(`"Service":"s"`, `"Service":"Süd"`), "ASCII"},
+		{"dimension value blank", line(`"Service":"s"`, `"Service":" "`), "other than whitespace"},
+		{"dimension value with a control character", line(`"Service":"s"`, `"Service":"a\u0007b"`), "control characters"},
+		{"valid dimension value with spaces", line(`"Service":"s"`, `"Service":"plant 7"`), ""},
+		{"dimension name starting with a colon", withRoot(line(`["Service","FunctionName"]]`, `["Service","FunctionName"],[":Region"]]`), ":Region"), "starts with ':'"},
+		{"dimension name not ASCII", withRoot(line(`["Service","FunctionName"]]`, `["Service","FunctionName"],["Région"]]`), "Région"), "ASCII"},
+		{"long dimension name", withRoot(line(`["Service","FunctionName"]]`, `["Service","FunctionName"],["`+strings.Repeat("d", 256)+`"]]`), strings.Repeat("d", 256)), "1 to 255"},
 		{"dimension twice", line(`["Service","FunctionName"]`, `["Service","Service"]`), "twice"},
 		{"31 dimensions", line(`[["Service"],`, `[[`+strings.Repeat(`"Service",`, 30)+`"Service"],`), "31 keys"},
 		{"no metrics", line(`[{"Name":"RecordsWritten","Unit":"Count"}]`, `[]`), "0 definitions"},
