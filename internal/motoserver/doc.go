@@ -13,7 +13,10 @@
 // into the child, PutRecord(s) may
 // write to a closed parent, GetRecords never ends a closed shard; these answers
 // differ from stock moto on purpose and are tested against Kinesis's documented
-// behaviour in internal/kinesisreshard's tests), and answers
+// behaviour in internal/kinesisreshard's tests), makes DynamoDB's update-expression
+// sums exact to 38 significant digits and plain, as DynamoDB's are (fix 9: moto
+// 5.2.5 adds with 28 digits and fails on a stored number in exponent form; these
+// answers differ from stock moto on purpose too), and answers
 // /__streamlake/launcher with its status (ReadStatus): whether it is patched, its
 // process id, and how many requests it answered with a 5xx. A hand-written
 // launcher, because the fixes are not in any moto release (5.2.6, the newest,
