@@ -59,8 +59,7 @@
 //     no such key with a window of 0 (test_sqs_event_source_mapping and others).
 //
 // Where neither documents nor recordings settle a behaviour the package follows
-// the project's decisions (shared/aws-reference.md, "Decisions where AWS is
-// silent"):
+// the project's decisions:
 //
 //   - an itemIdentifier that is a well-formed sequence number but not one of the
 //     batch's fails the whole batch (no document or recording covers it: the
