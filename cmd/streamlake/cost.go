@@ -52,9 +52,8 @@ Exit status: 0 on success, 1 when the template cannot be read for a setting no
 flag gives (a missing or invalid template, an unknown --config-env, a bad
 --parameter-overrides), 2 for a usage error.`
 
-// Prices: us-east-1, Lambda on arm64, as listed in the project's AWS reference
-// (shared aws-reference.md §7, compiled from AWS's pricing pages
-// https://aws.amazon.com/lambda/pricing/, https://aws.amazon.com/s3/pricing/,
+// Prices: us-east-1, Lambda on arm64, compiled from AWS's pricing pages
+// (https://aws.amazon.com/lambda/pricing/, https://aws.amazon.com/s3/pricing/,
 // https://aws.amazon.com/kinesis/data-streams/pricing/ in August 2026). Check them
 // against the AWS Pricing Calculator before quoting a figure.
 const (

@@ -137,8 +137,8 @@ type DestinationConfig struct {
 // The queue must be a standard queue: a FIFO queue (a name ending in ".fifo") is
 // refused when the mapping is configured. AWS documents only a "standard SQS
 // queue or standard SNS topic" as the on-failure destination of a DynamoDB
-// Streams mapping; for Kinesis it is silent, and shared/aws-reference.md (§1.7)
-// assumes FIFO queues are not supported either (unverified for Kinesis). The
+// Streams mapping; for Kinesis it is silent, and this emulation assumes FIFO
+// queues are not supported either (unverified for Kinesis). The
 // emulator refuses rather than accepts: the on-failure record is sent without a
 // MessageGroupId, which a FIFO queue rejects, so every send would fail, be
 // retried forever, and the shard would never advance.
