@@ -41,6 +41,11 @@ func (s *Store) Apply(ctx context.Context, objectKey, etag string, c *summary.Co
 	var encoded *summary.Contribution
 	var parts [][]byte
 	conflict := false
+	// attempted: a transition of this call failed with a conflict, which may
+	// have been its own write committing unseen (an answer lost and the call
+	// sent again after the ClientRequestToken's window, or moto, which ignores
+	// the token). Finding the ETag applied then is no proof of a duplicate.
+	attempted := false
 	for round := 0; ; round++ {
 		if round >= s.maxRounds {
 			return res, fmt.Errorf("apply %s: still conflicting after %d rounds", objectKey, round)
@@ -66,7 +71,7 @@ func (s *Store) Apply(ctx context.Context, objectKey, etag string, c *summary.Co
 			continue
 		}
 		if st.exists && st.etag == etag {
-			res.Duplicate = res.Transactions == 0
+			res.Duplicate = res.Transactions == 0 && !attempted
 			return res, nil
 		}
 		if encoded == nil {
@@ -86,6 +91,7 @@ func (s *Store) Apply(ctx context.Context, objectKey, etag string, c *summary.Co
 		}
 		err = s.transition(ctx, objectKey, st, etag, encoded, parts, &res)
 		if conflict = errors.Is(err, errConflict); conflict {
+			attempted = true
 			continue
 		}
 		return res, err

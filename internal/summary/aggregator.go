@@ -49,7 +49,9 @@ type Store interface {
 // ApplyResult says what Store.Apply did.
 type ApplyResult struct {
 	// Duplicate is true when the contribution for that ETag was already applied
-	// (a duplicate or stale notification).
+	// (a duplicate or stale notification) before this call wrote anything. A
+	// call whose own write may have committed unseen does not report one, so
+	// that the Aggregator checks the object's ETag again.
 	Duplicate bool
 	// Resumed counts unfinished transitions (left by a crashed or concurrent
 	// aggregator) that this call completed first.
