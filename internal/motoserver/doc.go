@@ -16,7 +16,10 @@
 // behaviour in internal/kinesisreshard's tests), makes DynamoDB's update-expression
 // sums exact to 38 significant digits and plain, as DynamoDB's are (fix 9: moto
 // 5.2.5 adds with 28 digits and fails on a stored number in exponent form; these
-// answers differ from stock moto on purpose too), and answers
+// answers differ from stock moto on purpose too), makes TransactWriteItems honour
+// its ClientRequestToken for 10 minutes, as DynamoDB does (fix 10: moto 5.2.5
+// runs a resent transaction again; a differing answer on purpose as well), and
+// answers
 // /__streamlake/launcher with its status (ReadStatus): whether it is patched, its
 // process id, and how many requests it answered with a 5xx. A hand-written
 // launcher, because the fixes are not in any moto release (5.2.6, the newest,

@@ -6,8 +6,9 @@ moto 5.2.5 answers correctly but some of its calls cost time proportional to
 everything the service holds, and some of its state is read and written from
 several request threads at once. This module replaces the methods concerned
 before it runs moto's own server (moto.server.main), without changing any
-response, except fix 7, which makes resharding behave as Kinesis does. Each fix is small and self-contained, so that it can be proposed
-upstream as it is:
+response, except fixes 7, 9 and 10, which make resharding, DynamoDB's sums and
+TransactWriteItems' ClientRequestToken behave as AWS does. Each fix is small and
+self-contained, so that it can be proposed upstream as it is:
 
 1. DynamoDB TransactWriteItems (DynamoDBBackend.transact_write_items) took a
    deep copy of a whole table once per action of the transaction, to restore it
@@ -103,6 +104,40 @@ upstream as it is:
    SET as given are still returned as written: only sums are normalized.) Sources: "Number" in the DynamoDB data types
    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html);
    the normalization recorded against DynamoDB in ExtendDB/extenddb#7.
+
+10. DynamoDB TransactWriteItems ignored its ClientRequestToken, so a call sent
+   again with the token of a transaction that committed ran again: the AWS SDKs
+   set a token on every call and resend it when an answer is lost, and moto then
+   cancelled a version-checked transaction (ConditionalCheckFailed) or applied an
+   unconditional one twice, where DynamoDB answers success without doing anything.
+   Like 7 and 9, this fix changes answers, on purpose. It remembers the token of a
+   call that succeeded for 10 minutes from its answer (per account and Region);
+   within them the same token with the same parameters answers 200 and changes
+   nothing, and with other parameters answers 400
+   IdempotentParameterMismatchException; after them the token is new again.
+   Parameters are compared canonically: the request without its token, the
+   order of JSON object members ignored, lists in order (stored as a SHA-256
+   digest). The token of a call that failed (cancelled, invalid) is not
+   remembered: a resend runs, and other parameters with that token are no
+   mismatch. DynamoDB documents only the successful case ("If the original
+   TransactWriteItems call was successful, then subsequent TransactWriteItems
+   calls with the same client token return successfully without making any
+   changes"); this is a choice, and a resend of a cancelled call is then what it
+   would have been without the token. The error's message is the API
+   reference's description of the error (no recording of DynamoDB's own text
+   was found). Memory: tokens older than 10 minutes are dropped at the next call
+   with a token, and at most TRANSACT_TOKEN_LIMIT (about 300 bytes each) are
+   kept, the oldest dropped first. One lock covers the check, the call and the
+   record, so a concurrent call with the same token waits and then answers from
+   the record. Sources: TransactWriteItems, ClientRequestToken, in the DynamoDB
+   API reference
+   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html)
+   and "Idempotency" in the developer guide's "Amazon DynamoDB Transactions: How
+   it works" (transaction-apis.html); a resend with the same token and members
+   in another order answered 200 in LocalStack's AWS recording
+   test_dynamodb_idempotent_writing
+   (tests/aws/services/dynamodb/test_dynamodb.snapshot.json, localstack/localstack
+   8b9a79f).
 
 The fixes are applied only to moto 5.2.5, whose code they were written against;
 with another version the launcher prints a warning and runs moto unpatched.
@@ -536,6 +571,77 @@ def _dynamo_arithmetic(sign):
     return op
 
 
+# Fix 10: TransactWriteItems' ClientRequestToken, as DynamoDB keeps it.
+TRANSACT_TOKEN_WINDOW = 600.0  # seconds a successful call's token is remembered
+TRANSACT_TOKEN_LIMIT = 100_000  # tokens kept at most (oldest out), about 30 MB
+_clock = time.monotonic
+
+
+def _canonical(value):
+    """A request's parameters as one value that does not depend on the order of
+    JSON object members: maps sorted by key, lists in order, B values as bytes."""
+    if isinstance(value, dict):
+        return ("M", tuple(sorted((k, _canonical(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("L", tuple(_canonical(v) for v in value))
+    return value
+
+
+def _transact_digest(body):
+    """The digest of a TransactWriteItems request's parameters, the token left out."""
+    import hashlib
+
+    params = {k: v for k, v in body.items() if k != "ClientRequestToken"}
+    return hashlib.sha256(repr(_canonical(params)).encode()).digest()
+
+
+def _idempotent_transact_write_items(stock):
+    """DynamoHandler.transact_write_items honouring ClientRequestToken (fix 10):
+    the token of a call that succeeded is remembered for TRANSACT_TOKEN_WINDOW
+    seconds from its answer, per account and Region (the backend); the same token
+    with the same parameters then answers success without running again, with
+    other parameters IdempotentParameterMismatchException. A call that fails is
+    not remembered. One lock covers the check, the call and the record, so a
+    concurrent call with the same token waits and then answers from the record."""
+    from collections import OrderedDict
+
+    lock = threading.Lock()
+
+    @functools.wraps(stock)
+    def transact_write_items(self):
+        from moto.core.responses import ActionResult
+        from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return stock(self)
+        digest = _transact_digest(self.body)
+        backend = self.dynamodb_backend
+        with lock:
+            # {token: (digest, when answered)}, oldest first.
+            tokens = backend.__dict__.setdefault("transact_write_tokens", OrderedDict())
+            now = _clock()
+            while tokens and now - next(iter(tokens.values()))[1] >= TRANSACT_TOKEN_WINDOW:
+                tokens.popitem(last=False)
+            seen = tokens.get(token)
+            if seen is not None:
+                if seen[0] != digest:
+                    raise DynamodbException(
+                        ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+                        "DynamoDB rejected the request because you retried a request with a "
+                        "different payload but with an idempotent token that was already used.",
+                    )
+                # moto's answer to every successful transaction.
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+            result = stock(self)  # raises if the transaction fails: nothing recorded
+            tokens[token] = (digest, _clock())
+            if len(tokens) > TRANSACT_TOKEN_LIMIT:
+                tokens.popitem(last=False)
+            return result
+
+    return transact_write_items
+
+
 def apply_patches():
     """Apply the fixes to moto's classes; returns False if the installed moto is
     not the version they were written against."""
@@ -575,6 +681,7 @@ def apply_patches():
     SQSBackend.purge_queue = _purge_queue(SQSBackend.purge_queue)
     DynamoType.__add__ = _dynamo_arithmetic(+1)
     DynamoType.__sub__ = _dynamo_arithmetic(-1)
+    DynamoHandler.transact_write_items = _idempotent_transact_write_items(DynamoHandler.transact_write_items)
     return True
 
 

@@ -616,3 +616,160 @@ func TestDynamoDBNumberArithmeticDiffersFromStock(t *testing.T) {
 		t.Errorf("patched moto = %+v; want %+v (exact to 38 digits, plain notation, as DynamoDB)", got, want)
 	}
 }
+
+// TestTransactWriteTokenDiffersFromStock: fix 10. A TransactWriteItems sent again
+// with the ClientRequestToken of a call that succeeded (what the SDK does when
+// the answer was lost) answers 200 without running again, as DynamoDB does;
+// stock moto ignores the token and runs it again: a version-checked
+// transaction is then cancelled and an unconditional one applied twice. The
+// same token with other items is IdempotentParameterMismatchException; another
+// token runs the transaction again.
+func TestTransactWriteTokenDiffersFromStock(t *testing.T) {
+	stock, patched := startPair(t)
+	const d = "DynamoDB_20120810."
+	type result struct {
+		versioned, resent, otherItems string // each call's status and error
+		counter, resentCounter, other string
+		a, b, c                       string // the counters afterwards
+	}
+	run := func(url string) result {
+		mustOK(call(t, url, "dynamodb", d+"CreateTable", map[string]any{"TableName": "t", "BillingMode": "PAY_PER_REQUEST",
+			"KeySchema":            []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}},
+			"AttributeDefinitions": []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}}}))
+		tx := func(body string) string {
+			status, out := call(t, url, "dynamodb", d+"TransactWriteItems", json.RawMessage(body))
+			if status == 200 {
+				return "200"
+			}
+			typ, _ := field(out, "__type").(string)
+			return fmt.Sprintf("%d %s", status, typ[strings.LastIndex(typ, "#")+1:])
+		}
+		// As the aggregator's: a version condition and an ADD.
+		const versioned = `{"ClientRequestToken":"tok-1","TransactItems":[{"Update":{"TableName":"t","Key":{"pk":{"S":"a"}},` +
+			`"UpdateExpression":"SET v = :new ADD n :one","ConditionExpression":"attribute_not_exists(v) OR v = :old",` +
+			`"ExpressionAttributeValues":{":old":{"N":"0"},":new":{"N":"1"},":one":{"N":"1"}}}}]}`
+		// The same request with its members in another order, as the SDK may
+		// serialize a resend (the order of a JSON object's members means nothing).
+		const versionedAgain = `{"TransactItems":[{"Update":{"ExpressionAttributeValues":{":one":{"N":"1"},":new":{"N":"1"},":old":{"N":"0"}},` +
+			`"ConditionExpression":"attribute_not_exists(v) OR v = :old","UpdateExpression":"SET v = :new ADD n :one",` +
+			`"Key":{"pk":{"S":"a"}},"TableName":"t"}}],"ClientRequestToken":"tok-1"}`
+		const otherItems = `{"ClientRequestToken":"tok-1","TransactItems":[{"Update":{"TableName":"t","Key":{"pk":{"S":"b"}},` +
+			`"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}}]}`
+		counter := func(token string) string {
+			return `{"ClientRequestToken":"` + token + `","TransactItems":[{"Update":{"TableName":"t","Key":{"pk":{"S":"c"}},` +
+				`"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}}]}`
+		}
+		var r result
+		r.versioned = tx(versioned)
+		r.resent = tx(versionedAgain)
+		r.otherItems = tx(otherItems)
+		r.counter = tx(counter("tok-2"))
+		r.resentCounter = tx(counter("tok-2"))
+		r.other = tx(counter("tok-3"))
+		n := func(pk string) string {
+			out := mustOK(call(t, url, "dynamodb", d+"GetItem", map[string]any{"TableName": "t", "Key": map[string]any{"pk": map[string]any{"S": pk}}, "ConsistentRead": true}))
+			s, _ := field(out, "Item", "n", "N").(string)
+			return s
+		}
+		r.a, r.b, r.c = n("a"), n("b"), n("c")
+		return r
+	}
+	if got, want := run(stock.URL), (result{versioned: "200", resent: "400 TransactionCanceledException", otherItems: "200",
+		counter: "200", resentCounter: "200", other: "200", a: "1", b: "1", c: "3"}); got != want {
+		t.Errorf("stock moto = %+v; want %+v (the token ignored): has moto changed?", got, want)
+	}
+	if got, want := run(patched.URL), (result{versioned: "200", resent: "200", otherItems: "400 IdempotentParameterMismatchException",
+		counter: "200", resentCounter: "200", other: "200", a: "1", b: "", c: "2"}); got != want {
+		t.Errorf("patched moto = %+v; want %+v (as DynamoDB: a resend with the same token is not run again)", got, want)
+	}
+}
+
+// transactTokenScript drives fix 10 with a clock of its own (in-process moto,
+// boto3): a token is remembered for 600 s from its call's answer and then
+// forgotten, a cancelled call's token is not remembered (the same call runs
+// again, other items with it are no mismatch), and the tokens kept are bounded.
+// It prints one line per case.
+const transactTokenScript = `
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("launcher", sys.argv[1])
+launcher = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(launcher)
+if not launcher.apply_patches():
+    sys.exit("patches not applied")
+now = [1000.0]
+launcher._clock = lambda: now[0]
+import boto3, botocore
+from moto import mock_aws
+from moto.dynamodb.models import dynamodb_backends
+
+with mock_aws():
+    c = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    c.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    def tx(token, pk, cond=None):
+        u = {"TableName": "t", "Key": {"pk": {"S": pk}}, "UpdateExpression": "ADD n :one",
+             "ExpressionAttributeValues": {":one": {"N": "1"}}}
+        if cond:
+            u["ConditionExpression"] = cond
+        try:
+            c.transact_write_items(ClientRequestToken=token, TransactItems=[{"Update": u}])
+            return "200"
+        except botocore.exceptions.ClientError as e:
+            return e.response["Error"]["Code"]
+    def n(pk):
+        return c.get_item(TableName="t", Key={"pk": {"S": pk}}).get("Item", {}).get("n", {}).get("N", "-")
+    print("first", tx("w", "a"), n("a"))
+    now[0] += 599.9
+    print("within", tx("w", "a"), n("a"))
+    now[0] += 0.1
+    print("after", tx("w", "a"), n("a"))
+    print("cancelled", tx("x", "b", "attribute_exists(pk)"), n("b"))
+    print("again", tx("x", "b"), n("b"))
+    print("cancelled", tx("y", "c", "attribute_exists(pk)"), n("c"))
+    print("other items", tx("y", "d"), n("d"))
+    tokens = dynamodb_backends["123456789012"]["us-east-1"].transact_write_tokens
+    now[0] += 600
+    tx("z", "e")
+    print("kept after the window", len(tokens))
+    launcher.TRANSACT_TOKEN_LIMIT = 3
+    for i in range(5):
+        tx("bound-%d" % i, "f")
+    print("kept at most", len(tokens), sorted(tokens))
+`
+
+// TestTransactWriteTokenWindow: fix 10's window, its failed calls and its bound.
+func TestTransactWriteTokenWindow(t *testing.T) {
+	bin, err := Binary()
+	py := ""
+	if err == nil {
+		py = interpreter(bin)
+	}
+	if py == "" {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("needs moto server's Python (%v)", err)
+		}
+		t.Skipf("needs moto server's Python (%v); run `make test`", err)
+	}
+	launcher, err := launcherPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, "-c", transactTokenScript, launcher).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := `first 200 1
+within 200 1
+after 200 2
+cancelled TransactionCanceledException -
+again 200 1
+cancelled TransactionCanceledException -
+other items 200 1
+kept after the window 1
+kept at most 3 ['bound-2', 'bound-3', 'bound-4']
+`
+	if got := string(out); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
