@@ -43,8 +43,9 @@ func (s *Store) Apply(ctx context.Context, objectKey, etag string, c *summary.Co
 	conflict := false
 	// attempted: a transition of this call failed with a conflict, which may
 	// have been its own write committing unseen (an answer lost and the call
-	// sent again after the ClientRequestToken's window, or moto, which ignores
-	// the token). Finding the ETag applied then is no proof of a duplicate.
+	// sent again after the ClientRequestToken's 10 minutes, or the SDK giving
+	// up on TransactionInProgressException while it commits). Finding the ETag
+	// applied then is no proof of a duplicate.
 	attempted := false
 	for round := 0; ; round++ {
 		if round >= s.maxRounds {

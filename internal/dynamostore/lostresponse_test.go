@@ -11,11 +11,11 @@ import (
 )
 
 // resendOnce runs hook before the first GetItem, and sends the first
-// TransactWriteItems twice (the same input, so the same ClientRequestToken),
-// answering with the second answer: what the SDK does when the answer to a
-// committed transaction is lost and it retries the call. DynamoDB answers such a
-// resend as the first call (the token makes it idempotent); moto ignores the token
-// and cancels it, as DynamoDB would after the token's 10 minutes.
+// TransactWriteItems twice, answering with the second answer: what happens when
+// the answer to a committed transaction is lost and the call is sent again after
+// its ClientRequestToken's 10 minutes (within them, DynamoDB, and the launcher's
+// moto, answer the resend as the first call). The resend has a new token, so
+// that it is cancelled.
 type resendOnce struct {
 	dynamostore.API
 	hook     func()
@@ -34,6 +34,9 @@ func (c *resendOnce) TransactWriteItems(ctx context.Context, in *dynamodb.Transa
 		if _, err := c.API.TransactWriteItems(ctx, in, opts...); err != nil {
 			return nil, err
 		}
+		again := *in
+		again.ClientRequestToken = nil // the SDK sets a new one
+		return c.API.TransactWriteItems(ctx, &again, opts...)
 	}
 	return c.API.TransactWriteItems(ctx, in, opts...)
 }
