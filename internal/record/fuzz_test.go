@@ -172,6 +172,9 @@ func FuzzAppendPayloadMember(f *testing.F) {
 	f.Add([]byte(`{"message":"x"}`), "message")
 	f.Add([]byte("{\"timestamp\":\"2026-11-21T13:40:00Z\",\"s\":\"a\u2029\"}"), "timestamp")
 	f.Add([]byte("\xff"), "data_base64")
+	// Text that is not JSON because of a top-level name: a bad escape, no end.
+	f.Add([]byte(`{"\q":1}`), "timestamp")
+	f.Add([]byte(`{"timestamp`), "timestamp")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
 		dst := []byte("x")
 		out, kind, got, ok := AppendPayloadMember(dst, data, name)

@@ -8,17 +8,25 @@ import (
 )
 
 var scanJSONCases = []string{
-	``, ` `, `1`, `-0`, `-`, `01`, `1.`, `1.5`, `1e`, `1e+`, `1E-7`, `-1.5e10`, `.5`, `+1`,
+	``, ` `, `1`, `-0`, `-`, `01`, `1.`, `1.5`, `1e`, `1e+`, `1E-7`, `-1.5e10`, `.5`, `+1`, `1e+5`, `2E5`,
 	`"a"`, `"\u00e9\n\"\\\/\b\f\r\t"`, `"\u12"`, `"\x"`, "\"a\x01\"", `"unterminated`, "\"\xff\xfe\"",
 	`true`, `false`, `null`, `tru`, `nul`, `truex`, `true false`,
+	// Invalid texts as long as the literal, and a literal's misspelling inside a container.
+	`trux`, `falsy`, `nulx`, `[tru]`, `{"a":nul}`,
+	// A string cut short after an escape, and \u escapes that are not four hex digits.
+	`"\`, `"\u12zz"`, `"\uzz12"`, `"\u00E9"`,
 	"\"a\u2028\"", "{\"\u2029\":1}", "[\"\u0085\"]", "\"\u00a9\u2027\u202a\"", "\"\xc2", "\"\xe2\x80",
 	`{}`, `[]`, `{ }`, `[ ]`, `{"a":1}`, `{"a" : 1 }`, `{"a":1,}`, `{"a"}`, `{1:2}`, `{"a":1 "b":2}`,
 	`[1,2,[3,{"x":[]}]]`, `[1,]`, `[,1]`, `[1 2]`, `{"a":[}`, `[}`, `{]`, `]`, `}`,
+	// Closers that do not match the open container after a value; a member name
+	// without its opening quote; a name without its colon.
+	`[1}`, `{"a":1]`, `[{"a":1]]`, `{a":1}`, `{"a" 1}`, `{"a"=1}`, `{"a":1,b":2}`,
 	" \t\n\r{\"a\": \"b c\"}\n", `{"message":"hello world"}`,
 	`{"device_id":"sensor-0007","temperature":21.43,"humidity":48.2,"timestamp":"2026-11-21T13:40:05Z","location":{"lat":52.52,"lon":13.405},"battery_level":87}`,
 	strings.Repeat("[", maxStack) + strings.Repeat("]", maxStack),
 	strings.Repeat("[", maxStack+1) + strings.Repeat("]", maxStack+1),
 	strings.Repeat("[", maxStack+1) + " " + strings.Repeat("]", maxStack+1),
+	strings.Repeat("[ ", maxStack+1) + "1" + strings.Repeat("]", maxStack+1),
 	strings.Repeat("[", maxStack+1) + strings.Repeat("]", maxStack),
 	strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
 }
