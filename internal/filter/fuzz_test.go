@@ -182,8 +182,19 @@ func refTest(m *matcher, v any) bool {
 		r, p := []rune(s), []rune(m.s)
 		return isString && len(r) >= len(p) && strings.EqualFold(string(r[len(r)-len(p):]), m.s)
 	case opNumeric:
+		// The bounds are checked here, not with m.inRange: the reference must
+		// not share the code it checks.
 		f, ok := refFloat(v)
-		return ok && m.inRange(f)
+		if !ok {
+			return false
+		}
+		switch {
+		case m.loOp == boundExcl && !(f > m.lo), m.loOp == boundIncl && !(f >= m.lo):
+			return false
+		case m.hiOp == boundExcl && !(f < m.hi), m.hiOp == boundIncl && !(f <= m.hi):
+			return false
+		}
+		return true
 	case opExists:
 		return true
 	case opNotStrings:
