@@ -86,6 +86,9 @@ var conformance = []matchCase{
 	{"anything-but/prefix excluded", `{"data":{"state":[{"anything-but":{"prefix":"init"}}]}}`, `{"state":"initializing"}`, false},
 	{"anything-but/prefix DG region", `{"data":{"Region":[{"anything-but":{"prefix":"us-"}}]}}`, `{"Region":"eu-west-1"}`, true},
 	{"anything-but/prefix number", `{"data":{"Region":[{"anything-but":{"prefix":"us-"}}]}}`, `{"Region":5}`, true},
+	// A number whose text starts with the prefix: the prefix applies to strings only.
+	{"anything-but/prefix number with the prefix's digits", `{"data":{"n":[{"anything-but":{"prefix":"1"}}]}}`, `{"n":12}`, true},
+	{"anything-but/suffix number with the suffix's digits", `{"data":{"n":[{"anything-but":{"suffix":"2"}}]}}`, `{"n":12}`, true},
 	{"anything-but/suffix", `{"data":{"FileName":[{"anything-but":{"suffix":".png"}}]}}`, `{"FileName":"a.jpg"}`, true},
 	{"anything-but/suffix excluded", `{"data":{"FileName":[{"anything-but":{"suffix":".png"}}]}}`, `{"FileName":"a.png"}`, false},
 	// Lists of prefixes and suffixes, as AWS recorded them (EventBridge's
@@ -116,6 +119,8 @@ var conformance = []matchCase{
 	{"numeric range/above", `{"data":{"Price":[{"numeric":[">",10,"<=",20]}]}}`, `{"Price":20.01}`, false},
 	{"numeric range/>= <", `{"data":{"n":[{"numeric":[">=",0,"<",1]}]}}`, `{"n":0}`, true},
 	{"numeric range/>= < top", `{"data":{"n":[{"numeric":[">=",0,"<",1]}]}}`, `{"n":1}`, false},
+	{"numeric range/>= < below", `{"data":{"n":[{"numeric":[">=",0,"<",1]}]}}`, `{"n":-0.5}`, false},
+	{"numeric >=/below", `{"data":{"n":[{"numeric":[">=",10]}]}}`, `{"n":9.99}`, false},
 	{"numeric </negative", `{"data":{"n":[{"numeric":["<",0]}]}}`, `{"n":-0.5}`, true},
 	{"numeric <=/equal", `{"data":{"n":[{"numeric":["<=",-5e-1]}]}}`, `{"n":-0.5}`, true},
 	{"numeric >/array element", `{"data":{"n":[{"numeric":[">",10]}]}}`, `{"n":[1,2,30]}`, true},
@@ -166,6 +171,7 @@ var conformance = []matchCase{
 	{"prefix/escaped", `{"data":{"p":[{"prefix":"a/b"}]}}`, `{"p":"a\/bc"}`, true},
 	{"prefix ignore case/EB", `{"data":{"service":[{"prefix":{"equals-ignore-case":"eventb"}}]}}`, `{"service":"EventBridge"}`, true},
 	{"prefix ignore case/other", `{"data":{"service":[{"prefix":{"equals-ignore-case":"eventb"}}]}}`, `{"service":"Events"}`, false},
+	{"prefix ignore case/shorter", `{"data":{"service":[{"prefix":{"equals-ignore-case":"eventb"}}]}}`, `{"service":"EVENT"}`, false},
 
 	// Ends with.
 	{"suffix/match", `{"data":{"FileName":[{"suffix":".png"}]}}`, `{"FileName":"image.png"}`, true},
@@ -177,6 +183,7 @@ var conformance = []matchCase{
 	// Equals ignore case.
 	{"equals-ignore-case/match", `{"data":{"Name":[{"equals-ignore-case":"alice"}]}}`, `{"Name":"ALICE"}`, true},
 	{"equals-ignore-case/longer", `{"data":{"Name":[{"equals-ignore-case":"alice"}]}}`, `{"Name":"Alicia"}`, false},
+	{"equals-ignore-case/shorter", `{"data":{"Name":[{"equals-ignore-case":"alice"}]}}`, `{"Name":"ALI"}`, false},
 	{"equals-ignore-case/unicode", `{"data":{"Name":[{"equals-ignore-case":"ärger"}]}}`, `{"Name":"ÄRGER"}`, true},
 	{"equals-ignore-case/number", `{"data":{"Name":[{"equals-ignore-case":"1"}]}}`, `{"Name":1}`, false},
 
@@ -423,6 +430,7 @@ func TestCompileErrors(t *testing.T) {
 		{"$or operator", []string{`{"data":{"a":[{"$or":["x"]}]}}`}, 0, `filter 0: unknown operator "$or" at data.a: $or is not supported by Lambda event source mapping filters`},
 		{"numeric/one element", []string{`{"data":{"n":[{"numeric":[">"]}]}}`}, 0, `filter 0: malformed "numeric" at data.n: got 1 elements; use …`},
 		{"numeric/not array", []string{`{"data":{"n":[{"numeric":5}]}}`}, 0, `filter 0: malformed "numeric" at data.n: value must be an array, got number; use …`},
+		{"numeric/operator not a string", []string{`{"data":{"n":[{"numeric":[5,">"]}]}}`}, 0, `filter 0: malformed "numeric" at data.n: element 0 must be an operator string, got number; use …`},
 		{"numeric/string value", []string{`{"data":{"n":[{"numeric":[">","5"]}]}}`}, 0, `filter 0: malformed "numeric" at data.n: value of ">" must be a number, got string; use …`},
 		{"numeric/unknown comparison", []string{`{"data":{"n":[{"numeric":["!=",5]}]}}`}, 0, `filter 0: malformed "numeric" at data.n: unknown comparison "!="; use …`},
 		{"numeric/upper then lower", []string{`{"data":{"n":[{"numeric":["<",5,">",1]}]}}`}, 0, `filter 0: malformed "numeric" at data.n: a range must give the lower bound (> or >=) first and then the upper bound (< or <=); use …`},
@@ -456,6 +464,10 @@ func TestCompileErrors(t *testing.T) {
 		{"anything-but suffix list with null", []string{`{"data":{"a":[{"anything-but":{"suffix":[null,".txt"]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: value of "suffix" must be a string or a list of strings, got null`},
 		{"anything-but empty suffix list", []string{`{"data":{"a":[{"anything-but":{"suffix":[]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: the suffix list is empty`},
 		{"anything-but unknown", []string{`{"data":{"a":[{"anything-but":{"numeric":[">",1]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: unknown operator "numeric" inside anything-but (use prefix, suffix or equals-ignore-case)`},
+		{"anything-but single number out of range", []string{`{"data":{"a":[{"anything-but":1e400}]}}`}, 0, `filter 0: number 1e400 at data.a is out of range`},
+		{"anything-but object of two keys", []string{`{"data":{"a":[{"anything-but":{"prefix":"x","suffix":"y"}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: the object must have exactly one key (prefix, suffix or equals-ignore-case), got 2`},
+		{"anything-but empty equals-ignore-case list", []string{`{"data":{"a":[{"anything-but":{"equals-ignore-case":[]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: the equals-ignore-case list is empty`},
+		{"anything-but equals-ignore-case list with a number", []string{`{"data":{"a":[{"anything-but":{"equals-ignore-case":["x",1]}}]}}`}, 0, `filter 0: malformed "anything-but" at data.a: equals-ignore-case list elements must be strings, got number`},
 		{"anything-but number out of range", []string{`{"data":{"a":[{"anything-but":[1,-1e999]}]}}`}, 0, `filter 0: number -1e999 at data.a is out of range`},
 	}
 	for _, tc := range tests {
