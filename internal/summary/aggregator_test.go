@@ -409,12 +409,18 @@ func TestHandleObserve(t *testing.T) {
 	if _, err := a.Handle(context.Background(), events.SQSEvent{}); err == nil {
 		t.Fatal("Handle(no records) succeeded; want a function error")
 	}
+	// A function error fails every message of the batch: SQS makes them all
+	// visible again.
+	kinesis := events.SQSEvent{Records: []events.SQSMessage{{EventSource: "aws:kinesis"}, {EventSource: "aws:kinesis"}}}
+	if _, err := a.Handle(context.Background(), kinesis); err == nil {
+		t.Fatal("Handle(Kinesis records) succeeded; want a function error")
+	}
 	// Object is not a batch: nothing is observed.
 	if err := a.Object(context.Background(), "b", "processed/c.ndjson"); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 {
-		t.Fatalf("observed %d batches; want 2 (one per Handle)", len(got))
+	if len(got) != 3 {
+		t.Fatalf("observed %d batches; want 3 (one per Handle)", len(got))
 	}
 	if got[0].Start.IsZero() || got[0].Duration <= 0 || got[1].Start.IsZero() {
 		t.Errorf("observed Start, Duration = %v, %v; want the batch's", got[0].Start, got[0].Duration)
@@ -425,6 +431,7 @@ func TestHandleObserve(t *testing.T) {
 	wantStats := []BatchStats{
 		{Messages: 3, Failed: 1, Objects: 1, Duplicates: 1, Items: len(want.Summaries), Lines: want.Stats},
 		{},
+		{Messages: 2, Failed: 2},
 	}
 	if want.Stats.Malformed != 1 || want.Stats.Records != 5 {
 		t.Fatalf("test object stats = %+v; want 5 records and 1 malformed line", want.Stats)
