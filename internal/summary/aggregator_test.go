@@ -26,9 +26,10 @@ import (
 type fakeSource struct {
 	mu      sync.Mutex
 	objects map[string]*Object
-	// onGet, if set, runs after each GetObject (to overwrite objects mid-way).
-	onGet func(key string)
-	err   error
+	// onGet, if set, runs after each GetObject (to overwrite objects mid-way);
+	// onETag after each ObjectETag.
+	onGet, onETag func(key string)
+	err           error
 }
 
 func (f *fakeSource) GetObject(_ context.Context, bucket, key string) (*Object, error) {
@@ -50,6 +51,9 @@ func (f *fakeSource) GetObject(_ context.Context, bucket, key string) (*Object, 
 }
 
 func (f *fakeSource) ObjectETag(_ context.Context, bucket, key string) (string, error) {
+	if f.onETag != nil {
+		defer f.onETag(key)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	o, ok := f.objects[key]
@@ -66,6 +70,12 @@ func (f *fakeSource) put(key, etag string, body []byte) {
 		f.objects = map[string]*Object{}
 	}
 	f.objects[key] = &Object{Bucket: "b", Key: key, ETag: etag, Body: body}
+}
+
+func (f *fakeSource) delete(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.objects, key)
 }
 
 // fakeStore records what it is asked to apply, keeping the latest ETag per key.
@@ -286,6 +296,48 @@ func TestObjectFollowsOverwrites(t *testing.T) {
 	src.onGet = func(string) { overwrites++; src.put(key2, fmt.Sprintf("w%d", overwrites), ndBody(randomRecordsN(2))) }
 	if err := a.Object(context.Background(), "b", key2); err == nil || !strings.Contains(err.Error(), "giving up") {
 		t.Errorf("Object(ever-changing) = %v; want a giving-up error", err)
+	}
+}
+
+// TestObjectDeletedWhileAggregated: an object deleted after it was read is
+// done with once the version read is applied (S3 sends no event for a delete
+// the aggregator acts on), not failed for SQS to retry.
+func TestObjectDeletedWhileAggregated(t *testing.T) {
+	src := &fakeSource{}
+	key := "processed/a.ndjson"
+	src.put(key, "v1", ndBody(randomRecordsN(3)))
+	src.onGet = src.delete
+	store := &fakeStore{}
+	a := newTestAggregator(t, src, store)
+	if err := a.Object(context.Background(), "b", key); err != nil {
+		t.Fatalf("Object(deleted after GetObject) = %v; want nil", err)
+	}
+	if diff := cmp.Diff([]string{key + "@v1"}, store.calls); diff != "" {
+		t.Errorf("Apply calls (-want +got):\n%s", diff)
+	}
+
+	// Overwritten while the first version was applied, then deleted before
+	// the newer version is read: done as well.
+	key2 := "processed/b.ndjson"
+	src.put(key2, "w1", ndBody(randomRecordsN(2)))
+	src.onGet = func(k string) { src.put(k, "w2", ndBody(randomRecordsN(3))) }
+	src.onETag = src.delete
+	if err := a.Object(context.Background(), "b", key2); err != nil {
+		t.Fatalf("Object(overwritten, then deleted) = %v; want nil", err)
+	}
+	// A failing read of the newer version is the message's failure.
+	key3 := "processed/c.ndjson"
+	src.put(key3, "x1", ndBody(randomRecordsN(2)))
+	src.onETag = func(string) {
+		src.mu.Lock()
+		src.err = errors.New("access denied")
+		src.mu.Unlock()
+	}
+	if err := a.Object(context.Background(), "b", key3); err == nil || !strings.Contains(err.Error(), "access denied") {
+		t.Errorf("Object(newer version unreadable) = %v; want the read's error", err)
+	}
+	if diff := cmp.Diff([]string{key + "@v1", key2 + "@w1", key3 + "@x1"}, store.calls); diff != "" {
+		t.Errorf("Apply calls (-want +got):\n%s", diff)
 	}
 }
 
