@@ -468,13 +468,12 @@ func TestRunDryRun(t *testing.T) {
 	}
 }
 
-func TestRunMaxAndDuplicateDelivery(t *testing.T) {
+func TestRunMax(t *testing.T) {
 	s := newUnitSetup(t)
 	for i := 0; i < 5; i++ {
 		start := 90 + 5*i
 		s.queue.send(fmt.Sprintf("m%d", i), onFailureBody(testStream, shard0, fmt.Sprint(start), fmt.Sprint(start+4), 5))
 	}
-	s.queue.redeliver = map[string]bool{"m0": true}
 	opts := s.options()
 	opts.Max = 3
 	var progress []Progress
@@ -492,6 +491,28 @@ func TestRunMaxAndDuplicateDelivery(t *testing.T) {
 	last := progress[len(progress)-1]
 	if last.Total != 3 || last.MessagesRead != 3 || last.Redriven != 3 || last.RecordsWritten != 15 {
 		t.Errorf("last progress = %+v", last)
+	}
+}
+
+// TestRunDuplicateDelivery: a message the queue delivers again during the run
+// (standard queues deliver at least once) is handled once and counted once.
+func TestRunDuplicateDelivery(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m0", onFailureBody(testStream, shard0, "1", "3", 3)) // trimmed: left in the queue, in flight
+	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "99", 5))
+	s.queue.redeliver = map[string]bool{"m0": true}
+	sum, err := Run(context.Background(), s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.queue.redeliver["m0"] {
+		t.Fatal("m0 was not delivered a second time: the test did not play a duplicate delivery")
+	}
+	if sum.MessagesRead != 2 || len(sum.Messages) != 2 || sum.Expired != 1 || sum.Redriven != 1 || sum.RecordsRead != 5 || sum.LeftInQueue != 1 {
+		t.Errorf("summary = %+v; want m0 and m1 once each", sum)
+	}
+	if d := cmp.Diff([]string{"m0"}, s.queue.ids()); d != "" {
+		t.Errorf("left in the queue (-want +got):\n%s", d)
 	}
 }
 
