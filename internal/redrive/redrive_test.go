@@ -436,6 +436,26 @@ func TestRunWriteFailureLeavesMessage(t *testing.T) {
 	}
 }
 
+// TestRunStreamClientFailure: a range whose region has no Kinesis client fails
+// and its message stays in the queue.
+func TestRunStreamClientFailure(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "104", 10))
+	opts := s.options()
+	opts.Streams = func(region string) (StreamAPI, error) { return nil, fmt.Errorf("no credentials for %s", region) }
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 1 || sum.RecordsRead != 0 || sum.LeftInQueue != 1 || len(sum.Messages) != 1 ||
+		!strings.Contains(sum.Messages[0].Reason, "kinesis client for ") || !strings.Contains(sum.Messages[0].Reason, "no credentials") {
+		t.Errorf("summary = %+v; want the message failed with the client's error", sum)
+	}
+	if len(s.queue.ids()) != 1 || s.queue.deletes != 0 {
+		t.Errorf("the message was deleted although nothing was read")
+	}
+}
+
 func TestRunDryRun(t *testing.T) {
 	s := newUnitSetup(t)
 	s.queue.send("m1", onFailureBody(testStream, shard0, "95", "104", 10))
