@@ -71,6 +71,13 @@ func TestParseRefusesWhatIsNotAnAggregate(t *testing.T) {
 		{"no key index", withDigest(record(data))},
 		{"no data", withDigest(record(keyIndex(0)))},
 		{"record not a message", withDigest(record([]byte{0xff}))},
+		{"bad tag", withDigest([]byte{0xff})},
+		{"field number 0 after a record", withDigest(append(record(keyIndex(0), data), 0x00))},
+		{"truncated field after a record", withDigest(append(record(keyIndex(0), data), 0x12, 0x05, 'x'))},
+		{"field number 0 in a record", withDigest(record(keyIndex(0), data, []byte{0x00}))},
+		{"truncated field in a record", withDigest(record(keyIndex(0), data, []byte{0x22, 0x09, 't'}))},
+		{"truncated key index", withDigest(record(data, []byte{0x08, 0xff}))},
+		{"truncated data", withDigest(record(keyIndex(0), []byte{0x1a, 0x09, 'd'}))},
 		{"partition key too long", Aggregate([]Record{{PartitionKey: strings.Repeat("\x01", MaxPartitionKeyBytes+1), Data: []byte("d")}})},
 	}
 	for _, tc := range tests {
