@@ -90,3 +90,19 @@ func TestEncodeEncryptionType(t *testing.T) {
 		t.Errorf("Encode = %s; want encryptionType after the arrival time", b)
 	}
 }
+
+// TestAppendRecordNilData: a record without data is written with "data": "", as
+// Lambda writes an empty record, never null (which aws-lambda-go's decoder and
+// others reading the event would take for a missing member).
+func TestAppendRecordNilData(t *testing.T) {
+	for _, data := range [][]byte{nil, {}} {
+		r := events.KinesisEventRecord{EventSource: "aws:kinesis", Kinesis: events.KinesisRecord{PartitionKey: "k", SequenceNumber: "1", Data: data}}
+		b, err := AppendRecord(nil, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"data":""`) {
+			t.Errorf("AppendRecord(data %#v) = %s; want \"data\":\"\"", data, b)
+		}
+	}
+}
