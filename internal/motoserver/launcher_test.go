@@ -530,12 +530,11 @@ for case in ("groups", "remove"):
         print(case, type(e).__name__, e)
 `
 
-// TestLauncherSQSInFlightRaces: fix 8. Stock moto fails both interleavings
-// (which is what a concurrent DeleteMessage or ReceiveMessage does to a
-// ReceiveMessage, a 500); the patched classes answer.
-func TestLauncherSQSInFlightRaces(t *testing.T) {
+// launcherPython returns moto server's Python interpreter and the launcher's
+// path, for tests that run Python against the launcher's module directly.
+func launcherPython(t *testing.T) (py, launcher string) {
+	t.Helper()
 	bin, err := Binary()
-	py := ""
 	if err == nil {
 		py = interpreter(bin)
 	}
@@ -545,10 +544,18 @@ func TestLauncherSQSInFlightRaces(t *testing.T) {
 		}
 		t.Skipf("needs moto server's Python (%v); run `make test`", err)
 	}
-	launcher, err := launcherPath()
+	launcher, err = launcherPath()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return py, launcher
+}
+
+// TestLauncherSQSInFlightRaces: fix 8. Stock moto fails both interleavings
+// (which is what a concurrent DeleteMessage or ReceiveMessage does to a
+// ReceiveMessage, a 500); the patched classes answer.
+func TestLauncherSQSInFlightRaces(t *testing.T) {
+	py, launcher := launcherPython(t)
 	run := func(mode string) string {
 		out, err := exec.Command(py, "-c", sqsRaceScript, launcher, mode).CombinedOutput()
 		if err != nil {
@@ -740,21 +747,7 @@ with mock_aws():
 
 // TestTransactWriteTokenWindow: fix 10's window, its failed calls and its bound.
 func TestTransactWriteTokenWindow(t *testing.T) {
-	bin, err := Binary()
-	py := ""
-	if err == nil {
-		py = interpreter(bin)
-	}
-	if py == "" {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("needs moto server's Python (%v)", err)
-		}
-		t.Skipf("needs moto server's Python (%v); run `make test`", err)
-	}
-	launcher, err := launcherPath()
-	if err != nil {
-		t.Fatal(err)
-	}
+	py, launcher := launcherPython(t)
 	out, err := exec.Command(py, "-c", transactTokenScript, launcher).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
