@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -292,11 +293,39 @@ type tracker struct {
 	seqs       []string
 	checkpoint string
 	lastRead   string
-	space      chan struct{} // signalled when records are done
+	// skip holds records after the checkpoint that an earlier run finished
+	// (ShardCheckpoint.Done) and that are not read again yet: they are done as
+	// soon as they are read, and listed as done until then.
+	skip  map[string]bool
+	space chan struct{} // signalled when records are done
 }
 
 func newTracker(checkpoint string) *tracker {
 	return &tracker{checkpoint: checkpoint, lastRead: checkpoint, space: make(chan struct{}, 1)}
+}
+
+// skipAlso adds records an earlier run finished (see tracker.skip).
+func (t *tracker) skipAlso(seqs []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, seq := range seqs {
+		if t.skip == nil {
+			t.skip = map[string]bool{}
+		}
+		t.skip[seq] = true
+	}
+}
+
+// skipped reports whether seq, being read, was finished by an earlier run; it
+// is then no longer listed in skip (the caller adds it and marks it done).
+func (t *tracker) skipped(seq string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.skip[seq] {
+		return false
+	}
+	delete(t.skip, seq)
+	return true
 }
 
 // add registers freshly read records, in sequence order, and numbers them.
@@ -342,7 +371,10 @@ func (t *tracker) done(recs []*record) (checkpoint string, advanced bool) {
 	return checkpoint, advanced
 }
 
-// doneAbove returns the records after the checkpoint that are done, in order.
+// doneAbove returns the records after the checkpoint that are done, in order:
+// those read and done, then those an earlier run finished that are not read
+// again yet (a skipped record at or before the last read is not in the shard
+// any more, and is dropped).
 func (t *tracker) doneAbove() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -352,7 +384,14 @@ func (t *tracker) doneAbove() []string {
 			seqs = append(seqs, t.seqs[i])
 		}
 	}
-	return seqs
+	var unread []string
+	for seq := range t.skip {
+		if t.lastRead == "" || compareSeq(seq, t.lastRead) > 0 {
+			unread = append(unread, seq)
+		}
+	}
+	slices.SortFunc(unread, compareSeq)
+	return append(seqs, unread...)
 }
 
 // pending is the number of records after the checkpoint (read, some possibly

@@ -313,3 +313,85 @@ func TestRestartDoesNotRedeliverOtherLanesRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartKeepsDoneRecordsNotYetReadAgain: records an earlier run finished
+// past the checkpoint stay listed as done until a restarted mapping reads them
+// again. A restart that stops before reading that far (here a smaller read-ahead,
+// ParallelizationFactor 1 after 2, behind a batch that does not finish) keeps
+// them, so a third run does not deliver them again.
+func TestRestartKeepsDoneRecordsNotYetReadAgain(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	keys := []string{"key-0", ""}
+	for i := 1; keys[1] == ""; i++ {
+		if k := fmt.Sprintf("key-%d", i); laneOf(k, 2) != laneOf(keys[0], 2) {
+			keys[1] = k
+		}
+	}
+	const fast = 1200 // more than a one-lane mapping reads ahead of a stuck batch
+	recs := []put{{Key: keys[1], Data: `{"n":0}`}}
+	for i := 1; i <= fast; i++ {
+		recs = append(recs, put{Key: keys[0], Data: fmt.Sprintf(`{"n":%d}`, i)})
+	}
+	puts := e.putAll(arn, recs)
+	path := filepath.Join(t.TempDir(), "checkpoints.json")
+	cfg := baseConfig(arn)
+	cfg.BatchSize = 500
+	cfg.ParallelizationFactor = 2
+	cfg.CheckpointFile = path
+
+	// Run 1: the first record's lane hangs; the other lane finishes the rest.
+	ctx1, cancel1 := context.WithCancel(t.Context())
+	defer cancel1()
+	var fastDone atomic.Int64
+	first := newFake(t, func(call int, b invokedBatch) (Invocation, error) {
+		if b.event.Records[0].Kinesis.PartitionKey == keys[1] {
+			<-ctx1.Done()
+			return Invocation{}, ctx1.Err()
+		}
+		if fastDone.Add(int64(len(b.event.Records))) == fast {
+			defer cancel1()
+		}
+		return respondJSON("null"), nil
+	})
+	if err := e.mapping(cfg, first).Run(ctx1); err != nil {
+		t.Fatalf("first Run = %v", err)
+	}
+	if fastDone.Load() != fast {
+		t.Fatalf("first run finished %d records; want %d", fastDone.Load(), fast)
+	}
+
+	// Run 2: one lane, so it reads at most 1,000 records ahead of the first
+	// record, whose batch hangs again; it stops before reading the last ones.
+	cfg2 := cfg
+	cfg2.BatchSize = 100
+	cfg2.ParallelizationFactor = 1
+	ctx2, cancel2 := context.WithCancel(t.Context())
+	defer cancel2()
+	second := newFake(t, func(call int, b invokedBatch) (Invocation, error) {
+		time.AfterFunc(500*time.Millisecond, cancel2)
+		<-ctx2.Done()
+		return Invocation{}, ctx2.Err()
+	})
+	if err := e.mapping(cfg2, second).Run(ctx2); err != nil {
+		t.Fatalf("second Run = %v", err)
+	}
+
+	// Run 3: delivers the first record only.
+	third := newFake(t, nil)
+	m3 := e.mapping(cfg, third)
+	drain(t, m3)
+	var again []string
+	for _, s := range third.delivered() {
+		if s != puts[0].Seq {
+			again = append(again, s)
+		}
+	}
+	if len(again) > 0 {
+		t.Errorf("the third run delivered %d records the first run had finished (first %s, last %s)", len(again), again[0], again[len(again)-1])
+	}
+	if !slices.Contains(third.delivered(), puts[0].Seq) {
+		t.Errorf("record %s lost", puts[0].Seq)
+	}
+	checkAccounting(t, m3.Stats())
+}

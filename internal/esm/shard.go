@@ -23,10 +23,6 @@ type shard struct {
 	lanes []*lane
 	src   eventSource
 	child bool // a shard new to a resumed mapping: read from TRIM_HORIZON
-	// skip holds records after the checkpoint that an earlier run finished
-	// (ShardCheckpoint.Done): they are done as soon as they are read again.
-	// Only the reader uses it.
-	skip map[string]bool
 
 	millisBehind atomic.Int64
 	buffered     atomic.Int64 // bytes of event records read and not yet done
@@ -60,12 +56,7 @@ func (m *KinesisMapping) newShard(id string, store *checkpointStore, resumed boo
 		tr:    newTracker(cp.SequenceNumber),
 		src:   eventSource{shardID: id, invokeIdentityARN: m.s.InvokeIdentityArn, region: m.s.region, streamARN: m.s.StreamARN},
 	}
-	for _, seq := range cp.Done {
-		if sh.skip == nil {
-			sh.skip = map[string]bool{}
-		}
-		sh.skip[seq] = true
-	}
+	sh.tr.skipAlso(cp.Done)
 	store.track(id, sh.tr)
 	for i := 0; i < m.s.parallelization; i++ {
 		sh.lanes = append(sh.lanes, &lane{sh: sh, notify: make(chan struct{}, 1)})
@@ -329,9 +320,8 @@ func (sh *shard) accept(in []types.Record) (size int64, err error) {
 		}
 		r := &record{seq: seq, partitionKey: aws.ToString(kr.PartitionKey), arrival: arrival.Truncate(time.Millisecond), enqueued: now}
 		recs = append(recs, r)
-		if sh.skip[seq] {
+		if sh.tr.skipped(seq) {
 			// Done by an earlier run (counted there): not delivered again.
-			delete(sh.skip, seq)
 			finished = append(finished, r)
 			continue
 		}
