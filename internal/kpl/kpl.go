@@ -261,20 +261,24 @@ func HashKey(data []byte) (key string, ok bool) {
 		sum := md5.Sum([]byte(first.PartitionKey))
 		return new(big.Int).SetBytes(sum[:]).String(), true
 	}
-	if index >= uint64(len(ehks)) || !validHashKey(ehks[index]) {
+	if index >= uint64(len(ehks)) {
 		return "", false
 	}
-	return ehks[index], true
+	return hashKey(ehks[index])
 }
 
-// validHashKey reports whether s is a hash key Kinesis takes: a decimal number
-// from 0 to 2^128-1.
-func validHashKey(s string) bool {
+// hashKey returns s, a decimal number from 0 to 2^128-1, as Kinesis takes an
+// explicit hash key: without leading zeros (its pattern is 0|[1-9]\d{0,38}), as
+// the KPL writes it. ok is false when s is no such number.
+func hashKey(s string) (string, bool) {
 	if s == "" || strings.Trim(s, "0123456789") != "" {
-		return false
+		return "", false
 	}
 	n, ok := new(big.Int).SetString(s, 10)
-	return ok && n.BitLen() <= 128
+	if !ok || n.BitLen() > 128 {
+		return "", false
+	}
+	return n.String(), true
 }
 
 // explicitHashKeyIndex returns the explicit_hash_key_index of a Record message

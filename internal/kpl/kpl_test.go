@@ -229,6 +229,10 @@ func TestHashKeyIsTheFirstUserRecords(t *testing.T) {
 		{"not a number", withHashKeys([]string{"0x10"}, 0, 0), "", false},
 		{"above 2^128-1", withHashKeys([]string{"340282366920938463463374607431768211456"}, 0, 0), "", false},
 		{"not an aggregate", []byte("plain data"), "", false},
+		// Kinesis refuses an ExplicitHashKey with leading zeros (pattern
+		// 0|([1-9]\d{0,38})); the KPL writes the number without them.
+		{"leading zeros", withHashKeys([]string{"007"}, 0, 0), "7", true},
+		{"zeros", withHashKeys([]string{"000"}, 0, 0), "0", true},
 	} {
 		got, ok := HashKey(tc.data)
 		if got != tc.want || ok != tc.ok {
