@@ -44,8 +44,9 @@ func (s *Store) Apply(ctx context.Context, objectKey, etag string, c *summary.Co
 	// attempted: a transition of this call failed with a conflict, which may
 	// have been its own write committing unseen (an answer lost and the call
 	// sent again after the ClientRequestToken's 10 minutes, or the SDK giving
-	// up on TransactionInProgressException while it commits). Finding the ETag
-	// applied then is no proof of a duplicate.
+	// up on TransactionInProgressException while it commits), or another
+	// aggregator's applying the same ETag. Finding the ETag applied then is no
+	// proof of either: the result says so (Unconfirmed).
 	attempted := false
 	for round := 0; ; round++ {
 		if round >= s.maxRounds {
@@ -72,7 +73,8 @@ func (s *Store) Apply(ctx context.Context, objectKey, etag string, c *summary.Co
 			continue
 		}
 		if st.exists && st.etag == etag {
-			res.Duplicate = res.Transactions == 0 && !attempted
+			res.Duplicate = res.Transactions == 0
+			res.Unconfirmed = res.Duplicate && attempted
 			return res, nil
 		}
 		if encoded == nil {

@@ -48,11 +48,15 @@ type Store interface {
 
 // ApplyResult says what Store.Apply did.
 type ApplyResult struct {
-	// Duplicate is true when the contribution for that ETag was already applied
-	// (a duplicate or stale notification) before this call wrote anything. A
-	// call whose own write may have committed unseen does not report one, so
-	// that the Aggregator checks the object's ETag again.
+	// Duplicate is true when the contribution for that ETag was found applied
+	// (a duplicate or stale notification) and this call committed nothing.
 	Duplicate bool
+	// Unconfirmed goes with Duplicate when this call's own write failed with a
+	// conflict before it found the ETag applied: another writer applied it, or
+	// this call's write committed unseen. It is counted as a duplicate (the
+	// likelier case), and the Aggregator checks the object's ETag again, as
+	// after a write of its own.
+	Unconfirmed bool
 	// Resumed counts unfinished transitions (left by a crashed or concurrent
 	// aggregator) that this call completed first.
 	Resumed int
@@ -388,7 +392,7 @@ func (a *Aggregator) object(ctx context.Context, bucket, key string, gate *keyGa
 		}
 		a.log(ctx, obj, c, res, round)
 		tally.applied(c, res)
-		if res.Duplicate && res.Resumed == 0 {
+		if res.Duplicate && res.Resumed == 0 && !res.Unconfirmed {
 			return nil
 		}
 		etag, err := a.src.ObjectETag(ctx, bucket, key)
