@@ -579,7 +579,7 @@ _clock = time.monotonic
 
 def _canonical(value):
     """A request's parameters as one value that does not depend on the order of
-    JSON object members: maps sorted by key, lists in order, B values as bytes."""
+    JSON object members: maps sorted by key, lists (and sets) in order."""
     if isinstance(value, dict):
         return ("M", tuple(sorted((k, _canonical(v)) for k, v in value.items())))
     if isinstance(value, (list, tuple)):
