@@ -12,7 +12,9 @@
 //   - A record (data plus partition key) larger than the stream's maximum record size
 //     (DescribeStreamSummary's MaxRecordSizeInKiB, or 1 MiB when absent) is rejected
 //     with an error before anything is sent. So is a partition key that is empty or
-//     longer than 256 characters.
+//     longer than 256 characters, and an explicit hash key that is not a decimal
+//     number from 0 to 2^128-1 without leading zeros (which Kinesis would refuse for
+//     the whole call, with ValidationException or InvalidArgumentException).
 //   - PutRecords is not atomic: entries fail one by one with ErrorCode
 //     ProvisionedThroughputExceededException or InternalFailure. Only those entries
 //     are sent again, after an exponential backoff with full jitter

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 	"strings"
 	"sync"
@@ -52,6 +53,9 @@ var (
 	// ErrInvalidPartitionKey means a partition key is empty or longer than 256
 	// characters; nothing was sent.
 	ErrInvalidPartitionKey = errors.New("invalid partition key")
+	// ErrInvalidExplicitHashKey means an explicit hash key is not a decimal number
+	// from 0 to 2^128-1 without leading zeros; nothing was sent.
+	ErrInvalidExplicitHashKey = errors.New("invalid explicit hash key")
 )
 
 // API is the part of the Kinesis client that the producer calls. *kinesis.Client
@@ -67,7 +71,8 @@ type Record struct {
 	PartitionKey string
 	Data         []byte
 	// ExplicitHashKey, when not empty, chooses the shard instead of the hash of
-	// the partition key: a decimal number from 0 to 2^128-1.
+	// the partition key: a decimal number from 0 to 2^128-1, without leading zeros
+	// (PutRecords' pattern 0|([1-9]\d{0,38})).
 	ExplicitHashKey string
 }
 
@@ -306,6 +311,10 @@ func (p *Producer) validate(ctx context.Context, records []Record) error {
 		if !utf8.ValidString(r.PartitionKey) {
 			return fmt.Errorf("record %d: partition key %q is not valid UTF-8: %w", i, truncate(r.PartitionKey, 40), ErrInvalidPartitionKey)
 		}
+		if r.ExplicitHashKey != "" && !validHashKey(r.ExplicitHashKey) {
+			return fmt.Errorf("record %d (partition key %q): explicit hash key %q is not a decimal number from 0 to 2^128-1 without leading zeros: %w",
+				i, truncate(r.PartitionKey, 40), truncate(r.ExplicitHashKey, 45), ErrInvalidExplicitHashKey)
+		}
 	}
 	limit, err := p.maxRecordSize(ctx)
 	if err != nil {
@@ -345,8 +354,9 @@ type put struct {
 // Put sends records and blocks until each one is accepted or given up. On return
 // res.Sent+res.Failed == len(records) and res.Undelivered lists the failed ones.
 //
-// The error is nil when every record was delivered. It wraps ErrRecordTooLarge or
-// ErrInvalidPartitionKey when validation refused the batch (nothing was sent),
+// The error is nil when every record was delivered. It wraps ErrRecordTooLarge,
+// ErrInvalidPartitionKey or ErrInvalidExplicitHashKey when validation refused the
+// batch (nothing was sent),
 // ErrUndelivered when some records ran out of attempts, or the cause when Put stopped
 // early: a non-retryable error from Kinesis, or ctx being done.
 //
@@ -593,6 +603,23 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// maxHashKey is the largest hash key, 2^128-1.
+var maxHashKey = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1))
+
+// validHashKey reports whether s is an explicit hash key Kinesis accepts: it matches
+// the API's pattern 0|([1-9]\d{0,38}) (else the call fails with
+// ValidationException) and is at most 2^128-1 (else InvalidArgumentException).
+func validHashKey(s string) bool {
+	if s == "0" {
+		return true
+	}
+	if len(s) < 1 || len(s) > 39 || s[0] < '1' || s[0] > '9' || strings.Trim(s, "0123456789") != "" {
+		return false
+	}
+	n, ok := new(big.Int).SetString(s, 10)
+	return ok && n.Cmp(maxHashKey) <= 0
 }
 
 func truncate(s string, n int) string {

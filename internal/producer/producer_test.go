@@ -434,6 +434,29 @@ func TestPutInvalidPartitionKey(t *testing.T) {
 	}
 }
 
+// Kinesis refuses a whole PutRecords call for an explicit hash key that does not
+// match 0|([1-9]\d{0,38}) (ValidationException) or exceeds 2^128-1
+// (InvalidArgumentException), so such a record is refused before anything is sent.
+func TestPutInvalidExplicitHashKey(t *testing.T) {
+	for _, key := range []string{"012", "-1", "+1", "1.5", "1e3", " 1", "340282366920938463463374607431768211456",
+		"1" + strings.Repeat("0", 39)} {
+		f := newFake(t)
+		res, err := New(f, "s").Put(context.Background(), []Record{{PartitionKey: "ok", Data: []byte("x")}, {PartitionKey: "k", ExplicitHashKey: key}})
+		if !errors.Is(err, ErrInvalidExplicitHashKey) || f.calls != 0 || res.Failed != 2 {
+			t.Errorf("Put with explicit hash key %q = %+v, %v; want ErrInvalidExplicitHashKey, no calls", key, res.Stats, err)
+		}
+	}
+	for _, key := range []string{"0", "7", "340282366920938463463374607431768211455"} {
+		f := newFake(t)
+		if _, err := New(f, "s").Put(context.Background(), []Record{{PartitionKey: "k", ExplicitHashKey: key}}); err != nil {
+			t.Errorf("Put with explicit hash key %s: %v; want nil", key, err)
+		}
+		if got := aws.ToString(f.inputs[0].Records[0].ExplicitHashKey); got != key {
+			t.Errorf("sent explicit hash key %q; want %q", got, key)
+		}
+	}
+}
+
 func TestStreamNameOrARN(t *testing.T) {
 	const arn = "arn:aws:kinesis:us-east-1:123456789012:stream/s"
 	for _, stream := range []string{"s", arn} {
