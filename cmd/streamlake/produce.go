@@ -353,10 +353,23 @@ func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produ
 		}
 	}
 	stop()
+	// Records of --count that were never given to Put because an error stopped the
+	// run are not delivered either: count them, so that sent + failed is --count.
+	unsent := int64(0)
+	if putErr != nil && !errors.Is(putErr, producer.ErrUndelivered) && ctx.Err() == nil && !byDuration {
+		switch o.scenario {
+		case scenarioMixed, scenarioFiltered: // fixed sets, shorter than --count
+			for _, ok := src(); ok; _, ok = src() {
+				unsent++
+			}
+		default:
+			unsent = int64(o.count - generated)
+		}
+	}
 	elapsed := time.Since(began)
 	st := p.Stats()
 	sum := produceSummary{
-		Sent: st.Sent, Failed: st.Failed, Retries: st.Retries, Calls: st.Calls, Bytes: st.Bytes,
+		Sent: st.Sent, Failed: st.Failed + unsent, Retries: st.Retries, Calls: st.Calls, Bytes: st.Bytes,
 		DurationSeconds: round3(elapsed.Seconds()),
 	}
 	if elapsed > 0 {
@@ -369,6 +382,9 @@ func produceToStream(ctx context.Context, e *env, ses *localrun.Session, o produ
 			sum.Sent, humanBytes(sum.Bytes), o.stream, elapsed.Round(time.Millisecond), sum.RecordsPerSecond, sum.Calls, sum.Retries, sum.Failed)
 	}
 	switch {
+	case unsent > 0:
+		fmt.Fprintf(e.stderr, "streamlake produce: %d records not delivered (%d of them not sent after the error): %v\n", sum.Failed, unsent, putErr)
+		return exitFailure
 	case sum.Failed > 0:
 		fmt.Fprintf(e.stderr, "streamlake produce: %d records not delivered: %v\n", sum.Failed, putErr)
 		return exitFailure

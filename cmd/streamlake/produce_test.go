@@ -375,6 +375,8 @@ type fakeKinesis struct {
 	mu       sync.Mutex
 	failKey  string // entries with this partition key always fail
 	throttle bool   // every other call fails as a whole
+	failCall int    // this call (1-based) fails as a whole with failErr
+	failErr  error
 	calls    int
 	stored   []string
 }
@@ -387,6 +389,9 @@ func (f *fakeKinesis) PutRecords(_ context.Context, in *kinesis.PutRecordsInput,
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if f.calls == f.failCall {
+		return nil, f.failErr
+	}
 	if f.throttle && f.calls%2 == 1 {
 		return nil, &smithy.GenericAPIError{Code: "ProvisionedThroughputExceededException", Message: "Rate exceeded"}
 	}
@@ -630,5 +635,25 @@ func TestSampleRecipeAndFlood(t *testing.T) {
 		if tm, ok := record.ParseEventTime(v); ok {
 			t.Errorf("flood record %d: timestamp %s reads as %v; want unreadable", i, v, tm)
 		}
+	}
+}
+
+// A run that an error stops part-way counts the records of --count it never sent as
+// not delivered: sent + failed is --count.
+func TestProduceStoppedCountsUnsent(t *testing.T) {
+	f := &fakeKinesis{failCall: 2, failErr: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: kinesis:PutRecords"}}
+	code, stdout, stderr := runWithKinesis(t, f, false, "produce", "--stream", "s", "--count", "1700", "--json")
+	if code != exitFailure {
+		t.Errorf("exit = %d; want 1", code)
+	}
+	var sum produceSummary
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatalf("--json summary %q: %v", stdout, err)
+	}
+	if sum.Sent != 500 || sum.Failed != 1200 || len(f.stored) != 500 {
+		t.Errorf("summary %+v, stored %d; want 500 sent, 1200 failed", sum, len(f.stored))
+	}
+	if !strings.Contains(stderr, "1200 records not delivered (700 of them not sent after the error)") || !strings.Contains(stderr, "AccessDeniedException") {
+		t.Errorf("stderr = %q; want it to count the 1200 records not delivered and name the error", stderr)
 	}
 }
