@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
@@ -722,4 +723,211 @@ func mustS3Writer(t *testing.T) *S3Writer {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// redeliveringQueue is the run's moto queue with two things real SQS can do
+// that moto does not play by itself. The run's visibility extensions fail, so
+// a message the run holds reappears once its timeout lapses. And a delete
+// with a receipt handle older than the message's latest receive is stale: SQS
+// answers it with success but may not delete the message ("if you don't
+// provide the most recently received receipt handle for the message, the
+// request will still succeed, but the message might not be deleted", the
+// DeleteMessage reference), or, for a handle that has expired, refuses it
+// (InvalidParameterValue "The receipt handle has expired"). Moto deletes the
+// message with any handle it ever had, so such deletes are answered here.
+type redeliveringQueue struct {
+	*sqs.Client
+	// refuseStale makes a stale delete fail instead of succeeding.
+	refuseStale bool
+
+	mu       sync.Mutex
+	idOf     map[string]string // message ID by receipt handle
+	latest   map[string]string // latest receipt handle by message ID
+	receives map[string]int
+	stale    int // stale deletes answered
+}
+
+func newRedeliveringQueue(c *sqs.Client, refuseStale bool) *redeliveringQueue {
+	return &redeliveringQueue{Client: c, refuseStale: refuseStale, idOf: map[string]string{}, latest: map[string]string{}, receives: map[string]int{}}
+}
+
+func (q *redeliveringQueue) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	out, err := q.Client.ReceiveMessage(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, m := range out.Messages {
+		id, h := aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle)
+		q.idOf[h], q.latest[id] = id, h
+		q.receives[id]++
+	}
+	return out, nil
+}
+
+func (q *redeliveringQueue) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	h := aws.ToString(in.ReceiptHandle)
+	q.mu.Lock()
+	id, known := q.idOf[h]
+	stale := known && q.latest[id] != h
+	if stale {
+		q.stale++
+	}
+	q.mu.Unlock()
+	switch {
+	case stale && q.refuseStale:
+		return nil, apiError("InvalidParameterValue", "Value "+h+" for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.")
+	case stale:
+		return &sqs.DeleteMessageOutput{}, nil
+	}
+	return q.Client.DeleteMessage(ctx, in, optFns...)
+}
+
+func (q *redeliveringQueue) ChangeMessageVisibilityBatch(context.Context, *sqs.ChangeMessageVisibilityBatchInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	return nil, errors.New("connection reset by peer (simulated: the extension failed)")
+}
+
+// handledWriter calls after once the first chunk is written.
+type handledWriter struct {
+	Writer
+	after  func()
+	mu     sync.Mutex
+	writes int
+}
+
+func (w *handledWriter) Write(ctx context.Context, rng Range, chunk []Record) ([]string, error) {
+	keys, err := w.Writer.Write(ctx, rng, chunk)
+	w.mu.Lock()
+	w.writes++
+	first := w.writes == 1
+	w.mu.Unlock()
+	if err == nil && first && w.after != nil {
+		w.after()
+	}
+	return keys, err
+}
+
+// TestRedriveDeletesMessageReceivedAgainBeforeItsDelete: once a message's
+// records are written, its visibility timeout lapses and SQS delivers it again
+// before the run deletes it, so the run's delete uses a stale receipt handle,
+// which SQS accepts without deleting or refuses. The run receives the message
+// again later: it must delete it with the new handle, without writing its
+// records a second time, and report it redriven once.
+func TestRedriveDeletesMessageReceivedAgainBeforeItsDelete(t *testing.T) {
+	motoserver.ForTest(t)
+	c := newClients(t)
+	for _, tc := range []struct {
+		name        string
+		refuseStale bool
+	}{
+		{"stale delete accepted without deleting", false},
+		{"stale delete refused", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			name := "redrive-again-accepted"
+			if tc.refuseStale {
+				name = "redrive-again-refused"
+			}
+			arn, queue, byShard := newStreamAndQueue(t, c, name, 1, 20)
+			recs := byShard[shard0]
+			rng := Range{StreamARN: arn, ShardID: shard0, StartSequenceNumber: aws.ToString(recs[3].SequenceNumber), EndSequenceNumber: aws.ToString(recs[15].SequenceNumber)}
+			msgID := sendBody(t, c, queue, onFailureBody(arn, shard0, rng.StartSequenceNumber, rng.EndSequenceNumber, 13))
+			want := inRange(t, recs, rng)
+			bucket := name + "-bucket"
+			if _, err := c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+				t.Fatal(err)
+			}
+			// Versioned, so that writing an object again shows as a second version.
+			if _, err := c.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
+				VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+				t.Fatal(err)
+			}
+			q := newRedeliveringQueue(c.sqs, tc.refuseStale)
+			var redelivered []string
+			w := &handledWriter{Writer: c.options(t, queue, bucket).Writer, after: func() {
+				// Past the run's visibility timeout (its extensions fail), the
+				// message is visible, and SQS delivers it to another receive;
+				// it is visible again a second later.
+				time.Sleep(2 * time.Second)
+				out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 1, VisibilityTimeout: 1, WaitTimeSeconds: 2})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, m := range out.Messages {
+					redelivered = append(redelivered, aws.ToString(m.MessageId))
+				}
+			}}
+			// A message left in the queue reappears within every receive's wait
+			// (the extensions fail): the run would not end.
+			runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			var last Progress
+			sum, err := Run(runCtx, Options{QueueURL: queue, Queue: q, Writer: w,
+				Streams:           func(string) (StreamAPI, error) { return c.kin, nil },
+				VisibilityTimeout: time.Second, WaitTime: 3 * time.Second, Progress: func(p Progress) { last = p }})
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			if sum == nil {
+				t.FailNow()
+			}
+			// The scenario was played: received by the run, by another receive
+			// before the run's delete, and by the run again.
+			if d := cmp.Diff([]string{msgID}, redelivered); d != "" {
+				t.Fatalf("received before the run's delete (-want +got):\n%s", d)
+			}
+			if q.receives[msgID] != 3 || q.stale != 1 { // after Run: no receive is under way
+				t.Errorf("message received %d times, %d stale deletes; want 3 receives (run, other, run) and 1 stale delete", q.receives[msgID], q.stale)
+			}
+
+			if sum.MessagesRead != 1 || sum.Redriven != 1 || sum.Failed != 0 || sum.LeftInQueue != 0 || !sum.OK() ||
+				sum.RecordsRead != len(want) || sum.RecordsWritten != len(want) || sum.Objects != 1 || len(sum.Messages) != 1 {
+				t.Fatalf("Run = %+v; want 1 message redriven and deleted, %d records read and written once, 1 object", sum, len(want))
+			}
+			if m := sum.Messages[0]; m.MessageID != msgID || m.Status != StatusRedriven || !m.Deleted || m.Reason != "" {
+				t.Errorf("message result = %+v; want %s redriven and deleted", m, msgID)
+			}
+			if last.MessagesRead != 1 || last.Redriven != 1 || last.Failed != 0 || last.RecordsWritten != len(want) {
+				t.Errorf("last progress = %+v; want 1 message redriven, %d records written", last, len(want))
+			}
+			if w.writes != 1 {
+				t.Errorf("the range was written %d times; want once", w.writes)
+			}
+			lines, keys, versions := storedLines(t, c, bucket, DefaultPrefix)
+			if d := cmp.Diff(sum.Messages[0].Objects, keys); d != "" {
+				t.Errorf("objects in the bucket (-reported +stored):\n%s", d)
+			}
+			if versions != len(keys) {
+				t.Errorf("%d object versions for %d keys; want each object written once", versions, len(keys))
+			}
+			for k := range want {
+				if len(lines[k]) != 1 {
+					t.Errorf("record %v is in %s/ %d times; want once", k, DefaultPrefix, len(lines[k]))
+				}
+			}
+			if len(lines) != len(want) {
+				t.Errorf("%s/ holds %d records; want the range's %d", DefaultPrefix, len(lines), len(want))
+			}
+
+			// Deleted, not hidden: the queue is empty, also once every
+			// visibility timeout given has lapsed.
+			if d := queueDepth(t, c, queue); d != "0+0" {
+				t.Errorf("queue after the run: %s visible+in flight; want empty", d)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			if d := queueDepth(t, c, queue); d != "0+0" {
+				t.Errorf("queue after the visibility timeout: %s visible+in flight; want empty", d)
+			}
+			out, err := c.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Messages) != 0 {
+				t.Errorf("received %d messages after the run; want none", len(out.Messages))
+			}
+		})
+	}
 }

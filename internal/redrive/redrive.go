@@ -136,6 +136,8 @@ type MessageResult struct {
 	Deleted bool `json:"deleted"`
 
 	receipt string
+	// written reports that every record of the range was written.
+	written bool
 }
 
 // Summary is the outcome of a run; it is also the --json output.
@@ -273,6 +275,7 @@ func (r *runner) loop(ctx context.Context) error {
 			res := r.message(ctx, id, aws.ToString(m.Body))
 			res.receipt = receipt
 			if res.Status == StatusRedriven {
+				res.written = true
 				r.delete(ctx, res)
 			}
 			r.seen[id] = res
@@ -289,10 +292,27 @@ func (r *runner) loop(ctx context.Context) error {
 // again handles a message received a second time in one run.
 func (r *runner) again(ctx context.Context, prev *MessageResult, receipt string) {
 	prev.receipt = receipt
-	if prev.Status == StatusRedriven {
-		// Its records are written: the message came back because the earlier
-		// delete used a handle that was stale by then. Delete it with the new one.
-		r.delete(ctx, prev)
+	if !prev.written {
+		return
+	}
+	// Its records are written: the message came back because the earlier
+	// delete used a handle that was stale by then, which SQS accepts without
+	// deleting the message, or failed (a handle that has expired is refused).
+	// Delete it with the new one.
+	before := prev.Status
+	r.delete(ctx, prev)
+	if prev.Deleted {
+		prev.Status, prev.Reason = StatusRedriven, ""
+	}
+	if prev.Status != before {
+		if prev.Deleted {
+			r.progress.Failed--
+			r.progress.Redriven++
+		} else {
+			r.progress.Redriven--
+			r.progress.Failed++
+		}
+		r.report()
 	}
 }
 
