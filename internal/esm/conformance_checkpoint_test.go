@@ -223,6 +223,18 @@ func TestConformanceIteratorRefresh(t *testing.T) {
 	}
 }
 
+// keysInTwoLanes returns two partition keys that ParallelizationFactor 2 puts in
+// different lanes.
+func keysInTwoLanes() []string {
+	keys := []string{"key-0", ""}
+	for i := 1; keys[1] == ""; i++ {
+		if k := fmt.Sprintf("key-%d", i); laneOf(k, 2) != laneOf(keys[0], 2) {
+			keys[1] = k
+		}
+	}
+	return keys
+}
+
 // TestRestartDoesNotRedeliverOtherLanesRecords: with ParallelizationFactor 2, a
 // lane that finished batches past a batch still in flight in the other lane
 // (past the shard checkpoint) does not get them again after a restart: the
@@ -231,12 +243,7 @@ func TestConformanceIteratorRefresh(t *testing.T) {
 func TestRestartDoesNotRedeliverOtherLanesRecords(t *testing.T) {
 	e := newEnv(t)
 	arn, _ := e.stream(1)
-	keys := []string{"key-0", ""}
-	for i := 1; keys[1] == ""; i++ {
-		if k := fmt.Sprintf("key-%d", i); laneOf(k, 2) != laneOf(keys[0], 2) {
-			keys[1] = k
-		}
-	}
+	keys := keysInTwoLanes()
 	var recs []put
 	for i := range 40 {
 		k := keys[i%2]
@@ -322,12 +329,7 @@ func TestRestartDoesNotRedeliverOtherLanesRecords(t *testing.T) {
 func TestRestartKeepsDoneRecordsNotYetReadAgain(t *testing.T) {
 	e := newEnv(t)
 	arn, _ := e.stream(1)
-	keys := []string{"key-0", ""}
-	for i := 1; keys[1] == ""; i++ {
-		if k := fmt.Sprintf("key-%d", i); laneOf(k, 2) != laneOf(keys[0], 2) {
-			keys[1] = k
-		}
-	}
+	keys := keysInTwoLanes()
 	const fast = 1200 // more than a one-lane mapping reads ahead of a stuck batch
 	recs := []put{{Key: keys[1], Data: `{"n":0}`}}
 	for i := 1; i <= fast; i++ {
