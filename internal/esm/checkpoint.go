@@ -68,12 +68,12 @@ func ReadCheckpoints(path string) (Checkpoints, error) {
 		return Checkpoints{}, fmt.Errorf("checkpoint file %s has version %d; want %d", path, cp.Version, checkpointVersion)
 	}
 	for id, sc := range cp.Shards {
-		if sc.SequenceNumber != "" && !validSeq(sc.SequenceNumber) {
-			return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: %q is not a sequence number", path, id, sc.SequenceNumber)
+		if sc.SequenceNumber != "" && !storedSeq(sc.SequenceNumber) {
+			return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: %q is not a sequence number (0 or up to 129 digits without leading zeros)", path, id, sc.SequenceNumber)
 		}
 		for _, seq := range sc.Done {
-			if !validSeq(seq) {
-				return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: done %q is not a sequence number", path, id, seq)
+			if !storedSeq(seq) {
+				return Checkpoints{}, fmt.Errorf("checkpoint file %s: shard %s: done %q is not a sequence number (0 or up to 129 digits without leading zeros)", path, id, seq)
 			}
 		}
 		switch sc.StartingPosition {
@@ -87,6 +87,14 @@ func ReadCheckpoints(path string) (Checkpoints, error) {
 		}
 	}
 	return cp, nil
+}
+
+// storedSeq reports whether s is a sequence number as Kinesis writes it, and so
+// as a checkpoint file holds it: 0|([1-9]\d{0,128}) (the SequenceNumber shape of
+// the Kinesis API). Records are matched with the file's done list by their text,
+// so a number edited into another form ("011" for "11") would not be skipped.
+func storedSeq(s string) bool {
+	return validSeq(s) && len(s) <= 129 && (s == "0" || s[0] != '0')
 }
 
 // checkpointStore holds the checkpoints of a mapping and persists them to a file

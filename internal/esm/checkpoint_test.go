@@ -103,6 +103,9 @@ func TestReadCheckpointsRejectsBadFiles(t *testing.T) {
 		{"not json", "{", "decode checkpoint file"},
 		{"wrong version", `{"version":2}`, "has version 2"},
 		{"bad sequence", `{"version":1,"shards":{"s":{"sequenceNumber":"x1"}}}`, `"x1" is not a sequence number`},
+		{"leading zero", `{"version":1,"shards":{"s":{"sequenceNumber":"010"}}}`, `"010" is not a sequence number`},
+		{"done with a leading zero", `{"version":1,"shards":{"s":{"sequenceNumber":"10","done":["12","011"]}}}`, `done "011" is not a sequence number`},
+		{"too long", `{"version":1,"shards":{"s":{"sequenceNumber":"1` + strings.Repeat("0", 129) + `"}}}`, `is not a sequence number`},
 		{"bad position", `{"version":1,"shards":{"s":{"startingPosition":"LATEST"}}}`, `starting position "LATEST"`},
 		{"timestamp missing", `{"version":1,"shards":{"s":{"startingPosition":"AT_TIMESTAMP"}}}`, `AT_TIMESTAMP without`},
 	}
@@ -184,5 +187,23 @@ func TestStartPosition(t *testing.T) {
 				t.Errorf("stored start (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A checkpoint file takes sequence numbers in Kinesis's form, 0|([1-9]\d{0,128}):
+// done entries are matched with the records read by their text.
+func TestReadCheckpointsTakesKinesisSequenceNumbers(t *testing.T) {
+	long := "9" + strings.Repeat("0", 128)
+	path := filepath.Join(t.TempDir(), "cp.json")
+	content := `{"version":1,"shards":{"s":{"sequenceNumber":"0","done":["` + long + `","7"]}}}`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := ReadCheckpoints(path)
+	if err != nil {
+		t.Fatalf("ReadCheckpoints(%s) = %v", content, err)
+	}
+	if got := cp.Shards["s"].Done; len(got) != 2 || got[0] != long {
+		t.Errorf("done = %v; want [%s 7]", got, long)
 	}
 }
