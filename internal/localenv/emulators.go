@@ -43,6 +43,10 @@ func StartDetached(ctx context.Context, logDir string) (endpoints map[string]str
 // motoserver.StopGrace.
 func StopEmulators(pids []int) error { return motoserver.Stop(pids, motoserver.StopGrace) }
 
+// Running reports whether the detached emulator process pid (of StartDetached)
+// is still running.
+func Running(pid int) bool { return motoserver.Running(pid) }
+
 // Alive reports whether the emulator at url answers.
 func Alive(url string) bool { return motoserver.Alive(url) }
 

@@ -184,6 +184,10 @@ func Stop(pids []int, grace time.Duration) error {
 	return fmt.Errorf("process groups %v still alive after SIGKILL", alive)
 }
 
+// Running reports whether a process of the group led by pid (a detached
+// server's process id) is still running, as Stop judges it.
+func Running(pid int) bool { return groupAlive(pid) }
+
 // groupAlive reports whether a process of the group led by pid is alive: not a
 // zombie waiting to be reaped. kill(2) answers for zombies too, so on Linux
 // every process of the group is looked up in /proc: a killed leader can be a

@@ -134,12 +134,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := r.mappings(ctx); err != nil {
 		return nil, r.abandonSetup(ctx, err)
 	}
-	produced, waitProducer := r.startProduction(ctx)
-	if err := r.drain(ctx, produced, waitProducer); err != nil {
-		return nil, err
+	wctx, stopWatch := watchEmulators(ctx, r.st, r.opts.WorkDir, emulatorWatchInterval)
+	defer stopWatch()
+	produced, waitProducer := r.startProduction(wctx)
+	if err := r.drain(wctx, produced, waitProducer); err != nil {
+		return nil, emulatorExited(wctx, err)
 	}
-	if err := r.account(ctx); err != nil {
-		return nil, err
+	if err := r.account(wctx); err != nil {
+		return nil, emulatorExited(wctx, err)
 	}
 	return r.finish()
 }
