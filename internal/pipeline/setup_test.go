@@ -212,3 +212,25 @@ func TestNothingToResumeStartsAfresh(t *testing.T) {
 		t.Errorf("state %+v, resumed %v; want new emulators with this run's settings", st, rep.Resumed)
 	}
 }
+
+// TestUnreadableRunState: a run.json that is not a run's state (truncated, edited)
+// stops a run with an error that says how to go on; --fresh starts over without it
+// and says so.
+func TestUnreadableRunState(t *testing.T) {
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "run.json"), []byte(`{"endpoint": "http://127.0.0.1:1", "pids": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	_, err := previousState(&Options{WorkDir: work}, &log)
+	if err == nil || !strings.Contains(err.Error(), "run.json") || !strings.Contains(err.Error(), "--fresh") {
+		t.Errorf("previousState(truncated run.json) error = %v; want one naming the file and --fresh", err)
+	}
+	st, err := previousState(&Options{WorkDir: work, Fresh: true}, &log)
+	if err != nil || len(st.pids()) != 0 {
+		t.Errorf("previousState(truncated run.json, --fresh) = %+v, %v; want an empty state", st, err)
+	}
+	if !strings.Contains(log.String(), "starting afresh without the last run's state") {
+		t.Errorf("log %q; want the start afresh said", log.String())
+	}
+}

@@ -120,9 +120,22 @@ func loadState(dir string) (runState, error) {
 		return s, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return runState{}, fmt.Errorf("%s: %w", filepath.Join(dir, "run.json"), err)
+		return runState{}, fmt.Errorf("%s: %w: not a run's state (remove it, after stopping any emulator it names, or start afresh with --fresh)",
+			filepath.Join(dir, "run.json"), err)
 	}
 	return s, nil
+}
+
+// previousState is the state of the last run in opts.WorkDir. An unreadable state
+// file stops a run, except with --fresh, which starts over without it (and says
+// that the emulators it named, if any, may still run).
+func previousState(opts *Options, logw io.Writer) (runState, error) {
+	prev, err := loadState(opts.WorkDir)
+	if err != nil && opts.Fresh {
+		fmt.Fprintf(logw, "starting afresh without the last run's state: %v; emulators it started, if any, may still run\n", err)
+		return runState{}, nil
+	}
+	return prev, err
 }
 
 func saveState(dir string, s runState) error {
@@ -166,7 +179,7 @@ func prepareEmulator(ctx context.Context, opts *Options, logw io.Writer, rep *Re
 	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
 		return runState{}, err
 	}
-	prev, err := loadState(opts.WorkDir)
+	prev, err := previousState(opts, logw)
 	if err != nil {
 		return runState{}, err
 	}
