@@ -123,6 +123,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockWorkDir(opts.WorkDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	r := &run{opts: opts, logw: opts.Log, started: time.Now(), rep: &Report{}}
 	if r.logw == nil {
 		r.logw = io.Discard

@@ -234,3 +234,21 @@ func TestUnreadableRunState(t *testing.T) {
 		t.Errorf("log %q; want the start afresh said", log.String())
 	}
 }
+
+// TestSecondRunInTheSameWorkDirFails: while one run holds the work directory, a
+// second fails at once with an error that says so, before it starts anything.
+func TestSecondRunInTheSameWorkDirFails(t *testing.T) {
+	work := t.TempDir()
+	unlock, err := lockWorkDir(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(t.Context(), Options{WorkDir: work, TemplatePath: filepath.Join(work, "no-template.yaml"), Count: 1})
+	if err == nil || !strings.Contains(err.Error(), "another `streamlake local` is running in "+work) {
+		t.Errorf("Run while the work directory is held = %v; want the other run named", err)
+	}
+	unlock()
+	if _, err := lockWorkDir(work); err != nil {
+		t.Errorf("lockWorkDir after unlock = %v", err)
+	}
+}
