@@ -120,19 +120,31 @@ func loadState(dir string) (runState, error) {
 		return s, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return runState{}, fmt.Errorf("%s: %w: not a run's state (remove it, after stopping any emulator it names, or start afresh with --fresh)",
-			filepath.Join(dir, "run.json"), err)
+		return runState{}, &unreadableStateError{path: filepath.Join(dir, "run.json"), err: err}
 	}
 	return s, nil
 }
+
+// unreadableStateError is a run.json that does not decode (truncated, edited).
+type unreadableStateError struct {
+	path string
+	err  error
+}
+
+func (e *unreadableStateError) Error() string {
+	return fmt.Sprintf("%s: %v: not a run's state (remove it, after stopping any emulator it names, or start afresh with --fresh)", e.path, e.err)
+}
+
+func (e *unreadableStateError) Unwrap() error { return e.err }
 
 // previousState is the state of the last run in opts.WorkDir. An unreadable state
 // file stops a run, except with --fresh, which starts over without it (and says
 // that the emulators it named, if any, may still run).
 func previousState(opts *Options, logw io.Writer) (runState, error) {
 	prev, err := loadState(opts.WorkDir)
-	if err != nil && opts.Fresh {
-		fmt.Fprintf(logw, "starting afresh without the last run's state: %v; emulators it started, if any, may still run\n", err)
+	var bad *unreadableStateError
+	if opts.Fresh && errors.As(err, &bad) {
+		fmt.Fprintf(logw, "starting afresh without the last run's state: %s: %v; emulators it started, if any, may still run\n", bad.path, bad.err)
 		return runState{}, nil
 	}
 	return prev, err
