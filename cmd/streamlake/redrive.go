@@ -76,7 +76,13 @@ run.
 Ranges the stream no longer holds (trimmed by its retention period, before or
 while they are read, or the stream or shard deleted) are reported as expired and
 left in the queue; so are messages that are not Kinesis on-failure records. Every
-message left in the queue is made visible again at the end. --dry-run reads the
+message left in the queue is made visible again at the end. A run handles each
+message once: one it receives again (its visibility timeout lapsed because
+extending it failed, or SQS delivered it twice) is not redriven again and does
+not count toward --max. The run ends when the queue has nothing left to receive,
+after --max messages, or when for one receive wait (2s) it receives only
+messages it already handled, so messages that keep reappearing cannot keep it
+going; any message it did not get to stays for the next run. --dry-run reads the
 queue and the stream and reports what would be written, without writing or
 deleting anything.
 
@@ -598,8 +604,20 @@ func printRedriveSummary(w io.Writer, s *redrive.Summary) {
 			note string
 		}{"would redrive", s.WouldRedrive, fmt.Sprintf("%d records read, %s", s.RecordsRead, objects)}
 	}
+	if s.ReceivedAgain > 0 {
+		rows = append(rows, struct {
+			name string
+			n    int
+			note string
+		}{"received again", s.ReceivedAgain, "receives of messages this run had received before (handled once; see \"received\" in --json)"})
+	}
 	for _, r := range rows {
 		fmt.Fprintf(w, "  %-14s %6d   %s\n", r.name, r.n, r.note)
+	}
+	if s.VisibilityError != "" {
+		fmt.Fprintf(w, "\nExtending the visibility timeout of the messages held failed: %s\n"+
+			"They reappeared in the queue while the run held them, where another run could receive them too.\n"+
+			"Grant sqs:ChangeMessageVisibility on the queue; a --visibility-timeout longer than a message takes to redrive keeps them hidden meanwhile.\n", s.VisibilityError)
 	}
 	var problems []redrive.MessageResult
 	for _, m := range s.Messages {

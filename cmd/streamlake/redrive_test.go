@@ -347,3 +347,25 @@ func TestRedriveTemplateTransform(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintRedriveSummaryReappearingMessages: a run whose messages reappeared
+// (its visibility extensions refused) says how often, why, and what to do.
+func TestPrintRedriveSummaryReappearingMessages(t *testing.T) {
+	var b strings.Builder
+	printRedriveSummary(&b, &redrive.Summary{Queue: "q", Destination: "s3://b/redriven/", MessagesRead: 2, Invalid: 2, LeftInQueue: 2,
+		ReceivedAgain: 4, VisibilityError: "AccessDenied: not authorized to perform: sqs:changemessagevisibility"})
+	for _, want := range []string{
+		"received again      4   receives of messages this run had received before (handled once",
+		"Extending the visibility timeout of the messages held failed: AccessDenied: not authorized",
+		"Grant sqs:ChangeMessageVisibility on the queue",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	printRedriveSummary(&b, &redrive.Summary{Queue: "q", MessagesRead: 1, Redriven: 1})
+	if strings.Contains(b.String(), "received again") || strings.Contains(b.String(), "visibility") {
+		t.Errorf("a run without reappearing messages mentions them:\n%s", b.String())
+	}
+}

@@ -45,6 +45,22 @@
 //     does not redrive a message that is being redriven, however long its range
 //     takes (up to SQS's 12 hours). If the run crashes, its messages reappear
 //     after one visibility timeout.
+//   - A run handles a message once. Received again (it reappeared because its
+//     visibility timeout lapsed while the run held it, as when extending it
+//     fails, or the queue delivered it twice), it is only hidden again and, if
+//     its records were written but its delete did not take, deleted with the
+//     new receipt handle; it is not read or written again, and it counts once
+//     in MessagesRead and toward Max. MessageResult.Received and
+//     Summary.ReceivedAgain count the receives, and Summary.VisibilityError
+//     says why the extensions failed (sqs:ChangeMessageVisibility refused, …).
+//   - The run ends when a receive returns no message, when it has handled Max
+//     messages, or when for one WaitTime every receive returns only messages it
+//     has already received. Without that last rule, a message it left in the
+//     queue that reappears within every receive's wait (extensions failing and a
+//     visibility timeout not longer than the wait, as --visibility-timeout 1s
+//     allows) would keep the run going for ever. A message it has not received
+//     by then (a receive returns at most 10, and need not return every visible
+//     one) stays in the queue for the next run, as with Max.
 //
 // # Ranges hold more than the failed records
 //

@@ -205,7 +205,10 @@ type fakeQueue struct {
 	deleteErr func(id string) error
 	// redeliver makes the next receive of a message deliver it once more even
 	// though it is in flight (standard queues deliver at least once).
-	redeliver  map[string]bool
+	redeliver map[string]bool
+	// reappear makes a message visible again right after every receive, as
+	// when its visibility timeout lapses within every receive's wait.
+	reappear   map[string]bool
 	deletes    int
 	extensions int
 }
@@ -246,7 +249,7 @@ func (q *fakeQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInpu
 		if q.redeliver[m.id] && !m.visible {
 			delete(q.redeliver, m.id)
 		}
-		m.visible = false
+		m.visible = q.reappear[m.id]
 		m.receives++
 		m.receipt = fmt.Sprintf("%s#%d", m.id, m.receives)
 		out.Messages = append(out.Messages, sqstypes.Message{MessageId: aws.String(m.id), ReceiptHandle: aws.String(m.receipt), Body: aws.String(m.body)})

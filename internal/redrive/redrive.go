@@ -134,6 +134,11 @@ type MessageResult struct {
 	Objects []string `json:"objects,omitempty"`
 	// Deleted reports whether the message was deleted from the queue.
 	Deleted bool `json:"deleted"`
+	// Received is how many times the run received the message. It is handled
+	// once; more than once means it reappeared while the run held it (its
+	// visibility timeout lapsed: see Summary.VisibilityError) or the queue
+	// delivered it twice.
+	Received int `json:"received"`
 
 	receipt string
 	// written reports that every record of the range was written.
@@ -160,6 +165,13 @@ type Summary struct {
 	Invalid         int `json:"invalid"`
 	// LeftInQueue counts messages read but not deleted.
 	LeftInQueue int `json:"left_in_queue"`
+	// ReceivedAgain counts the receives of messages the run had already
+	// received (handled once, not counted in MessagesRead or toward Max).
+	ReceivedAgain int `json:"received_again"`
+	// VisibilityError, if not empty, is why extending the visibility timeout
+	// of the messages held failed (the last error): they reappear when it
+	// lapses, and other consumers can receive them meanwhile.
+	VisibilityError string `json:"visibility_error,omitempty"`
 	// Objects counts the objects written (in a dry run: that would be written).
 	Objects         int             `json:"objects"`
 	DurationSeconds float64         `json:"duration_seconds"`
@@ -200,6 +212,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	r.keep.start(ctx)
 	err := r.loop(ctx)
 	r.release(ctx, r.keep.close())
+	r.sum.VisibilityError = r.keep.failure()
 	r.finish()
 	r.sum.DurationSeconds = time.Since(started).Seconds()
 	if err != nil {
@@ -235,11 +248,20 @@ func (r *runner) approximateCount(ctx context.Context) int {
 	return n
 }
 
+// loop receives and handles messages until a receive returns none, Max
+// messages were handled, or, for one WaitTime, the receives return only
+// messages the run has received before (see the package documentation:
+// messages that reappear within every receive's wait would otherwise keep the
+// run going for ever).
 func (r *runner) loop(ctx context.Context) error {
+	// idleSince is when the receives began to return only messages received
+	// before; zero while they bring new ones.
+	var idleSince time.Time
 	for r.opts.Max == 0 || len(r.order) < r.opts.Max {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		began := time.Now()
 		n := int32(10)
 		if r.opts.Max > 0 {
 			n = int32(min(10, r.opts.Max-len(r.order)))
@@ -260,12 +282,16 @@ func (r *runner) loop(ctx context.Context) error {
 			// Until its turn comes, and after, the message stays hidden.
 			r.keep.hold(aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle))
 		}
+		fresh := false
 		for _, m := range out.Messages {
 			id, receipt := aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle)
 			if prev, ok := r.seen[id]; ok {
+				prev.Received++
+				r.sum.ReceivedAgain++
 				r.again(ctx, prev, receipt)
 				continue
 			}
+			fresh = true
 			if r.opts.Max > 0 && len(r.order) >= r.opts.Max {
 				// Received beyond --max: leave it for the next run.
 				r.keep.drop(id)
@@ -273,7 +299,7 @@ func (r *runner) loop(ctx context.Context) error {
 				continue
 			}
 			res := r.message(ctx, id, aws.ToString(m.Body))
-			res.receipt = receipt
+			res.receipt, res.Received = receipt, 1
 			if res.Status == StatusRedriven {
 				res.written = true
 				r.delete(ctx, res)
@@ -284,6 +310,19 @@ func (r *runner) loop(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		switch {
+		case fresh:
+			idleSince = time.Time{}
+		case idleSince.IsZero():
+			idleSince = began
+		}
+		if !fresh && time.Since(idleSince) >= r.opts.WaitTime {
+			// Only messages already handled, again and again for a whole
+			// wait: they reappear as soon as they are hidden (their
+			// visibility timeout lapses within a wait). Every message
+			// visible for that long would have been received by now.
+			return nil
 		}
 	}
 	return nil

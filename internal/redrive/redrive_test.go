@@ -536,6 +536,44 @@ func TestRunDuplicateDelivery(t *testing.T) {
 	}
 }
 
+// TestRunEndsWhenHandledMessagesKeepReappearing: messages the run has handled
+// and left in the queue come back in every receive (their visibility timeout
+// lapses at once). With --max above the number of messages, or none, the run
+// ends after one wait with nothing new, having handled each message once.
+func TestRunEndsWhenHandledMessagesKeepReappearing(t *testing.T) {
+	for _, max := range []int{0, 5} {
+		t.Run(fmt.Sprintf("max %d", max), func(t *testing.T) {
+			s := newUnitSetup(t)
+			s.queue.send("m0", `{"hello":"world"}`)                              // invalid
+			s.queue.send("m1", onFailureBody(testStream, shard0, "1", "3", 3))   // trimmed
+			s.queue.send("m2", onFailureBody(testStream, shard0, "95", "99", 5)) // redriven
+			s.queue.reappear = map[string]bool{"m0": true, "m1": true, "m2": true}
+			opts := s.options()
+			opts.Max, opts.WaitTime = max, 200*time.Millisecond
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			sum, err := Run(ctx, opts)
+			if err != nil {
+				t.Fatalf("Run: %v; want it to end", err)
+			}
+			if sum.MessagesRead != 3 || len(sum.Messages) != 3 || sum.Invalid != 1 || sum.Expired != 1 || sum.Redriven != 1 ||
+				sum.RecordsRead != 5 || s.sink.puts != 1 || sum.LeftInQueue != 2 {
+				t.Errorf("summary = %+v, %d puts; want each message handled once", sum, s.sink.puts)
+			}
+			again := 0
+			for _, m := range sum.Messages {
+				again += m.Received - 1
+			}
+			if sum.ReceivedAgain != again || again == 0 {
+				t.Errorf("received again %d, per message %d; want them equal and not 0", sum.ReceivedAgain, again)
+			}
+			if d := cmp.Diff([]string{"m0", "m1"}, s.queue.ids()); d != "" {
+				t.Errorf("left in the queue (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
 func TestRunFilterSkipsRecords(t *testing.T) {
 	s := newUnitSetup(t)
 	s.queue.send("m1", onFailureBody(testStream, shard0, "90", "99", 10))

@@ -2,6 +2,7 @@ package redrive
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type keeper struct {
 	// no longer extended, even by a call under way.
 	mu   sync.Mutex
 	held map[string]string // receipt handles by message ID
+	// err is the last extension's failure ("" if none failed).
+	err  string
 	stop chan struct{}
 	done chan struct{}
 }
@@ -83,8 +86,16 @@ func (k *keeper) close() map[string]string {
 	return k.held
 }
 
+// failure returns the last extension's failure, or "".
+func (k *keeper) failure() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.err
+}
+
 // extend sets the visibility timeout of every message held to the run's, from
-// now. Failures are ignored: a message that reappears is received again.
+// now. A failure is only noted (failure): a message that reappears is received
+// again, and the run knows it.
 func (k *keeper) extend(ctx context.Context) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -95,7 +106,14 @@ func (k *keeper) extend(ctx context.Context) {
 	}
 	for len(entries) > 0 {
 		n := min(len(entries), changeVisibilityBatchMax)
-		_, _ = k.queue.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(k.url), Entries: entries[:n]})
+		out, err := k.queue.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(k.url), Entries: entries[:n]})
+		switch {
+		case err != nil && ctx.Err() == nil:
+			k.err = err.Error()
+		case err == nil && out != nil && len(out.Failed) > 0:
+			f := out.Failed[0]
+			k.err = fmt.Sprintf("%d of %d messages: %s: %s", len(out.Failed), n, aws.ToString(f.Code), aws.ToString(f.Message))
+		}
 		entries = entries[n:]
 	}
 }
