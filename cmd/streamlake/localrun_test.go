@@ -347,3 +347,86 @@ func TestRedriveLocalRunTemplate(t *testing.T) {
 		t.Errorf("session whose template is gone: exit %d, stdout %q, stderr %q; want 1 and what to do", code, out, errOut)
 	}
 }
+
+// TestRedriveLocalRunLeavesOtherStreamsMessages: the local run's failure queue
+// holds an on-failure record of another stream (sent by hand, or by another
+// mapping). Redriving the run's queue without flags must not write that
+// stream's records with the run's settings and delete the message: it is
+// reported invalid, naming the stream, and stays in the queue. --source-stream
+// names the stream whose ranges are redriven.
+func TestRedriveLocalRunLeavesOtherStreamsMessages(t *testing.T) {
+	srv := motoserver.ForTest(t)
+	ctx := context.Background()
+	const stream, other, bucket = "cli-local-own-stream", "cli-local-other-stream", "cli-local-own-bucket"
+	f := newRedriveFixture(t, stream, bucket, "cli-local-own-failures")
+	kin, sq, queue := f.kin, f.sq, f.queue
+	if _, err := kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(other), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(name string) (string, string) {
+		t.Helper()
+		recs := []producer.Record{{PartitionKey: "d-1", Data: []byte(`{"device_id":"d-1","temperature":20}`)}, {PartitionKey: "d-1", Data: []byte(`{"device_id":"d-1","temperature":21}`)}}
+		if res, err := producer.New(kin, name, producer.WithDeliveryFunc(func(producer.Delivery) {})).Put(ctx, recs); err != nil || res.Sent != 2 {
+			t.Fatalf("put: %+v, %v", res, err)
+		}
+		d, err := kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arn := aws.ToString(d.StreamDescriptionSummary.StreamARN)
+		it, err := kin.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(name), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := kin.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil || len(page.Records) != 2 {
+			t.Fatalf("read back %d records, %v", len(page.Records), err)
+		}
+		body, _ := json.Marshal(onfailure.Record{Version: "1.0", KinesisBatchInfo: onfailure.KinesisBatchInfo{
+			ShardID: "shardId-000000000000", StartSequenceNumber: aws.ToString(page.Records[0].SequenceNumber),
+			EndSequenceNumber: aws.ToString(page.Records[1].SequenceNumber), BatchSize: 2, StreamARN: arn}})
+		out, err := sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(queue), MessageBody: aws.String(string(body))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return arn, aws.ToString(out.MessageId)
+	}
+	arn, own := send(stream)
+	otherARN, foreign := send(other)
+	dir := t.TempDir()
+	if err := localrun.Save(dir, localrun.Session{Endpoints: localrun.SingleEndpoint(srv.URL), Region: "us-east-1", StackName: "streamlake",
+		Outputs: map[string]string{"FailureQueueUrl": queue, "OutputBucketName": bucket, "StreamName": stream, "StreamArn": arn}}); err != nil {
+		t.Fatal(err)
+	}
+	noAWSConfig(t)
+	vars := map[string]string{workDirEnv: dir}
+	code, out, errOut := runWith(t, ctx, vars, "redrive", "--json")
+	var sum redrive.Summary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("redrive --json = exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	got := map[string]redrive.MessageResult{}
+	for _, m := range sum.Messages {
+		got[m.MessageID] = m
+	}
+	if code != exitFailure || sum.MessagesRead != 2 || got[own].Status != redrive.StatusRedriven || got[foreign].Status != redrive.StatusInvalid ||
+		got[foreign].Deleted || got[foreign].RecordsRead != 0 || sum.RecordsWritten != 2 {
+		t.Fatalf("redrive = exit %d, %+v; want the run's range redriven and the other stream's left, unread", code, sum)
+	}
+	if r := got[foreign].Reason; !strings.Contains(r, "of stream "+otherARN+", not of "+arn) || !strings.Contains(r, "left in the queue") {
+		t.Errorf("reason %q; want both streams named and that the message stays", r)
+	}
+	left, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	if err != nil || len(left.Messages) != 1 || aws.ToString(left.Messages[0].MessageId) != foreign {
+		t.Fatalf("left in the queue: %+v, %v; want the other stream's message only", left, err)
+	}
+	if _, err := sq.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(queue), ReceiptHandle: left.Messages[0].ReceiptHandle}); err != nil {
+		t.Fatal(err)
+	}
+	// Named by --source-stream, the other stream's range is redriven.
+	code, out, errOut = runWith(t, ctx, vars, "redrive", "--json", "--source-stream", other, "--dry-run")
+	sum = redrive.Summary{}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || code != exitOK || sum.WouldRedrive != 1 || sum.Messages[0].MessageID != foreign {
+		t.Errorf("redrive --source-stream %s = exit %d, %+v, stderr %q; want its message would be redriven", other, code, sum, errOut)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/streamlake/streamlake/internal/filter"
@@ -75,8 +76,11 @@ run.
 
 Ranges the stream no longer holds (trimmed by its retention period, before or
 while they are read, or the stream or shard deleted) are reported as expired and
-left in the queue; so are messages that are not Kinesis on-failure records. Every
-message left in the queue is made visible again at the end. A run handles each
+left in the queue; so are messages that are not Kinesis on-failure records (each
+is named: an S3 event, an asynchronous invocation record, …) and, with
+--source-stream (by default the local run's stream on its queue), on-failure
+records of other streams, which this run's filter, transform and destination do
+not fit. Every message left in the queue is made visible again at the end. A run handles each
 message once: one it receives again (its visibility timeout lapsed because
 extending it failed, or SQS delivered it twice) is not redriven again and does
 not count toward --max. The run ends when the queue has nothing left to receive,
@@ -140,6 +144,8 @@ type redriveOptions struct {
 	function    string
 	from, until string
 	skipStored  bool
+	// source is the stream whose ranges are redriven ("" = any).
+	source string
 }
 
 func runRedrive(ctx context.Context, e *env, args []string) int {
@@ -153,6 +159,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&o.compression, "compression", "", "with --to s3: gzip, zstd or none (default: with --template the processor's COMPRESSION, else gzip; keep it the same on every run: another compression writes other keys)")
 	fs.StringVar(&o.region, "region", "", "AWS region (default: the environment, the queue URL's, or the last local run's)")
 	fs.BoolVar(&o.skipStored, "skip-stored", true, "with the queue: skip the records of a range that the processor's latest processed or quarantine objects in --bucket already hold (a failed batch's range can name stored records; with --to stream, --bucket names where they are); false redrives every record of each range")
+	fs.StringVar(&o.source, "source-stream", "", "with the queue: redrive only the ranges of this stream (name or ARN); a message naming another stream is reported invalid and left in the queue (default: the last local run's stream for its queue, else any stream)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and report only: write nothing, delete nothing")
 	fs.IntVar(&o.max, "max", 0, "handle at most this many messages (0 = all)")
 	fs.DurationVar(&o.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout, "visibility timeout of the messages received: the run extends it every third of it until a message is deleted or released at the end, so after a crash they reappear within this time")
@@ -242,8 +249,14 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	if o.from != "" {
 		return runReplay(ctx, e, &o, clients, w, fn.keep)
 	}
+	var source string
+	if o.source != "" {
+		if source, _, err = resolveStream(ctx, clients, o.source); err != nil {
+			return fail(fmt.Errorf("--source-stream: %w", err))
+		}
+	}
 	opts := redrive.Options{
-		QueueURL: o.queue, Queue: clients.SQS(), Writer: w,
+		QueueURL: o.queue, Queue: clients.SQS(), Writer: w, StreamARN: source,
 		Streams: func(r string) (redrive.StreamAPI, error) { return clients.Kinesis(r), nil },
 		DryRun:  o.dryRun, Max: o.max, VisibilityTimeout: o.visibility, Filter: fn.keep,
 	}
@@ -322,6 +335,11 @@ func (o *redriveOptions) localDefaults(ses *localrun.Session) {
 	if o.from != "" && o.stream == "" {
 		o.stream = ses.Output("StreamName")
 	}
+	if o.from == "" && o.source == "" && o.queue != "" && o.queue == ses.Output("FailureQueueUrl") {
+		// The run's queue holds its stream's failures only: another
+		// stream's range would be written with the run's settings.
+		o.source = ses.Output("StreamArn")
+	}
 }
 
 // localTemplate makes a redrive of the last local run's failure queue, or a
@@ -377,6 +395,8 @@ func (o *redriveOptions) validate(fs *flag.FlagSet, set map[string]bool) (int, b
 		return bad("--queue %q is not a queue URL (e.g. https://sqs.us-east-1.amazonaws.com/123456789012/name)", o.queue)
 	case o.max < 0:
 		return bad("--max must not be negative, got %d", o.max)
+	case o.source != "" && strings.HasPrefix(o.source, "arn:") && !isStreamARN(o.source):
+		return bad("--source-stream %q is not a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>) or a stream name", o.source)
 	case o.visibility < time.Second || o.visibility > 12*time.Hour:
 		return bad("--visibility-timeout must be between 1s and 12h (SQS limits), got %s", o.visibility)
 	case o.template.path == "" && (set["function"] || set["config-env"] || set["parameter-overrides"]):
@@ -422,7 +442,7 @@ func (o *redriveOptions) validateDestination(fs *flag.FlagSet, set map[string]bo
 // validateReplay checks the flags of a replay (--from).
 func (o *redriveOptions) validateReplay(fs *flag.FlagSet, set map[string]bool) (int, bool) {
 	bad := func(format string, a ...any) (int, bool) { return usageError(fs, format, a...), false }
-	for _, f := range []string{"queue", "max", "visibility-timeout", "skip-stored"} {
+	for _, f := range []string{"queue", "max", "visibility-timeout", "skip-stored", "source-stream"} {
 		if set[f] {
 			return bad("--%s does not apply with --from (a replay reads the stream, not the queue)", f)
 		}
@@ -553,6 +573,13 @@ func templateSettings(o *redriveOptions) (functionSettings, int, error) {
 	return s, exitOK, nil
 }
 
+// isStreamARN reports whether s is a Kinesis stream ARN.
+func isStreamARN(s string) bool {
+	a, err := arn.Parse(s)
+	name, ok := strings.CutPrefix(a.Resource, "stream/")
+	return err == nil && a.Service == "kinesis" && a.Region != "" && ok && name != "" && !strings.Contains(name, "/")
+}
+
 func validQueueURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && strings.Count(strings.Trim(u.Path, "/"), "/") == 1
@@ -593,7 +620,7 @@ func printRedriveSummary(w io.Writer, s *redrive.Summary) {
 		{"messages read", s.MessagesRead, fmt.Sprintf("%d records in their ranges, %d skipped by the FilterCriteria, %d already in the processor's objects", s.RecordsRead, s.RecordsFiltered, s.RecordsStored)},
 		{"redriven", s.Redriven, fmt.Sprintf("%d records written, %s; messages deleted", s.RecordsWritten, objects)},
 		{"expired", s.Expired, "range no longer in the stream; left in the queue"},
-		{"invalid", s.Invalid, "not Kinesis on-failure records of this stream's shards; left in the queue"},
+		{"invalid", s.Invalid, "not Kinesis on-failure records, or of another stream or shard; left in the queue"},
 		{"failed", s.Failed, "read, write or delete failed; left in the queue"},
 		{"left in queue", s.LeftInQueue, ""},
 	}

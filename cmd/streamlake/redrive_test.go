@@ -52,6 +52,8 @@ func TestRedriveBadFlags(t *testing.T) {
 		{"until without from", []string{"--queue", testQueueURL, "--bucket", "b", "--until", "2026-11-21T13:00:00Z"}, "--until applies with --from only"},
 		{"from without stream", []string{"--from", "2026-11-21T13:00:00Z", "--bucket", "b"}, "--from needs --stream"},
 		{"from with queue", []string{"--from", "2026-11-21T13:00:00Z", "--stream", "s", "--queue", testQueueURL, "--bucket", "b"}, "--queue does not apply with --from"},
+		{"source stream not a stream ARN", []string{"--queue", testQueueURL, "--bucket", "b", "--source-stream", "arn:aws:sqs:us-east-1:123456789012:q"}, "--source-stream \"arn:aws:sqs:us-east-1:123456789012:q\" is not a Kinesis stream ARN"},
+		{"from with source stream", []string{"--from", "2026-11-21T13:00:00Z", "--stream", "s", "--bucket", "b", "--source-stream", "s"}, "--source-stream does not apply with --from"},
 		{"from with max", []string{"--from", "2026-11-21T13:00:00Z", "--stream", "s", "--max", "3", "--bucket", "b"}, "--max does not apply with --from"},
 		{"bad from", []string{"--from", "yesterday", "--stream", "s", "--bucket", "b"}, `--from "yesterday" is not an RFC 3339 time`},
 		{"bad until", []string{"--from", "2026-11-21T13:00:00Z", "--until", "later", "--stream", "s", "--bucket", "b"}, `--until "later" is not an RFC 3339 time`},

@@ -46,6 +46,12 @@ func ParseMessage(body string) (onfailure.Record, Range, error) {
 		Message          *string          `json:"Message"`
 		KinesisBatchInfo *json.RawMessage `json:"KinesisBatchInfo"`
 		DDBStreamBatch   *json.RawMessage `json:"DDBStreamBatchInfo"`
+		// What other senders' messages hold, to name them (notFrom).
+		Event   string `json:"Event"`
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+		RequestPayload *json.RawMessage `json:"requestPayload"`
 	}
 	trimmed := strings.TrimSpace(body)
 	if !strings.HasPrefix(trimmed, "{") {
@@ -66,7 +72,7 @@ func ParseMessage(body string) (onfailure.Record, Range, error) {
 	case probe.DDBStreamBatch != nil:
 		return invalid("it is a DynamoDB Streams on-failure record (DDBStreamBatchInfo); only Kinesis ranges can be redriven")
 	case probe.KinesisBatchInfo == nil:
-		return invalid("no KinesisBatchInfo")
+		return invalid("no KinesisBatchInfo%s", notFrom(probe.Event, probe.Records, probe.RequestPayload != nil))
 	}
 	var rec onfailure.Record
 	if err := json.Unmarshal([]byte(trimmed), &rec); err != nil {
@@ -77,6 +83,26 @@ func ParseMessage(body string) (onfailure.Record, Range, error) {
 		return onfailure.Record{}, Range{}, err
 	}
 	return rec, rng, nil
+}
+
+// notFrom names, for a message without KinesisBatchInfo, the sender it looks
+// like, or says that a Kinesis event source mapping did not send it.
+func notFrom(event string, records []struct {
+	EventSource string `json:"eventSource"`
+}, requestPayload bool) string {
+	switch {
+	case event == "s3:TestEvent":
+		// S3 sends it to check a queue named in a bucket's notification
+		// configuration (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html).
+		return ": it is an S3 test event (s3:TestEvent), sent when a bucket's event notifications to this queue were set up"
+	case len(records) > 0 && records[0].EventSource != "":
+		return fmt.Sprintf(": it is an event notification of %s (Records[].eventSource), not an on-failure record", abbreviate(records[0].EventSource, 40))
+	case requestPayload:
+		// An asynchronous invocation's destination record carries the event
+		// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+		return ": it is a Lambda asynchronous invocation record (requestPayload), not an event source mapping's on-failure record"
+	}
+	return ": no Kinesis event source mapping sent it"
 }
 
 // rangeOf validates a KinesisBatchInfo.

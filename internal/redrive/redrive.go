@@ -65,6 +65,12 @@ type Options struct {
 		// Forget drops what Holds read; Run calls it before each message.
 		Forget()
 	}
+	// StreamARN, if not empty, is the stream whose failures the run redrives:
+	// a message whose range is of another stream is reported invalid and left
+	// in the queue, since Filter, Stored and Writer are this stream's (another
+	// mapping's failures in the queue would be written with them, and the
+	// message deleted).
+	StreamARN string
 	// DryRun reads the messages and ranges and reports what would be written,
 	// without writing or deleting anything.
 	DryRun bool
@@ -372,10 +378,14 @@ func (r *runner) message(ctx context.Context, id, body string) *MessageResult {
 	res := &MessageResult{MessageID: id}
 	_, rng, err := ParseMessage(body)
 	if err != nil {
-		res.Status, res.Reason = StatusInvalid, err.Error()
+		res.Status, res.Reason = StatusInvalid, err.Error()+"; the message is left in the queue"
 		return res
 	}
 	res.Range = &rng
+	if r.opts.StreamARN != "" && rng.StreamARN != r.opts.StreamARN {
+		res.Status, res.Reason = StatusInvalid, fmt.Sprintf("its range is of stream %s, not of %s, whose failures this run redrives; the message is left in the queue: redrive it with that stream's settings, or delete it once accounted for", rng.StreamARN, r.opts.StreamARN)
+		return res
+	}
 	client, err := r.opts.Streams(rng.Region)
 	if err != nil {
 		res.Status, res.Reason = StatusFailed, fmt.Sprintf("kinesis client for %s: %v", rng.Region, err)

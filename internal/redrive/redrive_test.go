@@ -58,7 +58,12 @@ func TestParseMessage(t *testing.T) {
 		{"empty", "", Range{}, "not a JSON object"},
 		{"not JSON", "RetryAttemptsExhausted", Range{}, "not a JSON object"},
 		{"truncated", string(golden[:len(golden)/2]), Range{}, "decode"},
-		{"S3 test event", `{"Service":"Amazon S3","Event":"s3:TestEvent"}`, Range{}, "no KinesisBatchInfo"},
+		{"S3 test event", `{"Service":"Amazon S3","Event":"s3:TestEvent"}`, Range{}, "no KinesisBatchInfo: it is an S3 test event (s3:TestEvent)"},
+		{"S3 event", `{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put"}]}`, Range{}, "no KinesisBatchInfo: it is an event notification of aws:s3"},
+		{"asynchronous invocation record", `{"version":"1.0","requestContext":{"condition":"RetriesExhausted"},"requestPayload":{"a":1},"responsePayload":null}`, Range{}, "asynchronous invocation record"},
+		{"another sender's JSON", `{"order":42}`, Range{}, "no KinesisBatchInfo: no Kinesis event source mapping sent it"},
+		{"SNS envelope of text", `{"Type":"Notification","MessageId":"x","Message":"hello"}`, Range{}, "not a JSON object: hello"},
+		{"JSON array", `[1,2]`, Range{}, "not a JSON object"},
 		{"DynamoDB record", `{"DDBStreamBatchInfo":{"shardId":"x"}}`, Range{}, "DynamoDB Streams"},
 		{"batch info not an object", `{"KinesisBatchInfo":[1]}`, Range{}, "decode"},
 		{"no shard", good(func(m map[string]any) { delete(m, "shardId") }), Range{}, "shardId is empty"},
@@ -571,6 +576,51 @@ func TestRunEndsWhenHandledMessagesKeepReappearing(t *testing.T) {
 				t.Errorf("left in the queue (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestRunLeavesMessagesOfOtherSenders: messages that are not this stream's
+// Kinesis on-failure records are never deleted or written: each is reported
+// invalid, with what it is, and stays in the queue (visible again).
+func TestRunLeavesMessagesOfOtherSenders(t *testing.T) {
+	s := newUnitSetup(t)
+	bodies := map[string]string{
+		"s3-test":  `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-21T13:00:00.000Z","Bucket":"b","RequestId":"r","HostId":"h"}`,
+		"s3-event": `{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`,
+		"async":    `{"version":"1.0","timestamp":"2026-11-21T13:00:00.000Z","requestContext":{"requestId":"r","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST","condition":"RetriesExhausted","approximateInvokeCount":3},"requestPayload":{"a":1},"responseContext":{"statusCode":200,"executedVersion":"$LATEST","functionError":"Unhandled"},"responsePayload":null}`,
+		"dynamodb": `{"requestContext":{"condition":"RetryAttemptsExhausted"},"version":"1.0","DDBStreamBatchInfo":{"shardId":"shardId-00000001573689847184-864758bb","streamArn":"arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-11-21T00:00:00.000"}}`,
+		"text":     `order 42 shipped`,
+		"other":    onFailureBody("arn:aws:kinesis:us-east-1:123456789012:stream/other", shard0, "95", "99", 5),
+	}
+	want := map[string]string{
+		"s3-test": "S3 test event", "s3-event": "event notification of aws:s3", "async": "asynchronous invocation record",
+		"dynamodb": "DynamoDB Streams on-failure record", "text": "not a JSON object",
+		"other": "its range is of stream arn:aws:kinesis:us-east-1:123456789012:stream/other, not of " + testStream,
+	}
+	ids := []string{"async", "dynamodb", "other", "s3-event", "s3-test", "text"}
+	for _, id := range ids {
+		s.queue.send(id, bodies[id])
+	}
+	opts := s.options()
+	opts.StreamARN = testStream
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.MessagesRead != 6 || sum.Invalid != 6 || sum.LeftInQueue != 6 || sum.RecordsRead != 0 || sum.OK() {
+		t.Errorf("summary = %+v; want 6 invalid messages left, nothing read", sum)
+	}
+	for _, m := range sum.Messages {
+		if m.Status != StatusInvalid || m.Deleted || !strings.Contains(m.Reason, want[m.MessageID]) || !strings.HasSuffix(m.Reason, "left in the queue") &&
+			!strings.Contains(m.Reason, "the message is left in the queue") {
+			t.Errorf("message %s = %s, deleted %v, %q; want invalid, left in the queue, with %q", m.MessageID, m.Status, m.Deleted, m.Reason, want[m.MessageID])
+		}
+	}
+	if d := cmp.Diff(ids, s.queue.ids()); d != "" || s.queue.deletes != 0 || s.sink.puts != 0 {
+		t.Errorf("left in the queue (-want +got):\n%s (%d deletes, %d puts)", d, s.queue.deletes, s.sink.puts)
+	}
+	if n, _ := s.queue.GetQueueAttributes(context.Background(), nil); n.Attributes["ApproximateNumberOfMessages"] != "6" {
+		t.Errorf("visible after the run = %s; want 6", n.Attributes["ApproximateNumberOfMessages"])
 	}
 }
 
