@@ -72,6 +72,11 @@ func ParseMessage(body string) (onfailure.Record, Range, error) {
 	case probe.DDBStreamBatch != nil:
 		return invalid("it is a DynamoDB Streams on-failure record (DDBStreamBatchInfo); only Kinesis ranges can be redriven")
 	case probe.KinesisBatchInfo == nil:
+		if strings.HasSuffix(probe.Type, "Confirmation") {
+			// SubscriptionConfirmation, UnsubscribeConfirmation: SNS's own
+			// messages to a subscribed queue.
+			return invalid("it is an SNS %s message, not an on-failure record", abbreviate(probe.Type, 40))
+		}
 		return invalid("no KinesisBatchInfo%s", notFrom(probe.Event, probe.Records, probe.RequestPayload != nil))
 	}
 	var rec onfailure.Record

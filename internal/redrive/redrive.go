@@ -111,9 +111,9 @@ const (
 	// StatusFailed: reading, writing or deleting failed; the message is left in the
 	// queue (if written, a rerun writes the same keys again).
 	StatusFailed Status = "failed"
-	// StatusInvalid: the message is not a Kinesis on-failure record, or its
-	// range's start is another shard's sequence number; it is left in
-	// the queue.
+	// StatusInvalid: the message is not a Kinesis on-failure record, its
+	// range is of another stream than Options.StreamARN, or its range's start
+	// is another shard's sequence number; it is left in the queue.
 	StatusInvalid Status = "invalid"
 )
 

@@ -64,6 +64,7 @@ func TestParseMessage(t *testing.T) {
 		{"another sender's JSON", `{"order":42}`, Range{}, "no KinesisBatchInfo: no Kinesis event source mapping sent it"},
 		{"SNS envelope of text", `{"Type":"Notification","MessageId":"x","Message":"hello"}`, Range{}, "not a JSON object: hello"},
 		{"JSON array", `[1,2]`, Range{}, "not a JSON object"},
+		{"SNS subscription confirmation", `{"Type":"SubscriptionConfirmation","MessageId":"x","Token":"t","TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"You have chosen to subscribe"}`, Range{}, "it is an SNS SubscriptionConfirmation message"},
 		{"DynamoDB record", `{"DDBStreamBatchInfo":{"shardId":"x"}}`, Range{}, "DynamoDB Streams"},
 		{"batch info not an object", `{"KinesisBatchInfo":[1]}`, Range{}, "decode"},
 		{"no shard", good(func(m map[string]any) { delete(m, "shardId") }), Range{}, "shardId is empty"},
