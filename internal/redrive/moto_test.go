@@ -860,8 +860,8 @@ func TestRedriveDeletesMessageReceivedAgainBeforeItsDelete(t *testing.T) {
 					redelivered = append(redelivered, aws.ToString(m.MessageId))
 				}
 			}}
-			// A message left in the queue reappears within every receive's wait
-			// (the extensions fail): the run would not end.
+			// Bounded, should the run not end (its extensions fail, so a
+			// message it left would reappear within every receive's wait).
 			runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			var last Progress

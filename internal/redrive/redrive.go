@@ -326,8 +326,8 @@ func (r *runner) loop(ctx context.Context) error {
 		if !fresh && time.Since(idleSince) >= r.opts.WaitTime {
 			// Only messages already handled, again and again for a whole
 			// wait: they reappear as soon as they are hidden (their
-			// visibility timeout lapses within a wait). Every message
-			// visible for that long would have been received by now.
+			// visibility timeout lapses within a wait). A message not
+			// received meanwhile stays in the queue for the next run.
 			return nil
 		}
 	}
