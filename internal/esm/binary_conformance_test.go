@@ -431,6 +431,67 @@ func TestBinaryRetriesExhausted(t *testing.T) {
 	checkAccounting(t, st)
 }
 
+// TestBinaryUnrunnableBootstrap: a bootstrap that cannot be started (here not
+// executable) fails each invocation with the function error Lambda reports,
+// Runtime.InvalidEntrypoint, so the mapping spends MaximumRetryAttempts on it
+// and sends the batch to the on-failure destination instead of retrying it as
+// a host error forever; a bisect splits it as any function error does [S1, S3].
+func TestBinaryUnrunnableBootstrap(t *testing.T) {
+	for _, bisect := range []bool{false, true} {
+		t.Run(fmt.Sprintf("BisectBatchOnFunctionError=%v", bisect), func(t *testing.T) {
+			e := newEnv(t)
+			arn, _ := e.stream(1)
+			url, qarn := e.queue()
+			recs := seqsOf(e.putAll(arn, cmdRecords(2, 2, nil)))
+			binary := filepath.Join(t.TempDir(), "bootstrap")
+			if err := os.WriteFile(binary, []byte("#!/bin/sh\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fn := lambdahost.New(lambdahost.Config{Binary: binary, FunctionName: "failfn"})
+			t.Cleanup(func() { fn.Close() })
+			inv := &lambdaInvoker{fn: fn}
+			cfg := withQueue(baseConfig(arn), url, qarn)
+			cfg.MaximumRetryAttempts = new(1)
+			cfg.BisectBatchOnFunctionError = bisect
+			m := e.mapping(cfg, inv)
+			drain(t, m)
+
+			// Without a bisect: the batch, then 1 retry. With one: the batch,
+			// split into each record, each retried once.
+			wantInvocations, wantRanges := 2, [][]string{recs}
+			if bisect {
+				wantInvocations, wantRanges = 5, [][]string{recs[:1], recs[1:]}
+			}
+			types := inv.functionErrorTypes()
+			if len(types) != wantInvocations {
+				t.Errorf("function errors %v; want %d Runtime.InvalidEntrypoint", types, wantInvocations)
+			}
+			for _, typ := range types {
+				if typ != lambdahost.ErrorTypeInvalidEntrypoint {
+					t.Errorf("function error type %q; want Runtime.InvalidEntrypoint", typ)
+				}
+			}
+			ofr := e.onFailureRecords(url)
+			var gotRanges [][]string
+			for _, r := range ofr {
+				gotRanges = append(gotRanges, e.readRange(arn, r.KinesisBatchInfo.ShardID, r.KinesisBatchInfo.StartSequenceNumber, r.KinesisBatchInfo.EndSequenceNumber))
+				if r.RequestContext.Condition != onfailure.ConditionRetryAttemptsExhausted || r.RequestContext.ApproximateInvokeCount != 2 ||
+					r.ResponseContext.FunctionError == nil || *r.ResponseContext.FunctionError != onfailure.FunctionErrorUnhandled {
+					t.Errorf("on-failure record context %+v, %+v; want RetryAttemptsExhausted after 2 invocations, functionError Unhandled", r.RequestContext, r.ResponseContext)
+				}
+			}
+			if diff := cmp.Diff(wantRanges, gotRanges); diff != "" {
+				t.Errorf("on-failure records' ranges (-want +got):\n%s", diff)
+			}
+			st := m.Stats()
+			if st.InvokeErrors != 0 || st.FunctionErrors != int64(wantInvocations) || st.DroppedRecords != 2 {
+				t.Errorf("Stats() = %+v; want no host errors, %d function errors, 2 dropped", st, wantInvocations)
+			}
+			checkAccounting(t, st)
+		})
+	}
+}
+
 // TestBinaryPartialFailure: the function's real batchItemFailures response
 // checkpoints the records before the lowest reported sequence number and
 // redelivers exactly the records from it onward; without ReportBatchItemFailures

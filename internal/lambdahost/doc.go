@@ -22,6 +22,9 @@
 // Errors a caller sees for the platform failures match what Lambda returns in the
 // Invoke response body (errorType / errorMessage):
 //
+//   - the bootstrap cannot be started (missing, not executable, not a program for
+//     this machine): Runtime.InvalidEntrypoint,
+//     "RequestId: <id> Error: fork/exec <path>: permission denied";
 //   - the process exits during an invocation or during init: Runtime.ExitError,
 //     "RequestId: <id> Error: Runtime exited with error: exit status 1";
 //   - the invocation runs past the function timeout: Sandbox.Timedout,

@@ -54,11 +54,12 @@ const (
 // aws/aws-appsync-community#386); the Runtime Interface Emulator's internal
 // constant is Sandbox.Timeout.
 const (
-	ErrorTypeExit             = "Runtime.ExitError"
-	ErrorTypeTimeout          = "Sandbox.Timedout"
-	ErrorTypeResponseTooLarge = "Function.ResponseSizeTooLarge"
-	ErrorTypeTruncated        = "Runtime.TruncatedResponse"
-	ErrorTypeUnknown          = "Runtime.Unknown"
+	ErrorTypeExit              = "Runtime.ExitError"
+	ErrorTypeInvalidEntrypoint = "Runtime.InvalidEntrypoint"
+	ErrorTypeTimeout           = "Sandbox.Timedout"
+	ErrorTypeResponseTooLarge  = "Function.ResponseSizeTooLarge"
+	ErrorTypeTruncated         = "Runtime.TruncatedResponse"
+	ErrorTypeUnknown           = "Runtime.Unknown"
 )
 
 var (
@@ -266,11 +267,15 @@ func New(cfg Config) *Host {
 }
 
 // Invoke delivers payload to the function and waits for its response, starting the
-// process first when there is none (a cold start). A function error, a crash or a
-// timeout is reported in Result.Err with a nil error; the error return is for host
-// problems only: an invalid config, a binary that cannot be started, a payload over
-// MaxRequestBytes (ErrRequestTooLarge), a closed Host (ErrClosed), or ctx ending
-// (the invocation is abandoned and its process killed, as its outcome is unknown).
+// process first when there is none (a cold start). Whatever Lambda reports as a
+// function error is reported in Result.Err with a nil error: an error the function
+// returns, a crash or exit (Runtime.ExitError), a timeout (Sandbox.Timedout), and a
+// bootstrap that cannot be started because it is missing, not executable or not a
+// program for this machine (Runtime.InvalidEntrypoint; the next invocation tries
+// again). The error return is for host problems only: an invalid config, the
+// Runtime API that cannot listen, a payload over MaxRequestBytes
+// (ErrRequestTooLarge), a closed Host (ErrClosed), or ctx ending (the invocation
+// is abandoned and its process killed, as its outcome is unknown).
 func (h *Host) Invoke(ctx context.Context, payload []byte) (Result, error) {
 	if h.cfgErr != nil {
 		return Result{}, h.cfgErr
@@ -402,11 +407,14 @@ func (h *Host) await(ctx context.Context, sb *sandbox, inv *invocation, timer *t
 }
 
 // start starts a new environment and waits for the end of its init phase. It
-// returns the running sandbox, or a function error (init failed), or a host error.
-// The sandbox is also returned with a function error, stopped, for its init
-// duration.
+// returns the running sandbox, or a function error (the bootstrap could not be
+// started, or init failed), or a host error. After a failed init the sandbox is
+// also returned with the function error, stopped, for its init duration.
 func (h *Host) start(ctx context.Context, requestID string) (*sandbox, *FunctionError, error) {
 	sb, err := startSandbox(h.cfg)
+	if execErr := (*execError)(nil); errors.As(err, &execErr) {
+		return nil, invalidEntrypointError(requestID, execErr), nil
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("invoke %s: %w", h.cfg.FunctionName, err)
 	}

@@ -3,6 +3,7 @@ package lambdahost_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -422,6 +423,57 @@ func TestInitErrors(t *testing.T) {
 	}
 }
 
+// TestInvalidEntrypoint: a bootstrap the operating system will not start is a
+// function error, as Lambda reports it in the Invoke response (RIE
+// internal/lambda/rapid/handlers.go:361-371 stores Runtime.InvalidEntrypoint
+// when exec fails, and internal/lambda/interop/model.go:135-141 formats the
+// message "RequestId: <id> Error: <exec error>"; recorded from Lambda:
+// {"errorMessage":"RequestId: a81f0097-… Error: fork/exec /var/task/bootstrap:
+// permission denied","errorType":"Runtime.InvalidEntrypoint"} in
+// awslabs/aws-lambda-dart-runtime#20, "… fork/exec /lambda-entrypoint.sh: exec
+// format error" in gbdevw/python-fastapi-aws-lambda-container#5). Each
+// invocation tries again, as a cold start.
+func TestInvalidEntrypoint(t *testing.T) {
+	write := func(content string, mode os.FileMode) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "bootstrap")
+			if err := os.WriteFile(path, []byte(content), mode); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}
+	}
+	tests := []struct {
+		name   string
+		binary func(t *testing.T) string
+		reason string
+	}{
+		{"missing", func(t *testing.T) string { return filepath.Join(t.TempDir(), "bootstrap") }, "no such file or directory"},
+		{"not executable", write("#!/bin/sh\n", 0o644), "permission denied"},
+		{"not a program for this machine", write("\x7fELF not really\n", 0o755), "exec format error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			binary := tc.binary(t)
+			h := newHost(t, func(c *lambdahost.Config) { c.Binary = binary })
+			for i := range 2 {
+				res := invoke(t, h, `{"cmd":"echo","data":1}`)
+				wantMsg := fmt.Sprintf("RequestId: %s Error: fork/exec %s: %s", res.RequestID, binary, tc.reason)
+				if res.Err == nil || res.Err.Type != "Runtime.InvalidEntrypoint" || res.Err.Message != wantMsg {
+					t.Fatalf("invoke %d: Err = %v, Payload %s; want Runtime.InvalidEntrypoint: %s", i, res.Err, res.Payload, wantMsg)
+				}
+				wantBody, _ := json.Marshal(map[string]string{"errorMessage": wantMsg, "errorType": "Runtime.InvalidEntrypoint"})
+				if string(res.Payload) != string(wantBody) || string(res.Err.Body) != string(wantBody) {
+					t.Errorf("invoke %d: Payload %s, Body %s; want %s", i, res.Payload, res.Err.Body, wantBody)
+				}
+				if !res.ColdStart {
+					t.Errorf("invoke %d: ColdStart = false; want true", i)
+				}
+			}
+		})
+	}
+}
+
 // TestRuntimeAPIErrors checks the answers to out-of-order and unknown calls, made
 // from inside an invocation.
 func TestRuntimeAPIErrors(t *testing.T) {
@@ -584,13 +636,6 @@ func TestHostErrors(t *testing.T) {
 		want string
 	}{
 		{"no binary", func(c *lambdahost.Config) { c.Binary = "" }, "Binary is empty"},
-		{"missing binary", func(c *lambdahost.Config) { c.Binary = filepath.Join(t.TempDir(), "bootstrap") }, "no such file or directory"},
-		{"not executable", func(c *lambdahost.Config) {
-			c.Binary = filepath.Join(t.TempDir(), "bootstrap")
-			if err := os.WriteFile(c.Binary, []byte("#!/bin/sh\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}, "permission denied"},
 		{"no function name", func(c *lambdahost.Config) { c.FunctionName = "" }, `FunctionName "" must be`},
 		{"bad function name", func(c *lambdahost.Config) { c.FunctionName = "a:b" }, `FunctionName "a:b" must be`},
 		{"memory too small", func(c *lambdahost.Config) { c.MemoryMB = 64 }, "MemoryMB 64 is outside 128-10240"},

@@ -94,13 +94,36 @@ func startSandbox(cfg Config) (*sandbox, error) {
 	sb.started = now
 	if err := cmd.Start(); err != nil {
 		sb.srv.Close()
-		return nil, fmt.Errorf("start %s: %w", binary, err)
+		return nil, &execError{err: err}
 	}
 	go func() {
 		sb.waitErr = cmd.Wait()
 		close(sb.exited)
 	}()
 	return sb, nil
+}
+
+// execError is a bootstrap that the operating system would not start: missing,
+// not executable, or not a program for this machine. Lambda reports it as a
+// function error (see invalidEntrypointError), not a platform failure.
+type execError struct {
+	err error // from exec.Cmd.Start: "fork/exec <path>: <reason>"
+}
+
+func (e *execError) Error() string { return "start the bootstrap: " + e.err.Error() }
+
+func (e *execError) Unwrap() error { return e.err }
+
+// invalidEntrypointError is the function error of a bootstrap that could not be
+// started, as Lambda's Invoke response gives it:
+// {"errorType":"Runtime.InvalidEntrypoint","errorMessage":"RequestId: <id> Error: fork/exec /var/task/bootstrap: permission denied"}.
+// The Runtime Interface Emulator stores Runtime.InvalidEntrypoint when exec
+// fails (internal/lambda/rapid/handlers.go, doRuntimeDomainInit) and formats
+// the message as "RequestId: <id> Error: <exec error>"
+// (internal/lambda/interop/model.go, GetErrorResponseWithFormattedErrorMessage);
+// the path is the local one instead of /var/task/bootstrap.
+func invalidEntrypointError(requestID string, e *execError) *FunctionError {
+	return platformError(ErrorTypeInvalidEntrypoint, fmt.Sprintf("RequestId: %s Error: %v", requestID, e.err))
 }
 
 // newSandbox returns a sandbox with no server and no process yet.
