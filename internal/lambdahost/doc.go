@@ -15,8 +15,13 @@
 // https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html, with the status
 // codes and error bodies of the AWS Lambda Runtime Interface Emulator and the
 // behaviour that github.com/aws/aws-lambda-go/lambda expects: 200 for /next, 202 for
-// /response and /error, 413 for a response over [MaxResponseBytes], 400 for an unknown
-// request ID, 403 for a call out of order. The environment variables follow
+// /response and /error, 413 for a response over [MaxResponseBytes], 400
+// (InvalidRequestID) for a request ID other than the invocation last delivered, 403
+// (InvalidStateTransition, "State transition from RuntimeResponseSentState to
+// InvocationResponse failed for runtime. Error: State transition is not allowed")
+// for a call out of order, such as a second answer to an invocation or /init/error
+// after the first /next. A /next while the delivered invocation is unanswered gets
+// that invocation again, as in the emulator. The environment variables follow
 // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime.
 //
 // Errors a caller sees for the platform failures match what Lambda returns in the

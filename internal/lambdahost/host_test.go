@@ -475,15 +475,16 @@ func TestInvalidEntrypoint(t *testing.T) {
 }
 
 // TestRuntimeAPIErrors checks the answers to out-of-order and unknown calls, made
-// from inside an invocation.
+// from inside an invocation, as the Runtime Interface Emulator gives them: a
+// /next while the invocation is unanswered gets the same event again.
 func TestRuntimeAPIErrors(t *testing.T) {
 	h := newHost(t, nil)
 	got := decode[map[string]string](t, invoke(t, h, `{"cmd":"probe"}`))
 	want := map[string]string{
 		"unknownResponse": `400 {"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}`,
 		"unknownError":    `400 {"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}`,
-		"initError":       `403 {"errorMessage":"State transition from Ready to InitError failed for runtime: init has completed","errorType":"InvalidStateTransition"}`,
-		"nextWhileBusy":   `403 {"errorMessage":"State transition from Invoke to Ready failed for runtime: the invocation has no response yet","errorType":"InvalidStateTransition"}`,
+		"initError":       `403 {"errorMessage":"State transition from Running to InitError failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"}`,
+		"nextWhileBusy":   `200 {"cmd":"probe"}`,
 		"badPath":         `404 404 page not found`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -41,20 +41,30 @@ func (sb *sandbox) routes() http.Handler {
 }
 
 // handleNext is the long poll for the next event. The first call ends the init
-// phase.
+// phase. As in the Runtime Interface Emulator, a call while the event it
+// delivered is unanswered gets that event again (RuntimeRunningState.Ready
+// allows it: internal/lambda/core/states.go, rapi/router_test.go
+// TestInvokeNextTwice), and a call after /init/error or during a /response or
+// /error is refused.
 func (sb *sandbox) handleNext(w http.ResponseWriter, r *http.Request) {
+	sb.mu.Lock()
+	switch from := sb.state; from {
+	case stateRunning:
+		inv := sb.current
+		sb.mu.Unlock()
+		renderEvent(w, inv, sb.functionARN)
+		return
+	case stateInitError, stateResponse, stateErrorResponse:
+		sb.mu.Unlock()
+		renderNotAllowed(w, from, stateReady)
+		return
+	}
+	sb.state, sb.current = stateReady, nil
+	sb.mu.Unlock()
 	sb.readyOnce.Do(func() {
 		sb.readyAt = time.Now()
 		close(sb.ready)
 	})
-	sb.mu.Lock()
-	busy := sb.inflight != nil
-	sb.mu.Unlock()
-	if busy {
-		renderError(w, http.StatusForbidden, "InvalidStateTransition",
-			"State transition from Invoke to Ready failed for runtime: the invocation has no response yet")
-		return
-	}
 	var inv *invocation
 	select {
 	case inv = <-sb.next:
@@ -64,33 +74,26 @@ func (sb *sandbox) handleNext(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sb.mu.Lock()
-	sb.inflight = inv
+	sb.state, sb.current = stateRunning, inv
 	sb.mu.Unlock()
+	renderEvent(w, inv, sb.functionARN)
+}
+
+// renderEvent answers /next with inv.
+func renderEvent(w http.ResponseWriter, inv *invocation, functionARN string) {
 	h := w.Header()
 	h.Set(headerRequestID, inv.id)
 	h.Set(headerDeadline, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-	h.Set(headerFunctionARN, sb.functionARN)
+	h.Set(headerFunctionARN, functionARN)
 	h.Set(headerTraceID, inv.traceID)
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(inv.payload) //nolint:errcheck // a dead runtime is noticed by its exit
 }
 
-// claim takes the in-flight invocation with the given ID, or returns nil.
-func (sb *sandbox) claim(id string) *invocation {
-	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	inv := sb.inflight
-	if inv == nil || inv.id != id {
-		return nil
-	}
-	sb.inflight = nil
-	return inv
-}
-
 // handleResponse is the function's successful response.
 func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
-	inv, body, ok := sb.receive(w, r, "response")
+	inv, body, ok := sb.receive(w, r, stateResponse)
 	if !ok {
 		return
 	}
@@ -106,7 +109,7 @@ func (sb *sandbox) handleResponse(w http.ResponseWriter, r *http.Request) {
 
 // handleError is an error the function reports for an invocation.
 func (sb *sandbox) handleError(w http.ResponseWriter, r *http.Request) {
-	inv, body, ok := sb.receive(w, r, "error")
+	inv, body, ok := sb.receive(w, r, stateErrorResponse)
 	if !ok {
 		return
 	}
@@ -114,18 +117,39 @@ func (sb *sandbox) handleError(w http.ResponseWriter, r *http.Request) {
 	renderAccepted(w)
 }
 
-// receive claims the invocation a /response or /error request names and reads
-// the request's body (what names the body in messages). When the ID is not in
-// flight, or the body is truncated or too large, it answers the request (and,
-// for a claimed invocation, completes it with the platform's error) and reports
-// false.
-func (sb *sandbox) receive(w http.ResponseWriter, r *http.Request, what string) (*invocation, []byte, bool) {
-	inv := sb.claim(r.PathValue("id"))
-	if inv == nil {
+// receive takes the answer (to: stateResponse or stateErrorResponse) to the
+// invocation a /response or /error request names, and reads the request's body.
+// As the Runtime Interface Emulator does, it checks the request ID first (400
+// unless it is the invocation last delivered: internal/lambda/rapi/router.go,
+// rapi/middleware/middleware.go AwsRequestIDValidator), then the state (403
+// unless that invocation is unanswered), so a wrong ID leaves the invocation
+// open for the right one. When the request is refused, or the body is truncated
+// or too large, it answers the request (and, for an accepted answer, completes
+// the invocation with the platform's error) and reports false.
+func (sb *sandbox) receive(w http.ResponseWriter, r *http.Request, to runtimeState) (*invocation, []byte, bool) {
+	id := r.PathValue("id")
+	sb.mu.Lock()
+	inv, from := sb.current, sb.state
+	switch {
+	case inv == nil || inv.id != id:
+		sb.mu.Unlock()
 		renderError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return nil, nil, false
+	case from != stateRunning:
+		sb.mu.Unlock()
+		renderNotAllowed(w, from, to)
+		return nil, nil, false
 	}
+	sb.state = to
+	sb.mu.Unlock()
 	body, tooLarge, err := readBody(r.Body)
+	sb.mu.Lock()
+	sb.state = stateResponseSent
+	sb.mu.Unlock()
+	what := "response"
+	if to == stateErrorResponse {
+		what = "error"
+	}
 	switch {
 	case err != nil:
 		inv.done <- outcome{err: platformError(ErrorTypeTruncated,
@@ -142,14 +166,11 @@ func (sb *sandbox) receive(w http.ResponseWriter, r *http.Request, what string) 
 }
 
 // handleInitError is a runtime reporting that its initialization failed. It is
-// allowed only before the first /next.
+// allowed only before the first /next, once.
 func (sb *sandbox) handleInitError(w http.ResponseWriter, r *http.Request) {
-	select {
-	case <-sb.ready:
-		renderError(w, http.StatusForbidden, "InvalidStateTransition",
-			"State transition from Ready to InitError failed for runtime: init has completed")
+	if from := sb.getState(); from != stateStarted {
+		renderNotAllowed(w, from, stateInitError)
 		return
-	default:
 	}
 	body, tooLarge, err := readBody(r.Body)
 	if err != nil {
@@ -161,11 +182,25 @@ func (sb *sandbox) handleInitError(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponseBytes))
 		return
 	}
-	select {
-	case sb.initErr <- parseFunctionError(body, r.Header.Get(headerErrorType)):
-	default: // a second report: the first one stands
+	sb.mu.Lock()
+	from := sb.state
+	if from == stateStarted {
+		sb.state = stateInitError
 	}
+	sb.mu.Unlock()
+	if from != stateStarted { // a /next or another report came first
+		renderNotAllowed(w, from, stateInitError)
+		return
+	}
+	sb.initErr <- parseFunctionError(body, r.Header.Get(headerErrorType)) // buffered; reached once
 	renderAccepted(w)
+}
+
+// getState returns the runtime's state.
+func (sb *sandbox) getState() runtimeState {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.state
 }
 
 // readBody reads at most MaxResponseBytes. A larger body is drained (up to
@@ -206,6 +241,15 @@ func renderAccepted(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	io.WriteString(w, `{"status":"OK"}`+"\n") //nolint:errcheck // nothing to do about a dead runtime
+}
+
+// renderNotAllowed refuses a call out of order as the Runtime Interface Emulator
+// does (internal/lambda/rapi/handler/constants.go
+// StateTransitionFailedForRuntimeMessageFormat with core.ErrNotAllowed, rendered
+// by rapi/rendering/render_error.go RenderForbiddenWithTypeMsg).
+func renderNotAllowed(w http.ResponseWriter, from, to runtimeState) {
+	renderError(w, http.StatusForbidden, "InvalidStateTransition",
+		fmt.Sprintf("State transition from %s to %s failed for runtime. Error: State transition is not allowed", from, to))
 }
 
 func renderError(w http.ResponseWriter, status int, typ, msg string) {

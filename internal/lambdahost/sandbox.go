@@ -39,9 +39,25 @@ type sandbox struct {
 
 	stopOnce sync.Once
 
-	mu       sync.Mutex
-	inflight *invocation // delivered and not yet answered
+	mu      sync.Mutex
+	state   runtimeState // where the runtime is in the Runtime API
+	current *invocation  // the invocation last delivered, until the next /next
 }
+
+// runtimeState is the runtime's state in the Runtime API, named as the Runtime
+// Interface Emulator names it in its answers (internal/lambda/core/states.go,
+// runtime_state_names.go). Started is the zero value.
+type runtimeState string
+
+const (
+	stateStarted       runtimeState = "Started"                  // before the first /next
+	stateInitError     runtimeState = "InitError"                // after /init/error
+	stateReady         runtimeState = "Ready"                    // in /next, waiting for an event
+	stateRunning       runtimeState = "Running"                  // an event delivered, not answered
+	stateResponse      runtimeState = "InvocationResponse"       // its /response being read
+	stateErrorResponse runtimeState = "InvocationErrorResponse"  // its /error being read
+	stateResponseSent  runtimeState = "RuntimeResponseSentState" // answered; until the next /next
+)
 
 // invocation is one event on its way through the Runtime API.
 type invocation struct {
@@ -130,6 +146,7 @@ func invalidEntrypointError(requestID string, e *execError) *FunctionError {
 func newSandbox(functionARN string) *sandbox {
 	return &sandbox{
 		functionARN: functionARN,
+		state:       stateStarted,
 		ready:       make(chan struct{}),
 		initErr:     make(chan *FunctionError, 1),
 		next:        make(chan *invocation),
