@@ -29,7 +29,7 @@ import (
 // 60 is rejected, as Go's time package rejects it); an offset's hours are 00–23 and its
 // minutes 00–59.
 //
-// Numbers (and strings holding only such a number): seconds, milliseconds,
+// Numbers (and strings holding only such a number, see below): seconds, milliseconds,
 // microseconds or nanoseconds since the Unix epoch, told apart by magnitude, because
 // producers commonly send Python's time.time() (seconds with a fraction), JavaScript's
 // Date.now() or Java's System.currentTimeMillis() (milliseconds), and the magnitudes
@@ -43,7 +43,14 @@ import (
 // Fractions and exponents are allowed (1.7520e9), and read exactly: the unit
 // is that of the number's value, however it is written. Negative numbers and 1e19 or more
 // are rejected: no unit makes them a plausible event time. Every accepted number is
-// therefore between 1970 and 5138.
+// therefore between 1970 and 5138. A string holding a number is read only when the
+// time is from 2001-09-09T01:46:40Z (10^9 s) up to 2286-11-20T17:46:40Z (10^10 s):
+// 10-digit seconds, 13-digit milliseconds, 16-digit microseconds, 19-digit
+// nanoseconds, with or without a fraction. Other strings of digits ("2025",
+// "20250712", "20250712140305") are rejected: they are more often a year, an ISO
+// 8601 basic-format date or a compact date-time than a time in the 1970s or after
+// 2286, and reading them as epoch numbers would file them in an hour no reader of
+// the producer's data would expect.
 //
 // The result is always in years 0000–9999 of UTC, from 0000-01-01T00:00:00Z up to
 // but excluding 10000-01-01T00:00:00Z: a string whose offset moves its instant out
@@ -68,7 +75,7 @@ func ParseEventTime(v []byte) (time.Time, bool) {
 			return t, true
 		}
 		if len(s) > 0 && s[0] >= '0' && s[0] <= '9' {
-			return parseEpoch(s)
+			return parseEpochString(s)
 		}
 		return time.Time{}, false
 	case c >= '0' && c <= '9':
@@ -84,9 +91,36 @@ func ParseEventTimeString(s string) (time.Time, bool) {
 		return t, true
 	}
 	if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
-		return parseEpoch(b)
+		return parseEpochString(b)
 	}
 	return time.Time{}, false
+}
+
+// The epoch times a string of digits may hold, in Unix seconds: from
+// 2001-09-09T01:46:40Z (10^9 s) up to but excluding 2286-11-20T17:46:40Z (10^10 s),
+// the times whose seconds, milliseconds, microseconds and nanoseconds have 10, 13, 16
+// and 19 integer digits.
+const (
+	epochStringFrom  = 1e9
+	epochStringUntil = 1e10
+)
+
+// parseEpochString reads the contents of a JSON string as an epoch number, as
+// parseEpoch does, but only when the time is in [epochStringFrom, epochStringUntil).
+// A string of digits outside that window is more often something else: a year
+// ("2025"), an ISO 8601 basic-format date ("20250712", which Python's
+// datetime.fromisoformat reads as 2025-07-12) or a compact date-time
+// ("20250712140305"), which as epoch numbers would be silently filed in 1970 or
+// in 2611. A JSON number is a count, and is read over parseEpoch's whole range.
+func parseEpochString(b []byte) (time.Time, bool) {
+	t, ok := parseEpoch(b)
+	if !ok {
+		return time.Time{}, false
+	}
+	if u := t.Unix(); u < epochStringFrom || u >= epochStringUntil {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // jsonStringBytes returns the contents of the JSON string v: aliasing v when it has

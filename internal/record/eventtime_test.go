@@ -61,7 +61,7 @@ func TestParseEventTime(t *testing.T) {
 		{`99999999999.999999999`, "5138-11-16T09:46:39.999999999Z"},
 		{`99999999999999.999`, "5138-11-16T09:46:39.999999Z"},
 		{`9999999999999999999`, "2286-11-20T17:46:39.999999999Z"},
-		{`"99999999999"`, "5138-11-16T09:46:39Z"},
+		{`"99999999999"`, ""}, // a string of digits: only 2001–2286 (below)
 		{`1e10`, "2286-11-20T17:46:40Z"},
 		// Epoch numbers, by magnitude.
 		{`1752329000`, "2025-07-12T14:03:20Z"},
@@ -101,6 +101,28 @@ func TestParseEventTime(t *testing.T) {
 		{`100000000000`, "1973-03-03T09:46:40Z"},
 		{`"1752329000"`, "2025-07-12T14:03:20Z"},
 		{`"1752329000123"`, "2025-07-12T14:03:20.123Z"},
+		{`"1752329000123456"`, "2025-07-12T14:03:20.123456Z"},
+		{`"1752329000123456789"`, "2025-07-12T14:03:20.123456789Z"},
+		{`"1752329000.25"`, "2025-07-12T14:03:20.25Z"},
+		{`"1000000000"`, "2001-09-09T01:46:40Z"},
+		{`"9999999999.999999999"`, "2286-11-20T17:46:39.999999999Z"},
+		// A string of digits whose epoch reading falls outside 2001-09-09 –
+		// 2286-11-20 is more likely a year or an ISO 8601 basic-format date
+		// ("2025", "20250712", Python's fromisoformat reads the latter as a date)
+		// or a compact date-time ("20250712140305"), none of which has an hour to
+		// read: rejected. The same values as JSON numbers are epoch times.
+		{`"2025"`, ""},
+		{`"202507"`, ""},
+		{`"20250712"`, ""},
+		{`"202507121403"`, ""},
+		{`"20250712140305"`, ""},
+		{`"20250712140305123"`, ""},
+		{`"0"`, ""},
+		{`"999999999"`, ""},
+		{`"10000000000"`, ""},
+		{`"1e3"`, ""},
+		{`20250712`, "1970-08-23T09:11:52Z"},
+		{`20250712140305`, "2611-09-21T05:49:00.305Z"},
 		// Escapes are decoded.
 		{`"2025-07-12T14:03:05\u002B02:00"`, "2025-07-12T12:03:05Z"},
 		// Rejected.
@@ -271,7 +293,18 @@ func reference(v []byte) (t time.Time, ok bool, skip bool) {
 		if s == "" || s[0] < '0' || s[0] > '9' {
 			return time.Time{}, false, false
 		}
+		// A string holding an epoch number: only times in [1e9 s, 1e10 s).
+		t, ok, skip = referenceNumber(s)
+		if ok && (t.Unix() < 1e9 || t.Unix() >= 1e10) {
+			ok = false
+		}
+		return t, ok, skip
 	}
+	return referenceNumber(s)
+}
+
+// referenceNumber is reference for the text of a JSON number.
+func referenceNumber(s string) (t time.Time, ok bool, skip bool) {
 	if m := floatGrammar.FindStringSubmatch(s); m != nil && m[3] != "" {
 		if e, err := strconv.Atoi(strings.TrimLeft(m[3][1:], "+")); err != nil || e > 400 || e < -400 {
 			return time.Time{}, false, true
