@@ -27,6 +27,7 @@ import (
 	"github.com/streamlake/streamlake/bench/benchdata"
 	"github.com/streamlake/streamlake/internal/kpl"
 	"github.com/streamlake/streamlake/internal/ndjson"
+	"github.com/streamlake/streamlake/internal/record"
 )
 
 // memSink is an in-memory Sink that can fail on command.
@@ -358,7 +359,7 @@ func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 	}{
 		{1, `timestamp "yesterday" is not a date-time (RFC 3339 or ISO 8601) nor an epoch number`},
 		{2, `timestamp is a boolean, want a date-time string or epoch seconds or milliseconds`},
-		{7, `timestamp is a number out of range, want a date-time string or epoch seconds or milliseconds`},
+		{7, `timestamp -1 is a negative number, want a date-time string or epoch seconds or milliseconds`},
 	}
 	lines := decodeLines(t, ndjson.Gzip, obj.Body)
 	if len(lines) != len(tests) {
@@ -368,6 +369,68 @@ func TestHandleQuarantinesRejectedRecords(t *testing.T) {
 		r := ev.Records[tc.rec]
 		if l := lines[i]; l["error"] != tc.reason || l["processed"] != false || l["sequence_number"] != r.Kinesis.SequenceNumber {
 			t.Errorf("quarantine line %d = %v; want record %d with error %q", i, l, tc.rec, tc.reason)
+		}
+	}
+}
+
+// A quarantine reason says what is wrong with the event time and what to send
+// instead, so that the producer's owner can fix it from the reason alone.
+func TestEventTimeReasonsSayWhatIsWrong(t *testing.T) {
+	const notTime = ` is not a date-time (RFC 3339 or ISO 8601) nor an epoch number`
+	tests := []struct {
+		value  string // the raw JSON value of timestamp
+		reason string
+	}{
+		{`"yesterday"`, `timestamp "yesterday"` + notTime},
+		{`"2025-07-12"`, `timestamp "2025-07-12"` + notTime +
+			`: a date without a time of day has no hour; add one, as in 2025-07-12T00:00:00Z`},
+		{`"2016-12-31T23:59:60Z"`, `timestamp "2016-12-31T23:59:60Z"` + notTime +
+			`: second 60 is out of range 00–59 (leap seconds are not read)`},
+		{`"2025-07-12T24:00:00Z"`, `timestamp "2025-07-12T24:00:00Z"` + notTime +
+			`: hour 24 is out of range 00–23 (write the end of a day as 00:00 of the next)`},
+		{`"2025-02-30T10:00:00Z"`, `timestamp "2025-02-30T10:00:00Z"` + notTime +
+			`: day 30 is out of range for 2025-02 (01–28)`},
+		{`"2025-13-01T10:00:00Z"`, `timestamp "2025-13-01T10:00:00Z"` + notTime +
+			`: month 13 is out of range 01–12`},
+		{`"2025-07-12T14:61:00Z"`, `timestamp "2025-07-12T14:61:00Z"` + notTime +
+			`: minute 61 is out of range 00–59`},
+		{`"2025-07-12T14:03:05+24:00"`, `timestamp "2025-07-12T14:03:05+24:00"` + notTime +
+			`: offset +24:00 is out of range (hours 00–23, minutes 00–59)`},
+		{`"9999-12-31T23:30:00-01:00"`, `timestamp "9999-12-31T23:30:00-01:00"` + notTime +
+			`: in UTC it is outside years 0000–9999`},
+		{`"20250712"`, `timestamp "20250712"` + notTime +
+			`: a string of digits is read as an epoch time only from 2001-09-09 to 2286-11-20 (as one, it would be 1970-08-23T09:11:52Z); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number`},
+		{`"20250712T140305Z"`, `timestamp "20250712T140305Z"` + notTime +
+			`: ISO 8601's basic format (without - and :) is not read; send the extended format, 2025-07-12T14:03:05Z`},
+		{`" 2025-07-12T14:03:05Z"`, `timestamp " 2025-07-12T14:03:05Z"` + notTime +
+			`: it has spaces around it; send the time alone`},
+		{`-1752328985`, `timestamp -1752328985 is a negative number, want a date-time string or epoch seconds or milliseconds`},
+		{`12345678901234567890`, `timestamp 12345678901234567890 is a number out of range (1e19 or more), want a date-time string or epoch seconds or milliseconds`},
+		{`true`, `timestamp is a boolean, want a date-time string or epoch seconds or milliseconds`},
+	}
+	for _, tc := range tests {
+		sink := newMemSink()
+		p := newTestProcessor(t, sink, ndjson.Gzip)
+		// The first record is checked as the Processor checks while it scans a
+		// payload, the second by the Transform as a custom pipeline calls it.
+		payload := []byte(`{"device_id":"d","timestamp":` + tc.value + `}`)
+		if resp, err := p.Handle(context.Background(), kinesisEvent(payload)); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("Handle = %v, %v", resp, err)
+		}
+		var reasons []any
+		for k, obj := range sink.objects {
+			if strings.HasPrefix(k, "quarantine/") {
+				for _, l := range decodeLines(t, ndjson.Gzip, obj.Body) {
+					reasons = append(reasons, l["error"])
+				}
+			}
+		}
+		_, err := ValidateEventTime.Transform(&Record{Payload: payload, Kind: record.JSON})
+		if err != nil {
+			reasons = append(reasons, err.Error())
+		}
+		if diff := cmp.Diff([]any{tc.reason, tc.reason}, reasons); diff != "" {
+			t.Errorf("timestamp %s: reasons (-want +got):\n%s", tc.value, diff)
 		}
 	}
 }

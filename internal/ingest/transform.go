@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -109,10 +110,26 @@ func (c *eventTimeCheck) check(v []byte, ok bool) error {
 	if _, ok := record.ParseEventTime(v); ok {
 		return nil
 	}
-	if v[0] != '"' {
+	return c.rejection(v)
+}
+
+// rejection is the error for the raw value v of an event-time member that
+// record.ParseEventTime rejects: what is wrong with it and, where that is
+// known, what to send instead (record.EventTimeProblem).
+func (c *eventTimeCheck) rejection(v []byte) error {
+	switch v[0] {
+	case '"':
+		msg := fmt.Sprintf("%s %s is not a date-time (RFC 3339 or ISO 8601) nor an epoch number", c.field, truncate(string(v), 64))
+		if why := record.EventTimeProblem(v); why != "" {
+			msg += ": " + why
+		}
+		return errors.New(msg)
+	case '-':
+		return fmt.Errorf("%s %s is a negative number, want a date-time string or epoch seconds or milliseconds", c.field, truncate(string(v), 64))
+	case '{', '[', 't', 'f', 'n':
 		return fmt.Errorf("%s is %s, want a date-time string or epoch seconds or milliseconds", c.field, kindOfJSON(v))
 	}
-	return fmt.Errorf("%s %s is not a date-time (RFC 3339 or ISO 8601) nor an epoch number", c.field, truncate(string(v), 64))
+	return fmt.Errorf("%s %s is a number out of range (1e19 or more), want a date-time string or epoch seconds or milliseconds", c.field, truncate(string(v), 64))
 }
 
 func kindOfJSON(v []byte) string {
@@ -123,10 +140,8 @@ func kindOfJSON(v []byte) string {
 		return "an array"
 	case 'n':
 		return "null"
-	case 't', 'f':
-		return "a boolean"
 	}
-	return "a number out of range"
+	return "a boolean"
 }
 
 // truncate cuts s to at most n bytes, at the start of a character, and marks

@@ -336,5 +336,9 @@ func FuzzParseEventTime(f *testing.F) {
 		if ok != wantOK || (ok && !got.Equal(want)) {
 			t.Fatalf("ParseEventTime(%q) = %v, %v; reference %v, %v", v, got, ok, want, wantOK)
 		}
+		// The explanation of a rejection never explains an accepted time.
+		if why := record.EventTimeProblem(v); ok && why != "" {
+			t.Fatalf("EventTimeProblem(%q) = %q for an accepted time", v, why)
+		}
 	})
 }
