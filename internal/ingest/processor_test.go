@@ -404,6 +404,12 @@ func TestEventTimeReasonsSayWhatIsWrong(t *testing.T) {
 			`: ISO 8601's basic format (without - and :) is not read; send the extended format, 2025-07-12T14:03:05Z`},
 		{`" 2025-07-12T14:03:05Z"`, `timestamp " 2025-07-12T14:03:05Z"` + notTime +
 			`: it has spaces around it; send the time alone`},
+		{`"2025-07-12T16:03:05[Europe/Berlin]"`, `timestamp "2025-07-12T16:03:05[Europe/Berlin]"` + notTime +
+			`: a time zone name without an offset is not read (the instant depends on the zone's rules); send the offset too, as Java's ZonedDateTime.toString() does: 2025-07-12T16:03:05+02:00[Europe/Berlin]`},
+		{`"2025-07-12T16:03:05+02:00[!Europe/Berlin]"`, `timestamp "2025-07-12T16:03:05+02:00[!Europe/Berlin]"` + notTime +
+			`: a critical suffix tag ([!…]) is not read; send it without the !`},
+		{`"2025-02-30T16:03:05+02:00[Europe/Berlin]"`, `timestamp "2025-02-30T16:03:05+02:00[Europe/Berlin]"` + notTime +
+			`: day 30 is out of range for 2025-02 (01–28)`},
 		{`-1752328985`, `timestamp -1752328985 is a negative number, want a date-time string or epoch seconds or milliseconds`},
 		{`12345678901234567890`, `timestamp 12345678901234567890 is a number out of range (1e19 or more), want a date-time string or epoch seconds or milliseconds`},
 		{`true`, `timestamp is a boolean, want a date-time string or epoch seconds or milliseconds`},

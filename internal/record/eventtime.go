@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 	"unsafe"
@@ -58,6 +59,11 @@ import (
 // is in the year -1) is rejected, because its UTC hour has no four-digit year and
 // the summaries' keys (HOUR#2006-01-02T15) could not hold it.
 //
+// A date-time with an offset may be followed by RFC 9557 suffix tags, as Java's
+// ZonedDateTime.toString() writes it (2025-07-12T16:03:05+02:00[Europe/Berlin]):
+// the offset fixes the instant and the tags are read past; a time zone name
+// without an offset, and a critical tag ([!Europe/Berlin]), are rejected.
+//
 // Rejected too: a date without a time of day (it has no hour to group by), other
 // JSON values (null, booleans, objects, arrays), and any other text. ParseEventTime
 // does not allocate unless the string has JSON escapes. It is safe for concurrent use.
@@ -74,10 +80,7 @@ func ParseEventTime(v []byte) (time.Time, bool) {
 		if t, ok := parseISOTime(s); ok {
 			return t, true
 		}
-		if len(s) > 0 && s[0] >= '0' && s[0] <= '9' {
-			return parseEpochString(s)
-		}
-		return time.Time{}, false
+		return parseOtherString(s)
 	case c >= '0' && c <= '9':
 		return parseEpoch(v)
 	}
@@ -90,10 +93,56 @@ func ParseEventTimeString(s string) (time.Time, bool) {
 	if t, ok := parseISOTime(b); ok {
 		return t, true
 	}
-	if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
+	return parseOtherString(b)
+}
+
+// parseOtherString reads the string forms that parseISOTime does not: an epoch
+// number, and a date-time with RFC 9557 suffix tags.
+func parseOtherString(b []byte) (time.Time, bool) {
+	switch {
+	case len(b) == 0:
+	case b[0] >= '0' && b[0] <= '9' && b[len(b)-1] == ']':
+		return parseSuffixed(b)
+	case b[0] >= '0' && b[0] <= '9':
 		return parseEpochString(b)
 	}
 	return time.Time{}, false
+}
+
+// parseSuffixed reads a date-time with an offset followed by RFC 9557 suffix tags
+// (https://www.rfc-editor.org/rfc/rfc9557#section-4.1), as Java's
+// ZonedDateTime.toString() writes one: 2025-07-12T16:03:05+02:00[Europe/Berlin],
+// 2025-07-12T14:03:05Z[UTC], …[u-ca=iso8601]. The offset fixes the instant, so
+// the tags are read past. A time zone without an offset is rejected (its instant
+// depends on the zone's rules), and so is a critical tag ([!…]), which RFC 9557
+// (section 3.3) requires a reader to act on or refuse.
+func parseSuffixed(b []byte) (time.Time, bool) {
+	i := bytes.IndexByte(b, '[')
+	if i < 16 || !hasOffset(b[:i]) {
+		return time.Time{}, false
+	}
+	for rest := b[i:]; len(rest) > 0; {
+		j := bytes.IndexByte(rest, ']')
+		if rest[0] != '[' || j < 2 || rest[1] == '!' {
+			return time.Time{}, false
+		}
+		for _, c := range rest[1:j] {
+			if c <= ' ' || c > '~' || c == '[' {
+				return time.Time{}, false
+			}
+		}
+		rest = rest[j+1:]
+	}
+	return parseISOTime(b[:i])
+}
+
+// hasOffset reports whether the date-time b (at least 16 bytes) ends in Z or an
+// offset.
+func hasOffset(b []byte) bool {
+	if c := b[len(b)-1]; c == 'Z' || c == 'z' {
+		return true
+	}
+	return bytes.ContainsAny(b[16:], "+-")
 }
 
 // The epoch times a string of digits may hold, in Unix seconds: from

@@ -36,6 +36,20 @@ func EventTimeProblem(v []byte) string {
 			"(as one, it would be %s); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number",
 			t.Format(time.RFC3339Nano))
 	}
+	if i := bytes.IndexByte(s, '['); i >= 16 && s[len(s)-1] == ']' {
+		base := s[:i]
+		if _, ok := ParseEventTimeString(string(base)); !ok {
+			return isoProblem(base)
+		}
+		switch {
+		case !hasOffset(base):
+			return "a time zone name without an offset is not read (the instant depends on the zone's rules); " +
+				"send the offset too, as Java's ZonedDateTime.toString() does: 2025-07-12T16:03:05+02:00[Europe/Berlin]"
+		case bytes.Contains(s[i:], []byte("[!")):
+			return "a critical suffix tag ([!…]) is not read; send it without the !"
+		}
+		return ""
+	}
 	if ext, ok := basicToExtended(s); ok {
 		return "ISO 8601's basic format (without - and :) is not read; send the extended format, " + ext
 	}

@@ -123,6 +123,21 @@ func TestParseEventTime(t *testing.T) {
 		{`"1e3"`, ""},
 		{`20250712`, "1970-08-23T09:11:52Z"},
 		{`20250712140305`, "2611-09-21T05:49:00.305Z"},
+		// RFC 9557's suffix tags, as Java's ZonedDateTime.toString() writes a
+		// time: the offset fixes the instant, the time zone name adds nothing to it.
+		{`"2025-07-12T16:03:05.123456789+02:00[Europe/Berlin]"`, "2025-07-12T14:03:05.123456789Z"},
+		{`"2025-07-12T14:03:05Z[UTC]"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12T14:03:05Z[Etc/UTC][u-ca=iso8601]"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12T09:03:05-05:00[America/New_York]"`, "2025-07-12T14:03:05Z"},
+		// Without an offset the instant depends on the zone's rules, which the
+		// parser does not have; a critical tag ("!") must be checked, and cannot be.
+		{`"2025-07-12T16:03:05[Europe/Berlin]"`, ""},
+		{`"2025-07-12T16:03:05+02:00[!Europe/Berlin]"`, ""},
+		{`"2025-07-12T16:03:05+02:00[]"`, ""},
+		{`"2025-07-12T16:03:05+02:00[Europe/Berlin"`, ""},
+		{`"2025-07-12T16:03:05+02:00Europe/Berlin]"`, ""},
+		{`"2025-07-12T16:03:05+02:00[a]b]"`, ""},
+		{`"2025-07-12[Europe/Berlin]"`, ""},
 		// Escapes are decoded.
 		{`"2025-07-12T14:03:05\u002B02:00"`, "2025-07-12T12:03:05Z"},
 		// Rejected.
@@ -187,7 +202,8 @@ func TestParseEventTimeString(t *testing.T) {
 
 func TestParseEventTimeAllocs(t *testing.T) {
 	for _, in := range []string{`"2025-07-12T14:03:05.123456"`, `"2025-07-12T16:03:05+02:00"`, `1752329000123`, `"unknown"`,
-		`1.752329e9`, `"1.752329E+9"`, `17523290001234567890e-10`, "0." + strings.Repeat("0", 100) + "1752329e107"} {
+		`1.752329e9`, `"1.752329E+9"`, `17523290001234567890e-10`, "0." + strings.Repeat("0", 100) + "1752329e107",
+		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"20250712"`} {
 		b := []byte(in)
 		if n := testing.AllocsPerRun(100, func() { record.ParseEventTime(b) }); n != 0 {
 			t.Errorf("ParseEventTime(%s) allocates %v times; want 0", in, n)
@@ -248,6 +264,10 @@ func referenceISO(s string) (time.Time, bool) {
 	return t.UTC(), true
 }
 
+// suffixGrammar is a date-time followed by RFC 9557 suffix tags: elective (no
+// "!"), printable ASCII without brackets.
+var suffixGrammar = regexp.MustCompile(`^([^\[]*)(\[[\x22-\x5a\x5c\x5e-\x7e][\x21-\x5a\x5c\x5e-\x7e]*\])+$`)
+
 var epochGrammar = regexp.MustCompile(`^(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$`)
 
 // referenceEpoch computes the epoch reading exactly with big.Rat.
@@ -290,6 +310,13 @@ func reference(v []byte) (t time.Time, ok bool, skip bool) {
 		if t, ok := referenceISO(s); ok {
 			return t, true, false
 		}
+		if m := suffixGrammar.FindStringSubmatch(s); m != nil {
+			if !isoGrammar.MatchString(m[1]) || isoGrammar.FindStringSubmatch(m[1])[3] == "" {
+				return time.Time{}, false, false // no offset
+			}
+			t, ok := referenceISO(m[1])
+			return t, ok, false
+		}
 		if s == "" || s[0] < '0' || s[0] > '9' {
 			return time.Time{}, false, false
 		}
@@ -324,6 +351,7 @@ func FuzzParseEventTime(f *testing.F) {
 		`"2024-02-29T23:59:59,5-0800"`, `"2025-07-12T14:03"`, `"2025-07-12T14:03:05+01"`,
 		`1752329000`, `1752329000.123456`, `1752329000123`, `1752329000123456789`, `"1752329000"`,
 		`"9999-12-31T23:59:59.999999999-23:59"`, `"0000-01-01T00:00:00+23:59"`, `"x"`, `-5`,
+		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"2025-07-12T14:03:05Z[UTC][u-ca=iso8601]"`,
 	} {
 		f.Add([]byte(s))
 	}
