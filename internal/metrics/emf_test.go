@@ -118,14 +118,21 @@ func TestEmitRejectsInvalidSets(t *testing.T) {
 		{"reserved name", func(s *Set) { s.Add("Service", Count, 1) }, "reserved"},
 		{"property shadows metric", func(s *Set) { s.Add("X", Count, 1); s.Property("X", "y") }, "property"},
 		{"property not JSON", func(s *Set) { s.Add("X", Count, 1); s.Property("p", make(chan int)) }, "property p"},
+		// The line carries the invocation's request and trace ids under these keys.
+		{"metric named requestId", func(s *Set) { s.Add(KeyRequestID, Count, 1) }, "reserved"},
+		{"metric named traceId", func(s *Set) { s.Add(KeyTraceID, Count, 1) }, "reserved"},
+		{"property named traceId", func(s *Set) { s.Add("X", Count, 1); s.Property(KeyTraceID, "t") }, "reserved"},
 	}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	//lint:ignore SA1029 aws-lambda-go stores the trace header under this string key
+	ctx = context.WithValue(ctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			w := newTestWriter(t, &buf)
 			var s Set
 			tc.fill(&s)
-			err := w.Emit(context.Background(), &s)
+			err := w.Emit(ctx, &s)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Emit = %v; want an error containing %q", err, tc.want)
 			}

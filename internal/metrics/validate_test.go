@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,17 @@ func line(old, new string) string {
 // withRoot adds the root member key (a dimension) with the value "v" to an EMF line.
 func withRoot(line, key string) string {
 	return strings.Replace(line, `"Service":"s"`, `"`+key+`":"v","Service":"s"`, 1)
+}
+
+// withMetrics defines n metrics (RecordsWritten and M1 to Mn-1) in the line's
+// directive, each with a root member.
+func withMetrics(n int) string {
+	defs, vals := `{"Name":"RecordsWritten","Unit":"Count"}`, `"RecordsWritten":5`
+	for i := 1; i < n; i++ {
+		defs += `,{"Name":"M` + strconv.Itoa(i) + `"}`
+		vals += `,"M` + strconv.Itoa(i) + `":1`
+	}
+	return strings.Replace(line(`{"Name":"RecordsWritten","Unit":"Count"}`, defs), `"RecordsWritten":5`, vals, 1)
 }
 
 func TestValidate(t *testing.T) {
@@ -82,6 +94,7 @@ func TestValidate(t *testing.T) {
 		{"dimension value not ASCII", line(`"Service":"s"`, `"Service":"Süd"`), "ASCII"},
 		{"dimension value blank", line(`"Service":"s"`, `"Service":" "`), "other than whitespace"},
 		{"dimension value with a control character", line(`"Service":"s"`, `"Service":"a\u0007b"`), "control characters"},
+		{"dimension value with DEL", line(`"Service":"s"`, `"Service":"a\u007fb"`), "control characters"},
 		{"valid dimension value with spaces", line(`"Service":"s"`, `"Service":"plant 7"`), ""},
 		{"dimension name starting with a colon", withRoot(line(`["Service","FunctionName"]]`, `["Service","FunctionName"],[":Region"]]`), ":Region"), "starts with ':'"},
 		{"dimension name not ASCII", withRoot(line(`["Service","FunctionName"]]`, `["Service","FunctionName"],["Région"]]`), "Région"), "ASCII"},
@@ -89,6 +102,8 @@ func TestValidate(t *testing.T) {
 		{"dimension twice", line(`["Service","FunctionName"]`, `["Service","Service"]`), "twice"},
 		{"31 dimensions", line(`[["Service"],`, `[[`+strings.Repeat(`"Service",`, 30)+`"Service"],`), "31 keys"},
 		{"no metrics", line(`[{"Name":"RecordsWritten","Unit":"Count"}]`, `[]`), "0 definitions"},
+		{"valid 100 metrics", withMetrics(100), ""},
+		{"101 metrics", withMetrics(101), "101 definitions"},
 		{"metric without name", line(`"Name":"RecordsWritten",`, ``), "Name member is missing"},
 		{"metric not root", line(`"Name":"RecordsWritten"`, `"Name":"RecordsRead"`), `"RecordsRead" is not a root member`},
 		{"metric defined twice", line(`{"Name":"RecordsWritten","Unit":"Count"}`, `{"Name":"RecordsWritten"},{"Name":"RecordsWritten"}`), "defined twice"},
