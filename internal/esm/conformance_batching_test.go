@@ -16,22 +16,31 @@ import (
 )
 
 // TestConformanceBatchSize: at most BatchSize records per invocation, in order
-// [S1].
+// [S1]. With a slow function the reader buffers more than BatchSize records
+// while a batch is invoked; the next batch still holds BatchSize.
 func TestConformanceBatchSize(t *testing.T) {
-	e := newEnv(t)
-	arn, _ := e.stream(1)
-	puts := e.putAll(arn, records(25, 3, "size"))
-	cfg := baseConfig(arn)
-	cfg.BatchSize = 10
-	fn := newFake(t, nil)
-	m := e.mapping(cfg, fn)
-	drain(t, m)
-	all := seqsOf(puts)
-	want := [][]string{all[:10], all[10:20], all[20:]}
-	if diff := cmp.Diff(want, fn.batchSeqs()); diff != "" {
-		t.Errorf("batches (-want +got):\n%s", diff)
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+	}{{"fast function", 0}, {"slow function, records buffered", 300 * time.Millisecond}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			arn, _ := e.stream(1)
+			puts := e.putAll(arn, records(25, 3, "size"))
+			cfg := baseConfig(arn)
+			cfg.BatchSize = 10
+			fn := newFake(t, nil)
+			fn.delay = tc.delay
+			m := e.mapping(cfg, fn)
+			drain(t, m)
+			all := seqsOf(puts)
+			want := [][]string{all[:10], all[10:20], all[20:]}
+			if diff := cmp.Diff(want, fn.batchSeqs()); diff != "" {
+				t.Errorf("batches (-want +got):\n%s", diff)
+			}
+			checkAccounting(t, m.Stats())
+		})
 	}
-	checkAccounting(t, m.Stats())
 }
 
 // TestConformanceBatchingWindow: with MaximumBatchingWindowInSeconds the lane
@@ -169,6 +178,38 @@ func TestConformancePayloadCap(t *testing.T) {
 		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
 	checkAccounting(t, m.Stats())
+}
+
+// TestConformancePayloadCapExact: the cap is inclusive, as Lambda's invoke
+// payload limit is ("up to 6 MB" [S1]): an event of exactly MaxPayloadBytes is
+// one invocation, one byte less splits it.
+func TestConformancePayloadCapExact(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	puts := e.putAll(arn, []put{{Key: "k", Data: `{"i":1}`}, {Key: "k", Data: `{"i":2}`}})
+	all := seqsOf(puts)
+	// Size the event of both records with an uncapped mapping first.
+	fn := newFake(t, nil)
+	drain(t, e.mapping(baseConfig(arn), fn))
+	if got := fn.batchSeqs(); len(got) != 1 {
+		t.Fatalf("uncapped batches = %v; want one", got)
+	}
+	size := len(fn.batches()[0].raw)
+	for _, tc := range []struct {
+		limit int
+		want  [][]string
+	}{
+		{size, [][]string{all}},
+		{size - 1, [][]string{all[:1], all[1:]}},
+	} {
+		cfg := baseConfig(arn)
+		cfg.MaxPayloadBytes = tc.limit
+		fn := newFake(t, nil)
+		drain(t, e.mapping(cfg, fn))
+		if diff := cmp.Diff(tc.want, fn.batchSeqs()); diff != "" {
+			t.Errorf("MaxPayloadBytes %d, event of both records %d bytes: batches (-want +got):\n%s", tc.limit, size, diff)
+		}
+	}
 }
 
 // TestConformanceReadAheadBytes: the records a shard reader buffers ahead of
