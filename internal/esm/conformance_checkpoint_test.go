@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -220,6 +221,49 @@ func TestConformanceIteratorRefresh(t *testing.T) {
 		if got := m.Stats().IteratorRefreshes; got != 1 {
 			t.Errorf("IteratorRefreshes = %d; want 1", got)
 		}
+	}
+}
+
+// overlappingKinesis returns, at the head of every GetRecords response with
+// records, the last record of the previous such response again, as an
+// iterator that overlaps the records already read would.
+type overlappingKinesis struct {
+	KinesisAPI
+	mu   sync.Mutex
+	last *ktypes.Record
+}
+
+func (k *overlappingKinesis) GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error) {
+	out, err := k.KinesisAPI.GetRecords(ctx, in, opts...)
+	if err != nil || len(out.Records) == 0 {
+		return out, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	last := out.Records[len(out.Records)-1]
+	if k.last != nil {
+		out.Records = append([]ktypes.Record{*k.last}, out.Records...)
+	}
+	k.last = &last
+	return out, nil
+}
+
+// TestConformanceOverlappingReadsDeliverOnce: a record read again (an
+// iterator overlapping the records already read) is not delivered twice.
+func TestConformanceOverlappingReadsDeliverOnce(t *testing.T) {
+	e := newEnv(t)
+	arn, _ := e.stream(1)
+	puts := e.putAll(arn, records(10, 2, "overlap"))
+	cfg := baseConfig(arn)
+	cfg.BatchSize = 4 // GetRecords Limit 4: several reads
+	fn := newFake(t, nil)
+	m, err := New(cfg, &overlappingKinesis{KinesisAPI: e.kin}, nil, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, m)
+	if diff := cmp.Diff(seqsOf(puts), fn.delivered()); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
 }
 

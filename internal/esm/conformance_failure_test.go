@@ -435,6 +435,30 @@ func TestConformanceHostErrorsDoNotConsumeRetries(t *testing.T) {
 	if st.InvokeErrors != 3 || st.Retries != 0 || st.DroppedRecords != 0 {
 		t.Errorf("Stats() = %+v; want 3 host errors, 0 retries, 0 dropped", st)
 	}
+
+	// Host errors before a function error leave the batch its retries: with
+	// MaximumRetryAttempts 1, a function error after 3 host errors is retried
+	// once, and the retry succeeds.
+	arn2, _ := e.stream(1)
+	puts2 := e.putAll(arn2, records(3, 1, "host-then-error"))
+	fn2 := newFake(t, func(call int, _ invokedBatch) (Invocation, error) {
+		if call == 0 {
+			return fail("boom"), nil
+		}
+		return Invocation{}, nil
+	})
+	inv2 := &flakyInvoker{Invoker: fn2}
+	inv2.failures.Store(3)
+	cfg2 := baseConfig(arn2)
+	cfg2.MaximumRetryAttempts = new(1)
+	m2 := e.mapping(cfg2, inv2)
+	drain(t, m2)
+	if diff := cmp.Diff([][]string{seqsOf(puts2), seqsOf(puts2)}, fn2.batchSeqs()); diff != "" {
+		t.Errorf("after host errors and a function error: invocations (-want +got):\n%s", diff)
+	}
+	if st := m2.Stats(); st.InvokeErrors != 3 || st.Retries != 1 || st.DroppedRecords != 0 {
+		t.Errorf("after host errors and a function error: Stats() = %+v; want 3 host errors, 1 retry, 0 dropped", st)
+	}
 }
 
 // failingSQS fails the first n SendMessage calls, recording the shard's
