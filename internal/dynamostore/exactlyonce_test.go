@@ -188,6 +188,16 @@ func TestCrashMidTransition(t *testing.T) {
 				}
 				// SQS redelivers the message to a healthy aggregator.
 				healthy := e.harness(t, nil)
+				if c.PendingETag != "" {
+					// Finishing the pending transition of the same ETag is this
+					// call's work, not a duplicate: the aggregator counts the
+					// object as aggregated. (The contribution is read back from
+					// the pending transition, so none is passed.)
+					res, err := healthy.store.Apply(context.Background(), k, e1, nil)
+					if err != nil || res.Duplicate || res.Resumed != 1 || res.Transactions == 0 {
+						t.Errorf("Apply resuming the pending transition = %+v, %v; want Resumed 1, transactions, not Duplicate", res, err)
+					}
+				}
 				healthy.handle(t, message(e.notification(k, e1)))
 				healthy.check(t, expected(t, v1), true)
 				c, ok, err = healthy.store.Contribution(context.Background(), k)
@@ -307,6 +317,45 @@ func TestChunking(t *testing.T) {
 	again, err := h.store.Apply(context.Background(), k, etag, mustParse(t, k, body(recs, "2026-11-21T13:40:06.000Z")))
 	if err != nil || !again.Duplicate || again.WriteActions != 0 {
 		t.Errorf("Apply again = %+v, %v; want a duplicate with no writes", again, err)
+	}
+}
+
+// TestChunkSizeBoundary: a contribution of at most ChunkSize changes whose
+// actions (the changes, the contribution item, its blob items) fit one
+// transaction is one transaction; one change more, or one action more than a
+// transaction holds (100), makes a multi-transaction transition: begin, the
+// chunks, finalization.
+func TestChunkSizeBoundary(t *testing.T) {
+	for _, tc := range []struct {
+		devices, chunkSize, transactions int
+	}{ // devices+1 changes: a device-hour each and the fleet-hour
+		{4, 5, 1},
+		{5, 5, 4},
+		{98, 0, 3}, // 99 changes + contribution item + blob item: 101 actions
+	} {
+		t.Run(fmt.Sprintf("%d changes, chunk size %d", tc.devices+1, tc.chunkSize), func(t *testing.T) {
+			e := newEnv(t)
+			var opts []dynamostore.Option
+			if tc.chunkSize > 0 {
+				opts = append(opts, dynamostore.WithChunkSize(tc.chunkSize))
+			}
+			h := e.harness(t, nil, opts...)
+			recs := wideReadings(11, tc.devices)
+			k := objectKey(4, 1)
+			b := body(recs, "2026-11-21T13:40:06.000Z")
+			etag := h.put(t, k, b)
+			res, err := h.store.Apply(context.Background(), k, etag, mustParse(t, k, b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Changes != tc.devices+1 || res.Transactions != tc.transactions {
+				t.Errorf("Apply = %+v; want %d changes in %d transactions", res, tc.devices+1, tc.transactions)
+			}
+			if _, _, maxActions := h.counter.snapshot(); maxActions > summary.MaxTransactionActions {
+				t.Errorf("a transaction had %d actions; DynamoDB takes at most %d", maxActions, summary.MaxTransactionActions)
+			}
+			h.check(t, expected(t, recs), true)
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,4 +104,47 @@ func TestUpdateItemTransactionConflict(t *testing.T) {
 		t.Fatal("the store wrote no item with UpdateItem; the test exercises nothing")
 	}
 	h.check(t, expected(t, recs), true)
+}
+
+// alwaysConflicting answers every write as a failed condition and counts the
+// contribution item reads (one per round of Apply).
+type alwaysConflicting struct {
+	dynamostore.API
+	mu    sync.Mutex
+	reads int
+}
+
+func (c *alwaysConflicting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.API.GetItem(ctx, in, opts...)
+}
+
+func (c *alwaysConflicting) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+}
+
+func (c *alwaysConflicting) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"),
+		CancellationReasons: []types.CancellationReason{{Code: aws.String("ConditionalCheckFailed")}}}
+}
+
+// TestMaxRounds: WithMaxRounds(n) bounds the conflicting rounds of one Apply
+// to n, then Apply fails naming them.
+func TestMaxRounds(t *testing.T) {
+	e := newEnv(t)
+	c := &alwaysConflicting{}
+	h := e.harness(t, func(api dynamostore.API) dynamostore.API { c.API = api; return c }, dynamostore.WithMaxRounds(3))
+	recs := readings(31, 60, 2, 2)
+	key := objectKey(9, 2)
+	b := body(recs, "2026-11-21T13:40:06.000Z")
+	etag := h.put(t, key, b)
+	_, err := h.store.Apply(context.Background(), key, etag, mustParse(t, key, b))
+	if err == nil || !strings.Contains(err.Error(), "still conflicting after 3 rounds") {
+		t.Errorf("Apply = %v; want an error after 3 conflicting rounds", err)
+	}
+	if c.reads != 3 {
+		t.Errorf("Apply read the contribution item %d times; want once per round, 3", c.reads)
+	}
 }
