@@ -148,3 +148,45 @@ func TestMaxRounds(t *testing.T) {
 		t.Errorf("Apply read the contribution item %d times; want once per round, 3", c.reads)
 	}
 }
+
+// cancelOnce answers the first TransactWriteItems with a TransactionCanceledException
+// whose reason is TransactionConflict, without sending it: DynamoDB cancels a
+// transaction so when another transaction is writing one of its items
+// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+type cancelOnce struct {
+	dynamostore.API
+	mu   sync.Mutex
+	done bool
+}
+
+func (c *cancelOnce) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.mu.Lock()
+	first := !c.done
+	c.done = true
+	c.mu.Unlock()
+	if first {
+		reasons := make([]types.CancellationReason, len(in.TransactItems))
+		for i := range reasons {
+			reasons[i].Code = aws.String("None")
+		}
+		reasons[0] = types.CancellationReason{Code: aws.String("TransactionConflict"), Message: aws.String("Transaction is ongoing for the item")}
+		return nil, &types.TransactionCanceledException{Message: aws.String("Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]"), CancellationReasons: reasons}
+	}
+	return c.API.TransactWriteItems(ctx, in, opts...)
+}
+
+// TestTransactionConflictIsRetried: a transaction cancelled for a
+// TransactionConflict is a concurrent change: Apply reads again and finishes
+// instead of failing the notification.
+func TestTransactionConflictIsRetried(t *testing.T) {
+	e := newEnv(t)
+	c := &cancelOnce{}
+	h := e.harness(t, func(api dynamostore.API) dynamostore.API { c.API = api; return c })
+	recs := readings(32, 40, 4, 2)
+	key := objectKey(9, 3)
+	h.handle(t, message(h.notification(key, h.put(t, key, body(recs, "2026-11-21T13:40:06.000Z")))))
+	if !c.done {
+		t.Fatal("the store wrote no transaction; the test exercises nothing")
+	}
+	h.check(t, expected(t, recs), true)
+}

@@ -5,12 +5,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/streamlake/streamlake/internal/dynamostore"
 	"github.com/streamlake/streamlake/internal/summary"
 )
 
+// smallPages makes Query and Scan calls without a Limit return pages of two
+// items, as DynamoDB returns 1 MB pages, so that the store must follow
+// LastEvaluatedKey to read everything.
+type smallPages struct{ dynamostore.API }
+
+func (c smallPages) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if in.Limit == nil {
+		cp := *in
+		cp.Limit = aws.Int32(2)
+		in = &cp
+	}
+	return c.API.Query(ctx, in, opts...)
+}
+
+func (c smallPages) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	if in.Limit == nil {
+		cp := *in
+		cp.Limit = aws.Int32(2)
+		in = &cp
+	}
+	return c.API.Scan(ctx, in, opts...)
+}
+
 func TestQuery(t *testing.T) {
-	h := newHarness(t)
+	h := newEnv(t).harness(t, func(api dynamostore.API) dynamostore.API { return smallPages{api} })
 	recs := readings(21, 300, 3, 5) // hours 10 to 14
 	k := objectKey(6, 1)
 	h.handle(t, message(h.notification(k, h.put(t, k, body(recs, "s")))))
@@ -68,6 +94,22 @@ func TestQuery(t *testing.T) {
 		}
 		if err != nil || got != want {
 			t.Errorf("LatestHour(%s) = %q, %v, %v; want %q", pk, got, ok, err, want)
+		}
+	}
+
+	// The object is overwritten without its records of hour 14: the hour's items
+	// stay, with count 0, and are no data.
+	var early []reading
+	for _, r := range recs {
+		if r.at.Hour() < 14 {
+			early = append(early, r)
+		}
+	}
+	h.handle(t, message(h.notification(k, h.put(t, k, body(early, "s")))))
+	for _, pk := range []string{summary.FleetPK, summary.DevicePK("sensor-0002")} {
+		got, ok, err := h.store.LatestHour(ctx, pk)
+		if err != nil || !ok || got.Format(summary.HourLayout) != "2026-11-21T13" {
+			t.Errorf("LatestHour(%s) after hour 14 emptied = %v, %v, %v; want 2026-11-21T13", pk, got, ok, err)
 		}
 	}
 
