@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -189,4 +190,33 @@ func TestTransactionConflictIsRetried(t *testing.T) {
 		t.Fatal("the store wrote no transaction; the test exercises nothing")
 	}
 	h.check(t, expected(t, recs), true)
+}
+
+// TestContributionItemStatistics: the contribution item records the object's
+// line statistics (records, skipped, summaryKeys), as the package documents.
+func TestContributionItemStatistics(t *testing.T) {
+	h := newHarness(t)
+	recs := readings(33, 30, 3, 2)
+	var plain strings.Builder
+	for i, r := range recs {
+		plain.WriteString(r.line(i+1, "2026-11-21T13:40:06.000Z") + "\n")
+	}
+	plain.WriteString("not an output line\n")
+	b := gzipBytes([]byte(plain.String()))
+	key := objectKey(9, 4)
+	etag := h.put(t, key, b)
+	c := mustParse(t, key, b)
+	if c.Stats.Skipped() == 0 {
+		t.Fatalf("contribution stats %+v: want a skipped line", c.Stats)
+	}
+	if _, err := h.store.Apply(context.Background(), key, etag, c); err != nil {
+		t.Fatal(err)
+	}
+	ck := dynamostore.ContributionKey(key)
+	item := h.item(t, ck.PK, ck.SK)
+	for attr, want := range map[string]int64{"records": c.Stats.Records, "skipped": c.Stats.Skipped(), "summaryKeys": int64(len(c.Summaries))} {
+		if got, ok := item[attr].(*types.AttributeValueMemberN); !ok || got.Value != strconv.FormatInt(want, 10) {
+			t.Errorf("contribution item %s = %#v; want N %d", attr, item[attr], want)
+		}
+	}
 }
