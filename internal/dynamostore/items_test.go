@@ -220,3 +220,52 @@ func TestContributionItemStatistics(t *testing.T) {
 		}
 	}
 }
+
+// consistencyChecker records reads that are not strongly consistent.
+type consistencyChecker struct {
+	dynamostore.API
+	mu    sync.Mutex
+	reads int
+	loose []string
+}
+
+func (c *consistencyChecker) note(op string, consistent *bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads++
+	if !aws.ToBool(consistent) {
+		c.loose = append(c.loose, op)
+	}
+}
+
+func (c *consistencyChecker) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.note("GetItem", in.ConsistentRead)
+	return c.API.GetItem(ctx, in, opts...)
+}
+
+func (c *consistencyChecker) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	for table, ka := range in.RequestItems {
+		c.note("BatchGetItem "+table, ka.ConsistentRead)
+	}
+	return c.API.BatchGetItem(ctx, in, opts...)
+}
+
+// TestApplyReadsConsistently: every read Apply makes (the contribution item, the
+// blob items of the applied contribution, the summaries' extremes) is strongly
+// consistent. An eventually consistent read may miss a write that just
+// committed (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html):
+// a stale applied contribution would make Diff subtract the wrong values. moto
+// reads consistently either way, so the requests are checked.
+func TestApplyReadsConsistently(t *testing.T) {
+	e := newEnv(t)
+	c := &consistencyChecker{}
+	h := e.harness(t, func(api dynamostore.API) dynamostore.API { c.API = api; return c })
+	key := objectKey(9, 5)
+	v1 := readings(34, 30, 3, 2)
+	h.handle(t, message(h.notification(key, h.put(t, key, body(v1, "2026-11-21T13:40:06.000Z")))))
+	v2 := readings(35, 30, 3, 2) // an overwrite: the applied contribution is read back
+	h.handle(t, message(h.notification(key, h.put(t, key, body(v2, "2026-11-21T13:41:06.000Z")))))
+	if c.reads == 0 || len(c.loose) > 0 {
+		t.Errorf("%d reads, eventually consistent: %v; want every read strongly consistent", c.reads, c.loose)
+	}
+}
