@@ -210,6 +210,25 @@ func TestConformancePayloadCapExact(t *testing.T) {
 			t.Errorf("MaxPayloadBytes %d, event of both records %d bytes: batches (-want +got):\n%s", tc.limit, size, diff)
 		}
 	}
+
+	// Records whose event reaches the cap exactly make a full batch: it is
+	// invoked at once, not after the batching window ("the payload reaches
+	// 6 MB" [S7, S9]).
+	cfg := baseConfig(arn)
+	cfg.MaxPayloadBytes = size
+	cfg.MaximumBatchingWindowInSeconds = 300
+	fn = newFake(t, nil)
+	m := e.mapping(cfg, fn)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	close(done)
+	if err := m.RunUntilDrained(ctx, done); err != nil {
+		t.Errorf("with a 300 s window, records filling the payload exactly: RunUntilDrained = %v; want them invoked at once", err)
+	}
+	if diff := cmp.Diff([][]string{all}, fn.batchSeqs()); diff != "" {
+		t.Errorf("with a 300 s window: batches (-want +got):\n%s", diff)
+	}
 }
 
 // TestConformanceReadAheadBytes: the records a shard reader buffers ahead of

@@ -60,10 +60,11 @@ func (l *lane) run(ctx context.Context) error {
 }
 
 // next waits for the next batch [S7, S9]: it is ready when BatchSize records are
-// pending, when the pending records would exceed the payload cap, when the
-// oldest pending record has waited MaximumBatchingWindowInSeconds, or, with a
-// window of 0, as soon as any record is pending. A single record too large for
-// the payload cap is returned alone as tooLarge.
+// pending, when the event of the pending records reaches the payload cap (no
+// further record could join the batch), when the oldest pending record has
+// waited MaximumBatchingWindowInSeconds, or, with a window of 0, as soon as any
+// record is pending. A single record too large for the payload cap is returned
+// alone as tooLarge.
 func (l *lane) next(ctx context.Context) (batch []*record, tooLarge *record, err error) {
 	s := &l.sh.m.s
 	for {
@@ -78,7 +79,7 @@ func (l *lane) next(ctx context.Context) (batch []*record, tooLarge *record, err
 			}
 			continue
 		}
-		full := n >= s.batchSize || eventOverhead+l.pendingBytes+n-1 > s.maxPayload
+		full := n >= s.batchSize || eventOverhead+l.pendingBytes+n-1 >= s.maxPayload
 		wait := s.window - time.Since(l.pending[0].enqueued)
 		if s.window == 0 || full || wait <= 0 {
 			batch, tooLarge = l.takeLocked()
