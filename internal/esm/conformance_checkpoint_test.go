@@ -167,6 +167,9 @@ func TestRunRejectsForeignCheckpointFile(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, content, wantErr string }{
 		{"other stream", `{"version":1,"streamArn":"arn:aws:kinesis:us-east-1:123456789012:stream/other","functionArn":"` + testFunctionARN + `","shards":{}}`, "belongs to stream"},
+		// Each mapping keeps its own position: another function's mapping on the
+		// same stream must not resume from this one's.
+		{"other function", `{"version":1,"streamArn":"` + arn + `","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:other","shards":{}}`, "belongs to stream"},
 		{"corrupt", `{"version":1,`, "decode checkpoint file"},
 	}
 	for _, tc := range tests {
@@ -177,7 +180,11 @@ func TestRunRejectsForeignCheckpointFile(t *testing.T) {
 			}
 			cfg := baseConfig(arn)
 			cfg.CheckpointFile = path
-			err := e.mapping(cfg, newFake(t, nil)).Run(t.Context())
+			// Run fails at once; a mapping that accepted the file would run
+			// until the context ends.
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			err := e.mapping(cfg, newFake(t, nil)).Run(ctx)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("Run = %v; want an error containing %q", err, tc.wantErr)
 			}
