@@ -173,13 +173,19 @@ func parseEpochString(b []byte) (time.Time, bool) {
 }
 
 // jsonStringBytes returns the contents of the JSON string v: aliasing v when it has
-// no escapes, decoded by encoding/json (which allocates) when it has.
+// no escapes, decoded by encoding/json (which allocates) when it has. A quote
+// inside v that is not escaped ends the string before v's end: v is not one
+// JSON string (RFC 3339 and epoch strings cannot hold a quote, but a suffix
+// tag's characters could).
 func jsonStringBytes(v []byte) ([]byte, bool) {
 	if len(v) < 2 || v[len(v)-1] != '"' {
 		return nil, false
 	}
 	inner := v[1 : len(v)-1]
 	for _, c := range inner {
+		if c == '"' {
+			return nil, false
+		}
 		if c == '\\' {
 			var s string
 			if err := json.Unmarshal(v, &s); err != nil {

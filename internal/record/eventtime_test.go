@@ -138,6 +138,11 @@ func TestParseEventTime(t *testing.T) {
 		{`"2025-07-12T16:03:05+02:00Europe/Berlin]"`, ""},
 		{`"2025-07-12T16:03:05+02:00[a]b]"`, ""},
 		{`"2025-07-12[Europe/Berlin]"`, ""},
+		// Not a JSON string: a quote inside is not escaped.
+		{`"2025-07-12T14:03:05Z["]"`, ""},
+		{`"2025-07-12T14:03:05Z[Europe/Berlin]"x"`, ""},
+		// Escaped, the same tag is a tag.
+		{`"2025-07-12T14:03:05Z[\"]"`, "2025-07-12T14:03:05Z"},
 		// Escapes are decoded.
 		{`"2025-07-12T14:03:05\u002B02:00"`, "2025-07-12T12:03:05Z"},
 		// Rejected.
