@@ -8,8 +8,9 @@ import (
 
 // EventTimeProblem says, for a quarantine reason, why ParseEventTime rejects the
 // JSON string v and what to send instead: a field out of range, a date without a
-// time of day, ISO 8601's basic format, spaces around the time, or a string of
-// digits outside the epoch times strings are read as. It returns "" when
+// time of day, ISO 8601's basic format, spaces around the time, a number in a
+// string outside the epoch times strings are read as, or RFC 9557 suffix tags
+// after a time without an offset, or critical ones. It returns "" when
 // ParseEventTime accepts v, when v is not a JSON string, and when there is nothing
 // more specific to say than that v is not a date-time (text such as "yesterday").
 // It is for the rejection path: unlike ParseEventTime it allocates.
@@ -32,16 +33,26 @@ func EventTimeProblem(v []byte) string {
 	}
 	if t, ok := parseEpoch(s); ok {
 		// parseEpochString rejected it: outside the window of digit strings.
-		return fmt.Sprintf("a string of digits is read as an epoch time only from 2001-09-09 to 2286-11-20 "+
+		what := "a string of digits"
+		if !allDigits(s) {
+			what = "a number in a string" // with a fraction or an exponent
+		}
+		return fmt.Sprintf("%s is read as an epoch time only from 2001-09-09 to 2286-11-20 "+
 			"(as one, it would be %s); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number",
-			t.Format(time.RFC3339Nano))
+			what, t.Format(time.RFC3339Nano))
 	}
 	if i := bytes.IndexByte(s, '['); i >= 16 && s[len(s)-1] == ']' {
 		base := s[:i]
 		if _, ok := ParseEventTimeString(string(base)); !ok {
 			return isoProblem(base)
 		}
+		first := s[i : i+bytes.IndexByte(s[i:], ']')] // s ends in ]
 		switch {
+		case !hasOffset(base) && bytes.IndexByte(first, '=') >= 0:
+			// The first tag is a suffix-key tag ([u-ca=iso8601]), not a time
+			// zone (RFC 9557 section 4.1).
+			return "a suffix tag after a date-time without an offset is not read; " +
+				"send the offset (Z for UTC) before the tags, as in 2025-07-12T14:03:05Z[u-ca=iso8601]"
 		case !hasOffset(base):
 			return "a time zone name without an offset is not read (the instant depends on the zone's rules); " +
 				"send the offset too, as Java's ZonedDateTime.toString() does: 2025-07-12T16:03:05+02:00[Europe/Berlin]"

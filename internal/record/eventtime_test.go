@@ -375,3 +375,72 @@ func FuzzParseEventTime(f *testing.F) {
 		}
 	})
 }
+
+// TestEventTimeProblem checks the reasons for strings whose form is close to an
+// accepted one, and that odd short strings (a '[' or 'T' where a field would
+// be) get no reason rather than a wrong one, or a panic.
+func TestEventTimeProblem(t *testing.T) {
+	tests := []struct{ value, want string }{
+		// A suffix tag that is not a time zone, after a time without an
+		// offset: there is no zone name to blame.
+		{`"2025-07-12T14:03:05[u-ca=iso8601]"`, "a suffix tag after a date-time without an offset is not read; " +
+			"send the offset (Z for UTC) before the tags, as in 2025-07-12T14:03:05Z[u-ca=iso8601]"},
+		{`"2025-07-12T14:03:05[Europe/Berlin][u-ca=iso8601]"`, "a time zone name without an offset is not read (the instant depends on the zone's rules); " +
+			"send the offset too, as Java's ZonedDateTime.toString() does: 2025-07-12T16:03:05+02:00[Europe/Berlin]"},
+		// A number in a string that is not only digits.
+		{`"1e3"`, "a number in a string is read as an epoch time only from 2001-09-09 to 2286-11-20 " +
+			"(as one, it would be 1970-01-01T00:16:40Z); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number"},
+		{`"0.5"`, "a number in a string is read as an epoch time only from 2001-09-09 to 2286-11-20 " +
+			"(as one, it would be 1970-01-01T00:00:00.5Z); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number"},
+		{`"2025"`, "a string of digits is read as an epoch time only from 2001-09-09 to 2286-11-20 " +
+			"(as one, it would be 1970-01-01T00:33:45Z); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number"},
+		// Odd short strings.
+		{`"2025-07-12T"`, ""},
+		{`"2025-07-12["`, ""},
+		{`"2025-07-12T14[]"`, ""},
+		{`"2025-07-12T14:0["`, ""},
+		{`"2025-07-12[abc]"`, ""},
+		{`"[[[[[[[[[[[[[[[[]"`, ""},
+		{`"20250712T"`, ""},
+		{`"20250712T14"`, ""},
+		{`"20250712T14[]"`, ""},
+		{`"2025-07-12T14:03:05+"`, ""},
+		{`"2025-07-12T14:03:05+0"`, ""},
+		{`"2025-07-12T14:03:05+02:"`, ""},
+		{`"2025-07-12T14:03:05+02:0"`, ""},
+		{`"2025-07-12T14:03:"`, ""},
+		{`"2025-07-12T14:03:05,"`, ""},
+		{`"["`, ""},
+		{`"T"`, ""},
+		{`"`, ""},
+		{``, ""},
+	}
+	for _, tc := range tests {
+		if got := record.EventTimeProblem([]byte(tc.value)); got != tc.want {
+			t.Errorf("EventTimeProblem(%s) = %q; want %q", tc.value, got, tc.want)
+		}
+	}
+}
+
+// FuzzEventTimeProblem checks EventTimeProblem on the JSON string of any text:
+// no panic, no reason for an accepted time, and a reason that names a field
+// out of range only for text in ParseEventTime's layout.
+func FuzzEventTimeProblem(f *testing.F) {
+	for _, s := range []string{
+		"2025-07-12", "2025-02-30T10:00:00Z", "20250712T140305Z", " 2025-07-12T14:03:05Z", "20250712",
+		"2025-07-12T16:03:05[Europe/Berlin]", "2025-07-12T16:03:05+02:00[!Europe/Berlin]", "9999-12-31T23:30:00-01:00",
+		"2025-07-12T14:03:05[u-ca=iso8601]", "20250712T14[", "2025-07-12T1[", "1e3",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := json.Marshal(s)
+		if err != nil {
+			return
+		}
+		why := record.EventTimeProblem(v)
+		if _, ok := record.ParseEventTime(v); ok && why != "" {
+			t.Fatalf("EventTimeProblem(%s) = %q for an accepted time", v, why)
+		}
+	})
+}
