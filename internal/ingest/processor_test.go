@@ -411,6 +411,10 @@ func TestEventTimeReasonsSayWhatIsWrong(t *testing.T) {
 		{`"2025-02-30T16:03:05+02:00[Europe/Berlin]"`, `timestamp "2025-02-30T16:03:05+02:00[Europe/Berlin]"` + notTime +
 			`: day 30 is out of range for 2025-02 (01–28)`},
 		{`-1752328985`, `timestamp -1752328985 is a negative number, want a date-time string or epoch seconds or milliseconds`},
+		{`-1e-400`, `timestamp -1e-400 is a negative number, want a date-time string or epoch seconds or milliseconds`},
+		// Zero with a minus sign is not negative; the sign is what is refused.
+		{`-0`, `timestamp -0 is zero with a minus sign, want a date-time string or epoch seconds or milliseconds`},
+		{`-0.000e7`, `timestamp -0.000e7 is zero with a minus sign, want a date-time string or epoch seconds or milliseconds`},
 		{`12345678901234567890`, `timestamp 12345678901234567890 is a number out of range (1e19 or more), want a date-time string or epoch seconds or milliseconds`},
 		{`true`, `timestamp is a boolean, want a date-time string or epoch seconds or milliseconds`},
 	}

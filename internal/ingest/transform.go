@@ -125,11 +125,29 @@ func (c *eventTimeCheck) rejection(v []byte) error {
 		}
 		return errors.New(msg)
 	case '-':
-		return fmt.Errorf("%s %s is a negative number, want a date-time string or epoch seconds or milliseconds", c.field, truncate(string(v), 64))
+		what := "a negative number"
+		if isZero(v[1:]) {
+			what = "zero with a minus sign"
+		}
+		return fmt.Errorf("%s %s is %s, want a date-time string or epoch seconds or milliseconds", c.field, truncate(string(v), 64), what)
 	case '{', '[', 't', 'f', 'n':
 		return fmt.Errorf("%s is %s, want a date-time string or epoch seconds or milliseconds", c.field, kindOfJSON(v))
 	}
 	return fmt.Errorf("%s %s is a number out of range (1e19 or more), want a date-time string or epoch seconds or milliseconds", c.field, truncate(string(v), 64))
+}
+
+// isZero reports whether the JSON number n (without its sign) is zero: no
+// digit of its significand, before any exponent, is other than 0.
+func isZero(n []byte) bool {
+	for _, c := range n {
+		switch {
+		case c == 'e' || c == 'E':
+			return true
+		case c >= '1' && c <= '9':
+			return false
+		}
+	}
+	return true
 }
 
 func kindOfJSON(v []byte) string {
