@@ -76,19 +76,19 @@ run.
 
 Ranges the stream no longer holds (trimmed by its retention period, before or
 while they are read, or the stream or shard deleted) are reported as expired and
-left in the queue; so are messages that are not Kinesis on-failure records (each
-is named: an S3 event, an asynchronous invocation record, …) and, with
+left in the queue. Messages that are not Kinesis on-failure records (each is
+named: an S3 event, an asynchronous invocation record, …) and, with
 --source-stream (by default the local run's stream on its queue), on-failure
 records of other streams, which this run's filter, transform and destination do
-not fit. Every message left in the queue is made visible again at the end. A run handles each
-message once: one it receives again (its visibility timeout lapsed because
-extending it failed, or SQS delivered it twice) is not redriven again and does
-not count toward --max. The run ends when the queue has nothing left to receive,
-after --max messages, or when for one receive wait (2s) it receives only
-messages it already handled, so messages that keep reappearing cannot keep it
-going; any message it did not get to stays for the next run. --dry-run reads the
-queue and the stream and reports what would be written, without writing or
-deleting anything.
+not fit, are reported invalid and left in the queue. Every message left in the
+queue is made visible again at the end. A run handles each message once: one it
+receives again (its visibility timeout lapsed because extending it failed, or
+SQS delivered it twice) is not redriven again and does not count toward --max.
+The run ends when the queue has nothing left to receive, after --max messages,
+or when for one receive wait (2s) it receives only messages it already handled,
+so messages that keep reappearing cannot keep it going; any message it did not
+get to stays for the next run. --dry-run reads the queue and the stream and
+reports what would be written, without writing or deleting anything.
 
 Replay from a point in time: with --from TIME (and optionally --until TIME) and
 --stream, no queue is read; every shard of the stream is re-read from its first
