@@ -273,7 +273,8 @@ func New(cfg Config) *Host {
 // bootstrap that cannot be started because it is missing, not executable or not a
 // program for this machine (Runtime.InvalidEntrypoint; the next invocation tries
 // again). The error return is for host problems only: an invalid config, the
-// Runtime API that cannot listen, a payload over MaxRequestBytes
+// Runtime API that cannot listen, a process that cannot be started for want of
+// processes, memory or file descriptors, a payload over MaxRequestBytes
 // (ErrRequestTooLarge), a closed Host (ErrClosed), or ctx ending (the invocation
 // is abandoned and its process killed, as its outcome is unknown).
 func (h *Host) Invoke(ctx context.Context, payload []byte) (Result, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -110,7 +111,7 @@ func startSandbox(cfg Config) (*sandbox, error) {
 	sb.started = now
 	if err := cmd.Start(); err != nil {
 		sb.srv.Close()
-		return nil, &execError{err: err}
+		return nil, startError(binary, err)
 	}
 	go func() {
 		sb.waitErr = cmd.Wait()
@@ -124,6 +125,20 @@ func startSandbox(cfg Config) (*sandbox, error) {
 // function error (see invalidEntrypointError), not a platform failure.
 type execError struct {
 	err error // from exec.Cmd.Start: "fork/exec <path>: <reason>"
+}
+
+// startError is the error of exec.Cmd.Start failing for binary: an execError
+// when the operating system refused the bootstrap itself (exec's error is
+// missing file, permission, or format: see bootstrapRefused), else a host
+// error, as when no process or file descriptor was left (EAGAIN, ENOMEM,
+// EMFILE), which a later start may not meet.
+func startError(binary string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Op == "fork/exec" &&
+		(errors.Is(pe.Err, fs.ErrNotExist) || errors.Is(pe.Err, fs.ErrPermission) || bootstrapRefused(pe.Err)) {
+		return &execError{err: err}
+	}
+	return fmt.Errorf("start %s: %w", binary, err)
 }
 
 func (e *execError) Error() string { return "start the bootstrap: " + e.err.Error() }
