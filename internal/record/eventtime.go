@@ -51,7 +51,8 @@ import (
 // "20250712", "20250712140305") are rejected: they are more often a year, an ISO
 // 8601 basic-format date or a compact date-time than a time in the 1970s or after
 // 2286, and reading them as epoch numbers would file them in an hour no reader of
-// the producer's data would expect.
+// the producer's data would expect. A compact date and hour ("2025071214") has
+// the digits of epoch seconds in the window, and is read as them (2034-03-04).
 //
 // The result is always in years 0000–9999 of UTC, from 0000-01-01T00:00:00Z up to
 // but excluding 10000-01-01T00:00:00Z: a string whose offset moves its instant out

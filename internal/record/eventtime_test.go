@@ -121,6 +121,9 @@ func TestParseEventTime(t *testing.T) {
 		{`"999999999"`, ""},
 		{`"10000000000"`, ""},
 		{`"1e3"`, ""},
+		// A compact date and hour has the digits of epoch seconds in the
+		// window: it cannot be told from them (documented, not rejected).
+		{`"2025071214"`, "2034-03-04T07:46:54Z"},
 		{`20250712`, "1970-08-23T09:11:52Z"},
 		{`20250712140305`, "2611-09-21T05:49:00.305Z"},
 		// RFC 9557's suffix tags, as Java's ZonedDateTime.toString() writes a
