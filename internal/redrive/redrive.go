@@ -361,16 +361,22 @@ func (r *runner) again(ctx context.Context, prev *MessageResult, receipt string)
 	}
 }
 
+// delete deletes the message of res. The keeper stops extending it first
+// (drop waits for an extension under way): extended while or after it is
+// deleted, its change would fail (SQS refuses a visibility change of a
+// deleted message) and be reported as a failed extension. If the delete
+// fails, the message is held again.
 func (r *runner) delete(ctx context.Context, res *MessageResult) {
+	r.keep.drop(res.MessageID)
 	_, err := r.opts.Queue.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(r.opts.QueueURL), ReceiptHandle: aws.String(res.receipt)})
 	if err != nil {
+		r.keep.hold(res.MessageID, res.receipt)
 		res.Deleted = false
 		res.Status = StatusFailed
 		res.Reason = fmt.Sprintf("the records were written, but deleting the message failed: %v (a rerun writes them again; to S3 under the same keys)", err)
 		return
 	}
 	res.Deleted = true
-	r.keep.drop(res.MessageID)
 }
 
 // message redrives one message and returns its result (not yet deleted).

@@ -10,11 +10,14 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
 
@@ -983,5 +986,76 @@ func TestRunOverlappingRangesKeepEveryQuarantinedRecord(t *testing.T) {
 	quarantined := storedSeqs(t, s.sink, "redriven-quarantine/")
 	if d := cmp.Diff(map[string]bool{"97": true, "99": true}, quarantined); d != "" {
 		t.Errorf("records in the latest quarantine objects (-want +got):\n%s", d)
+	}
+}
+
+// deletedAwareQueue is a fakeQueue on which, as on SQS, a visibility change of
+// a deleted message fails ("Message does not exist or is not available for
+// visibility timeout change", as in vmihailenco/taskq#29), and whose
+// DeleteMessage returns only after an extension that began after the delete
+// has ended: the keeper's next tick falls between a message's delete and the
+// end of its handling.
+type deletedAwareQueue struct {
+	*fakeQueue
+	mu      sync.Mutex
+	deleted map[string]bool // receipt handles
+	calls   int             // extensions ended
+}
+
+func (q *deletedAwareQueue) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
+	out, err := q.fakeQueue.DeleteMessage(ctx, in, optFns...)
+	if err != nil {
+		return out, err
+	}
+	q.mu.Lock()
+	q.deleted[aws.ToString(in.ReceiptHandle)] = true
+	before := q.calls
+	q.mu.Unlock()
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		q.mu.Lock()
+		n := q.calls
+		q.mu.Unlock()
+		if n > before {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (q *deletedAwareQueue) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	q.mu.Lock()
+	defer func() { q.calls++; q.mu.Unlock() }()
+	out := &sqs.ChangeMessageVisibilityBatchOutput{}
+	for _, e := range in.Entries {
+		if q.deleted[aws.ToString(e.ReceiptHandle)] {
+			out.Failed = append(out.Failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InvalidParameterValue"), SenderFault: true,
+				Message: aws.String("Value " + aws.ToString(e.ReceiptHandle) + " for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.")})
+			continue
+		}
+		out.Successful = append(out.Successful, sqstypes.ChangeMessageVisibilityBatchResultEntry{Id: e.Id})
+	}
+	return out, nil
+}
+
+// TestRunDoesNotExtendWhatItDeletes: the keeper must not extend a message
+// the run is deleting or has deleted, or the failed change of a deleted
+// message is reported as the visibility error, and the summary says messages
+// reappeared when none did.
+func TestRunDoesNotExtendWhatItDeletes(t *testing.T) {
+	s := newUnitSetup(t)
+	s.queue.send("m1", `{"hello":"world"}`) // left in the queue: held, extended
+	s.queue.send("m2", onFailureBody(testStream, shard0, "95", "99", 5))
+	q := &deletedAwareQueue{fakeQueue: s.queue, deleted: map[string]bool{}}
+	opts := s.options()
+	opts.Queue, opts.VisibilityTimeout = q, 300*time.Millisecond
+	sum, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Redriven != 1 || sum.Invalid != 1 || sum.ReceivedAgain != 0 {
+		t.Errorf("summary = %+v; want m2 redriven and m1 left", sum)
+	}
+	if sum.VisibilityError != "" {
+		t.Errorf("visibility error %q; want none: only the deleted message's change failed", sum.VisibilityError)
 	}
 }
