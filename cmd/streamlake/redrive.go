@@ -642,9 +642,12 @@ func printRedriveSummary(w io.Writer, s *redrive.Summary) {
 		fmt.Fprintf(w, "  %-14s %6d   %s\n", r.name, r.n, r.note)
 	}
 	if s.VisibilityError != "" {
-		fmt.Fprintf(w, "\nExtending the visibility timeout of the messages held failed: %s\n"+
-			"They reappeared in the queue while the run held them, where another run could receive them too.\n"+
-			"Grant sqs:ChangeMessageVisibility on the queue; a --visibility-timeout longer than a message takes to redrive keeps them hidden meanwhile.\n", s.VisibilityError)
+		what := "They reappeared in the queue while the run held them, where another run could receive them too."
+		if s.ReceivedAgain == 0 {
+			what = "None reappeared in this run, but one held longer than --visibility-timeout would reappear in the queue, where another run could receive it too."
+		}
+		fmt.Fprintf(w, "\nExtending the visibility timeout of the messages held failed: %s\n%s\n"+
+			"Grant sqs:ChangeMessageVisibility on the queue; a --visibility-timeout longer than a message takes to redrive keeps them hidden meanwhile.\n", s.VisibilityError, what)
 	}
 	var problems []redrive.MessageResult
 	for _, m := range s.Messages {

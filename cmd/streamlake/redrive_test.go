@@ -365,6 +365,14 @@ func TestPrintRedriveSummaryReappearingMessages(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
 		}
 	}
+	// Refused extensions in a run that ended before any message reappeared:
+	// the summary must not say that they did.
+	b.Reset()
+	printRedriveSummary(&b, &redrive.Summary{Queue: "q", MessagesRead: 1, Invalid: 1, LeftInQueue: 1,
+		VisibilityError: "AccessDenied: not authorized to perform: sqs:changemessagevisibility"})
+	if out := b.String(); strings.Contains(out, "They reappeared") || !strings.Contains(out, "would reappear") {
+		t.Errorf("no message received again, yet:\n%s", out)
+	}
 	b.Reset()
 	printRedriveSummary(&b, &redrive.Summary{Queue: "q", MessagesRead: 1, Redriven: 1})
 	if strings.Contains(b.String(), "received again") || strings.Contains(b.String(), "visibility") {
