@@ -87,6 +87,21 @@ func sensor(i int, ts string) []byte {
 	return fmt.Appendf(nil, `{"device_id":"sensor-%04d","temperature":2%d.5,"timestamp":%q}`, i%3, i%10, ts)
 }
 
+// quarantineReasons returns the reasons ("error") of the records in sink's gzip
+// quarantine objects.
+func quarantineReasons(t *testing.T, sink *memSink) []any {
+	t.Helper()
+	var reasons []any
+	for k, obj := range sink.objects {
+		if strings.HasPrefix(k, "quarantine/") {
+			for _, l := range decodeLines(t, ndjson.Gzip, obj.Body) {
+				reasons = append(reasons, l["error"])
+			}
+		}
+	}
+	return reasons
+}
+
 func decodeLines(t *testing.T, c ndjson.Compression, body []byte) []map[string]any {
 	t.Helper()
 	var r io.Reader = bytes.NewReader(body)
@@ -427,14 +442,7 @@ func TestEventTimeReasonsSayWhatIsWrong(t *testing.T) {
 		if resp, err := p.Handle(context.Background(), kinesisEvent(payload)); err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("Handle = %v, %v", resp, err)
 		}
-		var reasons []any
-		for k, obj := range sink.objects {
-			if strings.HasPrefix(k, "quarantine/") {
-				for _, l := range decodeLines(t, ndjson.Gzip, obj.Body) {
-					reasons = append(reasons, l["error"])
-				}
-			}
-		}
+		reasons := quarantineReasons(t, sink)
 		_, err := ValidateEventTime.Transform(&Record{Payload: payload, Kind: record.JSON})
 		if err != nil {
 			reasons = append(reasons, err.Error())
@@ -482,14 +490,7 @@ func TestEventTimeFieldAsTheAggregatorReadsIt(t *testing.T) {
 			if resp, err := p.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
 				t.Fatalf("Handle = %v, %v", resp, err)
 			}
-			var reasons []any
-			for k, obj := range sink.objects {
-				if strings.HasPrefix(k, "quarantine/") {
-					for _, l := range decodeLines(t, ndjson.Gzip, obj.Body) {
-						reasons = append(reasons, l["error"])
-					}
-				}
-			}
+			reasons := quarantineReasons(t, sink)
 			var want []any
 			if tc.reason != "" {
 				want = []any{tc.reason, tc.reason}
