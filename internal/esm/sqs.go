@@ -165,16 +165,47 @@ func (m *SQSMapping) poll(ctx context.Context) error {
 }
 
 // gather receives the next batch [Q2]: it is ready when it holds BatchSize
-// messages, when the next message would take the event over the payload cap
-// (that message is carried into the next batch), when
+// messages, when its event reaches the payload cap, when the next message would
+// take the event over the cap (that message is carried into the next batch), when
 // MaximumBatchingWindowInSeconds has passed since the batch's first message was
 // received, or, with a window of 0, after the ReceiveMessage call that returned
 // its first messages. With an empty batch it long-polls. It returns a non-empty
 // batch unless ctx ends or the queue cannot be read.
 func (m *SQSMapping) gather(ctx context.Context, carry []*sqsMessage) (batch, rest []*sqsMessage, err error) {
 	s := &m.s
-	batch = carry
-	size := sqsEventSize(batch)
+	size := sqsEventSize(nil)
+	// admit adds msgs to the batch in order until the next would take the
+	// event over the payload cap (it and those after it are left for the next
+	// batch) or the event reaches the cap; full reports either.
+	admit := func(msgs []*sqsMessage) (left []*sqsMessage, full bool) {
+		for i, msg := range msgs {
+			add := len(msg.json)
+			if len(batch) > 0 {
+				add++ // comma
+			}
+			if len(batch) > 0 && size+add > s.maxPayload {
+				// The message would take the event over the payload cap:
+				// invoke without it, and start the next batch with it [Q2].
+				return msgs[i:], true
+			}
+			// A message whose event alone exceeds the cap is still delivered,
+			// alone: SQS messages (at most 1 MiB) are far below the 6 MB cap,
+			// so only a lowered MaxPayloadBytes gets here.
+			batch = append(batch, msg)
+			size += add
+			if size >= s.maxPayload {
+				// The event has reached the cap: no further message could
+				// join it, so the window is not waited for [Q2].
+				return msgs[i+1:], true
+			}
+		}
+		return nil, false
+	}
+	// Messages carried from the last batch, received with one that did not
+	// fit, are admitted the same way: together they may not fit either.
+	if left, full := admit(carry); full {
+		return batch, left, nil
+	}
 	for {
 		if ctx.Err() != nil {
 			return batch, nil, nil
@@ -199,21 +230,8 @@ func (m *SQSMapping) gather(ctx context.Context, carry []*sqsMessage) (batch, re
 			sleep(ctx, s.retryBackoff)
 			continue
 		}
-		for i, msg := range msgs {
-			add := len(msg.json)
-			if len(batch) > 0 {
-				add++ // comma
-			}
-			if len(batch) > 0 && size+add > s.maxPayload {
-				// The message would take the event over the payload cap: invoke
-				// without it, and start the next batch with it [Q2].
-				return batch, msgs[i:], nil
-			}
-			// A message whose event alone exceeds the cap is still delivered,
-			// alone: SQS messages (at most 1 MiB) are far below the 6 MB cap,
-			// so only a lowered MaxPayloadBytes gets here.
-			batch = append(batch, msg)
-			size += add
+		if left, full := admit(msgs); full {
+			return batch, left, nil
 		}
 		if len(msgs) == 0 && wait == 0 && len(batch) > 0 {
 			// The window's last fraction of a second: short polls with a pause.

@@ -546,6 +546,48 @@ func TestSQSConformanceWindow(t *testing.T) {
 	}
 }
 
+// TestSQSConformancePayloadCap: a batch's event never goes over
+// MaxPayloadBytes unless one message alone does (that message is delivered
+// alone), messages received together included, and a batch whose event reaches
+// the cap is invoked at once, not after the batching window, since no further
+// message could join it [Q2: Lambda invokes when the window ends, the batch
+// size is met or the payload reaches 6 MB].
+func TestSQSConformancePayloadCap(t *testing.T) {
+	tests := []struct {
+		name     string
+		messages int
+		window   int
+	}{
+		// The window would hold the batch for 300 s.
+		{"reached, no window wait", 1, 300},
+		// One receive returns the three; each batch takes one.
+		{"received together, one per batch", 3, 0},
+	}
+	e := newEnv(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url, arn := e.sqsQueue(nil)
+			ids := e.send(url, bodies(tc.messages, "big")...)
+			fn := newSQSFunction(t, nil)
+			cfg := sqsConfig(url, arn)
+			// One message's event alone is larger than this cap.
+			cfg.BatchSize, cfg.MaximumBatchingWindowInSeconds, cfg.MaxPayloadBytes = 10, tc.window, 64
+			drainSQS(t, e.sqsMapping(cfg, fn))
+			got := fn.deliveries()
+			for _, id := range ids {
+				if got[id] != 1 {
+					t.Errorf("message %s delivered %d times; want 1", id, got[id])
+				}
+			}
+			for _, b := range fn.batches() {
+				if n := len(b.event.Records); n != 1 {
+					t.Errorf("batch of %d messages over the %d-byte cap; want each alone", n, cfg.MaxPayloadBytes)
+				}
+			}
+		})
+	}
+}
+
 // TestSQSConformancePartialBatchResponse: with ReportBatchItemFailures only the
 // reported messages stay in the queue; they come back after the visibility
 // timeout with ApproximateReceiveCount 2 [Q5].
