@@ -613,15 +613,23 @@ type countingQueue struct {
 
 func (q *countingQueue) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
 	in.MessageSystemAttributeNames = []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}
-	out, err := q.Client.ReceiveMessage(ctx, in, optFns...)
+	return receiveEach(ctx, q.Client, &q.mu, in, optFns, func(m sqstypes.Message) {
+		id := aws.ToString(m.MessageId)
+		q.received[id] = append(q.received[id], m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+	})
+}
+
+// receiveEach calls c's ReceiveMessage and then, holding mu, each for every
+// message received: the bookkeeping of the test queues that wrap moto's.
+func receiveEach(ctx context.Context, c *sqs.Client, mu *sync.Mutex, in *sqs.ReceiveMessageInput, optFns []func(*sqs.Options), each func(sqstypes.Message)) (*sqs.ReceiveMessageOutput, error) {
+	out, err := c.ReceiveMessage(ctx, in, optFns...)
 	if err != nil {
 		return out, err
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
 	for _, m := range out.Messages {
-		id := aws.ToString(m.MessageId)
-		q.received[id] = append(q.received[id], m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+		each(m)
 	}
 	return out, nil
 }
@@ -752,18 +760,11 @@ func newRedeliveringQueue(c *sqs.Client, refuseStale bool) *redeliveringQueue {
 }
 
 func (q *redeliveringQueue) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
-	out, err := q.Client.ReceiveMessage(ctx, in, optFns...)
-	if err != nil {
-		return out, err
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, m := range out.Messages {
+	return receiveEach(ctx, q.Client, &q.mu, in, optFns, func(m sqstypes.Message) {
 		id, h := aws.ToString(m.MessageId), aws.ToString(m.ReceiptHandle)
 		q.idOf[h], q.latest[id] = id, h
 		q.receives[id]++
-	}
-	return out, nil
+	})
 }
 
 func (q *redeliveringQueue) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {

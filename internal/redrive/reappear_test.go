@@ -26,16 +26,9 @@ type lapsingQueue struct {
 }
 
 func (q *lapsingQueue) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
-	out, err := q.Client.ReceiveMessage(ctx, in, optFns...)
-	if err != nil {
-		return out, err
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, m := range out.Messages {
+	return receiveEach(ctx, q.Client, &q.mu, in, optFns, func(m sqstypes.Message) {
 		q.receives[aws.ToString(m.MessageId)]++
-	}
-	return out, nil
+	})
 }
 
 func (q *lapsingQueue) ChangeMessageVisibilityBatch(context.Context, *sqs.ChangeMessageVisibilityBatchInput, ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
