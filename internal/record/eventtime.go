@@ -65,6 +65,15 @@ import (
 // the offset fixes the instant and the tags are read past; a time zone name
 // without an offset, and a critical tag ([!Europe/Berlin]), are rejected.
 //
+// A zone may also follow the date-time after a space: UTC, GMT, Z, or an offset
+// that a zone abbreviation may follow, as Ruby's Time#to_s and Go's Time.String
+// write it (2025-07-12 14:03:05 +0000, 2025-07-12 14:03:05 UTC,
+// 2025-07-12 16:03:05.1 +0200 CEST; see parseSpacedZone). RFC 5322's date-time,
+// as JavaScript's toUTCString() and HTTP's Date header write it (Sat, 12 Jul
+// 2025 14:03:05 GMT), is read too (see parseRFC5322). An abbreviation without an
+// offset (EST, CET, IST) is rejected outside RFC 5322's own list: several name
+// more than one offset.
+//
 // Rejected too: a date without a time of day (it has no hour to group by), other
 // JSON values (null, booleans, objects, arrays), and any other text. ParseEventTime
 // does not allocate unless the string has JSON escapes. It is safe for concurrent use.
@@ -98,16 +107,24 @@ func ParseEventTimeString(s string) (time.Time, bool) {
 }
 
 // parseOtherString reads the string forms that parseISOTime does not: an epoch
-// number, and a date-time with RFC 9557 suffix tags.
+// number, a date-time with RFC 9557 suffix tags, one with its zone after a space
+// (parseSpacedZone), and RFC 5322's date-time (parseRFC5322).
 func parseOtherString(b []byte) (time.Time, bool) {
-	switch {
-	case len(b) == 0:
-	case b[0] >= '0' && b[0] <= '9' && b[len(b)-1] == ']':
-		return parseSuffixed(b)
-	case b[0] >= '0' && b[0] <= '9':
-		return parseEpochString(b)
+	if len(b) == 0 {
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	if c := b[0]; c < '0' || c > '9' {
+		return parseRFC5322(b) // Sat, 12 Jul 2025 …
+	}
+	switch {
+	case b[len(b)-1] == ']':
+		return parseSuffixed(b)
+	case len(b) > 16 && b[4] == '-':
+		return parseSpacedZone(b)
+	case len(b) > 2 && (b[1] == ' ' || b[2] == ' '):
+		return parseRFC5322(b) // 12 Jul 2025 …
+	}
+	return parseEpochString(b)
 }
 
 // parseSuffixed reads a date-time with an offset followed by RFC 9557 suffix tags

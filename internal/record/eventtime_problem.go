@@ -9,8 +9,9 @@ import (
 // EventTimeProblem says, for a quarantine reason, why ParseEventTime rejects the
 // JSON string v and what to send instead: a field out of range, a date without a
 // time of day, ISO 8601's basic format, spaces around the time, a number in a
-// string outside the epoch times strings are read as, or RFC 9557 suffix tags
-// after a time without an offset, or critical ones. It returns "" when
+// string outside the epoch times strings are read as, RFC 9557 suffix tags
+// after a time without an offset, or critical ones, or a zone name that is not
+// read (EST, CET). It returns "" when
 // ParseEventTime accepts v, when v is not a JSON string, and when there is nothing
 // more specific to say than that v is not a date-time (text such as "yesterday").
 // It is for the rejection path: unlike ParseEventTime it allocates.
@@ -63,6 +64,9 @@ func EventTimeProblem(v []byte) string {
 	}
 	if ext, ok := basicToExtended(s); ok {
 		return "ISO 8601's basic format (without - and :) is not read; send the extended format, " + ext
+	}
+	if why := textZoneProblem(s); why != "" {
+		return why
 	}
 	return isoProblem(s)
 }

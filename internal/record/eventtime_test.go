@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -141,6 +142,45 @@ func TestParseEventTime(t *testing.T) {
 		{`"2025-07-12T16:03:05+02:00Europe/Berlin]"`, ""},
 		{`"2025-07-12T16:03:05+02:00[a]b]"`, ""},
 		{`"2025-07-12[Europe/Berlin]"`, ""},
+		// A zone after a space: Ruby's Time#to_s, Go's Time.String (the zone
+		// abbreviation after the offset adds nothing to it).
+		{`"2025-07-12 14:03:05 +0000"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 16:03:05 +0200"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 14:03:05 UTC"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 14:03:05 GMT"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12T14:03:05.5 Z"`, "2025-07-12T14:03:05.5Z"},
+		{`"2025-07-12 14:03:05.123456789 +0000 UTC"`, "2025-07-12T14:03:05.123456789Z"},
+		{`"2025-07-12 16:03:05.1 +0200 CEST"`, "2025-07-12T14:03:05.1Z"},
+		{`"2025-07-12 17:03:05 +0300 +03"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 09:03 -05:00"`, "2025-07-12T14:03:00Z"},
+		{`"2025-07-12 14:03:05 +01"`, "2025-07-12T13:03:05Z"},
+		{`"2025-07-12 14:03:05 EST"`, ""},  // names more than one offset
+		{`"2025-07-12 14:03:05 CEST"`, ""}, // an abbreviation alone
+		{`"2025-07-12 14:03:05Z UTC"`, ""}, // two zones
+		{`"2025-07-12 14:03:05 +0000 Europe/Berlin"`, ""},
+		{`"2025-07-12 14:03:05 +0000 "`, ""},
+		{`"2025-07-12 14:03:05  +0000"`, ""},
+		{`"2025-07-12 14:03:05 +2400"`, ""},
+		{`"2025-02-29 14:03:05 +0000"`, ""},
+		{`"9999-12-31 23:30:00 -0100"`, ""},
+		// RFC 5322 (RFC 1123 in HTTP): JavaScript's toUTCString(), Python's
+		// email.utils.format_datetime.
+		{`"Sat, 12 Jul 2025 14:03:05 GMT"`, "2025-07-12T14:03:05Z"},
+		{`"Sat, 12 Jul 2025 16:03:05 +0200"`, "2025-07-12T14:03:05Z"},
+		{`"Sat, 12 Jul 2025 14:03:05 -0000"`, "2025-07-12T14:03:05Z"},
+		{`"12 Jul 2025 10:03:05 EDT"`, "2025-07-12T14:03:05Z"},
+		{`"Wed, 1 Jan 2025 00:00 PST"`, "2025-01-01T08:00:00Z"},
+		{`"sat, 12 JUL 2025 14:03:05 utc"`, "2025-07-12T14:03:05Z"},
+		{`"Mon, 12 Jul 2025 14:03:05 GMT"`, "2025-07-12T14:03:05Z"}, // the weekday is not checked
+		{`"Sat, 12 Jul 2025 14:03:05 CET"`, ""},
+		{`"Sat, 12 Jul 25 14:03:05 GMT"`, ""},
+		{`"Sat, 31 Jun 2025 14:03:05 GMT"`, ""},
+		{`"Sat, 12 Jul 2025 14:03:05"`, ""},
+		{`"Sat, 12 Jul 2025 14:03:05.123 GMT"`, ""},
+		{`"Sat, 12 Jul 2025 14:03:05 +02:00"`, ""},
+		{`"Xyz, 12 Jul 2025 14:03:05 GMT"`, ""},
+		{`"Saturday, 12-Jul-25 14:03:05 GMT"`, ""},
+		{`"Sat, 012 Jul 2025 14:03:05 GMT"`, ""},
 		// Not a JSON string: a quote inside is not escaped.
 		{`"2025-07-12T14:03:05Z["]"`, ""},
 		{`"2025-07-12T14:03:05Z[Europe/Berlin]"x"`, ""},
@@ -276,6 +316,27 @@ func referenceISO(s string) (time.Time, bool) {
 // "!"), printable ASCII without brackets.
 var suffixGrammar = regexp.MustCompile(`^([^\[]*)(\[[\x22-\x5a\x5c\x5e-\x7e][\x21-\x5a\x5c\x5e-\x7e]*\])+$`)
 
+// spacedZoneGrammar is a date-time without a zone, a space and a zone: UTC,
+// GMT, Z, or an offset and, after a space, an abbreviation.
+var spacedZoneGrammar = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?(?: [A-Za-z0-9+-]{1,6})?)$`)
+
+// rfc5322Grammar is RFC 5322's date-time in lower case (asciiLower): weekday,
+// day, month, year, hh:mm, :ss, zone.
+var rfc5322Grammar = regexp.MustCompile(`^(?:(mon|tue|wed|thu|fri|sat|sun), )?(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4}) (\d{2}:\d{2})(:\d{2})? (ut|utc|gmt|z|est|edt|cst|cdt|mst|mdt|pst|pdt|[+-]\d{4})$`)
+
+var rfc5322Zones = map[string]string{"ut": "Z", "utc": "Z", "gmt": "Z", "z": "Z",
+	"est": "-05:00", "edt": "-04:00", "cst": "-06:00", "cdt": "-05:00", "mst": "-07:00", "mdt": "-06:00", "pst": "-08:00", "pdt": "-07:00"}
+
+// asciiLower lowers A–Z only (regexp's (?i) would also fold ſ to s and K to k).
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
 var epochGrammar = regexp.MustCompile(`^(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$`)
 
 // referenceEpoch computes the epoch reading exactly with big.Rat.
@@ -325,6 +386,31 @@ func reference(v []byte) (t time.Time, ok bool, skip bool) {
 			t, ok := referenceISO(m[1])
 			return t, ok, false
 		}
+		if m := spacedZoneGrammar.FindStringSubmatch(s); m != nil {
+			zone := m[2]
+			switch zone {
+			case "UTC", "GMT":
+				zone = "Z"
+			default:
+				zone, _, _ = strings.Cut(zone, " ") // the abbreviation after an offset
+			}
+			t, ok := referenceISO(m[1] + zone)
+			return t, ok, false
+		}
+		if m := rfc5322Grammar.FindStringSubmatch(asciiLower(s)); m != nil {
+			zone, ok := rfc5322Zones[m[7]]
+			if !ok {
+				zone = m[7]
+			}
+			sec := m[6]
+			if sec == "" {
+				sec = ":00"
+			}
+			mon := strings.Index("janfebmaraprmayjunjulaugsepoctnovdec", m[3])/3 + 1
+			day, _ := strconv.Atoi(m[2])
+			t, ok := referenceISO(fmt.Sprintf("%s-%02d-%02dT%s:%s%s%s", m[4], mon, day, m[5][:2], m[5][3:], sec, zone))
+			return t, ok, false
+		}
 		if s == "" || s[0] < '0' || s[0] > '9' {
 			return time.Time{}, false, false
 		}
@@ -360,6 +446,8 @@ func FuzzParseEventTime(f *testing.F) {
 		`1752329000`, `1752329000.123456`, `1752329000123`, `1752329000123456789`, `"1752329000"`,
 		`"9999-12-31T23:59:59.999999999-23:59"`, `"0000-01-01T00:00:00+23:59"`, `"x"`, `-5`,
 		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"2025-07-12T14:03:05Z[UTC][u-ca=iso8601]"`,
+		`"2025-07-12 14:03:05.123456789 +0200 CEST"`, `"2025-07-12 14:03:05 UTC"`, `"Sat, 12 Jul 2025 14:03:05 GMT"`,
+		`"1 jan 2025 00:00 -0830"`, `"Sun, 31 Dec 9999 23:59:59 PST"`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -397,6 +485,15 @@ func TestEventTimeProblem(t *testing.T) {
 			"(as one, it would be 1970-01-01T00:00:00.5Z); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number"},
 		{`"2025"`, "a string of digits is read as an epoch time only from 2001-09-09 to 2286-11-20 " +
 			"(as one, it would be 1970-01-01T00:33:45Z); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number"},
+		// Zone names that are not read, and a field out of range before a zone.
+		{`"2025-07-12 14:03:05 EST"`, "zone EST is not read (a zone abbreviation can name more than one offset); " +
+			"send the numeric offset, as in 2025-07-12 14:03:05 -0500, or UTC or GMT"},
+		{`"Sat, 12 Jul 2025 14:03:05 CET"`, "zone CET is not read (a zone abbreviation can name more than one offset); " +
+			"send the numeric offset, as in Sat, 12 Jul 2025 14:03:05 -0500, or UTC or GMT"},
+		{`"2025-02-29 14:03:05 +0000"`, "day 29 is out of range for 2025-02 (01–28)"},
+		{`"2025-07-12 24:00:00 UTC"`, "hour 24 is out of range 00–23 (write the end of a day as 00:00 of the next)"},
+		{`"Sat, 31 Jun 2025 14:03:05 XYZ"`, ""},
+		{`"2025-07-12 14:03:05 +0000 Europe/Berlin"`, ""},
 		// Odd short strings.
 		{`"2025-07-12T"`, ""},
 		{`"2025-07-12["`, ""},
@@ -433,6 +530,7 @@ func FuzzEventTimeProblem(f *testing.F) {
 		"2025-07-12", "2025-02-30T10:00:00Z", "20250712T140305Z", " 2025-07-12T14:03:05Z", "20250712",
 		"2025-07-12T16:03:05[Europe/Berlin]", "2025-07-12T16:03:05+02:00[!Europe/Berlin]", "9999-12-31T23:30:00-01:00",
 		"2025-07-12T14:03:05[u-ca=iso8601]", "20250712T14[", "2025-07-12T1[", "1e3",
+		"2025-07-12 14:03:05 EST", "Sat, 12 Jul 2025 14:03:05 CET", "2025-02-29 14:03:05 +0000 UTC",
 	} {
 		f.Add(s)
 	}

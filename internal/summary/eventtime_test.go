@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/streamlake/streamlake/internal/ingest"
 	"github.com/streamlake/streamlake/internal/summary"
@@ -83,6 +84,68 @@ func TestRecipeGeneratorRecordsReachTheirHour(t *testing.T) {
 		}
 		if fleetHours != len(want) {
 			t.Errorf("fleet hours = %d; want %d", fleetHours, len(want))
+		}
+	}
+}
+
+// Event times as languages write them by default (Ruby's Time#to_s, Go's
+// Time.String, JavaScript's toUTCString) are processed, not quarantined, and each
+// record is summarized in the UTC hour of its time, across a day boundary too.
+func TestDefaultFormattedTimesReachTheirHour(t *testing.T) {
+	tests := []struct{ timestamp, hour string }{
+		{"2025-07-13 08:59:59 +0900", "2025-07-12T23"},           // Ruby, Time#to_s
+		{"2025-07-12 23:30:00 UTC", "2025-07-12T23"},             // Ruby, Time#utc.to_s
+		{"2025-07-13 01:00:00.5 +0200 CEST", "2025-07-12T23"},    // Go, Time.String
+		{"Sun, 13 Jul 2025 00:00:00 GMT", "2025-07-13T00"},       // JavaScript, toUTCString
+		{"Sat, 12 Jul 2025 20:00:01 EDT", "2025-07-13T00"},       // RFC 5322's EDT, -0400
+		{"2025-07-12 19:59:59.999999999 -0400", "2025-07-12T23"}, // the hour's last nanosecond
+	}
+	ev := events.KinesisEvent{}
+	for i, tc := range tests {
+		data, err := json.Marshal(map[string]any{"device_id": "d", "timestamp": tc.timestamp, "temperature": i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := "4959000000000000000000000000000000000000000000000000000" + string(rune('0'+i))
+		ev.Records = append(ev.Records, events.KinesisEventRecord{
+			EventSource: "aws:kinesis", EventName: "aws:kinesis:record", EventVersion: "1.0",
+			EventID:        "shardId-000000000000:" + seq,
+			EventSourceArn: "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+			Kinesis: events.KinesisRecord{Data: data, PartitionKey: "d", SequenceNumber: seq,
+				KinesisSchemaVersion: "1.0", ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1752300000, 0)}},
+		})
+	}
+	sink := &captureSink{objects: map[string][]byte{}}
+	p, err := ingest.New(sink, ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := p.Handle(context.Background(), &ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v", resp, err)
+	}
+	if len(sink.objects) != 1 {
+		t.Fatalf("objects %v; want one processed object and no quarantine", len(sink.objects))
+	}
+	want := map[string]int64{}
+	for _, tc := range tests {
+		want["HOUR#"+tc.hour]++
+	}
+	for key, body := range sink.objects {
+		c, err := summary.Config{}.ParseObject(key, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Stats.Records != int64(len(tests)) || c.Stats.TimeFallback != 0 || c.Stats.InvalidTime != 0 {
+			t.Errorf("stats %+v; want %d records, all with their own event time", c.Stats, len(tests))
+		}
+		got := map[string]int64{}
+		for k, s := range c.Summaries {
+			if k.PK == summary.FleetPK {
+				got[k.SK] = s.Count
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("fleet counts by hour (-want +got):\n%s", diff)
 		}
 	}
 }

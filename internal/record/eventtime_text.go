@@ -1,0 +1,218 @@
+package record
+
+import (
+	"bytes"
+	"time"
+)
+
+// This file reads the textual date-times that producers write with their
+// languages' default formatting rather than ISO 8601's: a zone after a space
+// (Ruby's Time#to_s, Go's Time.String) and the RFC 5322 date of e-mail and HTTP
+// (JavaScript's Date.prototype.toUTCString, Python's email.utils). Each is
+// rewritten as the ISO 8601 form it stands for and read by parseISOTime, so
+// that range checks and the instant are computed in one place.
+
+// parseSpacedZone reads a date-time in parseISOTime's layout, without an
+// offset, followed by a space and a zone:
+//
+//	2025-07-12 14:03:05 +0000                  Ruby's Time#to_s
+//	2025-07-12 14:03:05 UTC                    Ruby's Time#to_s of a UTC time
+//	2025-07-12 14:03:05.123456789 +0200 CEST   Go's Time.String
+//
+// The zone is UTC, GMT or Z, or a numeric offset (±hh, ±hhmm, ±hh:mm) that may
+// be followed by a space and a zone abbreviation of at most six letters,
+// digits, + or -, which the offset makes redundant and which is read past (as
+// RFC 9557 tags are). An abbreviation alone (EST, CET, IST) is rejected: several
+// of them name more than one offset.
+func parseSpacedZone(b []byte) (time.Time, bool) {
+	j := bytes.IndexByte(b[16:], ' ')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	base, zone := b[:16+j], b[16+j+1:]
+	if hasOffset(base) {
+		return time.Time{}, false
+	}
+	var off []byte
+	switch string(zone) {
+	case "UTC", "GMT", "Z":
+		off = []byte("Z")
+	default:
+		n := numericOffsetLen(zone)
+		if n == 0 {
+			return time.Time{}, false
+		}
+		off, zone = zone[:n], zone[n:]
+		if len(zone) > 0 && !isZoneAbbreviation(zone) {
+			return time.Time{}, false
+		}
+	}
+	var buf [80]byte
+	return parseISOTime(append(append(buf[:0], base...), off...))
+}
+
+// numericOffsetLen returns the length of the offset ±hh, ±hhmm or ±hh:mm at the
+// start of b when the offset is all of b or is followed by a space, else 0.
+// parseISOTime checks the offset's range.
+func numericOffsetLen(b []byte) int {
+	if len(b) < 3 || (b[0] != '+' && b[0] != '-') || !isDigit(b[1]) || !isDigit(b[2]) {
+		return 0
+	}
+	n := 3
+	switch {
+	case len(b) >= 6 && b[3] == ':' && isDigit(b[4]) && isDigit(b[5]):
+		n = 6
+	case len(b) >= 5 && isDigit(b[3]) && isDigit(b[4]):
+		n = 5
+	}
+	if n < len(b) && b[n] != ' ' {
+		return 0
+	}
+	return n
+}
+
+// isZoneAbbreviation reports whether b is a space followed by a zone
+// abbreviation as Go's Time.String writes one: one to six letters, digits, +
+// or - ("CEST", "UTC", "+03" for a zone without a name).
+func isZoneAbbreviation(b []byte) bool {
+	if len(b) < 2 || len(b) > 7 || b[0] != ' ' {
+		return false
+	}
+	for _, c := range b[1:] {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || isDigit(c) || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseRFC5322 reads the date-time of RFC 5322 (section 3.3; RFC 1123 for
+// HTTP), as JavaScript's Date.prototype.toUTCString(), Python's
+// email.utils.format_datetime and HTTP's Date header write it:
+//
+//	Sat, 12 Jul 2025 14:03:05 GMT
+//	Sat, 12 Jul 2025 16:03:05 +0200
+//	12 Jul 2025 14:03 -0000
+//
+// The day of the week is optional, and is checked for its form only, as Go's
+// time.Parse and Python's email.utils do; the day has one or two digits; the
+// seconds are optional; names are read without regard to case. The zone is
+// a numeric offset (±hhmm), UT, UTC, GMT, Z, or one of the North American zones
+// RFC 5322 defines offsets for (EST -0500, EDT -0400, CST -0600, CDT -0500, MST
+// -0700, MDT -0600, PST -0800, PDT -0700); other names are rejected.
+// Comments, folding white space and two-digit years (obsolete syntax) are not
+// read.
+func parseRFC5322(b []byte) (time.Time, bool) {
+	if len(b) >= 5 && b[3] == ',' && b[4] == ' ' {
+		if lookupName(b[:3], weekdayNames) < 0 {
+			return time.Time{}, false
+		}
+		b = b[5:]
+	}
+	// d[d] Mon YYYY hh:mm[:ss] zone
+	dayLen := 1
+	if len(b) > 1 && isDigit(b[1]) {
+		dayLen = 2
+	}
+	if len(b) < dayLen+1 || !isDigit(b[0]) || b[dayLen] != ' ' {
+		return time.Time{}, false
+	}
+	day := int(b[0] - '0')
+	if dayLen == 2 {
+		day = day*10 + int(b[1]-'0')
+	}
+	b = b[dayLen+1:]
+	// Mon YYYY hh:mm: 3+1+4+1+5 bytes, then [:ss], a space and the zone.
+	if len(b) < 16 || b[3] != ' ' || b[8] != ' ' || b[11] != ':' {
+		return time.Time{}, false
+	}
+	mon := lookupName(b[:3], monthNames) + 1
+	if mon == 0 || !allDigits(b[4:8]) || !allDigits(b[9:11]) || !allDigits(b[12:14]) {
+		return time.Time{}, false
+	}
+	var buf [32]byte
+	iso := append(buf[:0], b[4:8]...) // YYYY
+	iso = append(iso, '-', byte('0'+mon/10), byte('0'+mon%10), '-', byte('0'+day/10), byte('0'+day%10), 'T')
+	iso = append(iso, b[9:14]...) // hh:mm
+	rest := b[14:]
+	if len(rest) >= 3 && rest[0] == ':' {
+		if !allDigits(rest[1:3]) {
+			return time.Time{}, false
+		}
+		iso = append(iso, rest[:3]...)
+		rest = rest[3:]
+	}
+	if len(rest) < 2 || rest[0] != ' ' {
+		return time.Time{}, false
+	}
+	zone := rest[1:]
+	if len(zone) == 5 && (zone[0] == '+' || zone[0] == '-') && allDigits(zone[1:]) {
+		return parseISOTime(append(iso, zone...))
+	}
+	k := lookupName(zone, zoneNames)
+	if k < 0 {
+		return time.Time{}, false
+	}
+	return parseISOTime(append(iso, zoneOffsets[k]...))
+}
+
+var (
+	weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	monthNames   = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+	// The zones RFC 5322 section 4.3 gives offsets for, and UTC and Z.
+	zoneNames   = []string{"ut", "utc", "gmt", "z", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt"}
+	zoneOffsets = []string{"Z", "Z", "Z", "Z", "-05:00", "-04:00", "-06:00", "-05:00", "-07:00", "-06:00", "-08:00", "-07:00"}
+)
+
+// lookupName returns the index of b in names (lower-case ASCII), comparing
+// without regard to case, or -1.
+func lookupName(b []byte, names []string) int {
+	for k, name := range names {
+		if len(b) != len(name) {
+			continue
+		}
+		same := true
+		for i := range len(b) {
+			if b[i]|0x20 != name[i] { // ASCII letters only: names hold nothing else
+				same = false
+				break
+			}
+		}
+		if same {
+			return k
+		}
+	}
+	return -1
+}
+
+// textZoneProblem is EventTimeProblem for the forms of this file: a zone name
+// other than those read, where the same time with GMT is read, and a field out
+// of range before a zone after a space. It returns "" for anything else.
+func textZoneProblem(s []byte) string {
+	if i := bytes.LastIndexByte(s, ' '); i > 0 && i+1 < len(s) && len(s)-i-1 <= 6 && allLetters(s[i+1:]) {
+		withGMT := string(s[:i]) + " GMT"
+		if _, ok := ParseEventTimeString(withGMT); ok {
+			return "zone " + string(s[i+1:]) + " is not read (a zone abbreviation can name more than one offset); " +
+				"send the numeric offset, as in " + string(s[:i]) + " -0500, or UTC or GMT"
+		}
+	}
+	if len(s) > 16 && s[4] == '-' {
+		if j := bytes.IndexByte(s[16:], ' '); j >= 0 {
+			if base := s[:16+j]; !hasOffset(base) {
+				if _, ok := ParseEventTimeString(string(base)); !ok {
+					return isoProblem(base)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func allLetters(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
