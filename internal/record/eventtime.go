@@ -70,7 +70,9 @@ import (
 // write it (2025-07-12 14:03:05 +0000, 2025-07-12 14:03:05 UTC,
 // 2025-07-12 16:03:05.1 +0200 CEST; see parseSpacedZone). RFC 5322's date-time,
 // as JavaScript's toUTCString() and HTTP's Date header write it (Sat, 12 Jul
-// 2025 14:03:05 GMT), is read too (see parseRFC5322). An abbreviation without an
+// 2025 14:03:05 GMT), is read too (see parseRFC5322), and so is the layout of the
+// Unix date command and Java's Date.toString() when its zone is UTC or GMT (Sat
+// Jul 12 14:03:05 UTC 2025; see parseDateCommand). An abbreviation without an
 // offset (EST, CET, IST) is rejected outside RFC 5322's own list: several name
 // more than one offset.
 //
@@ -108,12 +110,16 @@ func ParseEventTimeString(s string) (time.Time, bool) {
 
 // parseOtherString reads the string forms that parseISOTime does not: an epoch
 // number, a date-time with RFC 9557 suffix tags, one with its zone after a space
-// (parseSpacedZone), and RFC 5322's date-time (parseRFC5322).
+// (parseSpacedZone), RFC 5322's date-time (parseRFC5322) and the date command's
+// (parseDateCommand).
 func parseOtherString(b []byte) (time.Time, bool) {
 	if len(b) == 0 {
 		return time.Time{}, false
 	}
 	if c := b[0]; c < '0' || c > '9' {
+		if len(b) > 3 && b[3] == ' ' {
+			return parseDateCommand(b) // Sat Jul 12 14:03:05 UTC 2025
+		}
 		return parseRFC5322(b) // Sat, 12 Jul 2025 …
 	}
 	switch {

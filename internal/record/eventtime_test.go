@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -181,6 +182,17 @@ func TestParseEventTime(t *testing.T) {
 		{`"Xyz, 12 Jul 2025 14:03:05 GMT"`, ""},
 		{`"Saturday, 12-Jul-25 14:03:05 GMT"`, ""},
 		{`"Sat, 012 Jul 2025 14:03:05 GMT"`, ""},
+		// The date command's and Java's Date.toString() layout, in UTC or GMT.
+		{`"Sat Jul 12 14:03:05 UTC 2025"`, "2025-07-12T14:03:05Z"},
+		{`"Wed Jul  2 14:03:05 GMT 2025"`, "2025-07-02T14:03:05Z"},
+		{`"Wed Jul 02 14:03:05 UTC 2025"`, "2025-07-02T14:03:05Z"},
+		{`"Sat Jul 12 14:03:05 CST 2025"`, ""}, // Chicago or Shanghai
+		{`"Sat Jul 12 14:03:05 2025"`, ""},     // asctime: no zone
+		{`"Sat Jul 31 14:03:05 UTC 2025"`, "2025-07-31T14:03:05Z"},
+		{`"Sat Jun 31 14:03:05 UTC 2025"`, ""},
+		{`"Sat Jul 2 14:03:05 UTC 2025"`, ""},
+		{`"Sat Jul 12 14:03 UTC 2025"`, ""},
+		{`"Sat Jul 12 14:03:05 utc 2025"`, ""},
 		// Not a JSON string: a quote inside is not escaped.
 		{`"2025-07-12T14:03:05Z["]"`, ""},
 		{`"2025-07-12T14:03:05Z[Europe/Berlin]"x"`, ""},
@@ -324,6 +336,10 @@ var spacedZoneGrammar = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(
 // day, month, year, hh:mm, :ss, zone.
 var rfc5322Grammar = regexp.MustCompile(`^(?:(mon|tue|wed|thu|fri|sat|sun), )?(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4}) (\d{2}:\d{2})(:\d{2})? (ut|utc|gmt|z|est|edt|cst|cdt|mst|mdt|pst|pdt|[+-]\d{4})$`)
 
+// dateCommandGrammar is the date command's layout with UTC or GMT: weekday,
+// month (any case), day (a space for a leading zero), time, zone, year.
+var dateCommandGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d| \d) (\d{2}:\d{2}:\d{2}) (UTC|GMT) (\d{4})$`)
+
 var rfc5322Zones = map[string]string{"ut": "Z", "utc": "Z", "gmt": "Z", "z": "Z",
 	"est": "-05:00", "edt": "-04:00", "cst": "-06:00", "cdt": "-05:00", "mst": "-07:00", "mdt": "-06:00", "pst": "-08:00", "pdt": "-07:00"}
 
@@ -411,6 +427,15 @@ func reference(v []byte) (t time.Time, ok bool, skip bool) {
 			t, ok := referenceISO(fmt.Sprintf("%s-%02d-%02dT%s:%s%s%s", m[4], mon, day, m[5][:2], m[5][3:], sec, zone))
 			return t, ok, false
 		}
+		if m := dateCommandGrammar.FindStringSubmatch(s); m != nil {
+			day := strings.Replace(m[3], " ", "0", 1)
+			mon := slices.Index(strings.Fields("jan feb mar apr may jun jul aug sep oct nov dec"), asciiLower(m[2])) + 1
+			if mon == 0 || !slices.Contains(strings.Fields("mon tue wed thu fri sat sun"), asciiLower(m[1])) {
+				return time.Time{}, false, false
+			}
+			t, ok := referenceISO(fmt.Sprintf("%s-%02d-%sT%sZ", m[6], mon, day, m[4]))
+			return t, ok, false
+		}
 		if s == "" || s[0] < '0' || s[0] > '9' {
 			return time.Time{}, false, false
 		}
@@ -447,7 +472,7 @@ func FuzzParseEventTime(f *testing.F) {
 		`"9999-12-31T23:59:59.999999999-23:59"`, `"0000-01-01T00:00:00+23:59"`, `"x"`, `-5`,
 		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"2025-07-12T14:03:05Z[UTC][u-ca=iso8601]"`,
 		`"2025-07-12 14:03:05.123456789 +0200 CEST"`, `"2025-07-12 14:03:05 UTC"`, `"Sat, 12 Jul 2025 14:03:05 GMT"`,
-		`"1 jan 2025 00:00 -0830"`, `"Sun, 31 Dec 9999 23:59:59 PST"`,
+		`"1 jan 2025 00:00 -0830"`, `"Sun, 31 Dec 9999 23:59:59 PST"`, `"Sat Jul  2 14:03:05 UTC 2025"`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -492,6 +517,8 @@ func TestEventTimeProblem(t *testing.T) {
 			"send the numeric offset, as in Sat, 12 Jul 2025 14:03:05 -0500, or UTC or GMT"},
 		{`"2025-02-29 14:03:05 +0000"`, "day 29 is out of range for 2025-02 (01–28)"},
 		{`"2025-07-12 24:00:00 UTC"`, "hour 24 is out of range 00–23 (write the end of a day as 00:00 of the next)"},
+		{`"Sat Jul 12 14:03:05 CST 2025"`, "zone CST is not read (a zone abbreviation can name more than one offset); " +
+			"send the time in UTC, as in Sat Jul 12 14:03:05 UTC 2025 (TZ=UTC date), or with a numeric offset"},
 		{`"Sat, 31 Jun 2025 14:03:05 XYZ"`, ""},
 		{`"2025-07-12 14:03:05 +0000 Europe/Berlin"`, ""},
 		// Odd short strings.
@@ -531,6 +558,7 @@ func FuzzEventTimeProblem(f *testing.F) {
 		"2025-07-12T16:03:05[Europe/Berlin]", "2025-07-12T16:03:05+02:00[!Europe/Berlin]", "9999-12-31T23:30:00-01:00",
 		"2025-07-12T14:03:05[u-ca=iso8601]", "20250712T14[", "2025-07-12T1[", "1e3",
 		"2025-07-12 14:03:05 EST", "Sat, 12 Jul 2025 14:03:05 CET", "2025-02-29 14:03:05 +0000 UTC",
+		"Sat Jul 12 14:03:05 CST 2025",
 	} {
 		f.Add(s)
 	}

@@ -156,6 +156,42 @@ func parseRFC5322(b []byte) (time.Time, bool) {
 	return parseISOTime(append(iso, zoneOffsets[k]...))
 }
 
+// parseDateCommand reads the layout of the Unix date command and Java's
+// Date.toString(), when its zone is UTC or GMT:
+//
+//	Sat Jul 12 14:03:05 UTC 2025    Java, and date with TZ=UTC
+//	Sat Jul  2 14:03:05 GMT 2025    date pads a one-digit day with a space
+//
+// Other zone names are rejected: these programs print the local zone's
+// abbreviation, and the same one names different offsets (CST is -0600 in
+// Chicago and +0800 in Shanghai). Without a zone (C's asctime, Python's
+// time.ctime()) the layout has no instant, and is rejected too.
+func parseDateCommand(b []byte) (time.Time, bool) {
+	// Www Mmm dd hh:mm:ss ZZZ yyyy: 28 bytes.
+	if len(b) != 28 || b[3] != ' ' || b[7] != ' ' || b[10] != ' ' || b[19] != ' ' || b[23] != ' ' {
+		return time.Time{}, false
+	}
+	if lookupName(b[:3], weekdayNames) < 0 {
+		return time.Time{}, false
+	}
+	mon := lookupName(b[4:7], monthNames) + 1
+	if mon == 0 || !isDigit(b[9]) || !(isDigit(b[8]) || b[8] == ' ') || !allDigits(b[24:28]) {
+		return time.Time{}, false
+	}
+	if z := string(b[20:23]); z != "UTC" && z != "GMT" {
+		return time.Time{}, false
+	}
+	d0 := b[8]
+	if d0 == ' ' {
+		d0 = '0'
+	}
+	var buf [24]byte
+	iso := append(buf[:0], b[24:28]...)
+	iso = append(iso, '-', byte('0'+mon/10), byte('0'+mon%10), '-', d0, b[9], 'T')
+	iso = append(iso, b[11:19]...)
+	return parseISOTime(append(iso, 'Z'))
+}
+
 var (
 	weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	monthNames   = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -186,14 +222,23 @@ func lookupName(b []byte, names []string) int {
 }
 
 // textZoneProblem is EventTimeProblem for the forms of this file: a zone name
-// other than those read, where the same time with GMT is read, and a field out
-// of range before a zone after a space. It returns "" for anything else.
+// other than those read, where the same time with GMT (UTC in the date
+// command's layout) is read, and a field out of range before a zone after a
+// space. It returns "" for anything else.
 func textZoneProblem(s []byte) string {
 	if i := bytes.LastIndexByte(s, ' '); i > 0 && i+1 < len(s) && len(s)-i-1 <= 6 && allLetters(s[i+1:]) {
 		withGMT := string(s[:i]) + " GMT"
 		if _, ok := ParseEventTimeString(withGMT); ok {
 			return "zone " + string(s[i+1:]) + " is not read (a zone abbreviation can name more than one offset); " +
 				"send the numeric offset, as in " + string(s[:i]) + " -0500, or UTC or GMT"
+		}
+	}
+	if len(s) == 28 && s[19] == ' ' && s[23] == ' ' && allLetters(s[20:23]) {
+		// The date command's layout.
+		withUTC := string(s[:20]) + "UTC" + string(s[23:])
+		if _, ok := ParseEventTimeString(withUTC); ok {
+			return "zone " + string(s[20:23]) + " is not read (a zone abbreviation can name more than one offset); " +
+				"send the time in UTC, as in " + withUTC + " (TZ=UTC date), or with a numeric offset"
 		}
 	}
 	if len(s) > 16 && s[4] == '-' {
