@@ -72,7 +72,9 @@ import (
 // as JavaScript's toUTCString() and HTTP's Date header write it (Sat, 12 Jul
 // 2025 14:03:05 GMT), is read too (see parseRFC5322), and so is the layout of the
 // Unix date command and Java's Date.toString() when its zone is UTC or GMT (Sat
-// Jul 12 14:03:05 UTC 2025; see parseDateCommand). An abbreviation without an
+// Jul 12 14:03:05 UTC 2025; see parseDateCommand), and JavaScript's
+// Date.prototype.toString() (Sat Jul 12 2025 16:03:05 GMT+0200 (Central European
+// Summer Time); see parseJSDate). An abbreviation without an
 // offset (EST, CET, IST) is rejected outside RFC 5322's own list: several name
 // more than one offset.
 //
@@ -110,15 +112,18 @@ func ParseEventTimeString(s string) (time.Time, bool) {
 
 // parseOtherString reads the string forms that parseISOTime does not: an epoch
 // number, a date-time with RFC 9557 suffix tags, one with its zone after a space
-// (parseSpacedZone), RFC 5322's date-time (parseRFC5322) and the date command's
-// (parseDateCommand).
+// (parseSpacedZone), RFC 5322's date-time (parseRFC5322), the date command's
+// (parseDateCommand) and JavaScript's Date.prototype.toString() (parseJSDate).
 func parseOtherString(b []byte) (time.Time, bool) {
 	if len(b) == 0 {
 		return time.Time{}, false
 	}
 	if c := b[0]; c < '0' || c > '9' {
-		if len(b) > 3 && b[3] == ' ' {
+		if len(b) == 28 && b[3] == ' ' {
 			return parseDateCommand(b) // Sat Jul 12 14:03:05 UTC 2025
+		}
+		if len(b) > 3 && b[3] == ' ' {
+			return parseJSDate(b) // Sat Jul 12 2025 14:03:05 GMT+0000 (…)
 		}
 		return parseRFC5322(b) // Sat, 12 Jul 2025 …
 	}

@@ -153,6 +153,11 @@ func TestParseEventTime(t *testing.T) {
 		{`"2025-07-12 14:03:05.123456789 +0000 UTC"`, "2025-07-12T14:03:05.123456789Z"},
 		{`"2025-07-12 16:03:05.1 +0200 CEST"`, "2025-07-12T14:03:05.1Z"},
 		{`"2025-07-12 17:03:05 +0300 +03"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 16:03:05.123456789 +0200 CEST m=+0.000012345"`, "2025-07-12T14:03:05.123456789Z"},
+		{`"2025-07-12 14:03:05 +0000 UTC m=-12.500000000"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 14:03:05 +0000 m=+0.000012345"`, ""},
+		{`"2025-07-12 14:03:05 +0000 UTC m=+0.0000123"`, ""},
+		{`"2025-07-12 14:03:05 +0000 UTC m=0.000012345"`, ""},
 		{`"2025-07-12 09:03 -05:00"`, "2025-07-12T14:03:00Z"},
 		{`"2025-07-12 14:03:05 +01"`, "2025-07-12T13:03:05Z"},
 		{`"2025-07-12 14:03:05 EST"`, ""},  // names more than one offset
@@ -193,6 +198,17 @@ func TestParseEventTime(t *testing.T) {
 		{`"Sat Jul 2 14:03:05 UTC 2025"`, ""},
 		{`"Sat Jul 12 14:03 UTC 2025"`, ""},
 		{`"Sat Jul 12 14:03:05 utc 2025"`, ""},
+		// JavaScript's Date.prototype.toString().
+		{`"Sat Jul 12 2025 16:03:05 GMT+0200 (Central European Summer Time)"`, "2025-07-12T14:03:05Z"},
+		{`"Sat Jul 12 2025 14:03:05 GMT+0000 (Coordinated Universal Time)"`, "2025-07-12T14:03:05Z"},
+		{`"Sat Jul 12 2025 09:03:05 GMT-0500"`, "2025-07-12T14:03:05Z"},
+		{`"Sat Jul 12 2025 16:03:05 GMT+0200 (Mitteleuropäische Sommerzeit)"`, "2025-07-12T14:03:05Z"},
+		{`"Sat Jul 12 2025 16:03:05 GMT+0200 ()"`, ""},
+		{`"Sat Jul 12 2025 16:03:05 GMT+0200 (a (b))"`, ""},
+		{`"Sat Jul 12 2025 16:03:05 GMT+0200 CEST"`, ""},
+		{`"Sat Jul 12 2025 16:03:05 GMT"`, ""},
+		{`"Sat Jul 32 2025 16:03:05 GMT+0200"`, ""},
+		{`"Sat Jul 12 2025 16:03:05 GMT+2400"`, ""},
 		// Not a JSON string: a quote inside is not escaped.
 		{`"2025-07-12T14:03:05Z["]"`, ""},
 		{`"2025-07-12T14:03:05Z[Europe/Berlin]"x"`, ""},
@@ -330,7 +346,7 @@ var suffixGrammar = regexp.MustCompile(`^([^\[]*)(\[[\x22-\x5a\x5c\x5e-\x7e][\x2
 
 // spacedZoneGrammar is a date-time without a zone, a space and a zone: UTC,
 // GMT, Z, or an offset and, after a space, an abbreviation.
-var spacedZoneGrammar = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?(?: [A-Za-z0-9+-]{1,6})?)$`)
+var spacedZoneGrammar = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?(?: [A-Za-z0-9+-]{1,6}(?: m=[+-]\d+\.\d{9})?)?)$`)
 
 // rfc5322Grammar is RFC 5322's date-time in lower case (asciiLower): weekday,
 // day, month, year, hh:mm, :ss, zone.
@@ -339,6 +355,10 @@ var rfc5322Grammar = regexp.MustCompile(`^(?:(mon|tue|wed|thu|fri|sat|sun), )?(\
 // dateCommandGrammar is the date command's layout with UTC or GMT: weekday,
 // month (any case), day (a space for a leading zero), time, zone, year.
 var dateCommandGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d| \d) (\d{2}:\d{2}:\d{2}) (UTC|GMT) (\d{4})$`)
+
+// jsDateGrammar is JavaScript's Date.prototype.toString(): weekday, month,
+// day, year, time, offset, and the zone's name in parentheses.
+var jsDateGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d) (\d{4}) (\d{2}:\d{2}:\d{2}) GMT([+-]\d{4})(?: \([^()]+\))?$`)
 
 var rfc5322Zones = map[string]string{"ut": "Z", "utc": "Z", "gmt": "Z", "z": "Z",
 	"est": "-05:00", "edt": "-04:00", "cst": "-06:00", "cdt": "-05:00", "mst": "-07:00", "mdt": "-06:00", "pst": "-08:00", "pdt": "-07:00"}
@@ -408,7 +428,7 @@ func reference(v []byte) (t time.Time, ok bool, skip bool) {
 			case "UTC", "GMT":
 				zone = "Z"
 			default:
-				zone, _, _ = strings.Cut(zone, " ") // the abbreviation after an offset
+				zone, _, _ = strings.Cut(zone, " ") // the abbreviation (and monotonic reading) after an offset
 			}
 			t, ok := referenceISO(m[1] + zone)
 			return t, ok, false
@@ -434,6 +454,14 @@ func reference(v []byte) (t time.Time, ok bool, skip bool) {
 				return time.Time{}, false, false
 			}
 			t, ok := referenceISO(fmt.Sprintf("%s-%02d-%sT%sZ", m[6], mon, day, m[4]))
+			return t, ok, false
+		}
+		if m := jsDateGrammar.FindStringSubmatch(s); m != nil {
+			mon := slices.Index(strings.Fields("jan feb mar apr may jun jul aug sep oct nov dec"), asciiLower(m[2])) + 1
+			if mon == 0 || !slices.Contains(strings.Fields("mon tue wed thu fri sat sun"), asciiLower(m[1])) {
+				return time.Time{}, false, false
+			}
+			t, ok := referenceISO(fmt.Sprintf("%s-%02d-%sT%s%s", m[4], mon, m[3], m[5], m[6]))
 			return t, ok, false
 		}
 		if s == "" || s[0] < '0' || s[0] > '9' {
@@ -471,8 +499,9 @@ func FuzzParseEventTime(f *testing.F) {
 		`1752329000`, `1752329000.123456`, `1752329000123`, `1752329000123456789`, `"1752329000"`,
 		`"9999-12-31T23:59:59.999999999-23:59"`, `"0000-01-01T00:00:00+23:59"`, `"x"`, `-5`,
 		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"2025-07-12T14:03:05Z[UTC][u-ca=iso8601]"`,
-		`"2025-07-12 14:03:05.123456789 +0200 CEST"`, `"2025-07-12 14:03:05 UTC"`, `"Sat, 12 Jul 2025 14:03:05 GMT"`,
+		`"2025-07-12 14:03:05.123456789 +0200 CEST"`, `"2025-07-12 14:03:05.1 +0000 UTC m=+0.000012345"`, `"2025-07-12 14:03:05 UTC"`, `"Sat, 12 Jul 2025 14:03:05 GMT"`,
 		`"1 jan 2025 00:00 -0830"`, `"Sun, 31 Dec 9999 23:59:59 PST"`, `"Sat Jul  2 14:03:05 UTC 2025"`,
+		`"Sat Jul 12 2025 16:03:05 GMT+0200 (Central European Summer Time)"`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -22,7 +22,8 @@ import (
 // The zone is UTC, GMT or Z, or a numeric offset (±hh, ±hhmm, ±hh:mm) that may
 // be followed by a space and a zone abbreviation of at most six letters,
 // digits, + or -, which the offset makes redundant and which is read past (as
-// RFC 9557 tags are). An abbreviation alone (EST, CET, IST) is rejected: several
+// RFC 9557 tags are), and then by Go's monotonic clock reading (m=±s.nnnnnnnnn),
+// read past too. An abbreviation alone (EST, CET, IST) is rejected: several
 // of them name more than one offset.
 func parseSpacedZone(b []byte) (time.Time, bool) {
 	j := bytes.IndexByte(b[16:], ' ')
@@ -43,6 +44,9 @@ func parseSpacedZone(b []byte) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		off, zone = zone[:n], zone[n:]
+		if k := bytes.Index(zone, []byte(" m=")); k > 0 && isMonotonicReading(zone[k+3:]) {
+			zone = zone[:k] // Go's monotonic clock reading, after the abbreviation
+		}
 		if len(zone) > 0 && !isZoneAbbreviation(zone) {
 			return time.Time{}, false
 		}
@@ -69,6 +73,16 @@ func numericOffsetLen(b []byte) int {
 		return 0
 	}
 	return n
+}
+
+// isMonotonicReading reports whether b is the monotonic clock reading that Go's
+// Time.String appends to a time from time.Now after " m=": a sign, digits, a
+// point and nine digits (+0.000012345).
+func isMonotonicReading(b []byte) bool {
+	if len(b) < 12 || (b[0] != '+' && b[0] != '-') || b[len(b)-10] != '.' {
+		return false
+	}
+	return allDigits(b[1:len(b)-10]) && allDigits(b[len(b)-9:])
 }
 
 // isZoneAbbreviation reports whether b is a space followed by a zone
@@ -190,6 +204,40 @@ func parseDateCommand(b []byte) (time.Time, bool) {
 	iso = append(iso, '-', byte('0'+mon/10), byte('0'+mon%10), '-', d0, b[9], 'T')
 	iso = append(iso, b[11:19]...)
 	return parseISOTime(append(iso, 'Z'))
+}
+
+// parseJSDate reads the layout of JavaScript's Date.prototype.toString(), which
+// a Date put into a string by concatenation or a template literal gets:
+//
+//	Sat Jul 12 2025 16:03:05 GMT+0200 (Central European Summer Time)
+//
+// read by its offset; the zone's name in parentheses, whose text depends on the
+// engine and the locale, is read past, and may be missing.
+func parseJSDate(b []byte) (time.Time, bool) {
+	// Www Mmm dd yyyy hh:mm:ss GMT±hhmm: 33 bytes.
+	if len(b) < 33 || b[3] != ' ' || b[7] != ' ' || b[10] != ' ' || b[15] != ' ' || b[24] != ' ' ||
+		string(b[25:28]) != "GMT" || (b[28] != '+' && b[28] != '-') || !allDigits(b[29:33]) {
+		return time.Time{}, false
+	}
+	if rest := b[33:]; len(rest) > 0 {
+		// " (name)", the name without parentheses.
+		if len(rest) < 4 || rest[0] != ' ' || rest[1] != '(' || rest[len(rest)-1] != ')' ||
+			bytes.ContainsAny(rest[2:len(rest)-1], "()") {
+			return time.Time{}, false
+		}
+	}
+	if lookupName(b[:3], weekdayNames) < 0 {
+		return time.Time{}, false
+	}
+	mon := lookupName(b[4:7], monthNames) + 1
+	if mon == 0 || !allDigits(b[8:10]) || !allDigits(b[11:15]) {
+		return time.Time{}, false
+	}
+	var buf [32]byte
+	iso := append(buf[:0], b[11:15]...)
+	iso = append(iso, '-', byte('0'+mon/10), byte('0'+mon%10), '-', b[8], b[9], 'T')
+	iso = append(iso, b[16:24]...)
+	return parseISOTime(append(iso, b[28:33]...))
 }
 
 var (

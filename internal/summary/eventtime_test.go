@@ -93,13 +93,15 @@ func TestRecipeGeneratorRecordsReachTheirHour(t *testing.T) {
 // record is summarized in the UTC hour of its time, across a day boundary too.
 func TestDefaultFormattedTimesReachTheirHour(t *testing.T) {
 	tests := []struct{ timestamp, hour string }{
-		{"2025-07-13 08:59:59 +0900", "2025-07-12T23"},        // Ruby, Time#to_s
-		{"2025-07-12 23:30:00 UTC", "2025-07-12T23"},          // Ruby, Time#utc.to_s
-		{"2025-07-13 01:00:00.5 +0200 CEST", "2025-07-12T23"}, // Go, Time.String
-		{"Sun, 13 Jul 2025 00:00:00 GMT", "2025-07-13T00"},    // JavaScript, toUTCString
-		{"Sat, 12 Jul 2025 20:00:01 EDT", "2025-07-13T00"},
-		{"Sat Jul 12 23:59:59 UTC 2025", "2025-07-12T23"},        // RFC 5322's EDT, -0400
-		{"2025-07-12 19:59:59.999999999 -0400", "2025-07-12T23"}, // the hour's last nanosecond
+		{"2025-07-13 08:59:59 +0900", "2025-07-12T23"},                                 // Ruby, Time#to_s
+		{"2025-07-12 23:30:00 UTC", "2025-07-12T23"},                                   // Ruby, Time#utc.to_s
+		{"2025-07-13 01:00:00.5 +0200 CEST", "2025-07-12T23"},                          // Go, Time.String
+		{"2025-07-13 01:00:00.5 +0200 CEST m=+0.000012345", "2025-07-12T23"},           // of time.Now()
+		{"Sun, 13 Jul 2025 00:00:00 GMT", "2025-07-13T00"},                             // JavaScript, toUTCString
+		{"Sat, 12 Jul 2025 20:00:01 EDT", "2025-07-13T00"},                             // RFC 5322's EDT, -0400
+		{"Sat Jul 12 23:59:59 UTC 2025", "2025-07-12T23"},                              // Java, Date.toString
+		{"Sat Jul 12 2025 19:30:00 GMT-0400 (Eastern Daylight Time)", "2025-07-12T23"}, // JavaScript, String(date)
+		{"2025-07-12 19:59:59.999999999 -0400", "2025-07-12T23"},                       // the hour's last nanosecond
 	}
 	ev := events.KinesisEvent{}
 	for i, tc := range tests {
