@@ -205,6 +205,8 @@ func TestParseEventTime(t *testing.T) {
 		{`"Sat Jul 12 2025 16:03:05 GMT+0200 (Mitteleuropäische Sommerzeit)"`, "2025-07-12T14:03:05Z"},
 		{`"Sat Jul 12 2025 16:03:05 GMT+0200 ()"`, ""},
 		{`"Sat Jul 12 2025 16:03:05 GMT+0200 (a (b))"`, ""},
+		{`"Sat Jul 12 2025 16:03:05 GMT+0200 (\n)"`, ""},
+		{"\"Sat Jul 12 2025 16:03:05 GMT+0200 (\x02)\"", ""}, // not a JSON string
 		{`"Sat Jul 12 2025 16:03:05 GMT+0200 CEST"`, ""},
 		{`"Sat Jul 12 2025 16:03:05 GMT"`, ""},
 		{`"Sat Jul 32 2025 16:03:05 GMT+0200"`, ""},
@@ -358,7 +360,7 @@ var dateCommandGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d|
 
 // jsDateGrammar is JavaScript's Date.prototype.toString(): weekday, month,
 // day, year, time, offset, and the zone's name in parentheses.
-var jsDateGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d) (\d{4}) (\d{2}:\d{2}:\d{2}) GMT([+-]\d{4})(?: \([^()]+\))?$`)
+var jsDateGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d) (\d{4}) (\d{2}:\d{2}:\d{2}) GMT([+-]\d{4})(?: \([^()\x00-\x1f]+\))?$`)
 
 var rfc5322Zones = map[string]string{"ut": "Z", "utc": "Z", "gmt": "Z", "z": "Z",
 	"est": "-05:00", "edt": "-04:00", "cst": "-06:00", "cdt": "-05:00", "mst": "-07:00", "mdt": "-06:00", "pst": "-08:00", "pdt": "-07:00"}

@@ -220,10 +220,15 @@ func parseJSDate(b []byte) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if rest := b[33:]; len(rest) > 0 {
-		// " (name)", the name without parentheses.
-		if len(rest) < 4 || rest[0] != ' ' || rest[1] != '(' || rest[len(rest)-1] != ')' ||
-			bytes.ContainsAny(rest[2:len(rest)-1], "()") {
+		// " (name)", the name without parentheses or control characters
+		// (which a JSON string holds only escaped).
+		if len(rest) < 4 || rest[0] != ' ' || rest[1] != '(' || rest[len(rest)-1] != ')' {
 			return time.Time{}, false
+		}
+		for _, c := range rest[2 : len(rest)-1] {
+			if c < ' ' || c == '(' || c == ')' {
+				return time.Time{}, false
+			}
 		}
 	}
 	if lookupName(b[:3], weekdayNames) < 0 {
