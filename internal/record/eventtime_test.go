@@ -281,7 +281,10 @@ func TestParseEventTimeString(t *testing.T) {
 func TestParseEventTimeAllocs(t *testing.T) {
 	for _, in := range []string{`"2025-07-12T14:03:05.123456"`, `"2025-07-12T16:03:05+02:00"`, `1752329000123`, `"unknown"`,
 		`1.752329e9`, `"1.752329E+9"`, `17523290001234567890e-10`, "0." + strings.Repeat("0", 100) + "1752329e107",
-		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"20250712"`} {
+		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"20250712"`,
+		`"2025-07-12 16:03:05.123456789 +0200 CEST m=+0.000012345"`, `"2025-07-12 14:03:05 UTC"`,
+		`"Sat, 12 Jul 2025 14:03:05 GMT"`, `"Sat Jul 12 14:03:05 UTC 2025"`,
+		`"Sat Jul 12 2025 16:03:05 GMT+0200 (Central European Summer Time)"`} {
 		b := []byte(in)
 		if n := testing.AllocsPerRun(100, func() { record.ParseEventTime(b) }); n != 0 {
 			t.Errorf("ParseEventTime(%s) allocates %v times; want 0", in, n)
