@@ -22,6 +22,25 @@ func (s *captureSink) Put(_ context.Context, o ingest.Object) error {
 	return nil
 }
 
+// processAll runs the event through the processor with the default transform
+// and returns what it stored, which must be one processed object: no record
+// quarantined.
+func processAll(t *testing.T, ev *events.KinesisEvent) *captureSink {
+	t.Helper()
+	sink := &captureSink{objects: map[string][]byte{}}
+	p, err := ingest.New(sink, ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := p.Handle(context.Background(), ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %v, %v", resp, err)
+	}
+	if len(sink.objects) != 1 {
+		t.Fatalf("objects %d; want one processed object and no quarantine", len(sink.objects))
+	}
+	return sink
+}
+
 // The recipe generator's records (event times without an offset) go through the
 // processor and into the summaries, each in the UTC hour of its own timestamp: the
 // hour the processor's check read.
@@ -34,17 +53,7 @@ func TestRecipeGeneratorRecordsReachTheirHour(t *testing.T) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
-	sink := &captureSink{objects: map[string][]byte{}}
-	p, err := ingest.New(sink, ingest.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := p.Handle(context.Background(), &ev); err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("Handle = %v, %v", resp, err)
-	}
-	if len(sink.objects) != 1 {
-		t.Fatalf("objects %d; want one processed object and no quarantine", len(sink.objects))
-	}
+	sink := processAll(t, &ev)
 	// The expected hours, computed with time.Parse of Python's isoformat layout.
 	want := map[string]int64{}
 	for _, r := range ev.Records {
@@ -118,17 +127,7 @@ func TestDefaultFormattedTimesReachTheirHour(t *testing.T) {
 				KinesisSchemaVersion: "1.0", ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1752300000, 0)}},
 		})
 	}
-	sink := &captureSink{objects: map[string][]byte{}}
-	p, err := ingest.New(sink, ingest.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := p.Handle(context.Background(), &ev); err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("Handle = %v, %v", resp, err)
-	}
-	if len(sink.objects) != 1 {
-		t.Fatalf("objects %v; want one processed object and no quarantine", len(sink.objects))
-	}
+	sink := processAll(t, &ev)
 	want := map[string]int64{}
 	for _, tc := range tests {
 		want["HOUR#"+tc.hour]++
