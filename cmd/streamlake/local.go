@@ -273,8 +273,8 @@ func printReport(w io.Writer, r *pipeline.Report) {
 			fmt.Fprintf(w, "  mismatch: %s\n", m)
 		}
 		st := s.Recomputed
-		fmt.Fprintf(w, "  recomputation: %d lines, %d records aggregated (%d written), %d without a device, %d without a time, %d malformed\n",
-			st.Lines, st.Records, r.Written, st.NoDevice, st.NoTime, st.Malformed)
+		fmt.Fprintf(w, "  recomputation: %d lines, %d records aggregated (%d written, %d without a device read with encoding/json), %d without a device, %d without a time, %d malformed\n",
+			st.Lines, st.Records, r.Written, s.WithoutDevice, st.NoDevice, st.NoTime, st.Malformed)
 		fmt.Fprintf(w, "  cross-check (encoding/json, time.Parse): %d records counted per device and hour, %d not cross-checked, %d device items with another count\n",
 			s.CrossChecked, s.NotCrossChecked, s.CrossMismatches)
 		for _, m := range s.CrossSample {

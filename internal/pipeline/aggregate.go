@@ -278,12 +278,12 @@ func compareSummaries(ctx context.Context, lenv *localenv.Env, fn samtemplate.Fu
 	if err != nil {
 		return nil, err
 	}
-	return summaryReport(want, stats, got, objects), nil
+	return summaryReport(want, stats, got, objects, cfg.DeviceField), nil
 }
 
 // summaryReport compares got, the table's items, with want, recomputed from
 // objects with stats.
-func summaryReport(want map[summary.Key]*summary.Summary, stats summary.Stats, got map[summary.Key]*summary.Summary, objects []summary.Object) *SummaryReport {
+func summaryReport(want map[summary.Key]*summary.Summary, stats summary.Stats, got map[summary.Key]*summary.Summary, objects []summary.Object, deviceField string) *SummaryReport {
 	rep := &SummaryReport{Items: len(got), Recomputed: stats}
 	for _, d := range summary.Compare(want, got) {
 		rep.Mismatches++
@@ -292,7 +292,72 @@ func summaryReport(want map[summary.Key]*summary.Summary, stats summary.Stats, g
 		}
 	}
 	crossCheck(objects, got, rep)
+	rep.WithoutDevice = countWithoutDevice(objects, deviceField)
 	return rep
+}
+
+// countWithoutDevice counts the lines of objects whose original_data has no
+// usable device at deviceField (dots select nested members), read with
+// encoding/json independently of package summary: original_data or a member
+// on the path is not an object, or the member is missing, null, "", not a
+// string or number, or a string longer than summary.MaxDeviceIDBytes. The
+// aggregator leaves such records out of the summaries (README "Hourly
+// summaries"), and producers other than the run's own send them: text, binary,
+// KPL aggregates' user records of any shape. Lines encoding/json cannot read
+// are not counted (the recomputation counts them as malformed).
+func countWithoutDevice(objects []summary.Object, deviceField string) int64 {
+	path := strings.Split(deviceField, ".")
+	var n int64
+	for _, o := range objects {
+		r, err := ndjson.NewReader(o.Key, o.Body)
+		if err != nil {
+			continue
+		}
+		sc := ndjson.NewScanner(r)
+		for sc.Scan() {
+			if line := sc.Bytes(); len(bytes.TrimSpace(line)) > 0 && withoutDevice(line, path) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// withoutDevice reports whether line is an output line whose original_data has
+// no usable device at path. Member names are matched exactly and the last of
+// a repeated name counts, as the aggregator reads them (a map: encoding/json
+// matches struct fields without regard to case).
+func withoutDevice(line []byte, path []string) bool {
+	var l map[string]json.RawMessage
+	if json.Unmarshal(line, &l) != nil {
+		return false
+	}
+	v, ok := l["original_data"]
+	if !ok {
+		return false
+	}
+	for _, name := range path {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(v, &m) != nil || m == nil {
+			return true
+		}
+		if v, ok = m[name]; !ok {
+			return true
+		}
+	}
+	var x any
+	d := json.NewDecoder(bytes.NewReader(v))
+	d.UseNumber()
+	if d.Decode(&x) != nil {
+		return true
+	}
+	switch x := x.(type) {
+	case json.Number:
+		return len(x) > summary.MaxDeviceIDBytes
+	case string:
+		return x == "" || len(x) > summary.MaxDeviceIDBytes
+	}
+	return true
 }
 
 // crossCheck counts the records of objects per device_id (a JSON string) and

@@ -163,9 +163,9 @@ func (r *Report) Failures() []string {
 	add(r.Misplaced, "records in the wrong prefix (poison processed, or valid quarantined)")
 	if s := r.Summaries; s != nil {
 		add(s.Mismatches, "summary items wrong")
-		if s.Recomputed.Records != int64(r.Written) {
-			out = append(out, fmt.Sprintf("%d records aggregated by the recomputation, not the %d written (%d without a device, %d without a time, %d malformed)",
-				s.Recomputed.Records, r.Written, s.Recomputed.NoDevice, s.Recomputed.NoTime, s.Recomputed.Malformed))
+		if s.Recomputed.Records+s.WithoutDevice != int64(r.Written) || s.Recomputed.NoTime+s.Recomputed.Malformed > 0 {
+			out = append(out, fmt.Sprintf("%d records aggregated by the recomputation, not the %d of the %d written that have a device (%d without a device, %d without a time, %d malformed)",
+				s.Recomputed.Records, int64(r.Written)-s.WithoutDevice, r.Written, s.Recomputed.NoDevice, s.Recomputed.NoTime, s.Recomputed.Malformed))
 		}
 		add(s.CrossMismatches, "device items whose count differs from a count by encoding/json and time.Parse")
 	}
@@ -243,8 +243,13 @@ type SummaryReport struct {
 	Sample     []string `json:"mismatch_sample,omitempty"`
 	// Recomputed counts the lines the recomputation read and why some were
 	// not aggregated; the report fails when its Records is not the number of
-	// written records.
+	// written records less WithoutDevice, or when it has lines without a time
+	// or malformed.
 	Recomputed summary.Stats `json:"recomputed"`
+	// WithoutDevice counts the written lines without a usable device read with
+	// encoding/json (countWithoutDevice): records the aggregator leaves out by
+	// design, such as text, binary or readings of another shape.
+	WithoutDevice int64 `json:"without_device"`
 	// CrossChecked counts the records whose device items' counts were checked
 	// independently of package summary (crossCheck), NotCrossChecked those
 	// the check could not read simply; CrossMismatches counts device items
