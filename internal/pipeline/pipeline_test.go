@@ -291,10 +291,14 @@ func TestKilledProcessResumes(t *testing.T) {
 	checkSummaries(t, &rep)
 }
 
-// TestStartingPositionLatest skips what was in the stream before the mapping.
+// TestNoProduceReadsAnotherProducer processes what another producer put before
+// the run, with FilterEnabled=false: records without a device (text, binary, a
+// reading without device_id), which the aggregator leaves out by design, are
+// stored and the run is OK.
 func TestNoProduceReadsAnotherProducer(t *testing.T) {
 	motoserver.ForTest(t)
 	opts := options(t, "noproduce", 1)
+	opts.Overrides = withOverrides("FilterEnabled", "false")
 	opts.NoProduce = true
 	opts.Idle = 2 * time.Second
 	// Another producer put records before the run starts.
@@ -313,6 +317,9 @@ func TestNoProduceReadsAnotherProducer(t *testing.T) {
 		entries = append(entries, kintypes.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(i)),
 			Data: fmt.Appendf(nil, `{"device_id":"sensor-%04d","temperature":20,"timestamp":"2026-11-21T13:00:00Z"}`, i)})
 	}
+	for i, data := range []string{"not JSON", "\xff\xfe binary", `{"temperature":20,"timestamp":"2026-11-21T13:00:00Z"}`} {
+		entries = append(entries, kintypes.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint("other-", i)), Data: []byte(data)})
+	}
 	if _, err := kin.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("noproduce-Stream"), Records: entries}); err != nil {
 		t.Fatal(err)
 	}
@@ -321,9 +328,12 @@ func TestNoProduceReadsAnotherProducer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkAccounting(t, rep, 50)
-	if rep.Written != 50 {
-		t.Errorf("written = %d; want the 50 records another producer put", rep.Written)
+	checkAccounting(t, rep, 53)
+	if rep.Written != 53 {
+		t.Errorf("written = %d; want the 53 records another producer put", rep.Written)
+	}
+	if !rep.OK() {
+		t.Errorf("report fails: %q; want it OK", rep.Failures())
 	}
 }
 
