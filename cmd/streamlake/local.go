@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -110,6 +112,12 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 			fmt.Fprintln(e.stdout, "no emulator was running")
 		}
 		return exitOK
+	}
+	if *htmlReport != "" {
+		if err := checkReportPath(*htmlReport); err != nil {
+			fmt.Fprintf(e.stderr, "streamlake local: --report %s: %v\n", *htmlReport, err)
+			return exitFailure
+		}
 	}
 	opts := pipeline.Options{
 		TemplatePath: tf.path, ConfigEnv: tf.configEnv, Overrides: tf.overrides.values, Function: *function,
@@ -300,6 +308,21 @@ func printInspect(w io.Writer, dir string) {
 	fmt.Fprintf(w, "`streamlake summaries`, `redrive --dry-run` and `produce` use it without flags; for the AWS CLI and other tools:\n")
 	fmt.Fprintf(w, "  %s\n", ses.ExportLine())
 	fmt.Fprintf(w, "`streamlake local --stop` stops it.\n")
+}
+
+// checkReportPath makes sure, before a run, that the HTML report can be written
+// to path: its directory exists and takes a new file, and path is not a
+// directory. Found only at the end, the error would come after the whole run.
+func checkReportPath(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("is a directory; give a file name")
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".streamlake-report-*")
+	if err != nil {
+		return fmt.Errorf("cannot write there: %w", err)
+	}
+	name := f.Name()
+	return errors.Join(f.Close(), os.Remove(name))
 }
 
 // writeHTMLReport writes the report to path atomically (renameio: a temporary

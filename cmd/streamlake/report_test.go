@@ -58,3 +58,26 @@ func TestReportVerdictOnKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalReportPathCheckedFirst: a --report that cannot be written is refused
+// before the run starts (it used to be found only after the whole run, which
+// then printed no accounting at all).
+func TestLocalReportPathCheckedFirst(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{filepath.Join(dir, "missing", "run.html"), "no such file or directory"},
+		{filepath.Join(file, "run.html"), "not a directory"},
+		{dir, "is a directory"},
+	} {
+		code, stdout, stderr := runWithEnv(t, map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_REGION": "us-east-1"},
+			"local", "--template", "../../template.yaml", "--work-dir", t.TempDir(), "--report", c.path)
+		if code != exitFailure || !strings.Contains(stderr, "streamlake local: --report "+c.path+": ") || !strings.Contains(stderr, c.want) ||
+			strings.Contains(stderr, "starting") || stdout != "" {
+			t.Errorf("local --report %s = exit %d, stdout %.100q, stderr %.300q; want exit 1 before the run, naming --report and %q", c.path, code, stdout, stderr, c.want)
+		}
+	}
+}
