@@ -293,5 +293,7 @@ delete: $(VENV)/.installed ## Delete the deployed stack (the output bucket and t
 	$(SAM) delete --config-env $(CONFIG_ENV)
 
 .PHONY: clean
-clean: ## Remove build outputs and local pipeline state (not the virtualenvs).
+clean: ## Stop a local run's emulators, then remove build outputs and local pipeline state (not the virtualenvs).
+	@# Without .local, `streamlake local --stop` could no longer find the emulators.
+	@if [ -f .local/run.json ]; then $(CLI) local --stop || echo "make clean: the emulators could not be stopped (above): stop them by their process IDs"; fi
 	rm -rf .aws-sam build .local
