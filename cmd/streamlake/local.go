@@ -304,10 +304,20 @@ func printInspect(w io.Writer, dir string) {
 	if err != nil {
 		return
 	}
-	fmt.Fprintf(w, "\nThe emulator is still running (bucket %s, failure queue %s, table %s).\n", ses.Output("OutputBucketName"), ses.Output("FailureQueueUrl"), ses.Output("SummaryTableName"))
+	resources := fmt.Sprintf("bucket %s, failure queue %s, table %s", ses.Output("OutputBucketName"), ses.Output("FailureQueueUrl"), ses.Output("SummaryTableName"))
+	started := pipeline.StartedEmulators(dir)
+	if started {
+		fmt.Fprintf(w, "\nThe emulator is still running (%s).\n", resources)
+	} else {
+		fmt.Fprintf(w, "\nThe run's resources stay in your emulator (%s).\n", resources)
+	}
 	fmt.Fprintf(w, "`streamlake summaries`, `redrive --dry-run` and `produce` use it without flags; for the AWS CLI and other tools:\n")
 	fmt.Fprintf(w, "  %s\n", ses.ExportLine())
-	fmt.Fprintf(w, "`streamlake local --stop` stops it.\n")
+	if started {
+		fmt.Fprintf(w, "`streamlake local --stop` stops it.\n")
+	} else {
+		fmt.Fprintf(w, "`streamlake local --stop` forgets the run; your emulator keeps running.\n")
+	}
 }
 
 // checkReportPath makes sure, before a run, that the HTML report can be written

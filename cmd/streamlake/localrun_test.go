@@ -430,3 +430,32 @@ func TestRedriveLocalRunLeavesOtherStreamsMessages(t *testing.T) {
 		t.Errorf("redrive --source-stream %s = exit %d, %+v, stderr %q; want its message would be redriven", other, code, sum, errOut)
 	}
 }
+
+// TestLocalInspectOwnEmulator: after a run on the user's own emulator
+// (AWS_ENDPOINT_URL), which `local --stop` leaves running, the closing lines do
+// not say that --stop stops it.
+func TestLocalInspectOwnEmulator(t *testing.T) {
+	for _, c := range []struct {
+		runJSON  string
+		want     string
+		dontWant string
+	}{
+		{`{"endpoint": "http://127.0.0.1:5000", "status": "completed"}`, "your emulator keeps running", "The emulator is still running"},
+		{`{"endpoint": "http://127.0.0.1:5000", "pids": [2147483000], "status": "completed"}`, "`streamlake local --stop` stops it.", "your emulator"},
+	} {
+		dir := t.TempDir()
+		s := localrun.Session{Endpoints: localrun.SingleEndpoint("http://127.0.0.1:5000"), Region: "us-east-1",
+			Outputs: map[string]string{"OutputBucketName": "b", "FailureQueueUrl": "http://127.0.0.1:5000/123456789012/f", "SummaryTableName": "t"}}
+		if err := localrun.Save(dir, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "run.json"), []byte(c.runJSON), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		printInspect(&buf, dir)
+		if out := buf.String(); !strings.Contains(out, c.want) || strings.Contains(out, c.dontWant) || !strings.Contains(out, s.ExportLine()) {
+			t.Errorf("printInspect after a run with state %s printed:\n%s\nwant %q and the export line, not %q", c.runJSON, out, c.want, c.dontWant)
+		}
+	}
+}

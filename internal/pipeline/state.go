@@ -286,6 +286,14 @@ func StopEmulator(workDir string) (string, error) {
 	return st.Endpoint, saveState(workDir, st)
 }
 
+// StartedEmulators reports whether the last run in workDir started emulator
+// processes of its own, which StopEmulator stops; false when it used only the
+// user's (AWS_ENDPOINT_URL), which keep running after StopEmulator.
+func StartedEmulators(workDir string) bool {
+	st, err := loadState(workDir)
+	return err == nil && len(st.pids()) > 0
+}
+
 // EmulatorEndpoint returns the base endpoint (AWS_ENDPOINT_URL) of the emulators
 // the last run in workDir used, if it still answers.
 func EmulatorEndpoint(workDir string) string {
