@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -92,6 +93,25 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		return usageError(fs, "--reshard-at %d must be below --count %d", *reshardAt, *count)
 	case *reshardAt > 0 && *noProduce:
 		return usageError(fs, "--reshard-at cannot be used with --no-produce")
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *noProduce {
+		// The flags of what local produces would otherwise be accepted and do nothing.
+		var moot []string
+		for _, name := range []string{"count", "devices", "heartbeat-rate", "poison-rate", "rate", "shape"} {
+			if given[name] {
+				moot = append(moot, "--"+name)
+			}
+		}
+		if len(moot) == 1 {
+			return usageError(fs, "%s does not apply with --no-produce (another producer puts the records)", moot[0])
+		}
+		if len(moot) > 1 {
+			return usageError(fs, "%s do not apply with --no-produce (another producer puts the records)", strings.Join(moot, ", "))
+		}
+	} else if given["idle"] {
+		return usageError(fs, "--idle applies with --no-produce only")
 	}
 	dir := *workDir
 	if dir == "" {
