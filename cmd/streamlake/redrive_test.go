@@ -154,10 +154,17 @@ func TestRedriveCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An empty queue: "messages" is an empty list, which JSON readers can
+	// iterate, not null.
+	code, stdout, stderr := runCmd(t, false, "redrive", "--queue", queue, "--bucket", bucket, "--json")
+	if code != exitOK || !strings.Contains(stdout, `"messages": []`) {
+		t.Errorf("redrive --json of an empty queue = exit %d, stdout %s, stderr %s; want exit 0 and \"messages\": []", code, stdout, stderr)
+	}
+
 	send(aws.ToString(page.Records[2].SequenceNumber), aws.ToString(page.Records[4].SequenceNumber))
 	send("0", "1") // trimmed
 
-	code, stdout, stderr := runCmd(t, false, "redrive", "--queue", queue, "--bucket", bucket, "--dry-run", "--json")
+	code, stdout, stderr = runCmd(t, false, "redrive", "--queue", queue, "--bucket", bucket, "--dry-run", "--json")
 	var sum redrive.Summary
 	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
 		t.Fatalf("--json output %q: %v (stderr %s)", stdout, err, stderr)

@@ -211,7 +211,8 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		opts.WaitTime = DefaultWaitTime
 	}
 	r := &runner{opts: opts, seen: map[string]*MessageResult{}}
-	r.sum = Summary{Queue: opts.QueueURL, Destination: opts.Writer.String(), DryRun: opts.DryRun}
+	// Messages is [] rather than null in the JSON of a run that read none.
+	r.sum = Summary{Queue: opts.QueueURL, Destination: opts.Writer.String(), DryRun: opts.DryRun, Messages: []MessageResult{}}
 	started := time.Now()
 	r.progress.Total = r.approximateCount(ctx)
 	r.keep = newKeeper(opts.Queue, opts.QueueURL, opts.VisibilityTimeout)
