@@ -49,7 +49,7 @@ EVENT ?= events/kinesis-sensor-batch.json
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 # ---------------------------------------------------------------- tools
 # One virtualenv per pinned requirements file:
