@@ -128,7 +128,7 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 		to = time.Now().UTC()
 		latest, ok, err := store.LatestHour(ctx, pk)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
+			fmt.Fprintf(e.stderr, "streamlake summaries: table %s: %v\n", *table, err)
 			return exitFailure
 		}
 		if ok && (!hasFrom || !latest.Before(from)) {
@@ -144,7 +144,7 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	}
 	items, err := store.Query(ctx, pk, from, to)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "streamlake summaries: %v\n", err)
+		fmt.Fprintf(e.stderr, "streamlake summaries: table %s: %v\n", *table, err)
 		return exitFailure
 	}
 	// An hour whose records all left (their object was overwritten without

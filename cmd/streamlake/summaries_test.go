@@ -215,13 +215,13 @@ func TestSummariesUsage(t *testing.T) {
 func TestSummariesQueryFailure(t *testing.T) {
 	motoserver.ForTest(t)
 	code, _, errOut := runSummariesCLI(t, "--fleet", "--table", "no-such-table-summaries", "--to", "2026-11-21T13")
-	if code != exitFailure || !strings.Contains(errOut, "query summaries of FLEET") || !strings.Contains(errOut, "ResourceNotFound") {
-		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the query", code, errOut)
+	if code != exitFailure || !strings.Contains(errOut, "table no-such-table-summaries: query summaries of FLEET") || !strings.Contains(errOut, "ResourceNotFound") {
+		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the table and the query", code, errOut)
 	}
 	// Without --to, the first query looks for the latest hour.
 	code, _, errOut = runSummariesCLI(t, "--fleet", "--table", "no-such-table-summaries")
-	if code != exitFailure || !strings.Contains(errOut, "query the latest summary of FLEET") || !strings.Contains(errOut, "ResourceNotFound") {
-		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the query", code, errOut)
+	if code != exitFailure || !strings.Contains(errOut, "table no-such-table-summaries: query the latest summary of FLEET") || !strings.Contains(errOut, "ResourceNotFound") {
+		t.Errorf("missing table: exit %d, stderr %q; want exit 1 naming the table and the query", code, errOut)
 	}
 }
 
