@@ -153,6 +153,20 @@ func TestParseEventTime(t *testing.T) {
 		{`"2025-07-12 14:03:05.123456789 +0000 UTC"`, "2025-07-12T14:03:05.123456789Z"},
 		{`"2025-07-12 16:03:05.1 +0200 CEST"`, "2025-07-12T14:03:05.1Z"},
 		{`"2025-07-12 17:03:05 +0300 +03"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 19:33:05 +0530 +0530"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 11:03:05 -03:00 -03"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 14:03:05 +0000 UTC+0"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 14:03:05 +0000 -00"`, "2025-07-12T14:03:05Z"}, // tzdata's Factory zone
+		// What follows the offset is a zone's name, not more of the offset: a
+		// numeric abbreviation that is another offset, or digits alone, make
+		// the offset ambiguous (+05 30 may be +05:30).
+		{`"2025-07-12 14:03:05 +05 30"`, ""},
+		{`"2025-07-12 14:03:05 +05 3000"`, ""},
+		{`"2025-07-12 14:03:05 +0000 +05"`, ""},
+		{`"2025-07-12 14:03:05 +0530 +05"`, ""},
+		{`"2025-07-12 14:03:05 +05 +0530"`, ""},
+		{`"2025-07-12 14:03:05 +0300 -03"`, ""},
+		{`"2025-07-12 14:03:05 +0300 +3"`, ""},
 		{`"2025-07-12 16:03:05.123456789 +0200 CEST m=+0.000012345"`, "2025-07-12T14:03:05.123456789Z"},
 		{`"2025-07-12 14:03:05 +0000 UTC m=-12.500000000"`, "2025-07-12T14:03:05Z"},
 		{`"2025-07-12 14:03:05 +0000 m=+0.000012345"`, ""},
@@ -351,7 +365,7 @@ var suffixGrammar = regexp.MustCompile(`^([^\[]*)(\[[\x22-\x5a\x5c\x5e-\x7e][\x2
 
 // spacedZoneGrammar is a date-time without a zone, a space and a zone: UTC,
 // GMT, Z, or an offset and, after a space, an abbreviation.
-var spacedZoneGrammar = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?(?: [A-Za-z0-9+-]{1,6}(?: m=[+-]\d+\.\d{9})?)?)$`)
+var spacedZoneGrammar = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?(?: (?:[A-Za-z][A-Za-z0-9+-]{0,5}|[+-]\d{2}(?:\d{2})?)(?: m=[+-]\d+\.\d{9})?)?)$`)
 
 // rfc5322Grammar is RFC 5322's date-time in lower case (asciiLower): weekday,
 // day, month, year, hh:mm, :ss, zone.
@@ -433,7 +447,17 @@ func reference(v []byte) (t time.Time, ok bool, skip bool) {
 			case "UTC", "GMT":
 				zone = "Z"
 			default:
-				zone, _, _ = strings.Cut(zone, " ") // the abbreviation (and monotonic reading) after an offset
+				// The abbreviation (and monotonic reading) after an offset; a
+				// numeric one must be the same offset.
+				f := strings.Fields(zone)
+				zone = f[0]
+				if len(f) > 1 && (f[1][0] == '+' || f[1][0] == '-') {
+					t1, ok1 := referenceISO(m[1] + zone)
+					t2, ok2 := referenceISO(m[1] + f[1])
+					if !ok1 || !ok2 || !t1.Equal(t2) {
+						return time.Time{}, false, false
+					}
+				}
 			}
 			t, ok := referenceISO(m[1] + zone)
 			return t, ok, false

@@ -20,8 +20,9 @@ import (
 //	2025-07-12 14:03:05.123456789 +0200 CEST   Go's Time.String
 //
 // The zone is UTC, GMT or Z, or a numeric offset (±hh, ±hhmm, ±hh:mm) that may
-// be followed by a space and a zone abbreviation of at most six letters,
-// digits, + or -, which the offset makes redundant and which is read past (as
+// be followed by a space and a zone abbreviation (isZoneAbbreviation: a name of
+// at most six letters, digits, + or -, or the offset again as Go writes it for a
+// zone without a name), which the offset makes redundant and which is read past (as
 // RFC 9557 tags are), and then by Go's monotonic clock reading (m=±s.nnnnnnnnn),
 // read past too. An abbreviation alone (EST, CET, IST) is rejected: several
 // of them name more than one offset.
@@ -47,7 +48,7 @@ func parseSpacedZone(b []byte) (time.Time, bool) {
 		if k := bytes.Index(zone, []byte(" m=")); k > 0 && isMonotonicReading(zone[k+3:]) {
 			zone = zone[:k] // Go's monotonic clock reading, after the abbreviation
 		}
-		if len(zone) > 0 && !isZoneAbbreviation(zone) {
+		if len(zone) > 0 && !isZoneAbbreviation(zone, off) {
 			return time.Time{}, false
 		}
 	}
@@ -86,18 +87,49 @@ func isMonotonicReading(b []byte) bool {
 }
 
 // isZoneAbbreviation reports whether b is a space followed by a zone
-// abbreviation as Go's Time.String writes one: one to six letters, digits, +
-// or - ("CEST", "UTC", "+03" for a zone without a name).
-func isZoneAbbreviation(b []byte) bool {
+// abbreviation as Go's Time.String writes one after the offset off: a letter
+// and at most five more letters, digits, + or - ("CEST", "UTC"), or, for a
+// zone without a name, the offset again as ±hh or ±hhmm ("+03" after +0300,
+// "+0530" after +0530). A number that is not the offset, or digits alone
+// ("+0000 +05", "+05 30"), are rejected: they make the offset ambiguous.
+func isZoneAbbreviation(b, off []byte) bool {
 	if len(b) < 2 || len(b) > 7 || b[0] != ' ' {
 		return false
 	}
-	for _, c := range b[1:] {
+	name := b[1:]
+	if c := name[0]; c == '+' || c == '-' {
+		return isSameOffset(name, off)
+	}
+	if c := name[0]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+		return false
+	}
+	for _, c := range name[1:] {
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || isDigit(c) || c == '+' || c == '-') {
 			return false
 		}
 	}
 	return true
+}
+
+// isSameOffset reports whether the numeric abbreviation name (±hh or ±hhmm)
+// is the offset off (±hh, ±hhmm or ±hh:mm, as numericOffsetLen read it).
+func isSameOffset(name, off []byte) bool {
+	if (len(name) != 3 && len(name) != 5) || !allDigits(name[1:]) || string(name[1:3]) != string(off[1:3]) {
+		return false
+	}
+	offMin, nameMin := "00", "00"
+	switch len(off) {
+	case 5:
+		offMin = string(off[3:5])
+	case 6:
+		offMin = string(off[4:6])
+	}
+	if len(name) == 5 {
+		nameMin = string(name[3:5])
+	}
+	// A zero offset has either sign: tzdata's "-00" (an unknown local time,
+	// the Factory zone) is written +0000 -00.
+	return nameMin == offMin && (name[0] == off[0] || string(name[1:3])+nameMin == "0000")
 }
 
 // parseRFC5322 reads the date-time of RFC 5322 (section 3.3; RFC 1123 for
