@@ -577,6 +577,13 @@ func TestEventTimeProblem(t *testing.T) {
 		{`"2025-07-12 24:00:00 UTC"`, "hour 24 is out of range 00–23 (write the end of a day as 00:00 of the next)"},
 		{`"Sat Jul 12 14:03:05 CST 2025"`, "zone CST is not read (a zone abbreviation can name more than one offset); " +
 			"send the time in UTC, as in Sat Jul 12 14:03:05 UTC 2025 (TZ=UTC date), or with a numeric offset"},
+		// date in Berlin in summer, Java in Sydney: zone names of other lengths.
+		{`"Sat Jul 12 16:03:05 CEST 2025"`, "zone CEST is not read (a zone abbreviation can name more than one offset); " +
+			"send the time in UTC, as in Sat Jul 12 16:03:05 UTC 2025 (TZ=UTC date), or with a numeric offset"},
+		{`"Sat Jul 13 00:03:05 AEST 2025"`, "zone AEST is not read (a zone abbreviation can name more than one offset); " +
+			"send the time in UTC, as in Sat Jul 13 00:03:05 UTC 2025 (TZ=UTC date), or with a numeric offset"},
+		{`"Sat Jul 12 14:03:05 ABCDEFG 2025"`, ""},
+		{`"Sat Jul 12 14:03:05  2025"`, ""},
 		{`"Sat, 31 Jun 2025 14:03:05 XYZ"`, ""},
 		{`"2025-07-12 14:03:05 +0000 Europe/Berlin"`, ""},
 		// Odd short strings.

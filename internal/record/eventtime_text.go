@@ -318,11 +318,12 @@ func textZoneProblem(s []byte) string {
 				"send the numeric offset, as in " + string(s[:i]) + " -0500, or UTC or GMT"
 		}
 	}
-	if len(s) == 28 && s[19] == ' ' && s[23] == ' ' && allLetters(s[20:23]) {
-		// The date command's layout.
-		withUTC := string(s[:20]) + "UTC" + string(s[23:])
+	if n := len(s); n >= 26 && n <= 31 && s[19] == ' ' && s[n-5] == ' ' && allLetters(s[20:n-5]) {
+		// The date command's layout, with a zone name of one to six letters
+		// (CET, CEST, AEST).
+		withUTC := string(s[:20]) + "UTC" + string(s[n-5:])
 		if _, ok := ParseEventTimeString(withUTC); ok {
-			return "zone " + string(s[20:23]) + " is not read (a zone abbreviation can name more than one offset); " +
+			return "zone " + string(s[20:n-5]) + " is not read (a zone abbreviation can name more than one offset); " +
 				"send the time in UTC, as in " + withUTC + " (TZ=UTC date), or with a numeric offset"
 		}
 	}
