@@ -426,7 +426,7 @@ func TestEventTimeReasonsSayWhatIsWrong(t *testing.T) {
 		{`"2025-02-30T16:03:05+02:00[Europe/Berlin]"`, `timestamp "2025-02-30T16:03:05+02:00[Europe/Berlin]"` + notTime +
 			`: day 30 is out of range for 2025-02 (01–28)`},
 		{`"2025-07-12 14:03:05 EST"`, `timestamp "2025-07-12 14:03:05 EST"` + notTime +
-			`: zone EST is not read (a zone abbreviation can name more than one offset); send the numeric offset, as in 2025-07-12 14:03:05 -0500, or UTC or GMT`},
+			`: zone EST is not read (a zone abbreviation can name more than one offset); send the zone's numeric offset instead (2025-07-12 14:03:05 ±hhmm), or the time in UTC followed by UTC`},
 		{`-1752328985`, `timestamp -1752328985 is a negative number, want a date-time string or epoch seconds or milliseconds`},
 		{`-1e-400`, `timestamp -1e-400 is a negative number, want a date-time string or epoch seconds or milliseconds`},
 		// Zero with a minus sign is not negative; the sign is what is refused.

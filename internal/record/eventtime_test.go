@@ -569,20 +569,32 @@ func TestEventTimeProblem(t *testing.T) {
 		{`"2025"`, "a string of digits is read as an epoch time only from 2001-09-09 to 2286-11-20 " +
 			"(as one, it would be 1970-01-01T00:33:45Z); send a date-time such as 2025-07-12T14:03:05Z, or the epoch time as a JSON number"},
 		// Zone names that are not read, and a field out of range before a zone.
+		// The reason shows the form to send, not an offset that would be
+		// another zone's (-0500 is not CET's).
 		{`"2025-07-12 14:03:05 EST"`, "zone EST is not read (a zone abbreviation can name more than one offset); " +
-			"send the numeric offset, as in 2025-07-12 14:03:05 -0500, or UTC or GMT"},
+			"send the zone's numeric offset instead (2025-07-12 14:03:05 ±hhmm), or the time in UTC followed by UTC"},
 		{`"Sat, 12 Jul 2025 14:03:05 CET"`, "zone CET is not read (a zone abbreviation can name more than one offset); " +
-			"send the numeric offset, as in Sat, 12 Jul 2025 14:03:05 -0500, or UTC or GMT"},
+			"send the zone's numeric offset instead (Sat, 12 Jul 2025 14:03:05 ±hhmm), or the time in UTC followed by UTC"},
+		// UTC, GMT and Z in lower case name one offset: the reason says to
+		// write them in capitals, not that they are ambiguous.
+		{`"2025-07-12 14:03:05 utc"`, "zone utc is read in capitals only; send 2025-07-12 14:03:05 UTC"},
+		{`"2025-07-12 14:03:05.5 z"`, "zone z is read in capitals only; send 2025-07-12 14:03:05.5 Z"},
+		{`"Sat Jul 12 14:03:05 Gmt 2025"`, "zone Gmt is read in capitals only; send Sat Jul 12 14:03:05 GMT 2025"},
+		// AM and PM are not zones.
+		{`"2025-07-12 02:03:05 PM"`, "a 12-hour clock (AM, PM) is not read; send the hour 00–23 (14 for 2 PM, 00 for 12 AM) and the offset"},
+		{`"Sat, 12 Jul 2025 02:03:05 am"`, "a 12-hour clock (AM, PM) is not read; send the hour 00–23 (14 for 2 PM, 00 for 12 AM) and the offset"},
 		{`"2025-02-29 14:03:05 +0000"`, "day 29 is out of range for 2025-02 (01–28)"},
 		{`"2025-07-12 24:00:00 UTC"`, "hour 24 is out of range 00–23 (write the end of a day as 00:00 of the next)"},
 		{`"Sat Jul 12 14:03:05 CST 2025"`, "zone CST is not read (a zone abbreviation can name more than one offset); " +
-			"send the time in UTC, as in Sat Jul 12 14:03:05 UTC 2025 (TZ=UTC date), or with a numeric offset"},
+			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
 		// date in Berlin in summer, Java in Sydney: zone names of other lengths.
 		{`"Sat Jul 12 16:03:05 CEST 2025"`, "zone CEST is not read (a zone abbreviation can name more than one offset); " +
-			"send the time in UTC, as in Sat Jul 12 16:03:05 UTC 2025 (TZ=UTC date), or with a numeric offset"},
+			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
 		{`"Sat Jul 13 00:03:05 AEST 2025"`, "zone AEST is not read (a zone abbreviation can name more than one offset); " +
-			"send the time in UTC, as in Sat Jul 13 00:03:05 UTC 2025 (TZ=UTC date), or with a numeric offset"},
+			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
 		{`"Sat Jul 12 14:03:05 ABCDEFG 2025"`, ""},
+		{`"Sat Jul 12 14:03:05 Z 2025"`, "zone Z is not read (a zone abbreviation can name more than one offset); " +
+			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
 		{`"Sat Jul 12 14:03:05  2025"`, ""},
 		{`"Sat, 31 Jun 2025 14:03:05 XYZ"`, ""},
 		{`"2025-07-12 14:03:05 +0000 Europe/Berlin"`, ""},

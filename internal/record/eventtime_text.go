@@ -309,13 +309,17 @@ func lookupName(b []byte, names []string) int {
 // textZoneProblem is EventTimeProblem for the forms of this file: a zone name
 // other than those read, where the same time with GMT (UTC in the date
 // command's layout) is read, and a field out of range before a zone after a
-// space. It returns "" for anything else.
+// space. It returns "" for anything else. The reasons show the form to send
+// rather than an offset, which would be another zone's.
 func textZoneProblem(s []byte) string {
 	if i := bytes.LastIndexByte(s, ' '); i > 0 && i+1 < len(s) && len(s)-i-1 <= 6 && allLetters(s[i+1:]) {
 		withGMT := string(s[:i]) + " GMT"
 		if _, ok := ParseEventTimeString(withGMT); ok {
+			if why := zoneNameProblem(s[i+1:], string(s[:i])+" ", ""); why != "" {
+				return why
+			}
 			return "zone " + string(s[i+1:]) + " is not read (a zone abbreviation can name more than one offset); " +
-				"send the numeric offset, as in " + string(s[:i]) + " -0500, or UTC or GMT"
+				"send the zone's numeric offset instead (" + string(s[:i]) + " ±hhmm), or the time in UTC followed by UTC"
 		}
 	}
 	if n := len(s); n >= 26 && n <= 31 && s[19] == ' ' && s[n-5] == ' ' && allLetters(s[20:n-5]) {
@@ -323,8 +327,12 @@ func textZoneProblem(s []byte) string {
 		// (CET, CEST, AEST).
 		withUTC := string(s[:20]) + "UTC" + string(s[n-5:])
 		if _, ok := ParseEventTimeString(withUTC); ok {
+			if why := zoneNameProblem(s[20:n-5], string(s[:20]), string(s[n-5:])); why != "" {
+				return why
+			}
 			return "zone " + string(s[20:n-5]) + " is not read (a zone abbreviation can name more than one offset); " +
-				"send the time in UTC, as in " + withUTC + " (TZ=UTC date), or with a numeric offset"
+				"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), " +
+				"or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"
 		}
 	}
 	if len(s) > 16 && s[4] == '-' {
@@ -335,6 +343,28 @@ func textZoneProblem(s []byte) string {
 				}
 			}
 		}
+	}
+	return ""
+}
+
+// zoneNameProblem is textZoneProblem's reason for a zone name that is not an
+// abbreviation: UTC, GMT or Z in lower or mixed case (read in capitals only,
+// as Go's time.Parse reads them), with the value to send (before, the name in
+// capitals, after), and AM or PM, a 12-hour clock. It returns "" for other
+// names.
+func zoneNameProblem(name []byte, before, after string) string {
+	upper := make([]byte, len(name))
+	for i, c := range name {
+		upper[i] = c &^ 0x20 // ASCII letters only: name holds nothing else
+	}
+	switch u := string(upper); u {
+	case "UTC", "GMT", "Z":
+		if u == string(name) {
+			return "" // Z in the date command's layout
+		}
+		return "zone " + string(name) + " is read in capitals only; send " + before + u + after
+	case "AM", "PM":
+		return "a 12-hour clock (AM, PM) is not read; send the hour 00–23 (14 for 2 PM, 00 for 12 AM) and the offset"
 	}
 	return ""
 }
