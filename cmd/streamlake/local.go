@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -134,7 +135,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	if *htmlReport != "" {
-		if err := checkReportPath(*htmlReport); err != nil {
+		if err := checkReportPath(*htmlReport, dir); err != nil {
 			fmt.Fprintf(e.stderr, "streamlake local: --report %s: %v\n", *htmlReport, err)
 			return exitFailure
 		}
@@ -343,16 +344,41 @@ func printInspect(w io.Writer, dir string) {
 // checkReportPath makes sure, before a run, that the HTML report can be written
 // to path: its directory exists and takes a new file, and path is not a
 // directory. Found only at the end, the error would come after the whole run.
-func checkReportPath(path string) error {
+// A directory the run creates (workDir, and those above it) need not exist yet:
+// the nearest one that exists must take it.
+func checkReportPath(path, workDir string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return errors.New("is a directory; give a file name")
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".streamlake-report-*")
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) && createdByRun(dir, workDir) {
+		for {
+			parent := filepath.Dir(dir)
+			if _, err := os.Stat(parent); err == nil || parent == dir {
+				dir = parent
+				break
+			}
+			dir = parent
+		}
+	}
+	f, err := os.CreateTemp(dir, ".streamlake-report-*")
 	if err != nil {
 		return fmt.Errorf("cannot write there: %w", err)
 	}
 	name := f.Name()
 	return errors.Join(f.Close(), os.Remove(name))
+}
+
+// createdByRun reports whether the run creates dir: it is workDir or a
+// directory above it (pipeline.Run creates workDir with os.MkdirAll).
+func createdByRun(dir, workDir string) bool {
+	d, err1 := filepath.Abs(dir)
+	w, err2 := filepath.Abs(workDir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, w)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // writeHTMLReport writes the report to path atomically (renameio: a temporary

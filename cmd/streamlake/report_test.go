@@ -81,3 +81,30 @@ func TestLocalReportPathCheckedFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalReportInWorkDir: a --report inside the work directory, which the
+// run creates (os.MkdirAll), is not refused because that directory does not
+// exist yet (a first run, or one after make clean, with --report
+// .local/run.html), and the check creates nothing.
+func TestLocalReportInWorkDir(t *testing.T) {
+	for _, sub := range []string{"wd", filepath.Join("a", "wd")} {
+		dir := t.TempDir()
+		wd := filepath.Join(dir, sub)
+		for _, report := range []string{filepath.Join(wd, "run.html"), filepath.Join(filepath.Dir(wd), "run.html")} {
+			if err := checkReportPath(report, wd); err != nil {
+				t.Errorf("checkReportPath(%s) with work dir %s = %v; want nil: the run creates the directory", report, wd, err)
+			}
+		}
+		if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+			t.Errorf("after the check %s holds %v (%v); want nothing", dir, entries, err)
+		}
+	}
+	// A directory the run does not create must exist.
+	wd := filepath.Join(t.TempDir(), "wd")
+	if err := checkReportPath(filepath.Join(wd, "other", "run.html"), wd); err == nil {
+		t.Errorf("checkReportPath(inside a directory the run does not create) = nil; want an error")
+	}
+	if err := checkReportPath(filepath.Join(filepath.Dir(wd), "wdx", "run.html"), wd); err == nil {
+		t.Errorf("checkReportPath(a sibling of the work dir) = nil; want an error")
+	}
+}
