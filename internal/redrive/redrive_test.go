@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -1057,5 +1058,35 @@ func TestRunDoesNotExtendWhatItDeletes(t *testing.T) {
 	}
 	if sum.VisibilityError != "" {
 		t.Errorf("visibility error %q; want none: only the deleted message's change failed", sum.VisibilityError)
+	}
+}
+
+// failingShards fails ListShards, as a stream that does not exist or a missing
+// kinesis:ListShards permission does.
+type failingShards struct{ *fakeStream }
+
+func (failingShards) ListShards(context.Context, *kinesis.ListShardsInput, ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error) {
+	return nil, errors.New("ResourceNotFoundException: stream not found")
+}
+
+// TestReplaySummaryShardsNotNull: the summary that --json prints when the
+// replay cannot list the stream's shards has "shards": [], as a redrive's has
+// "messages": [], not null.
+func TestReplaySummaryShardsNotNull(t *testing.T) {
+	w, err := ToS3(newMemSink(), S3Config{Bucket: "b", Prefix: DefaultReplayPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 21, 13, 0, 0, 0, time.UTC)
+	sum, err := Replay(context.Background(), ReplayOptions{Stream: failingShards{newFakeStream()}, StreamARN: testStream, From: base, Until: base.Add(time.Minute), Writer: w})
+	if err == nil || sum == nil {
+		t.Fatalf("Replay with ListShards failing = %+v, %v; want a summary and an error", sum, err)
+	}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"shards":[]`) {
+		t.Errorf("summary JSON %s; want \"shards\":[]", b)
 	}
 }

@@ -106,7 +106,9 @@ func Replay(ctx context.Context, o ReplayOptions) (*ReplaySummary, error) {
 		return nil, fmt.Errorf("redrive: replay from %s is after its end, %s (the replay's start)", o.From.UTC().Format(time.RFC3339Nano), o.Until.UTC().Format(time.RFC3339Nano))
 	}
 	u := o.Until.UTC()
-	sum := &ReplaySummary{StreamARN: o.StreamARN, Destination: o.Writer.String(), DryRun: o.DryRun, From: o.From.UTC(), Until: u}
+	// Shards is [] rather than null in the JSON of a replay that listed none
+	// (ListShards failed).
+	sum := &ReplaySummary{StreamARN: o.StreamARN, Destination: o.Writer.String(), DryRun: o.DryRun, From: o.From.UTC(), Until: u, Shards: []ShardReplay{}}
 	shards, err := listShards(ctx, o.Stream, o.StreamARN)
 	if err != nil {
 		return sum, err
