@@ -593,6 +593,12 @@ func TestEventTimeProblem(t *testing.T) {
 		{`"Sat Jul 13 00:03:05 AEST 2025"`, "zone AEST is not read (a zone abbreviation can name more than one offset); " +
 			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
 		{`"Sat Jul 12 14:03:05 ABCDEFG 2025"`, ""},
+		// An offset after a space that is out of range, or that moves the
+		// instant out of years 0000–9999, is named as in ISO 8601's form.
+		{`"2025-07-12 14:03:05 +2400"`, "offset +2400 is out of range (hours 00–23, minutes 00–59)"},
+		{`"2025-07-12 14:03:05 -05:60 X"`, "offset -05:60 is out of range (hours 00–23, minutes 00–59)"},
+		{`"9999-12-31 23:30:00 -0100 -01"`, "in UTC it is outside years 0000–9999"},
+		{`"2025-07-12 14:03:05 +0000 +05"`, ""},
 		{`"Sat Jul 12 14:03:05 Z 2025"`, "zone Z is not read (a zone abbreviation can name more than one offset); " +
 			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
 		{`"Sat Jul 12 14:03:05  2025"`, ""},

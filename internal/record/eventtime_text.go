@@ -308,8 +308,8 @@ func lookupName(b []byte, names []string) int {
 
 // textZoneProblem is EventTimeProblem for the forms of this file: a zone name
 // other than those read, where the same time with GMT (UTC in the date
-// command's layout) is read, and a field out of range before a zone after a
-// space. It returns "" for anything else. The reasons show the form to send
+// command's layout) is read, and a field or an offset out of range in a
+// date-time with its zone after a space. It returns "" for anything else. The reasons show the form to send
 // rather than an offset, which would be another zone's.
 func textZoneProblem(s []byte) string {
 	if i := bytes.LastIndexByte(s, ' '); i > 0 && i+1 < len(s) && len(s)-i-1 <= 6 && allLetters(s[i+1:]) {
@@ -340,6 +340,15 @@ func textZoneProblem(s []byte) string {
 			if base := s[:16+j]; !hasOffset(base) {
 				if _, ok := ParseEventTimeString(string(base)); !ok {
 					return isoProblem(base)
+				}
+				// An offset out of range, or one that moves the instant out
+				// of years 0000–9999, as ISO 8601's form with it is told.
+				zone := s[16+j+1:]
+				if n := numericOffsetLen(zone); n > 0 {
+					iso := string(base) + string(zone[:n])
+					if _, ok := ParseEventTimeString(iso); !ok {
+						return isoProblem([]byte(iso))
+					}
 				}
 			}
 		}
