@@ -211,7 +211,10 @@ func parseRFC5322(b []byte) (time.Time, bool) {
 // Other zone names are rejected: these programs print the local zone's
 // abbreviation, and the same one names different offsets (CST is -0600 in
 // Chicago and +0800 in Shanghai). Without a zone (C's asctime, Python's
-// time.ctime()) the layout has no instant, and is rejected too.
+// time.ctime()) the layout has no instant, and is rejected too. UTC and GMT are
+// taken as offset 0, which they are but for a POSIX TZ that names another
+// offset so (TZ=UTC-3 date prints the time three hours east of UTC with "UTC");
+// nothing in the text tells the two apart.
 func parseDateCommand(b []byte) (time.Time, bool) {
 	// Www Mmm dd hh:mm:ss ZZZ yyyy: 28 bytes.
 	if len(b) != 28 || b[3] != ' ' || b[7] != ' ' || b[10] != ' ' || b[19] != ' ' || b[23] != ' ' {
