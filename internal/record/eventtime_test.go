@@ -169,6 +169,9 @@ func TestParseEventTime(t *testing.T) {
 		{`"2025-07-12 14:03:05 +0300 +3"`, ""},
 		{`"2025-07-12 16:03:05.123456789 +0200 CEST m=+0.000012345"`, "2025-07-12T14:03:05.123456789Z"},
 		{`"2025-07-12 14:03:05 +0000 UTC m=-12.500000000"`, "2025-07-12T14:03:05Z"},
+		{`"2025-07-12 14:03:05.` + strings.Repeat("9", 80) + ` UTC"`, "2025-07-12T14:03:05.999999999Z"},
+		{`"2025-07-12 14:03:05.` + strings.Repeat("9", 80) + `x UTC"`, ""},
+		{`"2025-07-12 14:03.` + strings.Repeat("9", 80) + ` UTC"`, ""},
 		{`"2025-07-12 14:03:05 +0000 m=+0.000012345"`, ""},
 		{`"2025-07-12 14:03:05 +0000 UTC m=+0.0000123"`, ""},
 		{`"2025-07-12 14:03:05 +0000 UTC m=0.000012345"`, ""},
@@ -298,7 +301,8 @@ func TestParseEventTimeAllocs(t *testing.T) {
 		`"2025-07-12T16:03:05+02:00[Europe/Berlin]"`, `"20250712"`,
 		`"2025-07-12 16:03:05.123456789 +0200 CEST m=+0.000012345"`, `"2025-07-12 14:03:05 UTC"`,
 		`"Sat, 12 Jul 2025 14:03:05 GMT"`, `"Sat Jul 12 14:03:05 UTC 2025"`,
-		`"Sat Jul 12 2025 16:03:05 GMT+0200 (Central European Summer Time)"`} {
+		`"Sat Jul 12 2025 16:03:05 GMT+0200 (Central European Summer Time)"`,
+		`"2025-07-12 14:03:05.` + strings.Repeat("1", 100) + ` +0000 UTC"`, `"2025-07-12 14:03:05` + strings.Repeat("x", 100) + ` UTC"`} {
 		b := []byte(in)
 		if n := testing.AllocsPerRun(100, func() { record.ParseEventTime(b) }); n != 0 {
 			t.Errorf("ParseEventTime(%s) allocates %v times; want 0", in, n)

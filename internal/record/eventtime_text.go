@@ -35,6 +35,15 @@ func parseSpacedZone(b []byte) (time.Time, bool) {
 	if hasOffset(base) {
 		return time.Time{}, false
 	}
+	// parseISOTime truncates a fraction past nanoseconds: its further digits
+	// are dropped here, so that base and the offset fit buf below (no
+	// allocation). A longer base is not a date-time.
+	if len(base) > 29 && (base[19] == '.' || base[19] == ',') && allDigits(base[20:]) {
+		base = base[:29] // YYYY-MM-DD hh:mm:ss.nnnnnnnnn
+	}
+	if len(base) > 29 {
+		return time.Time{}, false
+	}
 	var off []byte
 	switch string(zone) {
 	case "UTC", "GMT", "Z":
@@ -52,7 +61,7 @@ func parseSpacedZone(b []byte) (time.Time, bool) {
 			return time.Time{}, false
 		}
 	}
-	var buf [80]byte
+	var buf [40]byte
 	return parseISOTime(append(append(buf[:0], base...), off...))
 }
 
