@@ -179,25 +179,36 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
 		return exitFailure
 	}
-	if *htmlReport != "" {
-		if err := writeHTMLReport(*htmlReport, rep); err != nil {
-			fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
-			return exitFailure
-		}
-		fmt.Fprintf(e.stderr, "HTML report written to %s\n", *htmlReport)
+	return finishLocal(e, rep, *htmlReport, *asJSON, dir)
+}
+
+// finishLocal writes a run's HTML report (htmlReport, if not "") and prints
+// its accounting (as JSON with asJSON), and returns the exit code. A report
+// that cannot be written fails the run, after the accounting is printed: the
+// check before the run (checkReportPath) cannot foresee a directory removed
+// meanwhile or a full disk.
+func finishLocal(e *env, rep *pipeline.Report, htmlReport string, asJSON bool, dir string) int {
+	code := exitOK
+	if !rep.OK() {
+		code = exitFailure
 	}
-	if *asJSON {
-		if code := printJSON(e, "local", rep); code != exitOK {
-			return code
+	if htmlReport != "" {
+		if err := writeHTMLReport(htmlReport, rep); err != nil {
+			fmt.Fprintf(e.stderr, "streamlake local: %v\n", err)
+			code = exitFailure
+		} else {
+			fmt.Fprintf(e.stderr, "HTML report written to %s\n", htmlReport)
+		}
+	}
+	if asJSON {
+		if c := printJSON(e, "local", rep); c != exitOK {
+			return c
 		}
 	} else {
 		printReport(e.stdout, rep)
 		printInspect(e.stdout, dir)
 	}
-	if !rep.OK() {
-		return exitFailure
-	}
-	return exitOK
+	return code
 }
 
 func printReport(w io.Writer, r *pipeline.Report) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +107,23 @@ func TestLocalReportInWorkDir(t *testing.T) {
 	}
 	if err := checkReportPath(filepath.Join(filepath.Dir(wd), "wdx", "run.html"), wd); err == nil {
 		t.Errorf("checkReportPath(a sibling of the work dir) = nil; want an error")
+	}
+}
+
+// TestLocalReportWriteFailureKeepsAccounting: an HTML report that cannot be
+// written at the end of a run (its directory removed during the run, a full
+// disk: what the check before the run cannot foresee) fails the run, but the
+// accounting is printed all the same, as text or JSON.
+func TestLocalReportWriteFailureKeepsAccounting(t *testing.T) {
+	rep := &pipeline.Report{Sent: 3, Written: 3, Shards: []pipeline.ShardReport{{ShardID: "shardId-000000000000", Records: 3}}}
+	missing := filepath.Join(t.TempDir(), "removed", "run.html")
+	for _, asJSON := range []bool{false, true} {
+		var stdout, stderr bytes.Buffer
+		e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+		code := finishLocal(e, rep, missing, asJSON, t.TempDir())
+		if code != exitFailure || !strings.Contains(stderr.String(), "HTML report") || !strings.Contains(stdout.String(), "shardId-000000000000") {
+			t.Errorf("finishLocal(json %v, unwritable report) = exit %d, stdout %.200q, stderr %.200q; want exit 1, the HTML report's error and the accounting",
+				asJSON, code, stdout.String(), stderr.String())
+		}
 	}
 }
