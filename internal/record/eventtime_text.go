@@ -20,12 +20,12 @@ import (
 //	2025-07-12 14:03:05.123456789 +0200 CEST   Go's Time.String
 //
 // The zone is UTC, GMT or Z, or a numeric offset (±hh, ±hhmm, ±hh:mm) that may
-// be followed by a space and a zone abbreviation (isZoneAbbreviation: a name of
-// at most six letters, digits, + or -, or the offset again as Go writes it for a
-// zone without a name), which the offset makes redundant and which is read past (as
-// RFC 9557 tags are), and then by Go's monotonic clock reading (m=±s.nnnnnnnnn),
-// read past too. An abbreviation alone (EST, CET, IST) is rejected: several
-// of them name more than one offset.
+// be followed by a space and a zone abbreviation (isZoneAbbreviation: a letter
+// and at most five more letters, digits, + or -, or the offset again, as Go
+// writes it for a zone without a name), which the offset makes redundant and
+// which is read past (as RFC 9557 tags are), and then by Go's monotonic clock
+// reading (m=±s.nnnnnnnnn), read past too. An abbreviation alone (EST, CET,
+// IST) is rejected: several of them name more than one offset.
 func parseSpacedZone(b []byte) (time.Time, bool) {
 	j := bytes.IndexByte(b[16:], ' ')
 	if j < 0 {
@@ -321,8 +321,9 @@ func lookupName(b []byte, names []string) int {
 // textZoneProblem is EventTimeProblem for the forms of this file: a zone name
 // other than those read, where the same time with GMT (UTC in the date
 // command's layout) is read, and a field or an offset out of range in a
-// date-time with its zone after a space. It returns "" for anything else. The reasons show the form to send
-// rather than an offset, which would be another zone's.
+// date-time with its zone after a space. It returns "" for anything else. The
+// reasons show the form to send rather than an offset, which would be another
+// zone's.
 func textZoneProblem(s []byte) string {
 	if i := bytes.LastIndexByte(s, ' '); i > 0 && i+1 < len(s) && len(s)-i-1 <= 6 && allLetters(s[i+1:]) {
 		withGMT := string(s[:i]) + " GMT"
