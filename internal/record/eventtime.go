@@ -74,9 +74,8 @@ import (
 // Unix date command and Java's Date.toString() when its zone is UTC or GMT (Sat
 // Jul 12 14:03:05 UTC 2025; see parseDateCommand), and JavaScript's
 // Date.prototype.toString() (Sat Jul 12 2025 16:03:05 GMT+0200 (Central European
-// Summer Time); see parseJSDate). An abbreviation without an
-// offset (EST, CET, IST) is rejected outside RFC 5322's own list: several name
-// more than one offset.
+// Summer Time); see parseJSDate). A zone abbreviation without an offset (EST,
+// CET, IST, CST) is rejected in every form: several name more than one offset.
 //
 // Rejected too: a date without a time of day (it has no hour to group by), other
 // JSON values (null, booleans, objects, arrays), and any other text. ParseEventTime

@@ -191,8 +191,19 @@ func TestParseEventTime(t *testing.T) {
 		{`"Sat, 12 Jul 2025 14:03:05 GMT"`, "2025-07-12T14:03:05Z"},
 		{`"Sat, 12 Jul 2025 16:03:05 +0200"`, "2025-07-12T14:03:05Z"},
 		{`"Sat, 12 Jul 2025 14:03:05 -0000"`, "2025-07-12T14:03:05Z"},
-		{`"12 Jul 2025 10:03:05 EDT"`, "2025-07-12T14:03:05Z"},
-		{`"Wed, 1 Jan 2025 00:00 PST"`, "2025-01-01T08:00:00Z"},
+		{`"12 Jul 2025 10:03:05 -0400"`, "2025-07-12T14:03:05Z"},
+		{`"Wed, 1 Jan 2025 00:00 -0800"`, "2025-01-01T08:00:00Z"},
+		{`"sat, 12 jul 2025 14:03:05 z"`, "2025-07-12T14:03:05Z"},
+		// RFC 5322's obsolete North American names are rejected: Go's
+		// time.RFC1123 and Java's "z" write the local zone's abbreviation, and
+		// CST is +0800 in Shanghai and Taipei, PST +0800 in Manila, CDT -0400
+		// in Havana (RFC 5322 section 4.3 has -0600, -0800, -0500).
+		{`"Sat, 12 Jul 2025 22:03:05 CST"`, ""},
+		{`"Sat, 12 Jul 2025 22:03:05 PST"`, ""},
+		{`"Sat, 12 Jul 2025 10:03:05 CDT"`, ""},
+		{`"12 Jul 2025 10:03:05 EDT"`, ""},
+		{`"Wed, 1 Jan 2025 00:00 pst"`, ""},
+		{`"Sat, 12 Jul 2025 08:03:05 MDT"`, ""},
 		{`"sat, 12 JUL 2025 14:03:05 utc"`, "2025-07-12T14:03:05Z"},
 		{`"Mon, 12 Jul 2025 14:03:05 GMT"`, "2025-07-12T14:03:05Z"}, // the weekday is not checked
 		{`"Sat, 12 Jul 2025 14:03:05 CET"`, ""},
@@ -373,7 +384,7 @@ var spacedZoneGrammar = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(
 
 // rfc5322Grammar is RFC 5322's date-time in lower case (asciiLower): weekday,
 // day, month, year, hh:mm, :ss, zone.
-var rfc5322Grammar = regexp.MustCompile(`^(?:(mon|tue|wed|thu|fri|sat|sun), )?(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4}) (\d{2}:\d{2})(:\d{2})? (ut|utc|gmt|z|est|edt|cst|cdt|mst|mdt|pst|pdt|[+-]\d{4})$`)
+var rfc5322Grammar = regexp.MustCompile(`^(?:(mon|tue|wed|thu|fri|sat|sun), )?(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4}) (\d{2}:\d{2})(:\d{2})? (ut|utc|gmt|z|[+-]\d{4})$`)
 
 // dateCommandGrammar is the date command's layout with UTC or GMT: weekday,
 // month (any case), day (a space for a leading zero), time, zone, year.
@@ -383,8 +394,7 @@ var dateCommandGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d|
 // day, year, time, offset, and the zone's name in parentheses.
 var jsDateGrammar = regexp.MustCompile(`^([A-Za-z]{3}) ([A-Za-z]{3}) (\d\d) (\d{4}) (\d{2}:\d{2}:\d{2}) GMT([+-]\d{4})(?: \([^()\x00-\x1f]+\))?$`)
 
-var rfc5322Zones = map[string]string{"ut": "Z", "utc": "Z", "gmt": "Z", "z": "Z",
-	"est": "-05:00", "edt": "-04:00", "cst": "-06:00", "cdt": "-05:00", "mst": "-07:00", "mdt": "-06:00", "pst": "-08:00", "pdt": "-07:00"}
+var rfc5322Zones = map[string]string{"ut": "Z", "utc": "Z", "gmt": "Z", "z": "Z"}
 
 // asciiLower lowers A–Z only (regexp's (?i) would also fold ſ to s and K to k).
 func asciiLower(s string) string {
@@ -579,6 +589,8 @@ func TestEventTimeProblem(t *testing.T) {
 			"send the zone's numeric offset instead (2025-07-12 14:03:05 ±hhmm), or the time in UTC followed by UTC"},
 		{`"Sat, 12 Jul 2025 14:03:05 CET"`, "zone CET is not read (a zone abbreviation can name more than one offset); " +
 			"send the zone's numeric offset instead (Sat, 12 Jul 2025 14:03:05 ±hhmm), or the time in UTC followed by UTC"},
+		{`"Sat, 12 Jul 2025 22:03:05 CST"`, "zone CST is not read (a zone abbreviation can name more than one offset); " +
+			"send the zone's numeric offset instead (Sat, 12 Jul 2025 22:03:05 ±hhmm), or the time in UTC followed by UTC"},
 		// UTC, GMT and Z in lower case name one offset: the reason says to
 		// write them in capitals, not that they are ambiguous.
 		{`"2025-07-12 14:03:05 utc"`, "zone utc is read in capitals only; send 2025-07-12 14:03:05 UTC"},

@@ -152,11 +152,11 @@ func isSameOffset(name, off []byte) bool {
 // The day of the week is optional, and is checked for its form only, as Go's
 // time.Parse and Python's email.utils do; the day has one or two digits; the
 // seconds are optional; names are read without regard to case. The zone is
-// a numeric offset (±hhmm), UT, UTC, GMT, Z, or one of the North American zones
-// RFC 5322 defines offsets for (EST -0500, EDT -0400, CST -0600, CDT -0500, MST
-// -0700, MDT -0600, PST -0800, PDT -0700); other names are rejected.
-// Comments, folding white space and two-digit years (obsolete syntax) are not
-// read.
+// a numeric offset (±hhmm), UT, UTC, GMT or Z; other names are rejected, the
+// North American ones RFC 5322's obsolete syntax gives offsets for (EST -0500
+// … PDT -0700) among them: a program that writes a name writes its local
+// zone's abbreviation, and CST is also +0800 in Shanghai. Comments, folding
+// white space and two-digit years (obsolete syntax too) are not read.
 func parseRFC5322(b []byte) (time.Time, bool) {
 	if len(b) >= 5 && b[3] == ',' && b[4] == ' ' {
 		if lookupName(b[:3], weekdayNames) < 0 {
@@ -204,11 +204,10 @@ func parseRFC5322(b []byte) (time.Time, bool) {
 	if len(zone) == 5 && (zone[0] == '+' || zone[0] == '-') && allDigits(zone[1:]) {
 		return parseISOTime(append(iso, zone...))
 	}
-	k := lookupName(zone, zoneNames)
-	if k < 0 {
+	if lookupName(zone, zoneNames) < 0 {
 		return time.Time{}, false
 	}
-	return parseISOTime(append(iso, zoneOffsets[k]...))
+	return parseISOTime(append(iso, 'Z'))
 }
 
 // parseDateCommand reads the layout of the Unix date command and Java's
@@ -292,9 +291,12 @@ func parseJSDate(b []byte) (time.Time, bool) {
 var (
 	weekdayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	monthNames   = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
-	// The zones RFC 5322 section 4.3 gives offsets for, and UTC and Z.
-	zoneNames   = []string{"ut", "utc", "gmt", "z", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt"}
-	zoneOffsets = []string{"Z", "Z", "Z", "Z", "-05:00", "-04:00", "-06:00", "-05:00", "-07:00", "-06:00", "-08:00", "-07:00"}
+	// The zone names that RFC 5322 section 4.3 reads as offset 0, and UTC.
+	// Its North American names (EST -0500 … PDT -0700) are not read: programs
+	// that write names write the local zone's abbreviation, and Go's
+	// time.RFC1123 writes CST for Shanghai and Taipei (+0800), PST for Manila
+	// (+0800), CDT for Havana (-0400).
+	zoneNames = []string{"ut", "utc", "gmt", "z"}
 )
 
 // lookupName returns the index of b in names (lower-case ASCII), comparing

@@ -107,7 +107,7 @@ func TestDefaultFormattedTimesReachTheirHour(t *testing.T) {
 		{"2025-07-13 01:00:00.5 +0200 CEST", "2025-07-12T23"},                          // Go, Time.String
 		{"2025-07-13 01:00:00.5 +0200 CEST m=+0.000012345", "2025-07-12T23"},           // of time.Now()
 		{"Sun, 13 Jul 2025 00:00:00 GMT", "2025-07-13T00"},                             // JavaScript, toUTCString
-		{"Sat, 12 Jul 2025 20:00:01 EDT", "2025-07-13T00"},                             // RFC 5322's EDT, -0400
+		{"Sat, 12 Jul 2025 20:00:01 -0400", "2025-07-13T00"},                           // Go, time.RFC1123Z
 		{"Sat Jul 12 23:59:59 UTC 2025", "2025-07-12T23"},                              // Java, Date.toString
 		{"Sat Jul 12 2025 19:30:00 GMT-0400 (Eastern Daylight Time)", "2025-07-12T23"}, // JavaScript, String(date)
 		{"2025-07-12 19:59:59.999999999 -0400", "2025-07-12T23"},                       // the hour's last nanosecond
