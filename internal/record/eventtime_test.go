@@ -568,6 +568,9 @@ func FuzzParseEventTime(f *testing.F) {
 // accepted one, and that odd short strings (a '[' or 'T' where a field would
 // be) get no reason rather than a wrong one, or a panic.
 func TestEventTimeProblem(t *testing.T) {
+	// What a reason for the date command's layout advises.
+	const dateLayoutAdvice = "send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), " +
+		"or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"
 	tests := []struct{ value, want string }{
 		// A suffix tag that is not a time zone, after a time without an
 		// offset: there is no zone name to blame.
@@ -601,13 +604,10 @@ func TestEventTimeProblem(t *testing.T) {
 		{`"Sat, 12 Jul 2025 02:03:05 am"`, "a 12-hour clock (AM, PM) is not read; send the hour 00–23 (14 for 2 PM, 00 for 12 AM) and the offset"},
 		{`"2025-02-29 14:03:05 +0000"`, "day 29 is out of range for 2025-02 (01–28)"},
 		{`"2025-07-12 24:00:00 UTC"`, "hour 24 is out of range 00–23 (write the end of a day as 00:00 of the next)"},
-		{`"Sat Jul 12 14:03:05 CST 2025"`, "zone CST is not read (a zone abbreviation can name more than one offset); " +
-			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
+		{`"Sat Jul 12 14:03:05 CST 2025"`, "zone CST is not read (a zone abbreviation can name more than one offset); " + dateLayoutAdvice},
 		// date in Berlin in summer, Java in Sydney: zone names of other lengths.
-		{`"Sat Jul 12 16:03:05 CEST 2025"`, "zone CEST is not read (a zone abbreviation can name more than one offset); " +
-			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
-		{`"Sat Jul 13 00:03:05 AEST 2025"`, "zone AEST is not read (a zone abbreviation can name more than one offset); " +
-			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
+		{`"Sat Jul 12 16:03:05 CEST 2025"`, "zone CEST is not read (a zone abbreviation can name more than one offset); " + dateLayoutAdvice},
+		{`"Sat Jul 13 00:03:05 AEST 2025"`, "zone AEST is not read (a zone abbreviation can name more than one offset); " + dateLayoutAdvice},
 		{`"Sat Jul 12 14:03:05 ABCDEFG 2025"`, ""},
 		// An offset after a space that is out of range, or that moves the
 		// instant out of years 0000–9999, is named as in ISO 8601's form.
@@ -615,8 +615,7 @@ func TestEventTimeProblem(t *testing.T) {
 		{`"2025-07-12 14:03:05 -05:60 X"`, "offset -05:60 is out of range (hours 00–23, minutes 00–59)"},
 		{`"9999-12-31 23:30:00 -0100 -01"`, "in UTC it is outside years 0000–9999"},
 		{`"2025-07-12 14:03:05 +0000 +05"`, ""},
-		{`"Sat Jul 12 14:03:05 Z 2025"`, "zone Z is not read (a zone abbreviation can name more than one offset); " +
-			"send the time in UTC, as TZ=UTC date writes it (Www Mmm dd hh:mm:ss UTC yyyy), or with the offset, as date -R writes it (Www, dd Mmm yyyy hh:mm:ss ±hhmm)"},
+		{`"Sat Jul 12 14:03:05 Z 2025"`, "zone Z is not read (a zone abbreviation can name more than one offset); " + dateLayoutAdvice},
 		{`"Sat Jul 12 14:03:05  2025"`, ""},
 		{`"Sat, 31 Jun 2025 14:03:05 XYZ"`, ""},
 		{`"2025-07-12 14:03:05 +0000 Europe/Berlin"`, ""},
