@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -187,8 +186,7 @@ func runCost(_ context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	if in.Recipe {
 		for _, name := range []string{"batch-size", "window", "memory", "compression"} {
 			if set[name] {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -95,8 +94,7 @@ func runLocal(ctx context.Context, e *env, args []string) int {
 	case *reshardAt > 0 && *noProduce:
 		return usageError(fs, "--reshard-at cannot be used with --no-produce")
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	given := setFlags(fs)
 	if *noProduce {
 		// The flags of what local produces would otherwise be accepted and do nothing.
 		var moot []string

@@ -114,8 +114,7 @@ func runProduce(ctx context.Context, e *env, args []string) int {
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	sh, err := sensor.ParseShape(shape)
 	if err != nil {
 		return usageError(fs, "--shape: %v", err)

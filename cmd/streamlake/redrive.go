@@ -175,8 +175,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	if done, code := parseFlags(fs, args); done {
 		return code
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	ses, err := localSession(e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "streamlake redrive: %v\n", err)

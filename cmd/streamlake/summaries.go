@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -71,8 +70,7 @@ func runSummaries(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := setFlags(fs)
 	switch {
 	case set["device"] && *device == "":
 		return usageError(fs, "--device: want a device ID, got an empty one")

@@ -113,3 +113,11 @@ func (p *parameterOverrides) Set(s string) error {
 	}
 	return nil
 }
+
+// setFlags returns the names of the flags given on the command line (fs.Visit),
+// as opposed to those left at their defaults.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
